@@ -1,0 +1,406 @@
+//! Configuration: environment variables parsed once, at start, into types that cannot hold a bad value.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// A configuration value that was rejected, with what would have been accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}={value:?} is not valid: {allowed}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub value: String,
+    pub allowed: String,
+}
+
+/// A 12-digit AWS account id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct AccountId(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not an AWS account id: use exactly 12 digits, for example 123456789012")]
+pub struct InvalidAccountId(pub String);
+
+impl AccountId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for AccountId {
+    type Err = InvalidAccountId;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(InvalidAccountId(s.to_owned()))
+        }
+    }
+}
+
+impl TryFrom<String> for AccountId {
+    type Error = InvalidAccountId;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl From<AccountId> for String {
+    fn from(id: AccountId) -> Self {
+        id.0
+    }
+}
+
+impl fmt::Display for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Whether a run may delete anything. `Audit` is the lower mode: it only reads and reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    Audit,
+    Enforce,
+}
+
+impl Mode {
+    pub const ALLOWED: &'static str = "use `audit` (read and report only) or `enforce` (delete credentials past their grace period)";
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Audit => "audit",
+            Mode::Enforce => "enforce",
+        }
+    }
+}
+
+impl FromStr for Mode {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "audit" => Ok(Mode::Audit),
+            "enforce" => Ok(Mode::Enforce),
+            _ => Err(()),
+        }
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A duration accepted in human form (`72h`, `7d`, `1h 30m`) within inclusive bounds.
+fn parse_bounded_duration(
+    variable: &'static str,
+    value: &str,
+    (min, max): (Duration, Duration),
+    bounds: &str,
+) -> Result<Duration, ConfigError> {
+    let allowed = format!("use a duration such as `72h`, `7d` or `90m`, {bounds}");
+    let reject = || ConfigError {
+        variable,
+        value: value.to_owned(),
+        allowed: allowed.clone(),
+    };
+    let duration = humantime::parse_duration(value.trim()).map_err(|_| reject())?;
+    if duration < min || duration > max {
+        return Err(reject());
+    }
+    Ok(duration)
+}
+
+/// How long root credentials may live after their last sign-in or creation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct GracePeriod(Duration);
+
+impl GracePeriod {
+    pub const VARIABLE: &'static str = "ROOTSWEEP_GRACE_PERIOD";
+    pub const DEFAULT: &'static str = "72h";
+    // A year is far beyond any sane policy: a larger value is almost certainly a typo.
+    const BOUNDS: (Duration, Duration) =
+        (Duration::from_secs(60), Duration::from_secs(365 * 86400));
+
+    pub fn parse(value: &str) -> Result<Self, ConfigError> {
+        parse_bounded_duration(Self::VARIABLE, value, Self::BOUNDS, "from 1m to 365d").map(Self)
+    }
+
+    pub fn as_chrono(self) -> chrono::TimeDelta {
+        // Bounded by MAX above, so the conversion cannot overflow.
+        chrono::TimeDelta::from_std(self.0).expect("grace period is bounded")
+    }
+
+    pub fn as_std(self) -> Duration {
+        self.0
+    }
+}
+
+impl fmt::Display for GracePeriod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", humantime::format_duration(self.0))
+    }
+}
+
+/// How long each `sts:AssumeRoot` session lasts. AWS allows at most 900 seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RootSessionDuration(Duration);
+
+impl RootSessionDuration {
+    pub const VARIABLE: &'static str = "ROOTSWEEP_ROOT_SESSION_DURATION";
+    pub const DEFAULT: &'static str = "900s";
+    // Below a minute a slow account could see its session expire between two calls.
+    const BOUNDS: (Duration, Duration) = (Duration::from_secs(60), Duration::from_secs(900));
+
+    pub fn parse(value: &str) -> Result<Self, ConfigError> {
+        parse_bounded_duration(Self::VARIABLE, value, Self::BOUNDS, "from 60s to 900s").map(Self)
+    }
+
+    pub fn seconds(self) -> i32 {
+        // At most 900 by construction.
+        self.0.as_secs() as i32
+    }
+}
+
+/// How many accounts are processed at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Concurrency(usize);
+
+impl Concurrency {
+    pub const VARIABLE: &'static str = "ROOTSWEEP_CONCURRENCY";
+    pub const DEFAULT: &'static str = "8";
+    // AssumeRoot calls all count against the caller's account STS quota: more parallelism
+    // than this only buys throttling.
+    const MAX: usize = 64;
+
+    pub fn parse(value: &str) -> Result<Self, ConfigError> {
+        match value.trim().parse::<usize>() {
+            Ok(n) if (1..=Self::MAX).contains(&n) => Ok(Self(n)),
+            _ => Err(ConfigError {
+                variable: Self::VARIABLE,
+                value: value.to_owned(),
+                allowed: format!("use a whole number from 1 to {}", Self::MAX),
+            }),
+        }
+    }
+
+    pub fn get(self) -> usize {
+        self.0
+    }
+}
+
+/// Account ids that are never audited or touched (break-glass accounts, for example).
+pub fn parse_account_list(
+    variable: &'static str,
+    value: &str,
+) -> Result<BTreeSet<AccountId>, ConfigError> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse().map_err(|_| ConfigError {
+                variable,
+                value: value.to_owned(),
+                allowed: format!(
+                    "use comma-separated 12-digit account ids, for example 111111111111,222222222222 ({s:?} is not one)"
+                ),
+            })
+        })
+        .collect()
+}
+
+/// The CloudWatch namespace the run metrics go to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricsNamespace(String);
+
+impl MetricsNamespace {
+    pub const VARIABLE: &'static str = "ROOTSWEEP_METRICS_NAMESPACE";
+    pub const DEFAULT: &'static str = "Rootsweep";
+
+    pub fn parse(value: &str) -> Result<Self, ConfigError> {
+        // CloudWatch: 1-255 characters, no leading colon, and the AWS/ prefix is reserved.
+        let valid_chars = value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-_/#: ".contains(c));
+        if !value.is_empty()
+            && value.len() <= 255
+            && valid_chars
+            && !value.starts_with(':')
+            && !value.starts_with("AWS/")
+        {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err(ConfigError {
+                variable: Self::VARIABLE,
+                value: value.to_owned(),
+                allowed:
+                    "use 1 to 255 letters, digits or . - _ / # : (not starting with `AWS/` or `:`)"
+                        .into(),
+            })
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Everything a run needs to know, parsed once.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub grace: GracePeriod,
+    pub mode: Mode,
+    pub concurrency: Concurrency,
+    pub exempt_accounts: BTreeSet<AccountId>,
+    pub metrics_namespace: MetricsNamespace,
+    pub root_session_duration: RootSessionDuration,
+}
+
+impl Config {
+    pub const MODE_VARIABLE: &'static str = "ROOTSWEEP_MODE";
+    pub const EXEMPT_VARIABLE: &'static str = "ROOTSWEEP_EXEMPT_ACCOUNTS";
+
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup` (the environment, or a map in tests and the CLI).
+    /// Unset variables take their documented defaults.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str, default: &str| lookup(name).unwrap_or_else(|| default.to_owned());
+        let mode_value = get(Self::MODE_VARIABLE, "audit");
+        let mode = mode_value.trim().parse().map_err(|()| ConfigError {
+            variable: Self::MODE_VARIABLE,
+            value: mode_value.clone(),
+            allowed: Mode::ALLOWED.into(),
+        })?;
+        Ok(Self {
+            grace: GracePeriod::parse(&get(GracePeriod::VARIABLE, GracePeriod::DEFAULT))?,
+            mode,
+            concurrency: Concurrency::parse(&get(Concurrency::VARIABLE, Concurrency::DEFAULT))?,
+            exempt_accounts: parse_account_list(
+                Self::EXEMPT_VARIABLE,
+                &get(Self::EXEMPT_VARIABLE, ""),
+            )?,
+            metrics_namespace: MetricsNamespace::parse(&get(
+                MetricsNamespace::VARIABLE,
+                MetricsNamespace::DEFAULT,
+            ))?,
+            root_session_duration: RootSessionDuration::parse(&get(
+                RootSessionDuration::VARIABLE,
+                RootSessionDuration::DEFAULT,
+            ))?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_are_a_safe_audit_with_a_three_day_grace() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.mode, Mode::Audit);
+        assert_eq!(c.grace.as_std(), Duration::from_secs(72 * 3600));
+        assert_eq!(c.concurrency.get(), 8);
+        assert!(c.exempt_accounts.is_empty());
+        assert_eq!(c.metrics_namespace.as_str(), "Rootsweep");
+        assert_eq!(c.root_session_duration.seconds(), 900);
+    }
+
+    #[test]
+    fn human_durations_are_accepted() {
+        let c = config(&[
+            ("ROOTSWEEP_GRACE_PERIOD", "7d"),
+            ("ROOTSWEEP_ROOT_SESSION_DURATION", "5m"),
+        ])
+        .unwrap();
+        assert_eq!(c.grace.as_std(), Duration::from_secs(7 * 24 * 3600));
+        assert_eq!(c.root_session_duration.seconds(), 300);
+        assert_eq!(
+            config(&[("ROOTSWEEP_GRACE_PERIOD", "1h 30m")])
+                .unwrap()
+                .grace
+                .as_std(),
+            Duration::from_secs(5400)
+        );
+    }
+
+    #[test]
+    fn exempt_accounts_are_a_trimmed_comma_separated_list() {
+        let c = config(&[("ROOTSWEEP_EXEMPT_ACCOUNTS", " 111111111111, 222222222222 ,")]).unwrap();
+        let ids: Vec<&str> = c.exempt_accounts.iter().map(AccountId::as_str).collect();
+        assert_eq!(ids, ["111111111111", "222222222222"]);
+    }
+
+    #[test]
+    fn each_bad_value_names_the_variable_the_value_and_what_is_allowed() {
+        let cases = [
+            ("ROOTSWEEP_MODE", "enforced", "`audit`"),
+            ("ROOTSWEEP_MODE", "", "`enforce`"),
+            ("ROOTSWEEP_GRACE_PERIOD", "72", "`72h`"),
+            ("ROOTSWEEP_GRACE_PERIOD", "0h", "from 1m"),
+            ("ROOTSWEEP_GRACE_PERIOD", "-3d", "duration"),
+            ("ROOTSWEEP_GRACE_PERIOD", "400d", "to 365d"),
+            ("ROOTSWEEP_CONCURRENCY", "0", "1 to 64"),
+            ("ROOTSWEEP_CONCURRENCY", "65", "1 to 64"),
+            ("ROOTSWEEP_CONCURRENCY", "eight", "1 to 64"),
+            ("ROOTSWEEP_EXEMPT_ACCOUNTS", "12345", "12-digit"),
+            ("ROOTSWEEP_METRICS_NAMESPACE", "AWS/Lambda", "AWS/"),
+            ("ROOTSWEEP_METRICS_NAMESPACE", "", "1 to 255"),
+            ("ROOTSWEEP_ROOT_SESSION_DURATION", "901s", "to 900s"),
+            ("ROOTSWEEP_ROOT_SESSION_DURATION", "1h", "to 900s"),
+        ];
+        for (variable, value, hint) in cases {
+            let err = config(&[(variable, value)]).unwrap_err();
+            assert_eq!(err.variable, variable);
+            assert_eq!(err.value, value);
+            let message = err.to_string();
+            assert!(
+                message.starts_with(&format!("{variable}={value:?} is not valid")),
+                "{message}"
+            );
+            assert!(
+                message.contains(hint),
+                "{message:?} should mention {hint:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn account_ids_are_exactly_twelve_digits() {
+        assert!("123456789012".parse::<AccountId>().is_ok());
+        for bad in [
+            "12345678901",
+            "1234567890123",
+            "12345678901a",
+            "",
+            " 123456789012",
+        ] {
+            assert!(bad.parse::<AccountId>().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn audit_is_the_lower_mode() {
+        assert!(Mode::Audit < Mode::Enforce);
+    }
+}

@@ -1,0 +1,309 @@
+//! The grace rule: when root credentials become due for deletion.
+//!
+//! The clock of an account is the latest of:
+//! - `PasswordLastUsed` of the root user,
+//! - the login profile's `CreateDate`,
+//! - the creation dates of its access keys, the upload dates of its signing certificates and
+//!   the enable dates of its MFA devices.
+//!
+//! The account is due at `clock + grace`. Someone who recovers the root password, signs in, or
+//! adds a key therefore always gets the full grace period from that moment on.
+//!
+//! Dates can be odd, and an odd date never makes an account due sooner than the rule says:
+//! a credential without a date counts as created `now` (the grace period starts again), and a
+//! date in the future simply pushes the due time further out. Both are flagged in the report.
+//! An account with no credentials is clean, whatever its `PasswordLastUsed`.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::config::GracePeriod;
+use crate::credentials::RootCredentials;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum Verdict {
+    /// No root credentials at all.
+    Clean,
+    /// Credentials exist; they may be deleted from `due_at` on.
+    InGrace { due_at: DateTime<Utc> },
+    /// Credentials exist and their grace period ended at `due_at`.
+    Due { due_at: DateTime<Utc> },
+}
+
+impl Verdict {
+    pub fn due_at(&self) -> Option<DateTime<Utc>> {
+        match self {
+            Verdict::Clean => None,
+            Verdict::InGrace { due_at } | Verdict::Due { due_at } => Some(*due_at),
+        }
+    }
+}
+
+/// The verdict plus what was odd about the dates it was computed from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assessment {
+    pub verdict: Verdict,
+    pub date_warnings: Vec<String>,
+}
+
+/// Applies the grace rule to a snapshot of the root user's credentials at time `now`.
+pub fn assess(snapshot: &RootCredentials, grace: GracePeriod, now: DateTime<Utc>) -> Assessment {
+    if snapshot.is_empty() {
+        return Assessment {
+            verdict: Verdict::Clean,
+            date_warnings: Vec::new(),
+        };
+    }
+    let mut date_warnings = Vec::new();
+    let mut clock = snapshot.password_last_used;
+    if let Some(used) = snapshot.password_last_used {
+        if used > now {
+            date_warnings.push(format!("PasswordLastUsed {used} is in the future"));
+        }
+    }
+    for credential in &snapshot.credentials {
+        let date = match credential.created {
+            Some(created) => {
+                if created > now {
+                    date_warnings.push(format!(
+                        "{:?} {} is dated in the future ({created})",
+                        credential.kind, credential.id
+                    ));
+                }
+                created
+            }
+            None => {
+                date_warnings.push(format!(
+                    "{:?} {} has no date: counted as created now",
+                    credential.kind, credential.id
+                ));
+                now
+            }
+        };
+        clock = Some(clock.map_or(date, |c| c.max(date)));
+    }
+    // Non-empty snapshot: at least one credential set the clock.
+    let clock = clock.unwrap_or(now);
+    let due_at = clock
+        .checked_add_signed(grace.as_chrono())
+        .unwrap_or(DateTime::<Utc>::MAX_UTC);
+    let verdict = if now >= due_at {
+        Verdict::Due { due_at }
+    } else {
+        Verdict::InGrace { due_at }
+    };
+    Assessment {
+        verdict,
+        date_warnings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credentials::{Credential, CredentialKind, LOGIN_PROFILE_ID};
+    use chrono::TimeDelta;
+    use proptest::prelude::*;
+
+    fn now() -> DateTime<Utc> {
+        "2026-11-23T10:00:00Z".parse().unwrap()
+    }
+
+    fn hours_ago(h: i64) -> Option<DateTime<Utc>> {
+        Some(now() - TimeDelta::hours(h))
+    }
+
+    fn grace_72h() -> GracePeriod {
+        GracePeriod::parse("72h").unwrap()
+    }
+
+    fn password(
+        created: Option<DateTime<Utc>>,
+        last_used: Option<DateTime<Utc>>,
+    ) -> RootCredentials {
+        RootCredentials {
+            password_last_used: last_used,
+            credentials: vec![Credential::new(
+                CredentialKind::Password,
+                LOGIN_PROFILE_ID,
+                created,
+            )],
+        }
+    }
+
+    #[test]
+    fn no_credentials_is_clean_even_with_an_old_sign_in() {
+        let snapshot = RootCredentials {
+            password_last_used: hours_ago(1),
+            credentials: vec![],
+        };
+        assert_eq!(
+            assess(&snapshot, grace_72h(), now()).verdict,
+            Verdict::Clean
+        );
+    }
+
+    #[test]
+    fn a_recent_sign_in_keeps_an_old_password_in_grace() {
+        let a = assess(
+            &password(hours_ago(1000), hours_ago(10)),
+            grace_72h(),
+            now(),
+        );
+        assert_eq!(
+            a.verdict,
+            Verdict::InGrace {
+                due_at: now() + TimeDelta::hours(62)
+            }
+        );
+        assert!(a.date_warnings.is_empty());
+    }
+
+    #[test]
+    fn a_fresh_password_never_used_is_in_grace_from_its_creation() {
+        let a = assess(&password(hours_ago(5), None), grace_72h(), now());
+        assert_eq!(
+            a.verdict,
+            Verdict::InGrace {
+                due_at: now() + TimeDelta::hours(67)
+            }
+        );
+    }
+
+    #[test]
+    fn due_exactly_when_the_grace_period_ends() {
+        let at_the_limit = assess(&password(hours_ago(72), None), grace_72h(), now());
+        assert_eq!(at_the_limit.verdict, Verdict::Due { due_at: now() });
+        let a_second_before = password(
+            Some(now() - TimeDelta::hours(72) + TimeDelta::seconds(1)),
+            None,
+        );
+        assert!(matches!(
+            assess(&a_second_before, grace_72h(), now()).verdict,
+            Verdict::InGrace { .. }
+        ));
+    }
+
+    #[test]
+    fn a_new_access_key_restarts_the_clock_of_an_old_password() {
+        let mut snapshot = password(hours_ago(500), hours_ago(400));
+        snapshot.credentials.push(Credential::new(
+            CredentialKind::AccessKey,
+            "AKIAEXAMPLE",
+            hours_ago(2),
+        ));
+        assert_eq!(
+            assess(&snapshot, grace_72h(), now()).verdict,
+            Verdict::InGrace {
+                due_at: now() + TimeDelta::hours(70)
+            }
+        );
+    }
+
+    #[test]
+    fn an_undated_credential_counts_as_created_now_and_is_flagged() {
+        let mut snapshot = password(hours_ago(500), None);
+        snapshot.credentials.push(Credential::new(
+            CredentialKind::SigningCertificate,
+            "CERT1",
+            None,
+        ));
+        let a = assess(&snapshot, grace_72h(), now());
+        assert_eq!(
+            a.verdict,
+            Verdict::InGrace {
+                due_at: now() + TimeDelta::hours(72)
+            }
+        );
+        assert_eq!(a.date_warnings.len(), 1);
+        assert!(a.date_warnings[0].contains("CERT1 has no date"));
+    }
+
+    #[test]
+    fn a_future_date_delays_and_is_flagged() {
+        let a = assess(
+            &password(Some(now() + TimeDelta::hours(24)), None),
+            grace_72h(),
+            now(),
+        );
+        assert_eq!(
+            a.verdict,
+            Verdict::InGrace {
+                due_at: now() + TimeDelta::hours(96)
+            }
+        );
+        assert!(a.date_warnings[0].contains("in the future"));
+    }
+
+    fn any_date() -> impl Strategy<Value = Option<DateTime<Utc>>> {
+        // From ten years ago to a year ahead, sometimes missing.
+        prop::option::weighted(0.9, -87_600i64..8_760)
+            .prop_map(|h| h.map(|h| now() + TimeDelta::hours(h)))
+    }
+
+    fn any_snapshot() -> impl Strategy<Value = RootCredentials> {
+        let credential = (0usize..4, any_date()).prop_map(|(k, created)| {
+            Credential::new(CredentialKind::ALL[k], format!("id-{k}"), created)
+        });
+        (any_date(), prop::collection::vec(credential, 0..6)).prop_map(
+            |(password_last_used, credentials)| RootCredentials {
+                password_last_used,
+                credentials,
+            },
+        )
+    }
+
+    fn any_grace() -> impl Strategy<Value = GracePeriod> {
+        (1u64..=8_760).prop_map(|h| GracePeriod::parse(&format!("{h}h")).unwrap())
+    }
+
+    proptest! {
+        #[test]
+        fn clean_exactly_when_there_are_no_credentials(s in any_snapshot(), g in any_grace()) {
+            prop_assert_eq!(assess(&s, g, now()).verdict == Verdict::Clean, s.is_empty());
+        }
+
+        #[test]
+        fn never_due_while_any_date_is_within_the_grace_period(s in any_snapshot(), g in any_grace()) {
+            if let Verdict::Due { .. } = assess(&s, g, now()).verdict {
+                // An undated credential counts as created now; a password never used has no date.
+                let created = s.credentials.iter().map(|c| c.created.unwrap_or(now()));
+                for date in created.chain(s.password_last_used) {
+                    prop_assert!(date + g.as_chrono() <= now(), "{date} is within {g} of {}", now());
+                }
+            }
+        }
+
+        #[test]
+        fn due_exactly_when_now_has_reached_the_due_time(s in any_snapshot(), g in any_grace()) {
+            match assess(&s, g, now()).verdict {
+                Verdict::Clean => prop_assert!(s.is_empty()),
+                Verdict::InGrace { due_at } => prop_assert!(now() < due_at),
+                Verdict::Due { due_at } => prop_assert!(now() >= due_at),
+            }
+        }
+
+        #[test]
+        fn adding_a_credential_never_brings_the_due_time_forward(
+            s in any_snapshot(), extra in any_date(), g in any_grace()
+        ) {
+            prop_assume!(!s.is_empty());
+            let before = assess(&s, g, now()).verdict.due_at().unwrap();
+            let mut more = s.clone();
+            more.credentials.push(Credential::new(CredentialKind::AccessKey, "AKIAMORE", extra));
+            let after = assess(&more, g, now()).verdict.due_at().unwrap();
+            prop_assert!(after >= before);
+        }
+
+        #[test]
+        fn a_longer_grace_period_never_makes_an_account_due_sooner(
+            s in any_snapshot(), a in any_grace(), b in any_grace()
+        ) {
+            let (short, long) = if a <= b { (a, b) } else { (b, a) };
+            let due_with_long = matches!(assess(&s, long, now()).verdict, Verdict::Due { .. });
+            let due_with_short = matches!(assess(&s, short, now()).verdict, Verdict::Due { .. });
+            prop_assert!(!due_with_long || due_with_short);
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! The Lambda function: configuration is read once at start; each invocation is one sweep.
+
+use lambda_runtime::{Error, service_fn};
+use rootsweep::{Config, aws, lambda};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let config =
+        Config::from_env().inspect_err(|err| tracing::error!(error = %err, "bad configuration"))?;
+    let sdk = aws::load_sdk_config(None, None).await;
+    let sweeper = lambda::SdkSweeper::from_sdk_config(config, &sdk);
+    lambda_runtime::run(service_fn(|event| lambda::handle(&sweeper, event))).await
+}

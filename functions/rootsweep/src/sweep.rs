@@ -1,0 +1,369 @@
+//! One run: preflight, then every listed account through scope -> audit -> grace rule ->
+//! remediation, concurrently under one bound and the run's deadline, then summary and metrics.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use chrono::Utc;
+use futures::{StreamExt, future};
+use tokio::time::Instant;
+
+use crate::aws::metrics::Metrics;
+use crate::aws::organization::{Account, Organization};
+use crate::aws::root_session::{Removal, RootAccess, RootSession, TaskPolicy};
+use crate::aws::{AwsError, AwsErrorKind};
+use crate::config::{AccountId, Config, Mode};
+use crate::credentials::{CredentialKind, RootCredentials};
+use crate::event::{RunRequest, Scope};
+use crate::grace::{self, Verdict};
+use crate::preflight::{PreflightError, preflight};
+use crate::report::{
+    AccountReport, Action, ActionKind, Outcome, ReportSink, RunFacts, RunSummary, SessionRecord,
+    Stage, metric_points,
+};
+use crate::scope::{Disposition, ScopeRules, disposition};
+
+/// No new account is started this long before the deadline: enough for one account's calls.
+const STOP_STARTING_BEFORE_DEADLINE: Duration = Duration::from_secs(60);
+/// Accounts still running this long before the deadline are stopped, so that the report and
+/// the metrics always get out.
+const STOP_WORKING_BEFORE_DEADLINE: Duration = Duration::from_secs(10);
+
+/// How one run is identified and bounded.
+pub struct RunOptions {
+    /// Appears on every report line: the Lambda request id, or one made by the CLI.
+    pub run_id: String,
+    /// When the run must be over (the Lambda deadline); `None` for no limit.
+    pub deadline: Option<Instant>,
+}
+
+/// The whole result of a run.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub summary: RunSummary,
+    pub accounts: Vec<AccountReport>,
+}
+
+struct Deadlines {
+    stop_starting: Instant,
+    stop_working: Instant,
+}
+
+/// The sweep engine, generic over its AWS adapters.
+pub struct Sweeper<O, R, M> {
+    config: Config,
+    org: O,
+    root: R,
+    metrics: M,
+}
+
+impl<O: Organization, R: RootAccess, M: Metrics> Sweeper<O, R, M> {
+    pub fn new(config: Config, org: O, root: R, metrics: M) -> Self {
+        Self {
+            config,
+            org,
+            root,
+            metrics,
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Runs one sweep. Only a failed preflight is an error: every account's failure is in the
+    /// report, and a listing cut short is in the summary (`complete: false`).
+    pub async fn run(
+        &self,
+        request: &RunRequest,
+        options: RunOptions,
+        sink: &dyn ReportSink,
+    ) -> Result<Report, PreflightError> {
+        let started_at = Utc::now();
+        let clock = Instant::now();
+        tracing::info!(
+            run_id = %options.run_id,
+            mode = %request.mode,
+            grace_period = %self.config.grace,
+            targeted = matches!(request.scope, Scope::Accounts(_)),
+            "sweep starting"
+        );
+        let facts = preflight(&self.org).await?;
+        let rules = ScopeRules {
+            management_account: &facts.management_account,
+            exempt_accounts: &self.config.exempt_accounts,
+            scope: &request.scope,
+        };
+        let deadlines = options.deadline.map(|deadline| Deadlines {
+            stop_starting: deadline
+                .checked_sub(STOP_STARTING_BEFORE_DEADLINE)
+                .unwrap_or(clock),
+            stop_working: deadline
+                .checked_sub(STOP_WORKING_BEFORE_DEADLINE)
+                .unwrap_or(clock),
+        });
+
+        let mut listed = BTreeSet::new();
+        let mut listing_error: Option<AwsError> = None;
+        let mut accounts = Vec::new();
+        {
+            // Listing is lazy: auditing starts with the first page, not after the last one.
+            let jobs = self.org.accounts().filter_map(|item| {
+                future::ready(match item {
+                    Ok(account) => {
+                        listed.insert(account.id.clone());
+                        disposition(&account, &rules).map(|d| (account, d))
+                    }
+                    Err(err) => {
+                        listing_error = Some(err);
+                        None
+                    }
+                })
+            });
+            let mut reports = jobs
+                .map(|(account, d)| self.process(account, d, request.mode, deadlines.as_ref()))
+                .buffer_unordered(self.config.concurrency.get());
+            while let Some(report) = reports.next().await {
+                sink.account(&options.run_id, &report);
+                accounts.push(report);
+            }
+        }
+        if let Scope::Accounts(targets) = &request.scope {
+            for id in targets.difference(&listed) {
+                let outcome = match &listing_error {
+                    None => Outcome::Skipped {
+                        reason: "not found among the organization's accounts".into(),
+                    },
+                    Some(_) => Outcome::NotReached {
+                        reason: "the account listing failed before reaching it".into(),
+                    },
+                };
+                let report = AccountReport::new(id.clone(), String::new(), None, outcome);
+                sink.account(&options.run_id, &report);
+                accounts.push(report);
+            }
+        }
+
+        let listing_error = listing_error.map(|err| {
+            format!("{err}. Accounts after this point were not listed, so this run is incomplete: run it again")
+        });
+        let mut summary = RunSummary::new(
+            RunFacts {
+                run_id: options.run_id,
+                mode: request.mode,
+                grace_period: self.config.grace.to_string(),
+                started_at,
+                duration_seconds: clock.elapsed().as_secs_f64(),
+                listing_error,
+            },
+            &accounts,
+        );
+        let namespace = self.config.metrics_namespace.as_str();
+        if let Err(err) = self
+            .metrics
+            .publish(namespace, &metric_points(&summary))
+            .await
+        {
+            tracing::warn!(error = %err, "run metrics were not published");
+            summary.metrics_error = Some(format!(
+                "{err}. Check that the role allows cloudwatch:PutMetricData for namespace {namespace}"
+            ));
+        }
+        sink.summary(&summary);
+        Ok(Report { summary, accounts })
+    }
+
+    async fn process(
+        &self,
+        account: Account,
+        disposition: Disposition,
+        mode: Mode,
+        deadlines: Option<&Deadlines>,
+    ) -> AccountReport {
+        let Account { id, name, state } = account;
+        let mut report = AccountReport::new(id, name, Some(state), Outcome::Clean);
+        report.outcome = match disposition {
+            Disposition::Skip(reason) => Outcome::Skipped { reason },
+            Disposition::Exempt(rule) => Outcome::Exempt { rule },
+            Disposition::Sweep => match deadlines {
+                Some(d) if Instant::now() >= d.stop_starting => Outcome::NotReached {
+                    reason: format!(
+                        "the run stops starting accounts {}s before its deadline; the next run will cover it",
+                        STOP_STARTING_BEFORE_DEADLINE.as_secs()
+                    ),
+                },
+                _ => {
+                    self.sweep_account(mode, deadlines.map(|d| d.stop_working), &mut report)
+                        .await
+                }
+            },
+        };
+        report
+    }
+
+    /// Audits one account and remediates it if due, stopping at `stop_working` if given.
+    async fn sweep_account(
+        &self,
+        mode: Mode,
+        stop_working: Option<Instant>,
+        report: &mut AccountReport,
+    ) -> Outcome {
+        let mut stage = Stage::AssumeRootAudit;
+        let work = self.audit_and_remediate(mode, report, &mut stage);
+        let result = match stop_working {
+            None => work.await,
+            Some(at) => {
+                let bounded = tokio::time::timeout_at(at, work).await;
+                bounded.unwrap_or_else(|_| {
+                    Err("stopped at the run's deadline before this account was finished: the actions listed were done, a removal in flight may or may not have been, and the next run will check this account again".into())
+                })
+            }
+        };
+        result.unwrap_or_else(|error| Outcome::Failed { stage, error })
+    }
+
+    async fn audit_and_remediate(
+        &self,
+        mode: Mode,
+        report: &mut AccountReport,
+        stage: &mut Stage,
+    ) -> Result<Outcome, String> {
+        let id = report.account_id.clone();
+        *stage = Stage::AssumeRootAudit;
+        let audit = self.open_session(&id, TaskPolicy::Audit, report).await?;
+        *stage = Stage::Audit;
+        let snapshot = audit.read().await.map_err(|e| explain(&e, &id))?;
+        drop(audit);
+        report.found = snapshot.credentials.iter().map(|c| c.kind).collect();
+        match self.assess(&snapshot, report) {
+            Verdict::Clean => Ok(Outcome::Clean),
+            Verdict::InGrace { due_at } => Ok(Outcome::InGrace { due_at }),
+            Verdict::Due { due_at } if mode == Mode::Audit => Ok(Outcome::Due { due_at }),
+            Verdict::Due { .. } => self.remediate(&id, report, stage).await,
+        }
+    }
+
+    /// Deletes the root user's credentials in a fresh delete session, after checking in that
+    /// same session that they are still due, then checks that nothing is left.
+    async fn remediate(
+        &self,
+        id: &AccountId,
+        report: &mut AccountReport,
+        stage: &mut Stage,
+    ) -> Result<Outcome, String> {
+        *stage = Stage::AssumeRootDelete;
+        let session = self.open_session(id, TaskPolicy::Delete, report).await?;
+        *stage = Stage::Recheck;
+        let current = session.read().await.map_err(|e| explain(&e, id))?;
+        let due_at = match self.assess(&current, report) {
+            Verdict::Due { due_at } => due_at,
+            Verdict::Clean => {
+                report.notes.push(
+                    "by the delete session the credentials were already gone: nothing deleted"
+                        .into(),
+                );
+                return Ok(Outcome::Clean);
+            }
+            Verdict::InGrace { due_at } => {
+                report.notes.push(
+                    "the delete session found newer activity than the audit (a fresh sign-in or a new credential): nothing deleted".into(),
+                );
+                return Ok(Outcome::InGrace { due_at });
+            }
+        };
+
+        *stage = Stage::Remove;
+        for credential in current.in_removal_order() {
+            let removal = session
+                .remove(credential)
+                .await
+                .map_err(|e| explain(&e, id))?;
+            report.actions.push(Action {
+                action: match (removal, credential.kind) {
+                    (Removal::AlreadyGone, _) => ActionKind::AlreadyGone,
+                    (Removal::Removed, CredentialKind::MfaDevice) => ActionKind::Deactivated,
+                    (Removal::Removed, _) => ActionKind::Deleted,
+                },
+                kind: credential.kind,
+                id: credential.id.clone(),
+            });
+        }
+        // A deactivated virtual MFA device stays in the account as an unassigned resource. The
+        // delete task policy no longer allows deleting it (since January 2025): say so, do not fail.
+        for device in current.credentials.iter().filter(|c| c.is_virtual_mfa()) {
+            match session.delete_virtual_mfa_device(&device.id).await {
+                Ok(Removal::Removed) => report.actions.push(Action {
+                    action: ActionKind::DeletedVirtualMfaDevice,
+                    kind: CredentialKind::MfaDevice,
+                    id: device.id.clone(),
+                }),
+                Ok(Removal::AlreadyGone) => {}
+                Err(err) => report.notes.push(format!(
+                    "virtual MFA device {} is deactivated but still exists ({err}); it no longer protects or unlocks the root user",
+                    device.id
+                )),
+            }
+        }
+
+        *stage = Stage::Verify;
+        let after = session.read().await.map_err(|e| explain(&e, id))?;
+        if !after.is_empty() {
+            let left: Vec<String> = after
+                .credentials
+                .iter()
+                .map(|c| format!("{:?} {}", c.kind, c.id))
+                .collect();
+            report.credentials = after.credentials;
+            return Err(format!("still present after deletion: {}", left.join(", ")));
+        }
+        Ok(Outcome::Remediated { due_at })
+    }
+
+    async fn open_session(
+        &self,
+        id: &AccountId,
+        task: TaskPolicy,
+        report: &mut AccountReport,
+    ) -> Result<R::Session, String> {
+        let session = self
+            .root
+            .assume_root(id, task)
+            .await
+            .map_err(|e| explain(&e, id))?;
+        report.root_sessions.push(SessionRecord {
+            task_policy: task,
+            request_id: session.request_id().map(str::to_owned),
+        });
+        Ok(session)
+    }
+
+    /// Applies the grace rule now and records what was read in the report.
+    fn assess(&self, snapshot: &RootCredentials, report: &mut AccountReport) -> Verdict {
+        let assessment = grace::assess(snapshot, self.config.grace, Utc::now());
+        report.credentials = snapshot.credentials.clone();
+        report.password_last_used = snapshot.password_last_used;
+        for warning in assessment.date_warnings {
+            if !report.notes.contains(&warning) {
+                report.notes.push(warning);
+            }
+        }
+        assessment.verdict
+    }
+}
+
+/// An AWS error as the operator needs to read it: what failed, and the likely causes.
+fn explain(err: &AwsError, account: &AccountId) -> String {
+    let hint = match (err.kind, err.operation) {
+        (AwsErrorKind::AccessDenied, "sts:AssumeRoot") => format!(
+            ". Likely causes: the caller's role lacks sts:AssumeRoot on arn:aws:iam::*:root for this task policy; root sessions are not enabled (`aws iam enable-organizations-root-sessions`); or a service control policy on account {account} denies it without exempting root sessions (a Null condition on aws:AssumedRoot)"
+        ),
+        (AwsErrorKind::AccessDenied, _) => format!(
+            ". A service control policy on account {account} may deny root-session actions: exempt them with a Null condition on aws:AssumedRoot"
+        ),
+        (AwsErrorKind::Throttled, _) => {
+            ". Lower ROOTSWEEP_CONCURRENCY, or let the next run retry".into()
+        }
+        _ => String::new(),
+    };
+    format!("{err}{hint}")
+}
