@@ -1,0 +1,914 @@
+//! The sweep engine through its real SDK adapters, with `aws-smithy-mocks` behind the clients.
+//!
+//! The IAM mocks answer from a small in-memory root user (`RootUser`) that the delete calls
+//! change, so each test states the credentials an account starts with and checks the exact
+//! calls made and what is left.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_iam::operation::deactivate_mfa_device::DeactivateMfaDeviceOutput;
+use aws_sdk_iam::operation::delete_access_key::DeleteAccessKeyOutput;
+use aws_sdk_iam::operation::delete_login_profile::DeleteLoginProfileOutput;
+use aws_sdk_iam::operation::delete_signing_certificate::DeleteSigningCertificateOutput;
+use aws_sdk_iam::operation::delete_virtual_mfa_device::DeleteVirtualMFADeviceError;
+use aws_sdk_iam::operation::get_access_key_last_used::GetAccessKeyLastUsedOutput;
+use aws_sdk_iam::operation::get_login_profile::{GetLoginProfileError, GetLoginProfileOutput};
+use aws_sdk_iam::operation::get_user::GetUserOutput;
+use aws_sdk_iam::operation::list_access_keys::ListAccessKeysOutput;
+use aws_sdk_iam::operation::list_mfa_devices::ListMfaDevicesOutput;
+use aws_sdk_iam::operation::list_organizations_features::{
+    ListOrganizationsFeaturesError, ListOrganizationsFeaturesOutput,
+};
+use aws_sdk_iam::operation::list_signing_certificates::ListSigningCertificatesOutput;
+use aws_sdk_iam::types::error::NoSuchEntityException;
+use aws_sdk_iam::types::{
+    AccessKeyLastUsed, AccessKeyMetadata, FeatureType, LoginProfile, MfaDevice, SigningCertificate,
+    StatusType, User,
+};
+use aws_sdk_organizations::operation::describe_organization::DescribeOrganizationOutput;
+use aws_sdk_organizations::operation::list_accounts::ListAccountsOutput;
+use aws_sdk_organizations::types::{
+    Account as OrgAccount, AccountState as OrgAccountState, Organization as OrgInfo,
+};
+use aws_sdk_sts::operation::assume_root::{AssumeRootError, AssumeRootOutput};
+use aws_smithy_mocks::{MockResponse, Rule, RuleMode, mock, mock_client};
+use aws_smithy_types::error::ErrorMetadata;
+use chrono::{DateTime, TimeDelta, Utc};
+use rootsweep::aws::metrics::CloudWatchMetrics;
+use rootsweep::aws::organization::SdkOrganization;
+use rootsweep::aws::root_session::SdkRootAccess;
+use rootsweep::config::{AccountId, Mode};
+use rootsweep::event::{RunRequest, Scope};
+use rootsweep::preflight::PreflightError;
+use rootsweep::report::{AccountReport, JsonLines, Outcome, Stage};
+use rootsweep::{Config, Report, RunOptions, Sweeper};
+
+const MANAGEMENT: &str = "000000000000";
+const MEMBER: &str = "111111111111";
+
+fn days_ago(days: i64) -> DateTime<Utc> {
+    Utc::now() - TimeDelta::days(days)
+}
+
+fn smithy(date: DateTime<Utc>) -> aws_smithy_types::DateTime {
+    aws_smithy_types::DateTime::from_secs(date.timestamp())
+}
+
+fn no_such_entity(what: &str) -> NoSuchEntityException {
+    NoSuchEntityException::builder()
+        .message(format!("The {what} cannot be found."))
+        .meta(ErrorMetadata::builder().code("NoSuchEntity").build())
+        .build()
+}
+
+fn access_denied(message: &str) -> ErrorMetadata {
+    ErrorMetadata::builder()
+        .code("AccessDenied")
+        .message(message)
+        .build()
+}
+
+/// The root user of the member account, as the IAM mocks see it.
+#[derive(Debug, Clone, Default)]
+struct RootUser {
+    password_last_used: Option<DateTime<Utc>>,
+    login_profile: Option<DateTime<Utc>>,
+    access_keys: Vec<(String, DateTime<Utc>)>,
+    certificates: Vec<(String, DateTime<Utc>)>,
+    mfa_devices: Vec<(String, DateTime<Utc>)>,
+}
+
+impl RootUser {
+    fn is_clean(&self) -> bool {
+        self.login_profile.is_none()
+            && self.access_keys.is_empty()
+            && self.certificates.is_empty()
+            && self.mfa_devices.is_empty()
+    }
+}
+
+/// A mocked organization: one management account, some members, and one root user model
+/// that every root session reads and changes.
+struct World {
+    accounts: Vec<(String, OrgAccountState)>,
+    features: Result<Vec<FeatureType>, fn() -> ListOrganizationsFeaturesError>,
+    /// AssumeRoot is denied for these target accounts.
+    deny_assume_root: BTreeSet<String>,
+    /// Applied to the root user when the first delete session opens (someone signs in meanwhile).
+    on_delete_session: Option<fn(&mut RootUser)>,
+    /// Each listed credential vanishes just before our delete call reaches it.
+    removed_by_someone_else: bool,
+    user: Arc<Mutex<RootUser>>,
+    /// Every AssumeRoot and IAM write, in order, as `Operation target`.
+    calls: Arc<Mutex<Vec<String>>>,
+}
+
+impl World {
+    fn new(user: RootUser) -> Self {
+        Self {
+            accounts: vec![
+                (MANAGEMENT.into(), OrgAccountState::Active),
+                (MEMBER.into(), OrgAccountState::Active),
+            ],
+            features: Ok(vec![
+                FeatureType::RootCredentialsManagement,
+                FeatureType::RootSessions,
+            ]),
+            deny_assume_root: BTreeSet::new(),
+            on_delete_session: None,
+            removed_by_someone_else: false,
+            user: Arc::new(Mutex::new(user)),
+            calls: Arc::default(),
+        }
+    }
+
+    fn user(&self) -> RootUser {
+        self.user.lock().unwrap().clone()
+    }
+
+    fn calls(&self) -> Vec<String> {
+        self.calls.lock().unwrap().clone()
+    }
+
+    fn writes(&self) -> Vec<String> {
+        self.calls()
+            .into_iter()
+            .filter(|c| !c.starts_with("AssumeRoot"))
+            .collect()
+    }
+
+    fn sweeper(
+        &self,
+        config: Config,
+    ) -> Sweeper<SdkOrganization, SdkRootAccess, CloudWatchMetrics> {
+        let features = self.features.clone();
+        let features_rule = mock!(aws_sdk_iam::Client::list_organizations_features)
+            .then_compute_response(move |_| match &features {
+                Ok(list) => MockResponse::Output(
+                    ListOrganizationsFeaturesOutput::builder()
+                        .organization_id("o-example")
+                        .set_enabled_features(Some(list.clone()))
+                        .build(),
+                ),
+                Err(error) => MockResponse::Error(error()),
+            });
+        let describe =
+            mock!(aws_sdk_organizations::Client::describe_organization).then_output(|| {
+                DescribeOrganizationOutput::builder()
+                    .organization(
+                        OrgInfo::builder()
+                            .id("o-example")
+                            .master_account_id(MANAGEMENT)
+                            .build(),
+                    )
+                    .build()
+            });
+        let accounts: Vec<OrgAccount> = self
+            .accounts
+            .iter()
+            .map(|(id, state)| {
+                OrgAccount::builder()
+                    .id(id)
+                    .name(format!("account-{id}"))
+                    .state(state.clone())
+                    .build()
+            })
+            .collect();
+        let list = mock!(aws_sdk_organizations::Client::list_accounts).then_output(move || {
+            ListAccountsOutput::builder()
+                .set_accounts(Some(accounts.clone()))
+                .build()
+        });
+
+        let (calls, deny, user, hook) = (
+            self.calls.clone(),
+            self.deny_assume_root.clone(),
+            self.user.clone(),
+            self.on_delete_session,
+        );
+        let fired = Arc::new(Mutex::new(false));
+        let assume = mock!(aws_sdk_sts::Client::assume_root).then_compute_response(move |req| {
+            let target = req.target_principal().unwrap_or_default().to_owned();
+            let policy = req
+                .task_policy_arn()
+                .and_then(|p| p.arn())
+                .unwrap_or_default();
+            let policy = policy.rsplit('/').next().unwrap_or_default().to_owned();
+            calls
+                .lock()
+                .unwrap()
+                .push(format!("AssumeRoot {target} {policy}"));
+            if deny.contains(&target) {
+                return MockResponse::Error(AssumeRootError::generic(access_denied(
+                    "User is not authorized to perform: sts:AssumeRoot",
+                )));
+            }
+            if policy == "IAMDeleteRootUserCredentials" {
+                if let Some(hook) = hook {
+                    let mut fired = fired.lock().unwrap();
+                    if !*fired {
+                        *fired = true;
+                        hook(&mut user.lock().unwrap());
+                    }
+                }
+            }
+            let credentials = aws_sdk_sts::types::Credentials::builder()
+                .access_key_id("ASIAMOCKSESSION")
+                .secret_access_key("mock-secret")
+                .session_token("mock-token")
+                .expiration(smithy(Utc::now() + TimeDelta::minutes(15)))
+                .build()
+                .unwrap();
+            MockResponse::Output(AssumeRootOutput::builder().credentials(credentials).build())
+        });
+
+        let iam_caller = mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&features_rule]);
+        let organizations = mock_client!(
+            aws_sdk_organizations,
+            RuleMode::MatchAny,
+            [&describe, &list]
+        );
+        let sts = mock_client!(aws_sdk_sts, RuleMode::MatchAny, [&assume]);
+        let iam_root = mock_client!(
+            aws_sdk_iam,
+            RuleMode::MatchAny,
+            self.root_user_rules().iter()
+        );
+        let put_metrics = mock!(aws_sdk_cloudwatch::Client::put_metric_data).then_output(|| {
+            aws_sdk_cloudwatch::operation::put_metric_data::PutMetricDataOutput::builder().build()
+        });
+        let cloudwatch = mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [&put_metrics]);
+        let duration = config.root_session_duration;
+        Sweeper::new(
+            config,
+            SdkOrganization::new(iam_caller, organizations),
+            SdkRootAccess::new(sts, iam_root.config().clone(), duration),
+            CloudWatchMetrics::new(cloudwatch),
+        )
+    }
+
+    /// IAM as a root session sees it, answered from `self.user`.
+    fn root_user_rules(&self) -> Vec<Rule> {
+        let u = &self.user;
+        let log = &self.calls;
+        let race = self.removed_by_someone_else;
+        let get_user = {
+            let u = u.clone();
+            mock!(aws_sdk_iam::Client::get_user).then_compute_output(move |_| {
+                let user = User::builder()
+                    .path("/")
+                    .user_name("root")
+                    .user_id(MEMBER)
+                    .arn(format!("arn:aws:iam::{MEMBER}:root"))
+                    .create_date(smithy(days_ago(900)))
+                    .set_password_last_used(u.lock().unwrap().password_last_used.map(smithy))
+                    .build()
+                    .unwrap();
+                GetUserOutput::builder().user(user).build()
+            })
+        };
+        let get_login_profile = {
+            let u = u.clone();
+            mock!(aws_sdk_iam::Client::get_login_profile).then_compute_response(move |_| {
+                match u.lock().unwrap().login_profile {
+                    Some(created) => MockResponse::Output(
+                        GetLoginProfileOutput::builder()
+                            .login_profile(
+                                LoginProfile::builder()
+                                    .user_name("root")
+                                    .create_date(smithy(created))
+                                    .build()
+                                    .unwrap(),
+                            )
+                            .build(),
+                    ),
+                    None => MockResponse::Error(GetLoginProfileError::NoSuchEntityException(
+                        no_such_entity("Login Profile for User root"),
+                    )),
+                }
+            })
+        };
+        let list_keys = {
+            let u = u.clone();
+            mock!(aws_sdk_iam::Client::list_access_keys).then_compute_output(move |_| {
+                let keys = u
+                    .lock()
+                    .unwrap()
+                    .access_keys
+                    .iter()
+                    .map(|(id, created)| {
+                        AccessKeyMetadata::builder()
+                            .access_key_id(id)
+                            .status(StatusType::Active)
+                            .create_date(smithy(*created))
+                            .build()
+                    })
+                    .collect();
+                ListAccessKeysOutput::builder()
+                    .set_access_key_metadata(Some(keys))
+                    .build()
+                    .unwrap()
+            })
+        };
+        let key_last_used = mock!(aws_sdk_iam::Client::get_access_key_last_used)
+            .then_compute_output(|_| {
+                GetAccessKeyLastUsedOutput::builder()
+                    .access_key_last_used(
+                        AccessKeyLastUsed::builder()
+                            .service_name("s3")
+                            .region("eu-west-1")
+                            .last_used_date(smithy(days_ago(30)))
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+            });
+        let list_certificates = {
+            let u = u.clone();
+            mock!(aws_sdk_iam::Client::list_signing_certificates).then_compute_output(move |_| {
+                let certificates = u
+                    .lock()
+                    .unwrap()
+                    .certificates
+                    .iter()
+                    .map(|(id, uploaded)| {
+                        SigningCertificate::builder()
+                            .user_name("root")
+                            .certificate_id(id)
+                            .certificate_body("-----BEGIN CERTIFICATE-----")
+                            .status(StatusType::Active)
+                            .upload_date(smithy(*uploaded))
+                            .build()
+                            .unwrap()
+                    })
+                    .collect();
+                ListSigningCertificatesOutput::builder()
+                    .set_certificates(Some(certificates))
+                    .build()
+                    .unwrap()
+            })
+        };
+        let list_mfa = {
+            let u = u.clone();
+            mock!(aws_sdk_iam::Client::list_mfa_devices).then_compute_output(move |_| {
+                let devices = u
+                    .lock()
+                    .unwrap()
+                    .mfa_devices
+                    .iter()
+                    .map(|(serial, enabled)| {
+                        MfaDevice::builder()
+                            .user_name("root")
+                            .serial_number(serial)
+                            .enable_date(smithy(*enabled))
+                            .build()
+                            .unwrap()
+                    })
+                    .collect();
+                ListMfaDevicesOutput::builder()
+                    .set_mfa_devices(Some(devices))
+                    .build()
+                    .unwrap()
+            })
+        };
+        // Removals log their call, then change the root user. With `race`, the credential is
+        // removed by someone else first, so the call finds nothing (NoSuchEntity).
+        macro_rules! removal {
+            ($op:path, $error:path, $output:expr, |$req:ident, $user:ident| $remove:expr) => {{
+                let (u, log) = (u.clone(), log.clone());
+                mock!($op).then_compute_response(move |$req| {
+                    let name = stringify!($op).rsplit("::").next().unwrap().to_owned();
+                    let mut $user = u.lock().unwrap();
+                    let removed: bool = $remove;
+                    log.lock()
+                        .unwrap()
+                        .push(format!("{name} {}", call_target($req)));
+                    if removed && !race {
+                        MockResponse::Output($output)
+                    } else {
+                        MockResponse::Error($error(no_such_entity("entity")))
+                    }
+                })
+            }};
+        }
+        use aws_sdk_iam::operation::deactivate_mfa_device::DeactivateMFADeviceError as DeactivateError;
+        use aws_sdk_iam::operation::delete_access_key::DeleteAccessKeyError;
+        use aws_sdk_iam::operation::delete_login_profile::DeleteLoginProfileError;
+        use aws_sdk_iam::operation::delete_signing_certificate::DeleteSigningCertificateError;
+        let delete_login_profile = removal!(
+            aws_sdk_iam::Client::delete_login_profile,
+            DeleteLoginProfileError::NoSuchEntityException,
+            DeleteLoginProfileOutput::builder().build(),
+            |req, user| user.login_profile.take().is_some()
+        );
+        let delete_key = removal!(
+            aws_sdk_iam::Client::delete_access_key,
+            DeleteAccessKeyError::NoSuchEntityException,
+            DeleteAccessKeyOutput::builder().build(),
+            |req, user| remove_id(&mut user.access_keys, req.access_key_id())
+        );
+        let delete_certificate = removal!(
+            aws_sdk_iam::Client::delete_signing_certificate,
+            DeleteSigningCertificateError::NoSuchEntityException,
+            DeleteSigningCertificateOutput::builder().build(),
+            |req, user| remove_id(&mut user.certificates, req.certificate_id())
+        );
+        let deactivate_mfa = removal!(
+            aws_sdk_iam::Client::deactivate_mfa_device,
+            DeactivateError::NoSuchEntityException,
+            DeactivateMfaDeviceOutput::builder().build(),
+            |req, user| remove_id(&mut user.mfa_devices, req.serial_number())
+        );
+        // Like AWS since January 2025: the delete task policy does not allow this call.
+        let delete_virtual_mfa = {
+            let log = log.clone();
+            mock!(aws_sdk_iam::Client::delete_virtual_mfa_device).then_compute_response(
+                move |req| {
+                    log.lock()
+                        .unwrap()
+                        .push(format!("delete_virtual_mfa_device {}", call_target(req)));
+                    MockResponse::Error(DeleteVirtualMFADeviceError::generic(access_denied(
+                        "not authorized to perform: iam:DeleteVirtualMFADevice",
+                    )))
+                },
+            )
+        };
+        vec![
+            get_user,
+            get_login_profile,
+            list_keys,
+            key_last_used,
+            list_certificates,
+            list_mfa,
+            delete_login_profile,
+            delete_key,
+            delete_certificate,
+            deactivate_mfa,
+            delete_virtual_mfa,
+        ]
+    }
+}
+
+fn remove_id(list: &mut Vec<(String, DateTime<Utc>)>, id: Option<&str>) -> bool {
+    let before = list.len();
+    list.retain(|(existing, _)| Some(existing.as_str()) != id);
+    list.len() < before
+}
+
+/// The id an IAM write names, from its Debug form (the inputs have no common trait).
+fn call_target(req: &impl std::fmt::Debug) -> String {
+    let text = format!("{req:?}");
+    [
+        "access_key_id: Some(\"",
+        "certificate_id: Some(\"",
+        "serial_number: Some(\"",
+    ]
+    .iter()
+    .find_map(|field| {
+        text.split(field)
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+    })
+    .unwrap_or("")
+    .to_owned()
+}
+
+fn config(mode: Mode) -> Config {
+    let mode = mode.to_string();
+    Config::from_lookup(|name| match name {
+        "ROOTSWEEP_MODE" => Some(mode.clone()),
+        "ROOTSWEEP_GRACE_PERIOD" => Some("72h".into()),
+        _ => None,
+    })
+    .unwrap()
+}
+
+async fn run(world: &World, mode: Mode) -> Report {
+    run_request(world, config(mode), RunRequest::scheduled(mode))
+        .await
+        .unwrap()
+}
+
+async fn run_request(
+    world: &World,
+    config: Config,
+    request: RunRequest,
+) -> Result<Report, PreflightError> {
+    let sink = JsonLines::new(Vec::new());
+    world
+        .sweeper(config)
+        .run(
+            &request,
+            RunOptions {
+                run_id: "test-run".into(),
+                deadline: None,
+            },
+            &sink,
+        )
+        .await
+}
+
+fn member(report: &Report) -> &AccountReport {
+    report
+        .accounts
+        .iter()
+        .find(|a| a.account_id.as_str() == MEMBER)
+        .expect("member account reported")
+}
+
+fn old_password_key_cert_and_mfa() -> RootUser {
+    RootUser {
+        password_last_used: Some(days_ago(20)),
+        login_profile: Some(days_ago(40)),
+        access_keys: vec![("AKIAOLDKEY1".into(), days_ago(30))],
+        certificates: vec![("CERTOLD1".into(), days_ago(30))],
+        mfa_devices: vec![(
+            format!("arn:aws:iam::{MEMBER}:mfa/root-account-mfa-device"),
+            days_ago(35),
+        )],
+    }
+}
+
+#[tokio::test]
+async fn an_account_without_root_credentials_is_clean_and_untouched() {
+    let world = World::new(RootUser {
+        password_last_used: Some(days_ago(400)),
+        ..RootUser::default()
+    });
+    let report = run(&world, Mode::Enforce).await;
+    assert_eq!(member(&report).outcome, Outcome::Clean);
+    assert_eq!(
+        world.calls(),
+        [format!("AssumeRoot {MEMBER} IAMAuditRootUserCredentials")]
+    );
+    assert_eq!(report.summary.accounts_clean, 1);
+}
+
+#[tokio::test]
+async fn a_password_used_yesterday_is_in_grace_with_its_due_time() {
+    let used = days_ago(1);
+    let world = World::new(RootUser {
+        password_last_used: Some(used),
+        login_profile: Some(days_ago(90)),
+        ..RootUser::default()
+    });
+    let report = run(&world, Mode::Enforce).await;
+    let due_at = DateTime::from_timestamp(used.timestamp(), 0).unwrap() + TimeDelta::hours(72);
+    assert_eq!(member(&report).outcome, Outcome::InGrace { due_at });
+    assert!(world.writes().is_empty());
+    assert!(world.user().login_profile.is_some());
+}
+
+#[tokio::test]
+async fn due_credentials_are_deleted_in_order_and_checked_gone() {
+    let world = World::new(old_password_key_cert_and_mfa());
+    let report = run(&world, Mode::Enforce).await;
+    let serial = format!("arn:aws:iam::{MEMBER}:mfa/root-account-mfa-device");
+    assert_eq!(
+        world.calls(),
+        [
+            format!("AssumeRoot {MEMBER} IAMAuditRootUserCredentials"),
+            format!("AssumeRoot {MEMBER} IAMDeleteRootUserCredentials"),
+            "delete_login_profile ".into(),
+            "delete_access_key AKIAOLDKEY1".into(),
+            "delete_signing_certificate CERTOLD1".into(),
+            format!("deactivate_mfa_device {serial}"),
+            format!("delete_virtual_mfa_device {serial}"),
+        ]
+    );
+    let account = member(&report);
+    assert!(
+        matches!(account.outcome, Outcome::Remediated { .. }),
+        "{:?}",
+        account.outcome
+    );
+    assert!(world.user().is_clean());
+    assert_eq!(account.actions.len(), 4);
+    // The virtual device the task policy may not delete is reported, not failed.
+    assert!(
+        account
+            .notes
+            .iter()
+            .any(|n| n.contains("is deactivated but still exists")),
+        "{:?}",
+        account.notes
+    );
+    assert_eq!(report.summary.accounts_remediated, 1);
+    assert_eq!(
+        report.summary.credentials_deleted.values().sum::<usize>(),
+        4
+    );
+}
+
+#[tokio::test]
+async fn audit_mode_reports_due_credentials_and_deletes_nothing() {
+    let world = World::new(old_password_key_cert_and_mfa());
+    let report = run(&world, Mode::Audit).await;
+    assert!(matches!(member(&report).outcome, Outcome::Due { .. }));
+    assert_eq!(
+        world.calls(),
+        [format!("AssumeRoot {MEMBER} IAMAuditRootUserCredentials")]
+    );
+    assert_eq!(report.summary.accounts_due, 1);
+    assert_eq!(report.summary.attention[0].outcome, "due");
+    assert_eq!(report.summary.credentials_found.values().sum::<usize>(), 4);
+}
+
+#[tokio::test]
+async fn a_sign_in_between_audit_and_delete_session_stops_the_deletion() {
+    let mut world = World::new(old_password_key_cert_and_mfa());
+    world.on_delete_session = Some(|user| user.password_last_used = Some(Utc::now()));
+    let report = run(&world, Mode::Enforce).await;
+    let account = member(&report);
+    assert!(
+        matches!(account.outcome, Outcome::InGrace { .. }),
+        "{:?}",
+        account.outcome
+    );
+    assert!(world.writes().is_empty(), "{:?}", world.writes());
+    assert!(account.notes.iter().any(|n| n.contains("newer activity")));
+    assert!(world.user().login_profile.is_some());
+}
+
+#[tokio::test]
+async fn credentials_someone_else_removed_first_count_as_gone() {
+    let mut world = World::new(RootUser {
+        login_profile: Some(days_ago(40)),
+        access_keys: vec![("AKIAOLDKEY1".into(), days_ago(30))],
+        ..RootUser::default()
+    });
+    world.removed_by_someone_else = true;
+    let report = run(&world, Mode::Enforce).await;
+    let account = member(&report);
+    assert!(
+        matches!(account.outcome, Outcome::Remediated { .. }),
+        "{:?}",
+        account.outcome
+    );
+    let actions: Vec<String> = account
+        .actions
+        .iter()
+        .map(|a| format!("{:?}", a.action))
+        .collect();
+    assert_eq!(actions, ["AlreadyGone", "AlreadyGone"]);
+    assert_eq!(
+        report.summary.credentials_deleted.values().sum::<usize>(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn access_denied_on_one_account_does_not_stop_the_others() {
+    let mut world = World::new(RootUser::default());
+    world.accounts.extend([
+        ("222222222222".into(), OrgAccountState::Active),
+        ("333333333333".into(), OrgAccountState::Active),
+    ]);
+    world.deny_assume_root.insert("222222222222".into());
+    let report = run(&world, Mode::Enforce).await;
+    assert_eq!(report.summary.accounts_clean, 2);
+    assert_eq!(report.summary.accounts_failed, 1);
+    let failed = report
+        .accounts
+        .iter()
+        .find(|a| a.account_id.as_str() == "222222222222")
+        .unwrap();
+    let Outcome::Failed { stage, error } = &failed.outcome else {
+        panic!("{:?}", failed.outcome)
+    };
+    assert_eq!(*stage, Stage::AssumeRootAudit);
+    assert!(
+        error.contains("sts:AssumeRoot failed (AccessDenied)"),
+        "{error}"
+    );
+    assert!(
+        error.contains("aws:AssumedRoot"),
+        "the SCP exemption is named: {error}"
+    );
+    assert!(
+        error.contains("arn:aws:iam::*:root"),
+        "the missing permission is named: {error}"
+    );
+}
+
+#[tokio::test]
+async fn management_suspended_and_exempt_accounts_are_reported_and_never_assumed() {
+    let mut world = World::new(old_password_key_cert_and_mfa());
+    world.accounts.extend([
+        ("222222222222".into(), OrgAccountState::Suspended),
+        ("333333333333".into(), OrgAccountState::PendingClosure),
+        ("444444444444".into(), OrgAccountState::Active),
+    ]);
+    let config = Config::from_lookup(|name| match name {
+        "ROOTSWEEP_MODE" => Some("enforce".into()),
+        "ROOTSWEEP_EXEMPT_ACCOUNTS" => Some("444444444444".into()),
+        _ => None,
+    })
+    .unwrap();
+    let report = run_request(&world, config, RunRequest::scheduled(Mode::Enforce))
+        .await
+        .unwrap();
+    let outcome = |id: &str| {
+        report
+            .accounts
+            .iter()
+            .find(|a| a.account_id.as_str() == id)
+            .unwrap()
+            .outcome
+            .clone()
+    };
+    assert!(
+        matches!(outcome(MANAGEMENT), Outcome::Skipped { reason } if reason.contains("management account"))
+    );
+    assert!(
+        matches!(outcome("222222222222"), Outcome::Skipped { reason } if reason.contains("SUSPENDED"))
+    );
+    assert!(
+        matches!(outcome("333333333333"), Outcome::Skipped { reason } if reason.contains("PENDING_CLOSURE"))
+    );
+    assert!(matches!(outcome("444444444444"), Outcome::Exempt { .. }));
+    let assumed: BTreeSet<String> = world
+        .calls()
+        .iter()
+        .filter(|c| c.starts_with("AssumeRoot"))
+        .map(|c| c.split(' ').nth(1).unwrap().to_owned())
+        .collect();
+    assert_eq!(assumed, BTreeSet::from([MEMBER.to_owned()]));
+    assert_eq!(
+        (
+            report.summary.accounts_skipped,
+            report.summary.accounts_exempt
+        ),
+        (3, 1)
+    );
+}
+
+#[tokio::test]
+async fn a_targeted_run_covers_only_the_named_accounts_and_names_unknown_ones() {
+    let mut world = World::new(RootUser::default());
+    world
+        .accounts
+        .push(("222222222222".into(), OrgAccountState::Active));
+    let targets: BTreeSet<AccountId> = [MEMBER, "999999999999"]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+    let request = RunRequest {
+        mode: Mode::Audit,
+        scope: Scope::Accounts(targets),
+    };
+    let report = run_request(&world, config(Mode::Audit), request)
+        .await
+        .unwrap();
+    let ids: Vec<&str> = report
+        .accounts
+        .iter()
+        .map(|a| a.account_id.as_str())
+        .collect();
+    assert_eq!(ids, [MEMBER, "999999999999"]);
+    assert!(
+        matches!(&report.accounts[1].outcome, Outcome::Skipped { reason } if reason.contains("not found"))
+    );
+}
+
+#[tokio::test]
+async fn each_preflight_failure_stops_the_run_with_what_to_do() {
+    let cases: [(fn() -> ListOrganizationsFeaturesError, &str); 4] = [
+        (
+            || {
+                ListOrganizationsFeaturesError::AccountNotManagementOrDelegatedAdministratorException(
+                aws_sdk_iam::types::error::AccountNotManagementOrDelegatedAdministratorException::builder().build(),
+            )
+            },
+            "register-delegated-administrator",
+        ),
+        (
+            || {
+                ListOrganizationsFeaturesError::OrganizationNotFoundException(
+                    aws_sdk_iam::types::error::OrganizationNotFoundException::builder().build(),
+                )
+            },
+            "not in an AWS Organization",
+        ),
+        (
+            || {
+                ListOrganizationsFeaturesError::OrganizationNotInAllFeaturesModeException(
+                    aws_sdk_iam::types::error::OrganizationNotInAllFeaturesModeException::builder()
+                        .build(),
+                )
+            },
+            "enable-all-features",
+        ),
+        (
+            || {
+                ListOrganizationsFeaturesError::ServiceAccessNotEnabledException(
+                    aws_sdk_iam::types::error::ServiceAccessNotEnabledException::builder().build(),
+                )
+            },
+            "enable-aws-service-access --service-principal iam.amazonaws.com",
+        ),
+    ];
+    for (error, remedy) in cases {
+        let mut world = World::new(old_password_key_cert_and_mfa());
+        world.features = Err(error);
+        let err = run_request(
+            &world,
+            config(Mode::Enforce),
+            RunRequest::scheduled(Mode::Enforce),
+        )
+        .await
+        .unwrap_err();
+        assert!(err.to_string().contains(remedy), "{err}");
+        assert!(
+            world.calls().is_empty(),
+            "no account is touched after a failed preflight"
+        );
+    }
+
+    let mut world = World::new(old_password_key_cert_and_mfa());
+    world.features = Ok(vec![FeatureType::RootCredentialsManagement]);
+    let err = run_request(
+        &world,
+        config(Mode::Enforce),
+        RunRequest::scheduled(Mode::Enforce),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err, PreflightError::FeaturesDisabled(vec!["RootSessions"]));
+    assert!(world.calls().is_empty());
+}
+
+fn lambda_event(
+    payload: serde_json::Value,
+    seconds_left: u64,
+) -> lambda_runtime::LambdaEvent<serde_json::Value> {
+    let mut context = lambda_runtime::Context::default();
+    context.request_id = "lambda-request-1".into();
+    let deadline = std::time::SystemTime::now() + std::time::Duration::from_secs(seconds_left);
+    context.deadline = deadline
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    lambda_runtime::LambdaEvent::new(payload, context)
+}
+
+#[tokio::test]
+async fn the_lambda_rejects_a_bad_event_before_calling_aws() {
+    let world = World::new(old_password_key_cert_and_mfa());
+    let sweeper = world.sweeper(config(Mode::Audit));
+    for payload in [
+        serde_json::json!({"accounts": ["111111111111"], "mode": "enforce"}),
+        serde_json::json!({"account": "111111111111"}),
+        serde_json::json!(42),
+    ] {
+        let err = rootsweep::lambda::handle(&sweeper, lambda_event(payload.clone(), 900))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, rootsweep::lambda::HandlerError::Event(_)),
+            "{payload}: {err}"
+        );
+        assert!(
+            err.to_string()
+                .starts_with("rejected event, nothing done: "),
+            "{err}"
+        );
+    }
+    assert!(world.calls().is_empty());
+}
+
+#[tokio::test]
+async fn the_lambda_sweeps_and_returns_the_summary() {
+    let world = World::new(old_password_key_cert_and_mfa());
+    let sweeper = world.sweeper(config(Mode::Enforce));
+    let event =
+        serde_json::json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}});
+    let summary = rootsweep::lambda::handle(&sweeper, lambda_event(event, 900))
+        .await
+        .unwrap();
+    assert_eq!(summary.run_id, "lambda-request-1");
+    assert_eq!(
+        (summary.accounts_remediated, summary.accounts_skipped),
+        (1, 1)
+    );
+    assert!(summary.complete);
+}
+
+#[tokio::test]
+async fn near_the_deadline_no_account_is_started_and_each_is_reported_not_reached() {
+    let world = World::new(old_password_key_cert_and_mfa());
+    let sweeper = world.sweeper(config(Mode::Enforce));
+    // 30 s left is inside the 60 s the run keeps free before its deadline.
+    let summary = rootsweep::lambda::handle(&sweeper, lambda_event(serde_json::json!({}), 30))
+        .await
+        .unwrap();
+    assert_eq!(summary.accounts_not_reached, 1);
+    assert_eq!(summary.attention[0].outcome, "not_reached");
+    assert_eq!(
+        summary.accounts_skipped, 1,
+        "the management account is still reported"
+    );
+    assert!(world.calls().is_empty());
+    assert!(world.user().login_profile.is_some());
+}
