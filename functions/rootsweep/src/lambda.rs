@@ -2,39 +2,17 @@
 
 use std::time::SystemTime;
 
-use aws_config::SdkConfig;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::aws::metrics::{CloudWatchMetrics, Metrics};
-use crate::aws::organization::{Organization, SdkOrganization};
-use crate::aws::root_session::{RootAccess, SdkRootAccess};
-use crate::config::Config;
+use crate::aws::metrics::Metrics;
+use crate::aws::organization::Organization;
+use crate::aws::root_session::RootAccess;
 use crate::event::{EventError, parse_event};
 use crate::preflight::PreflightError;
 use crate::report::{JsonLines, RunSummary};
 use crate::sweep::{RunOptions, Sweeper};
-
-/// The sweeper wired to the AWS SDK.
-pub type SdkSweeper = Sweeper<SdkOrganization, SdkRootAccess, CloudWatchMetrics>;
-
-impl SdkSweeper {
-    /// Builds every client once from one SDK configuration; they are cloned, never rebuilt.
-    pub fn from_sdk_config(config: Config, sdk: &SdkConfig) -> Self {
-        let org = SdkOrganization::new(
-            aws_sdk_iam::Client::new(sdk),
-            aws_sdk_organizations::Client::new(sdk),
-        );
-        let root = SdkRootAccess::new(
-            aws_sdk_sts::Client::new(sdk),
-            aws_sdk_iam::Config::new(sdk),
-            config.root_session_duration,
-        );
-        let metrics = CloudWatchMetrics::new(aws_sdk_cloudwatch::Client::new(sdk));
-        Sweeper::new(config, org, root, metrics)
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {

@@ -7,6 +7,7 @@
 //! metrics. [`aws`] holds the only code that talks to AWS.
 
 pub mod aws;
+pub mod cli;
 pub mod config;
 pub mod credentials;
 pub mod event;

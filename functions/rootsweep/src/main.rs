@@ -9,6 +9,6 @@ async fn main() -> Result<(), Error> {
     let config =
         Config::from_env().inspect_err(|err| tracing::error!(error = %err, "bad configuration"))?;
     let sdk = aws::load_sdk_config(None, None).await;
-    let sweeper = lambda::SdkSweeper::from_sdk_config(config, &sdk);
+    let sweeper = aws::SdkSweeper::from_sdk_config(config, &sdk, true);
     lambda_runtime::run(service_fn(|event| lambda::handle(&sweeper, event))).await
 }

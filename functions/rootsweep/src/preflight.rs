@@ -1,7 +1,9 @@
 //! The organization prerequisites, checked at the start of every run, never assumed.
 
+use futures::StreamExt;
+
 use crate::aws::AwsError;
-use crate::aws::organization::Organization;
+use crate::aws::organization::{AccountState, Organization};
 use crate::config::AccountId;
 
 /// The features `iam:ListOrganizationsFeatures` must report, with the command that enables each.
@@ -38,6 +40,10 @@ pub enum PreflightError {
         "{0}. Check that the function's role allows iam:ListOrganizationsFeatures, organizations:DescribeOrganization and organizations:ListAccounts (a delegated administrator also needs an Organizations delegation policy for them)"
     )]
     CallFailed(AwsError),
+    #[error(
+        "could not tell who is calling ({0}): configure AWS credentials (a profile with --profile or AWS_PROFILE, environment variables, or the function's role)"
+    )]
+    Credentials(AwsError),
     #[error("AWS gave an answer rootsweep does not understand: {0}")]
     UnexpectedAnswer(String),
 }
@@ -71,12 +77,79 @@ pub struct OrgFacts {
     pub management_account: AccountId,
 }
 
-/// Checks the prerequisites: features enabled, caller allowed, organization known.
+/// Checks the prerequisites a run needs: features enabled, caller allowed, organization known.
 pub async fn preflight(org: &impl Organization) -> Result<OrgFacts, PreflightError> {
     check_features(&org.root_access_features().await?)?;
     Ok(OrgFacts {
         management_account: org.management_account().await?,
     })
+}
+
+/// One prerequisite, passed (with what was found) or failed (with the remedy).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    pub name: &'static str,
+    pub result: Result<String, PreflightError>,
+}
+
+/// Every prerequisite, each checked on its own so that an operator sees all that is wrong at
+/// once: the operator CLI's `preflight`. A run itself only needs [`preflight`].
+pub async fn checks(org: &impl Organization) -> Vec<Check> {
+    let caller = org.caller().await;
+    let management = org.management_account().await;
+    let features = org
+        .root_access_features()
+        .await
+        .and_then(|enabled| check_features(&enabled));
+    let role = match (&caller, &management, &features) {
+        (Ok(caller), Ok(management), _) if &caller.account == management => {
+            Ok(format!("account {} is the management account", caller.account))
+        }
+        (Ok(caller), Ok(_), Ok(())) => Ok(format!(
+            "account {} is the delegated administrator for root access",
+            caller.account
+        )),
+        (_, _, Err(PreflightError::NotManagementOrDelegatedAdministrator)) => {
+            Err(PreflightError::NotManagementOrDelegatedAdministrator)
+        }
+        (Err(err), _, _) | (_, Err(err), _) | (_, _, Err(err)) => Err(err.clone()),
+    };
+    let listing = {
+        let accounts: Vec<_> = org.accounts().collect().await;
+        match accounts.iter().find_map(|a| a.as_ref().err()) {
+            Some(err) => Err(PreflightError::CallFailed(err.clone())),
+            None => {
+                let active = accounts
+                    .iter()
+                    .flatten()
+                    .filter(|a| a.state == AccountState::Active)
+                    .count();
+                Ok(format!("{} accounts, {active} of them ACTIVE", accounts.len()))
+            }
+        }
+    };
+    vec![
+        Check {
+            name: "AWS credentials",
+            result: caller.map(|c| format!("calling as {}", c.arn)),
+        },
+        Check {
+            name: "Organization",
+            result: management.map(|id| format!("management account {id}")),
+        },
+        Check {
+            name: "Centralized root access (trusted access, RootCredentialsManagement, RootSessions)",
+            result: features.map(|()| "enabled".to_owned()),
+        },
+        Check {
+            name: "Caller is the management account or the delegated administrator",
+            result: role,
+        },
+        Check {
+            name: "Account listing (organizations:ListAccounts)",
+            result: listing,
+        },
+    ]
 }
 
 #[cfg(test)]

@@ -178,6 +178,8 @@ pub struct RunSummary {
     pub grace_period: String,
     pub started_at: DateTime<Utc>,
     pub duration_seconds: f64,
+    /// Whether the run covered the whole organization, or only accounts named in the request.
+    pub whole_organization: bool,
     /// False when the account listing stopped early: some accounts were not even seen.
     pub complete: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -206,6 +208,7 @@ pub struct RunFacts {
     pub grace_period: String,
     pub started_at: DateTime<Utc>,
     pub duration_seconds: f64,
+    pub whole_organization: bool,
     pub listing_error: Option<String>,
 }
 
@@ -244,6 +247,7 @@ impl RunSummary {
             grace_period: facts.grace_period,
             started_at: facts.started_at,
             duration_seconds: facts.duration_seconds,
+            whole_organization: facts.whole_organization,
             complete: facts.listing_error.is_none(),
             listing_error: facts.listing_error,
             accounts_scanned: accounts.iter().filter(|a| a.outcome.was_scanned()).count(),
@@ -278,8 +282,9 @@ pub struct MetricPoint {
     pub dimension: Option<(&'static str, &'static str)>,
 }
 
-/// The run's metrics. `SweepCompleted` is only sent when every account was at least listed:
-/// its absence is what the missed-sweep alarm watches.
+/// The run's metrics. `SweepCompleted` is only sent by a run over the whole organization that
+/// listed every account: its absence is what the missed-sweep alarm watches, so a targeted or
+/// broken-off run must not stand in for a real sweep.
 pub fn metric_points(summary: &RunSummary) -> Vec<MetricPoint> {
     let count = |name, value: usize| MetricPoint {
         name,
@@ -314,7 +319,7 @@ pub fn metric_points(summary: &RunSummary) -> Vec<MetricPoint> {
             ..count(name, *n)
         }));
     }
-    if summary.complete {
+    if summary.complete && summary.whole_organization {
         points.push(count("SweepCompleted", 1));
     }
     points
@@ -397,6 +402,7 @@ mod tests {
             grace_period: "3days".into(),
             started_at: "2026-11-23T10:00:00Z".parse().unwrap(),
             duration_seconds: 12.5,
+            whole_organization: true,
             listing_error,
         }
     }
@@ -504,6 +510,16 @@ mod tests {
                 .count(),
             0
         );
+        // A run over named accounts proves nothing about the others.
+        let targeted = RunSummary::new(
+            RunFacts {
+                whole_organization: false,
+                ..facts(None)
+            },
+            &[],
+        );
+        let completed = metric_points(&targeted).iter().filter(|p| p.name == "SweepCompleted").count();
+        assert_eq!(completed, 0);
     }
 
     #[test]

@@ -38,7 +38,7 @@ pub struct RunOptions {
 }
 
 /// The whole result of a run.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Report {
     pub summary: RunSummary,
     pub accounts: Vec<AccountReport>,
@@ -69,6 +69,10 @@ impl<O: Organization, R: RootAccess, M: Metrics> Sweeper<O, R, M> {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    pub fn organization(&self) -> &O {
+        &self.org
     }
 
     /// Runs one sweep. Only a failed preflight is an error: every account's failure is in the
@@ -154,6 +158,7 @@ impl<O: Organization, R: RootAccess, M: Metrics> Sweeper<O, R, M> {
                 grace_period: self.config.grace.to_string(),
                 started_at,
                 duration_seconds: clock.elapsed().as_secs_f64(),
+                whole_organization: request.scope == Scope::Organization,
                 listing_error,
             },
             &accounts,

@@ -242,7 +242,7 @@ impl World {
         let duration = config.root_session_duration;
         Sweeper::new(
             config,
-            SdkOrganization::new(iam_caller, organizations),
+            SdkOrganization::new(sts.clone(), iam_caller, organizations),
             SdkRootAccess::new(sts, iam_root.config().clone(), duration),
             CloudWatchMetrics::new(cloudwatch),
         )

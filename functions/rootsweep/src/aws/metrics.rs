@@ -16,6 +16,16 @@ pub trait Metrics: Send + Sync {
     ) -> impl Future<Output = Result<(), AwsError>> + Send;
 }
 
+/// No metrics at all: `None` publishes nothing (the operator CLI, unless asked to).
+impl<M: Metrics> Metrics for Option<M> {
+    async fn publish(&self, namespace: &str, points: &[MetricPoint]) -> Result<(), AwsError> {
+        match self {
+            Some(metrics) => metrics.publish(namespace, points).await,
+            None => Ok(()),
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct CloudWatchMetrics {
     client: aws_sdk_cloudwatch::Client,

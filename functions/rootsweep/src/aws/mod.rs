@@ -16,6 +16,12 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde::Serialize;
 
+use crate::config::Config;
+use crate::sweep::Sweeper;
+use metrics::CloudWatchMetrics;
+use organization::SdkOrganization;
+use root_session::SdkRootAccess;
+
 /// Attempts per call, the first included. Adaptive mode also slows the client down when AWS
 /// throttles, so a large organization degrades to a slower sweep rather than a failed one.
 const MAX_ATTEMPTS: u32 = 6;
@@ -42,6 +48,28 @@ pub async fn load_sdk_config(profile: Option<&str>, region: Option<&str>) -> Sdk
         loader = loader.region(aws_config::Region::new(region.to_owned()));
     }
     loader.load().await
+}
+
+/// The sweeper wired to the AWS SDK; metrics go to CloudWatch when there is a client for them.
+pub type SdkSweeper = Sweeper<SdkOrganization, SdkRootAccess, Option<CloudWatchMetrics>>;
+
+impl SdkSweeper {
+    /// Builds every client once from one SDK configuration; they are cloned, never rebuilt.
+    pub fn from_sdk_config(config: Config, sdk: &SdkConfig, publish_metrics: bool) -> Self {
+        let sts = aws_sdk_sts::Client::new(sdk);
+        let org = SdkOrganization::new(
+            sts.clone(),
+            aws_sdk_iam::Client::new(sdk),
+            aws_sdk_organizations::Client::new(sdk),
+        );
+        let root = SdkRootAccess::new(
+            sts,
+            aws_sdk_iam::Config::new(sdk),
+            config.root_session_duration,
+        );
+        let metrics = publish_metrics.then(|| CloudWatchMetrics::new(aws_sdk_cloudwatch::Client::new(sdk)));
+        Sweeper::new(config, org, root, metrics)
+    }
 }
 
 /// What kind of failure an AWS call had, as far as the operator is concerned.

@@ -62,7 +62,16 @@ pub struct Account {
     pub state: AccountState,
 }
 
+/// Who is calling, as STS sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub account: AccountId,
+    pub arn: String,
+}
+
 pub trait Organization: Send + Sync {
+    /// `sts:GetCallerIdentity`: the account and principal the credentials belong to.
+    fn caller(&self) -> impl Future<Output = Result<Caller, PreflightError>> + Send;
     /// `iam:ListOrganizationsFeatures`: the enabled root-access features, by AWS name.
     fn root_access_features(
         &self,
@@ -76,21 +85,47 @@ pub trait Organization: Send + Sync {
 /// The SDK implementation; clients are cheap to clone and share one connection pool.
 #[derive(Clone)]
 pub struct SdkOrganization {
+    sts: aws_sdk_sts::Client,
     iam: aws_sdk_iam::Client,
     organizations: aws_sdk_organizations::Client,
 }
 
 impl SdkOrganization {
-    pub fn new(iam: aws_sdk_iam::Client, organizations: aws_sdk_organizations::Client) -> Self {
-        Self { iam, organizations }
+    pub fn new(
+        sts: aws_sdk_sts::Client,
+        iam: aws_sdk_iam::Client,
+        organizations: aws_sdk_organizations::Client,
+    ) -> Self {
+        Self {
+            sts,
+            iam,
+            organizations,
+        }
     }
 }
 
+const GET_CALLER_IDENTITY: &str = "sts:GetCallerIdentity";
 const LIST_FEATURES: &str = "iam:ListOrganizationsFeatures";
 const DESCRIBE_ORGANIZATION: &str = "organizations:DescribeOrganization";
 const LIST_ACCOUNTS: &str = "organizations:ListAccounts";
 
 impl Organization for SdkOrganization {
+    async fn caller(&self) -> Result<Caller, PreflightError> {
+        let output = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|err| PreflightError::Credentials(AwsError::from_sdk(GET_CALLER_IDENTITY, err)))?;
+        let account = output.account().unwrap_or_default();
+        Ok(Caller {
+            account: account.parse().map_err(|_| {
+                PreflightError::UnexpectedAnswer(format!("{GET_CALLER_IDENTITY} returned account {account:?}"))
+            })?,
+            arn: output.arn().unwrap_or_default().to_owned(),
+        })
+    }
+
     async fn root_access_features(&self) -> Result<Vec<String>, PreflightError> {
         let output = self
             .iam

@@ -1,0 +1,264 @@
+//! The CLI's three renderings of a report: a table for people, JSON and CSV for programs.
+
+use std::io::{self, Write};
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::credentials::{Credential, CredentialKind};
+use crate::report::{AccountReport, ActionKind, Outcome, RunSummary};
+use crate::sweep::Report;
+
+const HEADERS: [&str; 6] = ["ACCOUNT", "NAME", "STATE", "OUTCOME", "CREDENTIALS", "DUE / DETAIL"];
+const NAME_WIDTH: usize = 24;
+
+/// A fixed-width table, one row per account.
+pub fn table(accounts: &[&AccountReport], out: &mut impl Write) -> io::Result<()> {
+    let now = Utc::now();
+    let rows: Vec<[String; 6]> = accounts
+        .iter()
+        .map(|a| {
+            [
+                a.account_id.to_string(),
+                truncate(&a.account_name, NAME_WIDTH),
+                a.account_state.as_ref().map_or("-", |s| s.as_str()).to_owned(),
+                a.outcome.name().to_owned(),
+                credentials(&a.credentials, now),
+                detail(a, now),
+            ]
+        })
+        .collect();
+    let mut widths = HEADERS.map(str::len);
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        let mut text = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i + 1 == cells.len() {
+                text.push_str(cell);
+            } else {
+                text.push_str(&format!("{cell:<width$}  ", width = widths[i]));
+            }
+        }
+        text.trim_end().to_owned()
+    };
+    writeln!(out, "{}", line(&HEADERS.map(str::to_owned)))?;
+    for row in &rows {
+        writeln!(out, "{}", line(row))?;
+    }
+    Ok(())
+}
+
+/// The summary under the table.
+pub fn summary(summary: &RunSummary, out: &mut impl Write) -> io::Result<()> {
+    let kinds = |counts: &std::collections::BTreeMap<CredentialKind, usize>| {
+        CredentialKind::ALL
+            .iter()
+            .map(|k| format!("{} {}", counts.get(k).copied().unwrap_or(0), short_kind(*k)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{} run, grace period {}: {} accounts scanned in {:.1}s",
+        summary.mode, summary.grace_period, summary.accounts_scanned, summary.duration_seconds
+    )?;
+    writeln!(
+        out,
+        "clean {} | in grace {} | due {} | remediated {} | skipped {} | exempt {} | failed {} | not reached {}",
+        summary.accounts_clean,
+        summary.accounts_in_grace,
+        summary.accounts_due,
+        summary.accounts_remediated,
+        summary.accounts_skipped,
+        summary.accounts_exempt,
+        summary.accounts_failed,
+        summary.accounts_not_reached
+    )?;
+    writeln!(out, "root credentials found: {}", kinds(&summary.credentials_found))?;
+    writeln!(out, "root credentials deleted: {}", kinds(&summary.credentials_deleted))?;
+    if let Some(err) = &summary.listing_error {
+        writeln!(out, "INCOMPLETE: {err}")?;
+    }
+    Ok(())
+}
+
+/// The report the Lambda writes, as one JSON document.
+pub fn json(report: &Report, out: &mut impl Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, report)?;
+    writeln!(out)
+}
+
+/// One row per account; credentials and actions as `kind:id:date` lists.
+pub fn csv(accounts: &[AccountReport], out: &mut impl Write) -> io::Result<()> {
+    let mut writer = ::csv::Writer::from_writer(out);
+    writer.write_record([
+        "account_id", "account_name", "account_state", "outcome", "due_at", "credentials", "actions", "detail",
+    ])?;
+    let now = Utc::now();
+    for a in accounts {
+        let due_at = match &a.outcome {
+            Outcome::InGrace { due_at } | Outcome::Due { due_at } | Outcome::Remediated { due_at } => due_at.to_rfc3339(),
+            _ => String::new(),
+        };
+        let credentials: Vec<String> = a
+            .credentials
+            .iter()
+            .map(|c| format!("{}:{}:{}", short_kind(c.kind), c.id, c.created.map(|d| d.to_rfc3339()).unwrap_or_default()))
+            .collect();
+        let actions: Vec<String> = a.actions.iter().map(|x| format!("{}:{}:{}", action_word(&x.action), short_kind(x.kind), x.id)).collect();
+        writer.write_record([
+            a.account_id.as_str(),
+            &a.account_name,
+            a.account_state.as_ref().map_or("", |s| s.as_str()),
+            a.outcome.name(),
+            &due_at,
+            &credentials.join(";"),
+            &actions.join(";"),
+            &detail(a, now),
+        ])?;
+    }
+    writer.flush()
+}
+
+fn short_kind(kind: CredentialKind) -> &'static str {
+    match kind {
+        CredentialKind::Password => "password",
+        CredentialKind::AccessKey => "key",
+        CredentialKind::SigningCertificate => "cert",
+        CredentialKind::MfaDevice => "mfa",
+    }
+}
+
+fn action_word(action: &ActionKind) -> &'static str {
+    match action {
+        ActionKind::Deleted => "deleted",
+        ActionKind::Deactivated => "deactivated",
+        ActionKind::AlreadyGone => "already-gone",
+        ActionKind::DeletedVirtualMfaDevice => "deleted-virtual-device",
+    }
+}
+
+/// `password 40d, key AKIA... 30d, mfa root-account-mfa-device 35d`.
+fn credentials(credentials: &[Credential], now: DateTime<Utc>) -> String {
+    if credentials.is_empty() {
+        return "-".into();
+    }
+    credentials
+        .iter()
+        .map(|c| {
+            let age = c.created.map_or("undated".into(), |d| age(now - d));
+            match c.kind {
+                CredentialKind::Password => format!("password {age}"),
+                // An MFA serial is an ARN: its name is what people recognise.
+                CredentialKind::MfaDevice => format!("mfa {} {age}", c.id.rsplit('/').next().unwrap_or(&c.id)),
+                kind => format!("{} {} {age}", short_kind(kind), c.id),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What a person needs to know about the account beyond its outcome.
+fn detail(a: &AccountReport, now: DateTime<Utc>) -> String {
+    let main = match &a.outcome {
+        Outcome::Clean => "-".to_owned(),
+        Outcome::InGrace { due_at } => format!("due {} (in {})", when(*due_at), age(*due_at - now)),
+        Outcome::Due { due_at } => format!("past grace since {} ({} ago)", when(*due_at), age(now - *due_at)),
+        Outcome::Remediated { .. } => {
+            let done: Vec<String> = a
+                .actions
+                .iter()
+                .map(|x| format!("{} {}", action_word(&x.action), short_kind(x.kind)))
+                .collect();
+            done.join(", ")
+        }
+        Outcome::Skipped { reason } => reason.clone(),
+        Outcome::Exempt { rule } => rule.clone(),
+        Outcome::Failed { stage, error } => format!("FAILED at {stage:?}: {error}"),
+        Outcome::NotReached { reason } => reason.clone(),
+    };
+    if a.notes.is_empty() {
+        main
+    } else {
+        format!("{main} [{}]", a.notes.join("; "))
+    }
+}
+
+fn when(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// `3d`, `5h`, `12m`: coarse on purpose, the exact time is next to it.
+fn age(span: TimeDelta) -> String {
+    let span = span.max(TimeDelta::zero());
+    if span.num_days() >= 2 {
+        format!("{}d", span.num_days())
+    } else if span.num_hours() >= 1 {
+        format!("{}h", span.num_hours())
+    } else {
+        format!("{}m", span.num_minutes())
+    }
+}
+
+fn truncate(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_owned()
+    } else {
+        let kept: String = text.chars().take(width - 1).collect();
+        format!("{kept}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::organization::AccountState;
+    use crate::credentials::LOGIN_PROFILE_ID;
+
+    fn in_grace() -> AccountReport {
+        let mut a = AccountReport::new(
+            "111111111111".parse().unwrap(),
+            "a, \"quoted\" name".into(),
+            Some(AccountState::Active),
+            Outcome::InGrace { due_at: Utc::now() + TimeDelta::hours(50) },
+        );
+        a.credentials = vec![Credential::new(CredentialKind::Password, LOGIN_PROFILE_ID, Some(Utc::now() - TimeDelta::hours(22)))];
+        a
+    }
+
+    #[test]
+    fn the_table_shows_ages_and_the_due_time() {
+        let mut out = Vec::new();
+        table(&[&in_grace()], &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("ACCOUNT       NAME"), "{text}");
+        assert!(lines[1].contains("in_grace"), "{text}");
+        assert!(lines[1].contains("password 21h") || lines[1].contains("password 22h"), "{text}");
+        assert!(lines[1].contains("(in 2d)") || lines[1].contains("(in 49h)"), "{text}");
+    }
+
+    #[test]
+    fn csv_quotes_what_needs_quoting() {
+        let mut out = Vec::new();
+        csv(&[in_grace()], &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let mut reader = ::csv::Reader::from_reader(text.as_bytes());
+        let row = reader.records().next().unwrap().unwrap();
+        assert_eq!(&row[1], "a, \"quoted\" name");
+        assert_eq!(&row[3], "in_grace");
+        assert!(row[5].starts_with("password:login-profile:"), "{:?}", &row[5]);
+    }
+
+    #[test]
+    fn ages_are_coarse() {
+        assert_eq!(age(TimeDelta::days(3) + TimeDelta::hours(5)), "3d");
+        assert_eq!(age(TimeDelta::hours(30)), "30h");
+        assert_eq!(age(TimeDelta::minutes(59)), "59m");
+        assert_eq!(age(TimeDelta::hours(-5)), "0m");
+    }
+}
