@@ -195,6 +195,32 @@ impl Concurrency {
     }
 }
 
+/// At most this many accounts are remediated by one whole-organization run: if more are due,
+/// something is off (a wrong grace period, a mass recovery) and a person should look first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaxRemediations(usize);
+
+impl MaxRemediations {
+    pub const VARIABLE: &'static str = "ROOTSWEEP_MAX_REMEDIATIONS";
+    pub const DEFAULT: &'static str = "25";
+    const MAX: usize = 100_000;
+
+    pub fn parse(value: &str) -> Result<Self, ConfigError> {
+        match value.trim().parse::<usize>() {
+            Ok(n) if (1..=Self::MAX).contains(&n) => Ok(Self(n)),
+            _ => Err(ConfigError {
+                variable: Self::VARIABLE,
+                value: value.to_owned(),
+                allowed: format!("use a whole number from 1 to {}", Self::MAX),
+            }),
+        }
+    }
+
+    pub fn get(self) -> usize {
+        self.0
+    }
+}
+
 /// Account ids that are never audited or touched (break-glass accounts, for example).
 pub fn parse_account_list(
     variable: &'static str,
@@ -261,6 +287,7 @@ pub struct Config {
     pub exempt_accounts: BTreeSet<AccountId>,
     pub metrics_namespace: MetricsNamespace,
     pub root_session_duration: RootSessionDuration,
+    pub max_remediations: MaxRemediations,
 }
 
 impl Config {
@@ -298,6 +325,10 @@ impl Config {
                 RootSessionDuration::VARIABLE,
                 RootSessionDuration::DEFAULT,
             ))?,
+            max_remediations: MaxRemediations::parse(&get(
+                MaxRemediations::VARIABLE,
+                MaxRemediations::DEFAULT,
+            ))?,
         })
     }
 }
@@ -324,6 +355,7 @@ mod tests {
         assert!(c.exempt_accounts.is_empty());
         assert_eq!(c.metrics_namespace.as_str(), "Rootsweep");
         assert_eq!(c.root_session_duration.seconds(), 900);
+        assert_eq!(c.max_remediations.get(), 25);
     }
 
     #[test]
@@ -368,6 +400,8 @@ mod tests {
             ("ROOTSWEEP_METRICS_NAMESPACE", "", "1 to 255"),
             ("ROOTSWEEP_ROOT_SESSION_DURATION", "901s", "to 900s"),
             ("ROOTSWEEP_ROOT_SESSION_DURATION", "1h", "to 900s"),
+            ("ROOTSWEEP_MAX_REMEDIATIONS", "0", "1 to 100000"),
+            ("ROOTSWEEP_MAX_REMEDIATIONS", "all", "1 to 100000"),
         ];
         for (variable, value, hint) in cases {
             let err = config(&[(variable, value)]).unwrap_err();

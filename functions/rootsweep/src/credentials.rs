@@ -78,6 +78,8 @@ impl Credential {
 /// Everything read about the root user in one session.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct RootCredentials {
+    /// When the root user (so the account) was created: no credential can be older.
+    pub user_created: Option<DateTime<Utc>>,
     /// Stays on the user after the password is deleted, so on its own it is not a credential.
     pub password_last_used: Option<DateTime<Utc>>,
     pub credentials: Vec<Credential>,
@@ -107,6 +109,7 @@ mod tests {
     #[test]
     fn removal_starts_with_the_password_and_ends_with_mfa() {
         let creds = RootCredentials {
+            user_created: None,
             password_last_used: None,
             credentials: vec![
                 Credential::new(

@@ -10,8 +10,9 @@
 //! adds a key therefore always gets the full grace period from that moment on.
 //!
 //! Dates can be odd, and an odd date never makes an account due sooner than the rule says:
-//! a credential without a date counts as created `now` (the grace period starts again), and a
-//! date in the future simply pushes the due time further out. Both are flagged in the report.
+//! a credential without a date, or dated before the root user was created, counts as created
+//! `now` (the grace period starts again), and a date in the future simply pushes the due time
+//! further out. Each is flagged in the report.
 //! An account with no credentials is clean, whatever its `PasswordLastUsed`.
 
 use chrono::{DateTime, Utc};
@@ -56,35 +57,35 @@ pub fn assess(snapshot: &RootCredentials, grace: GracePeriod, now: DateTime<Utc>
         };
     }
     let mut date_warnings = Vec::new();
-    let mut clock = snapshot.password_last_used;
-    if let Some(used) = snapshot.password_last_used {
-        if used > now {
-            date_warnings.push(format!("PasswordLastUsed {used} is in the future"));
+    // Each date as the rule may use it: an odd one never makes the account due sooner.
+    let mut credible = |date: Option<DateTime<Utc>>, what: String| match date {
+        None => {
+            date_warnings.push(format!("{what} has no date: counted as now"));
+            now
         }
-    }
-    for credential in &snapshot.credentials {
-        let date = match credential.created {
-            Some(created) => {
-                if created > now {
-                    date_warnings.push(format!(
-                        "{:?} {} is dated in the future ({created})",
-                        credential.kind, credential.id
-                    ));
-                }
-                created
+        Some(date) if snapshot.user_created.is_some_and(|created| date < created) => {
+            date_warnings.push(format!(
+                "{what} is dated {date}, before the root user was created: counted as now"
+            ));
+            now
+        }
+        Some(date) => {
+            if date > now {
+                date_warnings.push(format!("{what} is dated in the future ({date})"));
             }
-            None => {
-                date_warnings.push(format!(
-                    "{:?} {} has no date: counted as created now",
-                    credential.kind, credential.id
-                ));
-                now
-            }
-        };
-        clock = Some(clock.map_or(date, |c| c.max(date)));
-    }
-    // Non-empty snapshot: at least one credential set the clock.
-    let clock = clock.unwrap_or(now);
+            date
+        }
+    };
+    let last_sign_in = snapshot
+        .password_last_used
+        .map(|used| credible(Some(used), "PasswordLastUsed".into()));
+    let clock = snapshot
+        .credentials
+        .iter()
+        .map(|c| credible(c.created, format!("{:?} {}", c.kind, c.id)))
+        .chain(last_sign_in)
+        .max()
+        .unwrap_or(now);
     let due_at = clock
         .checked_add_signed(grace.as_chrono())
         .unwrap_or(DateTime::<Utc>::MAX_UTC);
@@ -123,6 +124,7 @@ mod tests {
         last_used: Option<DateTime<Utc>>,
     ) -> RootCredentials {
         RootCredentials {
+            user_created: None,
             password_last_used: last_used,
             credentials: vec![Credential::new(
                 CredentialKind::Password,
@@ -135,6 +137,7 @@ mod tests {
     #[test]
     fn no_credentials_is_clean_even_with_an_old_sign_in() {
         let snapshot = RootCredentials {
+            user_created: None,
             password_last_used: hours_ago(1),
             credentials: vec![],
         };
@@ -221,6 +224,24 @@ mod tests {
     }
 
     #[test]
+    fn a_date_before_the_account_existed_counts_as_now_and_is_flagged() {
+        let mut snapshot = password(hours_ago(5000), None);
+        snapshot.user_created = hours_ago(1000);
+        let a = assess(&snapshot, grace_72h(), now());
+        assert_eq!(
+            a.verdict,
+            Verdict::InGrace {
+                due_at: now() + TimeDelta::hours(72)
+            }
+        );
+        assert!(
+            a.date_warnings[0].contains("before the root user was created"),
+            "{:?}",
+            a.date_warnings
+        );
+    }
+
+    #[test]
     fn a_future_date_delays_and_is_flagged() {
         let a = assess(
             &password(Some(now() + TimeDelta::hours(24)), None),
@@ -248,6 +269,7 @@ mod tests {
         });
         (any_date(), prop::collection::vec(credential, 0..6)).prop_map(
             |(password_last_used, credentials)| RootCredentials {
+                user_created: None,
                 password_last_used,
                 credentials,
             },

@@ -102,9 +102,10 @@ pub async fn checks(org: &impl Organization) -> Vec<Check> {
         .await
         .and_then(|enabled| check_features(&enabled));
     let role = match (&caller, &management, &features) {
-        (Ok(caller), Ok(management), _) if &caller.account == management => {
-            Ok(format!("account {} is the management account", caller.account))
-        }
+        (Ok(caller), Ok(management), _) if &caller.account == management => Ok(format!(
+            "account {} is the management account",
+            caller.account
+        )),
         (Ok(caller), Ok(_), Ok(())) => Ok(format!(
             "account {} is the delegated administrator for root access",
             caller.account
@@ -124,7 +125,10 @@ pub async fn checks(org: &impl Organization) -> Vec<Check> {
                     .flatten()
                     .filter(|a| a.state == AccountState::Active)
                     .count();
-                Ok(format!("{} accounts, {active} of them ACTIVE", accounts.len()))
+                Ok(format!(
+                    "{} accounts, {active} of them ACTIVE",
+                    accounts.len()
+                ))
             }
         }
     };

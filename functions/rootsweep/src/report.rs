@@ -43,6 +43,12 @@ pub enum Outcome {
     Remediated {
         due_at: DateTime<Utc>,
     },
+    /// Past their grace period; AWS refused a removal for now (MFA right after a password
+    /// recovery). Not a failure: the next run finishes it.
+    RetryLater {
+        due_at: DateTime<Utc>,
+        error: String,
+    },
     Skipped {
         reason: String,
     },
@@ -66,6 +72,7 @@ impl Outcome {
             Outcome::InGrace { .. } => "in_grace",
             Outcome::Due { .. } => "due",
             Outcome::Remediated { .. } => "remediated",
+            Outcome::RetryLater { .. } => "retry_later",
             Outcome::Skipped { .. } => "skipped",
             Outcome::Exempt { .. } => "exempt",
             Outcome::Failed { .. } => "failed",
@@ -180,6 +187,8 @@ pub struct RunSummary {
     pub duration_seconds: f64,
     /// Whether the run covered the whole organization, or only accounts named in the request.
     pub whole_organization: bool,
+    /// True when more accounts were due than a run may remediate, so nothing was deleted.
+    pub over_remediation_cap: bool,
     /// False when the account listing stopped early: some accounts were not even seen.
     pub complete: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -189,13 +198,14 @@ pub struct RunSummary {
     pub accounts_in_grace: usize,
     pub accounts_due: usize,
     pub accounts_remediated: usize,
+    pub accounts_retry_later: usize,
     pub accounts_skipped: usize,
     pub accounts_exempt: usize,
     pub accounts_failed: usize,
     pub accounts_not_reached: usize,
     pub credentials_found: BTreeMap<CredentialKind, usize>,
     pub credentials_deleted: BTreeMap<CredentialKind, usize>,
-    /// Failed, not reached, and (in audit mode) due accounts.
+    /// Failed, not reached, retry-later and due (not deleted) accounts.
     pub attention: Vec<Attention>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics_error: Option<String>,
@@ -209,6 +219,7 @@ pub struct RunFacts {
     pub started_at: DateTime<Utc>,
     pub duration_seconds: f64,
     pub whole_organization: bool,
+    pub over_remediation_cap: bool,
     pub listing_error: Option<String>,
 }
 
@@ -229,6 +240,7 @@ impl RunSummary {
                 let detail = match &a.outcome {
                     Outcome::Failed { stage, error } => format!("{stage:?}: {error}"),
                     Outcome::NotReached { reason } => reason.clone(),
+                    Outcome::RetryLater { error, .. } => error.clone(),
                     Outcome::Due { due_at } => {
                         format!("root credentials past their grace period since {due_at}")
                     }
@@ -248,6 +260,7 @@ impl RunSummary {
             started_at: facts.started_at,
             duration_seconds: facts.duration_seconds,
             whole_organization: facts.whole_organization,
+            over_remediation_cap: facts.over_remediation_cap,
             complete: facts.listing_error.is_none(),
             listing_error: facts.listing_error,
             accounts_scanned: accounts.iter().filter(|a| a.outcome.was_scanned()).count(),
@@ -255,6 +268,7 @@ impl RunSummary {
             accounts_in_grace: count("in_grace"),
             accounts_due: count("due"),
             accounts_remediated: count("remediated"),
+            accounts_retry_later: count("retry_later"),
             accounts_skipped: count("skipped"),
             accounts_exempt: count("exempt"),
             accounts_failed: count("failed"),
@@ -298,10 +312,15 @@ pub fn metric_points(summary: &RunSummary) -> Vec<MetricPoint> {
         count("AccountsInGrace", summary.accounts_in_grace),
         count("AccountsDue", summary.accounts_due),
         count("AccountsRemediated", summary.accounts_remediated),
+        count("AccountsRetryLater", summary.accounts_retry_later),
         count("AccountsSkipped", summary.accounts_skipped),
         count("AccountsExempt", summary.accounts_exempt),
         count("AccountsFailed", summary.accounts_failed),
         count("AccountsNotReached", summary.accounts_not_reached),
+        count(
+            "RemediationCapExceeded",
+            usize::from(summary.over_remediation_cap),
+        ),
         MetricPoint {
             name: "RunDuration",
             value: summary.duration_seconds,
@@ -403,6 +422,7 @@ mod tests {
             started_at: "2026-11-23T10:00:00Z".parse().unwrap(),
             duration_seconds: 12.5,
             whole_organization: true,
+            over_remediation_cap: false,
             listing_error,
         }
     }
@@ -518,7 +538,10 @@ mod tests {
             },
             &[],
         );
-        let completed = metric_points(&targeted).iter().filter(|p| p.name == "SweepCompleted").count();
+        let completed = metric_points(&targeted)
+            .iter()
+            .filter(|p| p.name == "SweepCompleted")
+            .count();
         assert_eq!(completed, 0);
     }
 

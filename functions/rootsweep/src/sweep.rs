@@ -1,11 +1,16 @@
-//! One run: preflight, then every listed account through scope -> audit -> grace rule ->
-//! remediation, concurrently under one bound and the run's deadline, then summary and metrics.
+//! One run: preflight, then every listed account through scope -> audit -> grace rule, then
+//! (when enforcing) remediation of the due accounts, each phase concurrent under one bound and
+//! the run's deadline; then summary and metrics.
+//!
+//! Enforcing runs plan before they act: every account is audited first, so that the run knows
+//! how many are due before it deletes anything (the blast-radius cap).
 
 use std::collections::BTreeSet;
+use std::future::Future;
 use std::time::Duration;
 
-use chrono::Utc;
-use futures::{StreamExt, future};
+use chrono::{DateTime, Utc};
+use futures::{StreamExt, future, stream};
 use tokio::time::Instant;
 
 use crate::aws::metrics::Metrics;
@@ -44,9 +49,22 @@ pub struct Report {
     pub accounts: Vec<AccountReport>,
 }
 
+#[derive(Clone, Copy)]
 struct Deadlines {
     stop_starting: Instant,
     stop_working: Instant,
+}
+
+impl Deadlines {
+    fn too_late_to_start(deadlines: Option<Self>) -> bool {
+        deadlines.is_some_and(|d| Instant::now() >= d.stop_starting)
+    }
+}
+
+/// An audited account: finished, or due and waiting for the remediation phase.
+enum Audited {
+    Done(AccountReport),
+    Due(AccountReport, DateTime<Utc>),
 }
 
 /// The sweep engine, generic over its AWS adapters.
@@ -106,12 +124,17 @@ impl<O: Organization, R: RootAccess, M: Metrics> Sweeper<O, R, M> {
                 .checked_sub(STOP_WORKING_BEFORE_DEADLINE)
                 .unwrap_or(clock),
         });
+        let mut accounts = Vec::new();
+        let mut emit = |report: AccountReport| {
+            sink.account(&options.run_id, &report);
+            accounts.push(report);
+        };
 
+        // Phase 1: list and audit. Listing is lazy: auditing starts with the first page.
         let mut listed = BTreeSet::new();
         let mut listing_error: Option<AwsError> = None;
-        let mut accounts = Vec::new();
+        let mut due = Vec::new();
         {
-            // Listing is lazy: auditing starts with the first page, not after the last one.
             let jobs = self.org.accounts().filter_map(|item| {
                 future::ready(match item {
                     Ok(account) => {
@@ -124,12 +147,14 @@ impl<O: Organization, R: RootAccess, M: Metrics> Sweeper<O, R, M> {
                     }
                 })
             });
-            let mut reports = jobs
-                .map(|(account, d)| self.process(account, d, request.mode, deadlines.as_ref()))
+            let mut audited = jobs
+                .map(|(account, d)| self.audit_account(account, d, request.mode, deadlines))
                 .buffer_unordered(self.config.concurrency.get());
-            while let Some(report) = reports.next().await {
-                sink.account(&options.run_id, &report);
-                accounts.push(report);
+            while let Some(result) = audited.next().await {
+                match result {
+                    Audited::Done(report) => emit(report),
+                    Audited::Due(report, due_at) => due.push((report, due_at)),
+                }
             }
         }
         if let Scope::Accounts(targets) = &request.scope {
@@ -142,9 +167,36 @@ impl<O: Organization, R: RootAccess, M: Metrics> Sweeper<O, R, M> {
                         reason: "the account listing failed before reaching it".into(),
                     },
                 };
-                let report = AccountReport::new(id.clone(), String::new(), None, outcome);
-                sink.account(&options.run_id, &report);
-                accounts.push(report);
+                emit(AccountReport::new(id.clone(), String::new(), None, outcome));
+            }
+        }
+
+        // Phase 2: remediate the due accounts, unless there are more than the run may touch.
+        let cap = self.config.max_remediations.get();
+        let over_cap = request.scope == Scope::Organization && due.len() > cap;
+        if over_cap {
+            let ids: Vec<&str> = due.iter().map(|(r, _)| r.account_id.as_str()).collect();
+            tracing::warn!(
+                due = due.len(),
+                cap,
+                "more accounts are due than a run may remediate: nothing deleted"
+            );
+            let note = format!(
+                "not deleted: {} accounts are due, more than the {cap} a run may remediate (ROOTSWEEP_MAX_REMEDIATIONS). Review them, then raise the cap or invoke with {{\"accounts\": [...]}} naming the accounts to remediate: {}",
+                due.len(),
+                ids.join(", ")
+            );
+            for (mut report, due_at) in due {
+                report.notes.push(note.clone());
+                report.outcome = Outcome::Due { due_at };
+                emit(report);
+            }
+        } else {
+            let mut remediated = stream::iter(due)
+                .map(|(report, due_at)| self.remediate_account(report, due_at, deadlines))
+                .buffer_unordered(self.config.concurrency.get());
+            while let Some(report) = remediated.next().await {
+                emit(report);
             }
         }
 
@@ -159,6 +211,7 @@ impl<O: Organization, R: RootAccess, M: Metrics> Sweeper<O, R, M> {
                 started_at,
                 duration_seconds: clock.elapsed().as_secs_f64(),
                 whole_organization: request.scope == Scope::Organization,
+                over_remediation_cap: over_cap,
                 listing_error,
             },
             &accounts,
@@ -178,88 +231,88 @@ impl<O: Organization, R: RootAccess, M: Metrics> Sweeper<O, R, M> {
         Ok(Report { summary, accounts })
     }
 
-    async fn process(
+    async fn audit_account(
         &self,
         account: Account,
         disposition: Disposition,
         mode: Mode,
-        deadlines: Option<&Deadlines>,
-    ) -> AccountReport {
+        deadlines: Option<Deadlines>,
+    ) -> Audited {
         let Account { id, name, state } = account;
         let mut report = AccountReport::new(id, name, Some(state), Outcome::Clean);
         report.outcome = match disposition {
             Disposition::Skip(reason) => Outcome::Skipped { reason },
             Disposition::Exempt(rule) => Outcome::Exempt { rule },
-            Disposition::Sweep => match deadlines {
-                Some(d) if Instant::now() >= d.stop_starting => Outcome::NotReached {
-                    reason: format!(
-                        "the run stops starting accounts {}s before its deadline; the next run will cover it",
-                        STOP_STARTING_BEFORE_DEADLINE.as_secs()
-                    ),
-                },
-                _ => {
-                    self.sweep_account(mode, deadlines.map(|d| d.stop_working), &mut report)
-                        .await
-                }
+            Disposition::Sweep if Deadlines::too_late_to_start(deadlines) => Outcome::NotReached {
+                reason: format!(
+                    "not audited: the run stops starting accounts {}s before its deadline; the next run will cover it",
+                    STOP_STARTING_BEFORE_DEADLINE.as_secs()
+                ),
             },
+            Disposition::Sweep => {
+                let mut stage = Stage::AssumeRootAudit;
+                let audit = self.audit(&mut report, &mut stage);
+                match bounded(deadlines, audit).await {
+                    Ok(Verdict::Clean) => Outcome::Clean,
+                    Ok(Verdict::InGrace { due_at }) => Outcome::InGrace { due_at },
+                    Ok(Verdict::Due { due_at }) if mode == Mode::Audit => Outcome::Due { due_at },
+                    Ok(Verdict::Due { due_at }) => return Audited::Due(report, due_at),
+                    Err(error) => Outcome::Failed { stage, error },
+                }
+            }
+        };
+        Audited::Done(report)
+    }
+
+    async fn remediate_account(
+        &self,
+        mut report: AccountReport,
+        due_at: DateTime<Utc>,
+        deadlines: Option<Deadlines>,
+    ) -> AccountReport {
+        report.outcome = if Deadlines::too_late_to_start(deadlines) {
+            Outcome::NotReached {
+                reason: format!(
+                    "audited and due since {due_at}, but not remediated: the run stops starting accounts {}s before its deadline",
+                    STOP_STARTING_BEFORE_DEADLINE.as_secs()
+                ),
+            }
+        } else {
+            let mut stage = Stage::AssumeRootDelete;
+            let remediation = self.remediate(&mut report, &mut stage);
+            bounded(deadlines, remediation)
+                .await
+                .unwrap_or_else(|error| Outcome::Failed { stage, error })
         };
         report
     }
 
-    /// Audits one account and remediates it if due, stopping at `stop_working` if given.
-    async fn sweep_account(
+    /// Reads the root user's credentials in an audit session and applies the grace rule.
+    async fn audit(
         &self,
-        mode: Mode,
-        stop_working: Option<Instant>,
-        report: &mut AccountReport,
-    ) -> Outcome {
-        let mut stage = Stage::AssumeRootAudit;
-        let work = self.audit_and_remediate(mode, report, &mut stage);
-        let result = match stop_working {
-            None => work.await,
-            Some(at) => {
-                let bounded = tokio::time::timeout_at(at, work).await;
-                bounded.unwrap_or_else(|_| {
-                    Err("stopped at the run's deadline before this account was finished: the actions listed were done, a removal in flight may or may not have been, and the next run will check this account again".into())
-                })
-            }
-        };
-        result.unwrap_or_else(|error| Outcome::Failed { stage, error })
-    }
-
-    async fn audit_and_remediate(
-        &self,
-        mode: Mode,
         report: &mut AccountReport,
         stage: &mut Stage,
-    ) -> Result<Outcome, String> {
+    ) -> Result<Verdict, String> {
         let id = report.account_id.clone();
-        *stage = Stage::AssumeRootAudit;
-        let audit = self.open_session(&id, TaskPolicy::Audit, report).await?;
+        let session = self.open_session(&id, TaskPolicy::Audit, report).await?;
         *stage = Stage::Audit;
-        let snapshot = audit.read().await.map_err(|e| explain(&e, &id))?;
-        drop(audit);
+        let snapshot = session.read().await.map_err(|e| explain(&e, &id))?;
         report.found = snapshot.credentials.iter().map(|c| c.kind).collect();
-        match self.assess(&snapshot, report) {
-            Verdict::Clean => Ok(Outcome::Clean),
-            Verdict::InGrace { due_at } => Ok(Outcome::InGrace { due_at }),
-            Verdict::Due { due_at } if mode == Mode::Audit => Ok(Outcome::Due { due_at }),
-            Verdict::Due { .. } => self.remediate(&id, report, stage).await,
-        }
+        Ok(self.assess(&snapshot, report))
     }
 
     /// Deletes the root user's credentials in a fresh delete session, after checking in that
     /// same session that they are still due, then checks that nothing is left.
     async fn remediate(
         &self,
-        id: &AccountId,
         report: &mut AccountReport,
         stage: &mut Stage,
     ) -> Result<Outcome, String> {
+        let id = report.account_id.clone();
         *stage = Stage::AssumeRootDelete;
-        let session = self.open_session(id, TaskPolicy::Delete, report).await?;
+        let session = self.open_session(&id, TaskPolicy::Delete, report).await?;
         *stage = Stage::Recheck;
-        let current = session.read().await.map_err(|e| explain(&e, id))?;
+        let current = session.read().await.map_err(|e| explain(&e, &id))?;
         let due_at = match self.assess(&current, report) {
             Verdict::Due { due_at } => due_at,
             Verdict::Clean => {
@@ -279,10 +332,22 @@ impl<O: Organization, R: RootAccess, M: Metrics> Sweeper<O, R, M> {
 
         *stage = Stage::Remove;
         for credential in current.in_removal_order() {
-            let removal = session
-                .remove(credential)
-                .await
-                .map_err(|e| explain(&e, id))?;
+            let removal = match session.remove(credential).await {
+                Ok(removal) => removal,
+                // Right after a root password recovery AWS refuses MFA deactivation for a while
+                // (seed 001: 10-15 minutes). Not a failure: a later run finishes the job.
+                Err(err)
+                    if credential.kind == CredentialKind::MfaDevice && is_mfa_settling(&err) =>
+                {
+                    return Ok(Outcome::RetryLater {
+                        due_at,
+                        error: format!(
+                            "{err}. AWS refuses to deactivate MFA for a while after a root password recovery: the next run will finish this account"
+                        ),
+                    });
+                }
+                Err(err) => return Err(explain(&err, &id)),
+            };
             report.actions.push(Action {
                 action: match (removal, credential.kind) {
                     (Removal::AlreadyGone, _) => ActionKind::AlreadyGone,
@@ -311,7 +376,7 @@ impl<O: Organization, R: RootAccess, M: Metrics> Sweeper<O, R, M> {
         }
 
         *stage = Stage::Verify;
-        let after = session.read().await.map_err(|e| explain(&e, id))?;
+        let after = session.read().await.map_err(|e| explain(&e, &id))?;
         if !after.is_empty() {
             let left: Vec<String> = after
                 .credentials
@@ -321,6 +386,9 @@ impl<O: Organization, R: RootAccess, M: Metrics> Sweeper<O, R, M> {
             report.credentials = after.credentials;
             return Err(format!("still present after deletion: {}", left.join(", ")));
         }
+        report
+            .notes
+            .push("verified: no root credentials left".into());
         Ok(Outcome::Remediated { due_at })
     }
 
@@ -354,6 +422,28 @@ impl<O: Organization, R: RootAccess, M: Metrics> Sweeper<O, R, M> {
         }
         assessment.verdict
     }
+}
+
+/// Runs one account's work, stopping it at the run's deadline if it has one. A stopped account
+/// says so: the actions in its report were done, the one in flight may or may not have been.
+async fn bounded<T>(
+    deadlines: Option<Deadlines>,
+    work: impl Future<Output = Result<T, String>>,
+) -> Result<T, String> {
+    match deadlines {
+        None => work.await,
+        Some(d) => tokio::time::timeout_at(d.stop_working, work).await.unwrap_or_else(|_| {
+            Err("stopped at the run's deadline before this account was finished: the actions listed were done, a call in flight may or may not have been, and the next run will check this account again".into())
+        }),
+    }
+}
+
+/// The transient refusal to deactivate MFA after a root password recovery. AWS's exact code is
+/// not documented; seen as an "invalid MFA device" error, and modelled by the emulator as
+/// `EntityTemporarilyUnmodifiable`.
+fn is_mfa_settling(err: &AwsError) -> bool {
+    err.code.as_deref() == Some("EntityTemporarilyUnmodifiable")
+        || err.message.to_ascii_lowercase().contains("invalid mfa")
 }
 
 /// An AWS error as the operator needs to read it: what failed, and the likely causes.

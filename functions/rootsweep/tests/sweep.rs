@@ -99,6 +99,8 @@ struct World {
     on_delete_session: Option<fn(&mut RootUser)>,
     /// Each listed credential vanishes just before our delete call reaches it.
     removed_by_someone_else: bool,
+    /// MFA deactivation is refused as it is right after a root password recovery.
+    mfa_settling: bool,
     user: Arc<Mutex<RootUser>>,
     /// Every AssumeRoot and IAM write, in order, as `Operation target`.
     calls: Arc<Mutex<Vec<String>>>,
@@ -118,6 +120,7 @@ impl World {
             deny_assume_root: BTreeSet::new(),
             on_delete_session: None,
             removed_by_someone_else: false,
+            mfa_settling: false,
             user: Arc::new(Mutex::new(user)),
             calls: Arc::default(),
         }
@@ -204,13 +207,11 @@ impl World {
                     "User is not authorized to perform: sts:AssumeRoot",
                 )));
             }
-            if policy == "IAMDeleteRootUserCredentials" {
-                if let Some(hook) = hook {
-                    let mut fired = fired.lock().unwrap();
-                    if !*fired {
-                        *fired = true;
-                        hook(&mut user.lock().unwrap());
-                    }
+            if let (true, Some(hook)) = (policy == "IAMDeleteRootUserCredentials", hook) {
+                let mut fired = fired.lock().unwrap();
+                if !*fired {
+                    *fired = true;
+                    hook(&mut user.lock().unwrap());
                 }
             }
             let credentials = aws_sdk_sts::types::Credentials::builder()
@@ -434,19 +435,37 @@ impl World {
                 },
             )
         };
-        vec![
-            get_user,
-            get_login_profile,
-            list_keys,
-            key_last_used,
-            list_certificates,
-            list_mfa,
-            delete_login_profile,
-            delete_key,
-            delete_certificate,
-            deactivate_mfa,
-            delete_virtual_mfa,
-        ]
+        // Listed first: in MatchAny mode the first matching rule answers.
+        let settling = self.mfa_settling.then(|| {
+            mock!(aws_sdk_iam::Client::deactivate_mfa_device).then_error(|| {
+                DeactivateError::EntityTemporarilyUnmodifiableException(
+                    aws_sdk_iam::types::error::EntityTemporarilyUnmodifiableException::builder()
+                        .message("Invalid MFA device: it cannot be deactivated right now")
+                        .meta(
+                            ErrorMetadata::builder()
+                                .code("EntityTemporarilyUnmodifiable")
+                                .build(),
+                        )
+                        .build(),
+                )
+            })
+        });
+        settling
+            .into_iter()
+            .chain([
+                get_user,
+                get_login_profile,
+                list_keys,
+                key_last_used,
+                list_certificates,
+                list_mfa,
+                delete_login_profile,
+                delete_key,
+                delete_certificate,
+                deactivate_mfa,
+                delete_virtual_mfa,
+            ])
+            .collect()
     }
 }
 
@@ -774,7 +793,8 @@ async fn a_targeted_run_covers_only_the_named_accounts_and_names_unknown_ones() 
 
 #[tokio::test]
 async fn each_preflight_failure_stops_the_run_with_what_to_do() {
-    let cases: [(fn() -> ListOrganizationsFeaturesError, &str); 4] = [
+    type MakeError = fn() -> ListOrganizationsFeaturesError;
+    let cases: [(MakeError, &str); 4] = [
         (
             || {
                 ListOrganizationsFeaturesError::AccountNotManagementOrDelegatedAdministratorException(
@@ -911,4 +931,92 @@ async fn near_the_deadline_no_account_is_started_and_each_is_reported_not_reache
     );
     assert!(world.calls().is_empty());
     assert!(world.user().login_profile.is_some());
+}
+
+#[tokio::test]
+async fn mfa_that_aws_will_not_deactivate_yet_is_retried_later_not_failed() {
+    let mut world = World::new(old_password_key_cert_and_mfa());
+    world.mfa_settling = true;
+    let report = run(&world, Mode::Enforce).await;
+    let account = member(&report);
+    assert!(
+        matches!(&account.outcome, Outcome::RetryLater { error, .. } if error.contains("next run")),
+        "{:?}",
+        account.outcome
+    );
+    let user = world.user();
+    assert!(
+        user.login_profile.is_none() && user.access_keys.is_empty() && user.certificates.is_empty()
+    );
+    assert_eq!(user.mfa_devices.len(), 1);
+    assert_eq!(
+        (
+            report.summary.accounts_retry_later,
+            report.summary.accounts_failed
+        ),
+        (1, 0)
+    );
+
+    // Once AWS lets go, the next run finishes the account.
+    world.mfa_settling = false;
+    let next = run(&world, Mode::Enforce).await;
+    assert!(
+        matches!(member(&next).outcome, Outcome::Remediated { .. }),
+        "{:?}",
+        member(&next).outcome
+    );
+    assert!(world.user().is_clean());
+}
+
+#[tokio::test]
+async fn more_due_accounts_than_the_cap_deletes_nothing_and_says_how_to_proceed() {
+    let mut world = World::new(old_password_key_cert_and_mfa());
+    world.accounts.extend([
+        ("222222222222".into(), OrgAccountState::Active),
+        ("333333333333".into(), OrgAccountState::Active),
+    ]);
+    let capped = |cap: &'static str| {
+        Config::from_lookup(move |name| match name {
+            "ROOTSWEEP_MODE" => Some("enforce".into()),
+            "ROOTSWEEP_MAX_REMEDIATIONS" => Some(cap.into()),
+            _ => None,
+        })
+        .unwrap()
+    };
+    let report = run_request(&world, capped("2"), RunRequest::scheduled(Mode::Enforce))
+        .await
+        .unwrap();
+    assert!(world.writes().is_empty(), "{:?}", world.writes());
+    assert!(
+        world
+            .calls()
+            .iter()
+            .all(|c| c.ends_with("IAMAuditRootUserCredentials"))
+    );
+    assert_eq!(report.summary.accounts_due, 3);
+    assert!(report.summary.over_remediation_cap);
+    let points = rootsweep::report::metric_points(&report.summary);
+    assert!(
+        points
+            .iter()
+            .any(|p| p.name == "RemediationCapExceeded" && p.value == 1.0)
+    );
+    let note = &member(&report).notes[0];
+    assert!(
+        note.contains("ROOTSWEEP_MAX_REMEDIATIONS") && note.contains("\"accounts\""),
+        "{note}"
+    );
+
+    // Naming the accounts is the deliberate way past the cap.
+    let named: BTreeSet<AccountId> = [MEMBER, "222222222222", "333333333333"]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+    let request = RunRequest {
+        mode: Mode::Enforce,
+        scope: Scope::Accounts(named),
+    };
+    let report = run_request(&world, capped("2"), request).await.unwrap();
+    assert!(!report.summary.over_remediation_cap);
+    assert!(world.user().is_clean());
 }

@@ -67,7 +67,8 @@ impl SdkSweeper {
             aws_sdk_iam::Config::new(sdk),
             config.root_session_duration,
         );
-        let metrics = publish_metrics.then(|| CloudWatchMetrics::new(aws_sdk_cloudwatch::Client::new(sdk)));
+        let metrics =
+            publish_metrics.then(|| CloudWatchMetrics::new(aws_sdk_cloudwatch::Client::new(sdk)));
         Sweeper::new(config, org, root, metrics)
     }
 }

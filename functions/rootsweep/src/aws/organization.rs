@@ -111,16 +111,15 @@ const LIST_ACCOUNTS: &str = "organizations:ListAccounts";
 
 impl Organization for SdkOrganization {
     async fn caller(&self) -> Result<Caller, PreflightError> {
-        let output = self
-            .sts
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(|err| PreflightError::Credentials(AwsError::from_sdk(GET_CALLER_IDENTITY, err)))?;
+        let output = self.sts.get_caller_identity().send().await.map_err(|err| {
+            PreflightError::Credentials(AwsError::from_sdk(GET_CALLER_IDENTITY, err))
+        })?;
         let account = output.account().unwrap_or_default();
         Ok(Caller {
             account: account.parse().map_err(|_| {
-                PreflightError::UnexpectedAnswer(format!("{GET_CALLER_IDENTITY} returned account {account:?}"))
+                PreflightError::UnexpectedAnswer(format!(
+                    "{GET_CALLER_IDENTITY} returned account {account:?}"
+                ))
             })?,
             arn: output.arn().unwrap_or_default().to_owned(),
         })

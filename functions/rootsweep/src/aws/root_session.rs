@@ -147,17 +147,20 @@ impl RootAccess for SdkRootAccess {
 }
 
 impl SdkRootSession {
-    async fn password_last_used(&self) -> Result<Option<DateTime<Utc>>, AwsError> {
+    /// The root user's creation date and `PasswordLastUsed`.
+    async fn user_dates(&self) -> Result<(Option<DateTime<Utc>>, Option<DateTime<Utc>>), AwsError> {
         let output = self
             .iam
             .get_user()
             .send()
             .await
             .map_err(|err| AwsError::from_sdk("iam:GetUser", err))?;
-        Ok(output
-            .user()
-            .and_then(|u| u.password_last_used())
-            .and_then(to_chrono))
+        let user = output.user();
+        Ok((
+            user.and_then(|u| to_chrono(u.create_date())),
+            user.and_then(|u| u.password_last_used())
+                .and_then(to_chrono),
+        ))
     }
 
     async fn login_profile(&self) -> Result<Option<Credential>, AwsError> {
@@ -292,8 +295,8 @@ impl RootSession for SdkRootSession {
     }
 
     async fn read(&self) -> Result<RootCredentials, AwsError> {
-        let (password_last_used, login_profile, keys, certificates, mfa) = tokio::try_join!(
-            self.password_last_used(),
+        let ((user_created, password_last_used), login_profile, keys, certificates, mfa) = tokio::try_join!(
+            self.user_dates(),
             self.login_profile(),
             self.access_keys(),
             self.signing_certificates(),
@@ -306,6 +309,7 @@ impl RootSession for SdkRootSession {
             .chain(mfa)
             .collect();
         Ok(RootCredentials {
+            user_created,
             password_last_used,
             credentials,
         })

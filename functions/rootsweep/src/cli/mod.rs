@@ -175,7 +175,11 @@ async fn run_preflight(aws: &AwsArgs) -> u8 {
         let _ = writeln!(out, "{line}");
     }
     if failed == 0 {
-        let _ = writeln!(out, "\nAll {} checks passed: rootsweep can run here.", checks.len());
+        let _ = writeln!(
+            out,
+            "\nAll {} checks passed: rootsweep can run here.",
+            checks.len()
+        );
         exit::OK
     } else {
         let _ = writeln!(out, "\n{failed} of {} checks failed.", checks.len());
@@ -240,8 +244,15 @@ async fn run_sweep(args: &RunArgs, yes: bool) -> u8 {
         return finish(&plan, args.output);
     }
     let mut stderr = std::io::stderr().lock();
-    let _ = writeln!(stderr, "These root credentials are past their grace period and will be deleted:\n");
-    let due_reports: Vec<&AccountReport> = plan.accounts.iter().filter(|a| due.contains(&a.account_id)).collect();
+    let _ = writeln!(
+        stderr,
+        "These root credentials are past their grace period and will be deleted:\n"
+    );
+    let due_reports: Vec<&AccountReport> = plan
+        .accounts
+        .iter()
+        .filter(|a| due.contains(&a.account_id))
+        .collect();
     let _ = output::table(&due_reports, &mut stderr);
     drop(stderr);
     if let Err(reason) = confirm(due.len(), yes) {
@@ -250,19 +261,34 @@ async fn run_sweep(args: &RunArgs, yes: bool) -> u8 {
     }
     // The enforcing run covers exactly the accounts shown, and re-checks each in its delete
     // session before deleting anything.
-    let enforce = RunRequest { mode: Mode::Enforce, scope: Scope::Accounts(due) };
+    let enforce = RunRequest {
+        mode: Mode::Enforce,
+        scope: Scope::Accounts(due),
+    };
     let result = match run_once(&sweeper, &enforce).await {
         Ok(result) => result,
         Err(err) => return fail(exit::CANNOT_RUN, &err),
     };
-    finish(&merge(plan, result, started_at, clock, args.accounts.is_empty()), args.output)
+    finish(
+        &merge(plan, result, started_at, clock, args.accounts.is_empty()),
+        args.output,
+    )
 }
 
 /// The audit's accounts with the swept ones replaced by their enforcing outcome.
-fn merge(plan: Report, swept: Report, started_at: chrono::DateTime<Utc>, clock: Instant, whole_organization: bool) -> Report {
+fn merge(
+    plan: Report,
+    swept: Report,
+    started_at: chrono::DateTime<Utc>,
+    clock: Instant,
+    whole_organization: bool,
+) -> Report {
     let mut accounts = plan.accounts;
     for account in swept.accounts {
-        if let Some(slot) = accounts.iter_mut().find(|a| a.account_id == account.account_id) {
+        if let Some(slot) = accounts
+            .iter_mut()
+            .find(|a| a.account_id == account.account_id)
+        {
             *slot = account;
         }
     }
@@ -274,6 +300,7 @@ fn merge(plan: Report, swept: Report, started_at: chrono::DateTime<Utc>, clock: 
             started_at,
             duration_seconds: clock.elapsed().as_secs_f64(),
             whole_organization,
+            over_remediation_cap: false,
             listing_error: plan.summary.listing_error,
         },
         &accounts,
@@ -289,7 +316,9 @@ fn confirm(accounts: usize, yes: bool) -> Result<(), String> {
     if !std::io::stdin().is_terminal() {
         return Err("Not confirmed, nothing deleted: stdin is not a terminal, so pass --yes to confirm the deletion.".into());
     }
-    eprint!("\nDelete these root credentials from {accounts} account(s)? Type `delete` to confirm: ");
+    eprint!(
+        "\nDelete these root credentials from {accounts} account(s)? Type `delete` to confirm: "
+    );
     let mut answer = String::new();
     let _ = std::io::stdin().lock().read_line(&mut answer);
     if answer.trim() == "delete" {
@@ -308,8 +337,10 @@ fn fail(code: u8, err: &dyn std::fmt::Display) -> u8 {
 fn finish(report: &Report, format: OutputFormat) -> u8 {
     let mut stdout = std::io::stdout().lock();
     let written = match format {
-        OutputFormat::Table => output::table(&report.accounts.iter().collect::<Vec<_>>(), &mut stdout)
-            .and_then(|()| output::summary(&report.summary, &mut stdout)),
+        OutputFormat::Table => {
+            output::table(&report.accounts.iter().collect::<Vec<_>>(), &mut stdout)
+                .and_then(|()| output::summary(&report.summary, &mut stdout))
+        }
         OutputFormat::Json => output::json(report, &mut stdout),
         OutputFormat::Csv => output::csv(&report.accounts, &mut stdout),
     };
@@ -327,16 +358,18 @@ fn finish(report: &Report, format: OutputFormat) -> u8 {
 /// could not be checked, else 0.
 fn exit_code(report: &Report) -> u8 {
     let past_grace = report.accounts.iter().any(|a| match &a.outcome {
-        Outcome::Due { .. } => true,
+        Outcome::Due { .. } | Outcome::RetryLater { .. } => true,
         // These failed after the account was found due: its credentials may well remain.
         Outcome::Failed { stage, .. } => matches!(stage, Stage::Remove | Stage::Verify),
         _ => false,
     });
     let unchecked = !report.summary.complete
-        || report
-            .accounts
-            .iter()
-            .any(|a| matches!(a.outcome, Outcome::Failed { .. } | Outcome::NotReached { .. }));
+        || report.accounts.iter().any(|a| {
+            matches!(
+                a.outcome,
+                Outcome::Failed { .. } | Outcome::NotReached { .. }
+            )
+        });
     if past_grace {
         exit::PAST_GRACE
     } else if unchecked {
@@ -353,7 +386,10 @@ impl Progress {
     fn new(mode: Mode) -> Self {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new_spinner();
-            bar.set_style(ProgressStyle::with_template("{spinner} {prefix}: {pos} accounts done {msg}").expect("valid template"));
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {prefix}: {pos} accounts done {msg}")
+                    .expect("valid template"),
+            );
             bar.set_prefix(mode.to_string());
             bar.enable_steady_tick(std::time::Duration::from_millis(120));
             bar
@@ -372,7 +408,11 @@ impl ReportSink for Progress {
     fn account(&self, _run_id: &str, report: &AccountReport) {
         if let Some(bar) = &self.0 {
             bar.inc(1);
-            bar.set_message(format!("(last: {} {})", report.account_id, report.outcome.name()));
+            bar.set_message(format!(
+                "(last: {} {})",
+                report.account_id,
+                report.outcome.name()
+            ));
         }
     }
 
@@ -393,14 +433,31 @@ mod tests {
 
     #[test]
     fn flags_go_through_the_same_rules_as_the_environment_and_are_named_in_errors() {
-        let config = config(&args(&["--grace", "7d", "--concurrency", "3", "--exempt", "111111111111"]), Mode::Audit).unwrap();
+        let config = config(
+            &args(&[
+                "--grace",
+                "7d",
+                "--concurrency",
+                "3",
+                "--exempt",
+                "111111111111",
+            ]),
+            Mode::Audit,
+        )
+        .unwrap();
         assert_eq!(config.grace.to_string(), "7days");
         assert_eq!(config.concurrency.get(), 3);
         assert_eq!(config.exempt_accounts.len(), 1);
         let err = config_error(&["--grace", "soon"]);
-        assert!(err.starts_with("--grace=\"soon\" is not valid: use a duration"), "{err}");
+        assert!(
+            err.starts_with("--grace=\"soon\" is not valid: use a duration"),
+            "{err}"
+        );
         let err = config_error(&["--concurrency", "100"]);
-        assert!(err.starts_with("--concurrency=\"100\" is not valid: use a whole number from 1 to 64"), "{err}");
+        assert!(
+            err.starts_with("--concurrency=\"100\" is not valid: use a whole number from 1 to 64"),
+            "{err}"
+        );
     }
 
     fn config_error(extra: &[&str]) -> String {
@@ -409,8 +466,12 @@ mod tests {
 
     #[test]
     fn bad_account_ids_are_refused_by_the_parser() {
-        let err = Cli::try_parse_from(["rootsweep", "audit", "--accounts", "111111111111,12"]).unwrap_err();
-        assert!(err.to_string().contains("\"12\" is not an AWS account id"), "{err}");
+        let err = Cli::try_parse_from(["rootsweep", "audit", "--accounts", "111111111111,12"])
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("\"12\" is not an AWS account id"),
+            "{err}"
+        );
         assert_eq!(err.exit_code(), 2);
     }
 }

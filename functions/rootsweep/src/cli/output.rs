@@ -8,7 +8,14 @@ use crate::credentials::{Credential, CredentialKind};
 use crate::report::{AccountReport, ActionKind, Outcome, RunSummary};
 use crate::sweep::Report;
 
-const HEADERS: [&str; 6] = ["ACCOUNT", "NAME", "STATE", "OUTCOME", "CREDENTIALS", "DUE / DETAIL"];
+const HEADERS: [&str; 6] = [
+    "ACCOUNT",
+    "NAME",
+    "STATE",
+    "OUTCOME",
+    "CREDENTIALS",
+    "DUE / DETAIL",
+];
 const NAME_WIDTH: usize = 24;
 
 /// A fixed-width table, one row per account.
@@ -20,7 +27,10 @@ pub fn table(accounts: &[&AccountReport], out: &mut impl Write) -> io::Result<()
             [
                 a.account_id.to_string(),
                 truncate(&a.account_name, NAME_WIDTH),
-                a.account_state.as_ref().map_or("-", |s| s.as_str()).to_owned(),
+                a.account_state
+                    .as_ref()
+                    .map_or("-", |s| s.as_str())
+                    .to_owned(),
                 a.outcome.name().to_owned(),
                 credentials(&a.credentials, now),
                 detail(a, now),
@@ -68,18 +78,27 @@ pub fn summary(summary: &RunSummary, out: &mut impl Write) -> io::Result<()> {
     )?;
     writeln!(
         out,
-        "clean {} | in grace {} | due {} | remediated {} | skipped {} | exempt {} | failed {} | not reached {}",
+        "clean {} | in grace {} | due {} | remediated {} | retry later {} | skipped {} | exempt {} | failed {} | not reached {}",
         summary.accounts_clean,
         summary.accounts_in_grace,
         summary.accounts_due,
         summary.accounts_remediated,
+        summary.accounts_retry_later,
         summary.accounts_skipped,
         summary.accounts_exempt,
         summary.accounts_failed,
         summary.accounts_not_reached
     )?;
-    writeln!(out, "root credentials found: {}", kinds(&summary.credentials_found))?;
-    writeln!(out, "root credentials deleted: {}", kinds(&summary.credentials_deleted))?;
+    writeln!(
+        out,
+        "root credentials found: {}",
+        kinds(&summary.credentials_found)
+    )?;
+    writeln!(
+        out,
+        "root credentials deleted: {}",
+        kinds(&summary.credentials_deleted)
+    )?;
     if let Some(err) = &summary.listing_error {
         writeln!(out, "INCOMPLETE: {err}")?;
     }
@@ -96,20 +115,41 @@ pub fn json(report: &Report, out: &mut impl Write) -> io::Result<()> {
 pub fn csv(accounts: &[AccountReport], out: &mut impl Write) -> io::Result<()> {
     let mut writer = ::csv::Writer::from_writer(out);
     writer.write_record([
-        "account_id", "account_name", "account_state", "outcome", "due_at", "credentials", "actions", "detail",
+        "account_id",
+        "account_name",
+        "account_state",
+        "outcome",
+        "due_at",
+        "credentials",
+        "actions",
+        "detail",
     ])?;
     let now = Utc::now();
     for a in accounts {
         let due_at = match &a.outcome {
-            Outcome::InGrace { due_at } | Outcome::Due { due_at } | Outcome::Remediated { due_at } => due_at.to_rfc3339(),
+            Outcome::InGrace { due_at }
+            | Outcome::Due { due_at }
+            | Outcome::Remediated { due_at }
+            | Outcome::RetryLater { due_at, .. } => due_at.to_rfc3339(),
             _ => String::new(),
         };
         let credentials: Vec<String> = a
             .credentials
             .iter()
-            .map(|c| format!("{}:{}:{}", short_kind(c.kind), c.id, c.created.map(|d| d.to_rfc3339()).unwrap_or_default()))
+            .map(|c| {
+                format!(
+                    "{}:{}:{}",
+                    short_kind(c.kind),
+                    c.id,
+                    c.created.map(|d| d.to_rfc3339()).unwrap_or_default()
+                )
+            })
             .collect();
-        let actions: Vec<String> = a.actions.iter().map(|x| format!("{}:{}:{}", action_word(&x.action), short_kind(x.kind), x.id)).collect();
+        let actions: Vec<String> = a
+            .actions
+            .iter()
+            .map(|x| format!("{}:{}:{}", action_word(&x.action), short_kind(x.kind), x.id))
+            .collect();
         writer.write_record([
             a.account_id.as_str(),
             &a.account_name,
@@ -154,7 +194,9 @@ fn credentials(credentials: &[Credential], now: DateTime<Utc>) -> String {
             match c.kind {
                 CredentialKind::Password => format!("password {age}"),
                 // An MFA serial is an ARN: its name is what people recognise.
-                CredentialKind::MfaDevice => format!("mfa {} {age}", c.id.rsplit('/').next().unwrap_or(&c.id)),
+                CredentialKind::MfaDevice => {
+                    format!("mfa {} {age}", c.id.rsplit('/').next().unwrap_or(&c.id))
+                }
                 kind => format!("{} {} {age}", short_kind(kind), c.id),
             }
         })
@@ -167,7 +209,11 @@ fn detail(a: &AccountReport, now: DateTime<Utc>) -> String {
     let main = match &a.outcome {
         Outcome::Clean => "-".to_owned(),
         Outcome::InGrace { due_at } => format!("due {} (in {})", when(*due_at), age(*due_at - now)),
-        Outcome::Due { due_at } => format!("past grace since {} ({} ago)", when(*due_at), age(now - *due_at)),
+        Outcome::Due { due_at } => format!(
+            "past grace since {} ({} ago)",
+            when(*due_at),
+            age(now - *due_at)
+        ),
         Outcome::Remediated { .. } => {
             let done: Vec<String> = a
                 .actions
@@ -176,6 +222,7 @@ fn detail(a: &AccountReport, now: DateTime<Utc>) -> String {
                 .collect();
             done.join(", ")
         }
+        Outcome::RetryLater { error, .. } => format!("retry later: {error}"),
         Outcome::Skipped { reason } => reason.clone(),
         Outcome::Exempt { rule } => rule.clone(),
         Outcome::Failed { stage, error } => format!("FAILED at {stage:?}: {error}"),
@@ -224,9 +271,15 @@ mod tests {
             "111111111111".parse().unwrap(),
             "a, \"quoted\" name".into(),
             Some(AccountState::Active),
-            Outcome::InGrace { due_at: Utc::now() + TimeDelta::hours(50) },
+            Outcome::InGrace {
+                due_at: Utc::now() + TimeDelta::hours(50),
+            },
         );
-        a.credentials = vec![Credential::new(CredentialKind::Password, LOGIN_PROFILE_ID, Some(Utc::now() - TimeDelta::hours(22)))];
+        a.credentials = vec![Credential::new(
+            CredentialKind::Password,
+            LOGIN_PROFILE_ID,
+            Some(Utc::now() - TimeDelta::hours(22)),
+        )];
         a
     }
 
@@ -238,8 +291,14 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[0].starts_with("ACCOUNT       NAME"), "{text}");
         assert!(lines[1].contains("in_grace"), "{text}");
-        assert!(lines[1].contains("password 21h") || lines[1].contains("password 22h"), "{text}");
-        assert!(lines[1].contains("(in 2d)") || lines[1].contains("(in 49h)"), "{text}");
+        assert!(
+            lines[1].contains("password 21h") || lines[1].contains("password 22h"),
+            "{text}"
+        );
+        assert!(
+            lines[1].contains("(in 2d)") || lines[1].contains("(in 49h)"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -251,7 +310,11 @@ mod tests {
         let row = reader.records().next().unwrap().unwrap();
         assert_eq!(&row[1], "a, \"quoted\" name");
         assert_eq!(&row[3], "in_grace");
-        assert!(row[5].starts_with("password:login-profile:"), "{:?}", &row[5]);
+        assert!(
+            row[5].starts_with("password:login-profile:"),
+            "{:?}",
+            &row[5]
+        );
     }
 
     #[test]
