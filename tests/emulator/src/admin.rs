@@ -1,0 +1,42 @@
+//! `/_emulator/*`: what tests and demos read and steer. Not AWS; never signed.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::get;
+
+use crate::faults::Fault;
+use crate::server::Shared;
+
+pub(crate) fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/state", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().org.clone()) }))
+        .route("/calls", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().calls.clone()) }))
+        .route("/metrics", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().metrics.clone()) }))
+        .route(
+            "/faults",
+            axum::routing::post(set_faults).delete(|State(shared): State<Arc<Shared>>| async move {
+                shared.world().faults.replace(Vec::new());
+                StatusCode::NO_CONTENT
+            }),
+        )
+}
+
+/// Replaces the fault list with the JSON array in the body.
+async fn set_faults(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    match serde_json::from_slice::<Vec<Fault>>(&body) {
+        Ok(faults) => {
+            shared.world().faults.replace(faults);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => (
+            StatusCode::BAD_REQUEST,
+            format!("invalid fault list: {e}\n"),
+        )
+            .into_response(),
+    }
+}

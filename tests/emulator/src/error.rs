@@ -1,0 +1,65 @@
+//! An AWS error as a service answers it. Services build them; each protocol renders them its own
+//! way (XML `ErrorResponse`, JSON `__type`, CBOR `__type`).
+
+use axum::http::StatusCode;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code} ({status}): {message}")]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: String,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    /// The query protocol's `<Type>` and the query-compatible header's second half.
+    pub fn fault_type(&self) -> &'static str {
+        if self.status.is_server_error() {
+            "Receiver"
+        } else {
+            "Sender"
+        }
+    }
+
+    /// STS's and IAM's answer to a malformed or missing parameter.
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "ValidationError", message)
+    }
+
+    pub fn no_such_entity(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "NoSuchEntity", message)
+    }
+
+    /// Unsigned requests, as every AWS service answers them.
+    pub fn missing_authentication() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "MissingAuthenticationToken",
+            "Request is missing Authentication Token",
+        )
+    }
+
+    pub fn invalid_client_token() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "InvalidClientTokenId",
+            "The security token included in the request is invalid.",
+        )
+    }
+
+    pub fn expired_token() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "ExpiredToken",
+            "The security token included in the request is expired",
+        )
+    }
+}

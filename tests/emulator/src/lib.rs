@@ -1,0 +1,171 @@
+//! An AWS emulator for testing rootsweep without an AWS account: STS `AssumeRoot`, the IAM calls
+//! on a member account's root user, Organizations' account listing, and CloudWatch
+//! `PutMetricData`, spoken in the real wire protocols so the unmodified AWS SDK for Rust and
+//! boto3 work against it through `AWS_ENDPOINT_URL`.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use rootsweep_emulator::{Emulator, Fault, FaultKind, Org};
+//! let emulator = Emulator::start(Org::generate(30, 1)).await?;
+//! emulator.set_faults(vec![Fault::new("ListAccounts", FaultKind::Throttle).times(1)]);
+//! // point the SDK at emulator.url() ...
+//! assert!(emulator.calls().is_empty());
+//! emulator.shutdown().await
+//! # }
+//! ```
+
+mod admin;
+mod error;
+mod faults;
+mod model;
+mod protocol;
+mod server;
+mod services;
+mod session;
+mod sigv4;
+mod world;
+
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub use faults::{Fault, FaultKind};
+pub use model::{
+    AccessKey, AccessKeyLastUsed, Account, AccountState, CredentialStatus, EXEMPT_TAG,
+    JoinedMethod, LoginProfile, MfaDevice, MfaKind, Org, OrgError, OrganizationalUnit,
+    PreflightFailure, RootUser, SigningCertificate,
+};
+pub use protocol::Protocol;
+pub use services::{Dimension, MetricDatum, StatisticSet};
+pub use session::{RootSession, TaskPolicy};
+pub use world::{CallRecord, CallerKind};
+
+use server::Shared;
+use world::World;
+
+/// How to start an emulator; [`Emulator::start`] covers the common case.
+#[derive(Debug, Clone)]
+pub struct Emulator {
+    org: Org,
+    latency_ms: u64,
+    faults: Vec<Fault>,
+}
+
+impl Emulator {
+    pub fn new(org: Org) -> Self {
+        Self {
+            org,
+            latency_ms: 0,
+            faults: Vec::new(),
+        }
+    }
+
+    /// Adds `ms` of latency to every AWS response.
+    pub fn latency_ms(mut self, ms: u64) -> Self {
+        self.latency_ms = ms;
+        self
+    }
+
+    /// The faults armed from the start.
+    pub fn faults(mut self, faults: Vec<Fault>) -> Self {
+        self.faults = faults;
+        self
+    }
+
+    /// Starts on 127.0.0.1 with a free port.
+    pub async fn start(org: Org) -> io::Result<EmulatorHandle> {
+        Self::start_on(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), org).await
+    }
+
+    /// Starts on `addr`, which must be a loopback address (port 0 picks a free port).
+    pub async fn start_on(addr: SocketAddr, org: Org) -> io::Result<EmulatorHandle> {
+        Self::new(org).listen(addr).await
+    }
+
+    /// Starts serving on `addr` (loopback only) until [`EmulatorHandle::shutdown`].
+    pub async fn listen(self, addr: SocketAddr) -> io::Result<EmulatorHandle> {
+        // The emulator trusts every caller; it must never be reachable from another machine.
+        if !addr.ip().is_loopback() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("refusing to listen on {addr}: only loopback addresses are allowed"),
+            ));
+        }
+        self.org
+            .validate()
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let mut world = World::new(self.org);
+        world.faults.replace(self.faults);
+        let shared = Arc::new(Shared::new(world, self.latency_ms));
+        let mut stopping = shared.shutdown.subscribe();
+        let app = server::router(shared.clone());
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopping.wait_for(|stopped| *stopped).await;
+                })
+                .await
+        });
+        Ok(EmulatorHandle { addr, shared, task })
+    }
+}
+
+/// A running emulator. Dropping it leaves the server running until the runtime stops.
+pub struct EmulatorHandle {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    task: JoinHandle<io::Result<()>>,
+}
+
+impl EmulatorHandle {
+    /// `http://127.0.0.1:PORT`, for `AWS_ENDPOINT_URL` or an SDK's `endpoint_url`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The org as it is now (what `/_emulator/state` shows): deletions applied.
+    pub fn state(&self) -> Org {
+        self.shared.world().org.clone()
+    }
+
+    /// Changes the org while the emulator runs, for example a person signing in as root between
+    /// a sweeper's audit and its deletion.
+    pub fn edit_org(&self, edit: impl FnOnce(&mut Org)) {
+        edit(&mut self.shared.world().org);
+    }
+
+    /// Every AWS call received so far, in order.
+    pub fn calls(&self) -> Vec<CallRecord> {
+        self.shared.world().calls.clone()
+    }
+
+    /// Every metric datum stored so far, in order.
+    pub fn metrics(&self) -> Vec<MetricDatum> {
+        self.shared.world().metrics.clone()
+    }
+
+    /// Replaces the armed faults (an empty list clears them).
+    pub fn set_faults(&self, faults: Vec<Fault>) {
+        self.shared.world().faults.replace(faults);
+    }
+
+    /// Every set of credentials AssumeRoot handed out, so a test can check none leaked.
+    pub fn issued_credentials(&self) -> Vec<RootSession> {
+        self.shared.world().sessions().to_vec()
+    }
+
+    /// Stops accepting, cuts pending fault delays short, and waits for open requests to finish.
+    pub async fn shutdown(self) -> io::Result<()> {
+        self.shared.shutdown.send_replace(true);
+        self.task.await.map_err(io::Error::other)?
+    }
+}

@@ -1,0 +1,93 @@
+//! `rootsweep-emulator`: the emulator as a process, for scripts, `make demo` and boto3 tests.
+//! Prints the URL it listens on as its first stdout line, then serves until SIGINT or SIGTERM.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Parser;
+use rootsweep_emulator::{Emulator, Fault, Org};
+use tokio::signal::unix::{SignalKind, signal};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Debug, Parser)]
+#[command(
+    version,
+    about = "An AWS emulator (STS AssumeRoot, IAM root user, Organizations, CloudWatch) for rootsweep tests"
+)]
+struct Args {
+    /// Loopback address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:4577")]
+    listen: SocketAddr,
+    /// An org JSON file (see tests/emulator/README.md). Without it, a generated org.
+    #[arg(long, conflicts_with_all = ["accounts", "seed"])]
+    org: Option<PathBuf>,
+    /// Number of accounts in the generated org (management and security included).
+    #[arg(long, default_value_t = 25)]
+    accounts: usize,
+    /// Seed of the generated org: the same seed gives the same org.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Latency added to every AWS response, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// A JSON file with a list of faults to arm from the start.
+    #[arg(long)]
+    faults: Option<PathBuf>,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    match run(Args::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("rootsweep-emulator: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let org = match &args.org {
+        Some(path) => Org::load(path)?,
+        None => Org::generate(args.accounts, args.seed),
+    };
+    let faults = match &args.faults {
+        Some(path) => load_faults(path)?,
+        None => Vec::new(),
+    };
+    let accounts = org.accounts.len();
+    let emulator = Emulator::new(org)
+        .latency_ms(args.latency_ms)
+        .faults(faults)
+        .listen(args.listen)
+        .await?;
+    // The first stdout line is the URL: scripts read it to find a port-0 emulator.
+    let mut stdout = std::io::stdout();
+    writeln!(stdout, "{}", emulator.url())?;
+    stdout.flush()?;
+    tracing::info!(url = %emulator.url(), accounts, "emulator listening");
+
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    tokio::select! {
+        _ = terminate.recv() => {}
+        _ = interrupt.recv() => {}
+    }
+    tracing::info!("shutting down");
+    emulator.shutdown().await?;
+    Ok(())
+}
+
+fn load_faults(path: &Path) -> Result<Vec<Fault>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read faults file {}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("faults file {}: {e}", path.display()))
+}

@@ -1,0 +1,394 @@
+//! A deterministic org for demos, benchmarks and tests: the same `(accounts, seed)` always gives
+//! the same ids, names, OU tree and credentials, with ages relative to the moment of generation.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use super::org::{
+    AccessKey, AccessKeyLastUsed, Account, AccountState, CredentialStatus, JoinedMethod,
+    LoginProfile, MfaDevice, MfaKind, Org, OrganizationalUnit, RootUser, SigningCertificate,
+};
+use super::time::now;
+
+/// What a generated member account holds; its name starts with [`Scenario::name`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scenario {
+    /// No root credentials at all.
+    Clean,
+    /// No credentials, but `PasswordLastUsed` 200 days ago: a password removed long ago.
+    PasswordRemoved,
+    /// Password created 6 to 40 hours ago and used since: inside a 72 h grace period.
+    InGrace,
+    /// Password created 30 to 400 days ago, last used 5 to 90 days ago.
+    Due,
+    /// Password created 4 to 60 days ago, never used.
+    DueNeverUsed,
+    /// One access key used yesterday, sometimes a second one never used.
+    AccessKeys,
+    SigningCertificate,
+    VirtualMfa,
+    HardwareMfa,
+    /// A due password, an access key and a virtual MFA device.
+    Everything,
+    /// SUSPENDED, with a due password: not targetable.
+    Suspended,
+    /// PENDING_CLOSURE, with an access key: not targetable.
+    PendingClosure,
+    /// Tagged `rootsweep:exempt=true`, in the nested Sandbox/Legacy OU, with a due password.
+    Exempt,
+}
+
+/// The repeating pattern of member accounts (after the management and security accounts):
+/// 6 clean, 2 in grace, 2 due, and one each of the rest.
+const MIX: [Scenario; 20] = {
+    use Scenario::*;
+    [
+        Clean,
+        InGrace,
+        Due,
+        Clean,
+        AccessKeys,
+        SigningCertificate,
+        Clean,
+        VirtualMfa,
+        HardwareMfa,
+        DueNeverUsed,
+        Clean,
+        Everything,
+        Suspended,
+        PasswordRemoved,
+        Clean,
+        PendingClosure,
+        Exempt,
+        InGrace,
+        Due,
+        Clean,
+    ]
+};
+
+impl Scenario {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Clean => "clean",
+            Self::PasswordRemoved => "password-removed",
+            Self::InGrace => "in-grace",
+            Self::Due => "due",
+            Self::DueNeverUsed => "due-never-used",
+            Self::AccessKeys => "access-keys",
+            Self::SigningCertificate => "signing-certificate",
+            Self::VirtualMfa => "mfa-virtual",
+            Self::HardwareMfa => "mfa-hardware",
+            Self::Everything => "everything",
+            Self::Suspended => "suspended",
+            Self::PendingClosure => "pending-closure",
+            Self::Exempt => "exempt",
+        }
+    }
+}
+
+/// The tag (key, value) that marks the generated exempt accounts.
+pub const EXEMPT_TAG: (&str, &str) = ("rootsweep:exempt", "true");
+
+impl Org {
+    /// Builds an organization of `accounts` accounts (at least 2), the same for the same seed.
+    ///
+    /// - Account 0, `management`: the management account; its root user has a password and a
+    ///   hardware MFA device, which no root task may touch.
+    /// - Account 1, `security`: in the `Security` OU, no root credentials; it is the caller
+    ///   (`caller_account_id`), as a delegated administrator for root access would be.
+    /// - Every other account follows a repeating pattern of 20 scenarios, named
+    ///   `<scenario>-<index>` (for example `due-0004`): 6 `clean`, 2 `in-grace` (password
+    ///   created 6-40 h ago: inside a ~72 h grace period), 2 `due` (password created 30-400 days
+    ///   ago, used 5-90 days ago), and one each of `due-never-used`, `password-removed` (clean,
+    ///   with an old `PasswordLastUsed`), `access-keys`, `signing-certificate`, `mfa-virtual`,
+    ///   `mfa-hardware`, `everything` (password + key + MFA), `suspended`, `pending-closure`
+    ///   and `exempt` (tagged `rootsweep:exempt=true`, in the nested OU `Sandbox/Legacy`).
+    /// - OUs: `Security`, `Workloads` (with `Prod` and `Dev`), `Sandbox` (with `Legacy`);
+    ///   the other accounts spread over them and the root.
+    pub fn generate(accounts: usize, seed: u64) -> Org {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let now = now();
+        let organization_id = format!("o-{}", random_string(&mut rng, LOWER_ALNUM, 10));
+        let r = &organization_id[2..6];
+        let ou = |suffix: &str, name: &str, parent: Option<&str>| OrganizationalUnit {
+            id: format!("ou-{r}-{suffix}"),
+            name: name.to_owned(),
+            parent: parent.map(|p| format!("ou-{r}-{p}")),
+        };
+        let organizational_units = vec![
+            ou("security", "Security", None),
+            ou("workload", "Workloads", None),
+            ou("prod0001", "Prod", Some("workload")),
+            ou("dev00001", "Dev", Some("workload")),
+            ou("sandbox1", "Sandbox", None),
+            ou("legacy01", "Legacy", Some("sandbox1")),
+        ];
+        let ou_id = |index: usize| organizational_units[index].id.clone();
+        // Spread of ordinary accounts: mostly workloads, some at the root or in the nested OU.
+        let homes = [Some(2), Some(2), Some(3), Some(3), Some(4), Some(5), None];
+
+        let first_id = rng.random_range(100_000_000_000u64..200_000_000_000);
+        let mut generated = Vec::with_capacity(accounts.max(2));
+        for index in 0..accounts.max(2) {
+            // A prime stride keeps ids unique and 12 digits for any realistic count.
+            let id = (first_id + index as u64 * 1_000_003).to_string();
+            let joined = now - days(rng.random_range(400..1500));
+            let mut account = Account {
+                email: String::new(),
+                name: String::new(),
+                state: AccountState::Active,
+                parent: None,
+                tags: BTreeMap::new(),
+                joined,
+                joined_method: JoinedMethod::Created,
+                root_user: RootUser {
+                    created: joined,
+                    ..RootUser::default()
+                },
+                id,
+            };
+            match index {
+                0 => {
+                    account.name = "management".to_owned();
+                    let root = &mut account.root_user;
+                    root.login_profile = Some(LoginProfile { created: joined });
+                    root.password_last_used = Some(now - days(rng.random_range(1..30)));
+                    root.mfa_devices.push(hardware_mfa(&mut rng, joined));
+                }
+                1 => {
+                    account.name = "security".to_owned();
+                    account.parent = Some(ou_id(0));
+                }
+                _ => {
+                    let scenario = MIX[(index - 2) % MIX.len()];
+                    account.name = format!("{}-{index:04}", scenario.name());
+                    account.joined_method = JoinedMethod::Invited;
+                    account.parent = homes[rng.random_range(0..homes.len())].map(ou_id);
+                    apply(scenario, &mut account, &mut rng, now);
+                    if scenario == Scenario::Exempt {
+                        account.parent = Some(ou_id(5));
+                    }
+                }
+            }
+            account.email = format!("aws+{}@example.com", account.name);
+            generated.push(account);
+        }
+
+        let org = Org {
+            management_account_id: generated[0].id.clone(),
+            caller_account_id: Some(generated[1].id.clone()),
+            organization_id,
+            enabled_features: vec![
+                "RootCredentialsManagement".to_owned(),
+                "RootSessions".to_owned(),
+            ],
+            preflight_failure: None,
+            delete_virtual_mfa_allowed: false,
+            organizational_units,
+            accounts: generated,
+        };
+        debug_assert!(org.validate().is_ok(), "{:?}", org.validate());
+        org
+    }
+}
+
+/// Gives `account` the credentials and state of `scenario`.
+fn apply(scenario: Scenario, account: &mut Account, rng: &mut StdRng, now: DateTime<Utc>) {
+    let root = &mut account.root_user;
+    let due_password = |root: &mut RootUser, rng: &mut StdRng| {
+        root.login_profile = Some(LoginProfile {
+            created: now - days(rng.random_range(30..400)),
+        });
+        root.password_last_used = Some(now - days(rng.random_range(5..90)));
+    };
+    match scenario {
+        Scenario::Clean => {}
+        Scenario::PasswordRemoved => root.password_last_used = Some(now - days(200)),
+        Scenario::InGrace => {
+            let created_hours = rng.random_range(6..40);
+            root.login_profile = Some(LoginProfile {
+                created: now - Duration::hours(created_hours),
+            });
+            root.password_last_used =
+                Some(now - Duration::hours(rng.random_range(1..created_hours)));
+        }
+        Scenario::Due => due_password(root, rng),
+        Scenario::DueNeverUsed => {
+            root.login_profile = Some(LoginProfile {
+                created: now - days(rng.random_range(4..60)),
+            });
+        }
+        Scenario::AccessKeys => {
+            root.access_keys.push(access_key(
+                rng,
+                now,
+                Some(AccessKeyLastUsed {
+                    date: now - days(1),
+                    service: "s3".to_owned(),
+                    region: "us-east-1".to_owned(),
+                }),
+            ));
+            if rng.random_bool(0.5) {
+                root.access_keys.push(access_key(rng, now, None));
+            }
+        }
+        Scenario::SigningCertificate => root.signing_certificates.push(SigningCertificate {
+            id: random_string(rng, UPPER_ALNUM, 32),
+            status: CredentialStatus::Active,
+            uploaded: now - days(rng.random_range(30..700)),
+        }),
+        Scenario::VirtualMfa => root.mfa_devices.push(virtual_mfa(&account.id, now)),
+        Scenario::HardwareMfa => {
+            let enabled = now - days(rng.random_range(30..700));
+            root.mfa_devices.push(hardware_mfa(rng, enabled));
+        }
+        Scenario::Everything => {
+            due_password(root, rng);
+            root.access_keys.push(access_key(rng, now, None));
+            root.mfa_devices.push(virtual_mfa(&account.id, now));
+        }
+        Scenario::Suspended => {
+            account.state = AccountState::Suspended;
+            due_password(root, rng);
+        }
+        Scenario::PendingClosure => {
+            account.state = AccountState::PendingClosure;
+            root.access_keys.push(access_key(rng, now, None));
+        }
+        Scenario::Exempt => {
+            let (key, value) = EXEMPT_TAG;
+            account.tags.insert(key.to_owned(), value.to_owned());
+            due_password(root, rng);
+        }
+    }
+}
+
+fn days(n: i64) -> Duration {
+    Duration::days(n)
+}
+
+fn access_key(
+    rng: &mut StdRng,
+    now: DateTime<Utc>,
+    last_used: Option<AccessKeyLastUsed>,
+) -> AccessKey {
+    AccessKey {
+        id: format!("AKIA{}", random_string(rng, BASE32, 16)),
+        status: CredentialStatus::Active,
+        created: now - days(rng.random_range(100..900)),
+        last_used,
+    }
+}
+
+fn virtual_mfa(account_id: &str, now: DateTime<Utc>) -> MfaDevice {
+    MfaDevice {
+        serial: format!("arn:aws:iam::{account_id}:mfa/root-account-mfa-device"),
+        kind: MfaKind::Virtual,
+        enabled: now - days(120),
+    }
+}
+
+fn hardware_mfa(rng: &mut StdRng, enabled: DateTime<Utc>) -> MfaDevice {
+    MfaDevice {
+        serial: format!("GAHT{:08}", rng.random_range(0..100_000_000u32)),
+        kind: MfaKind::Hardware,
+        enabled,
+    }
+}
+
+const LOWER_ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+const UPPER_ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+const BASE32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+pub(crate) fn random_string(rng: &mut impl Rng, alphabet: &[u8], len: usize) -> String {
+    (0..len)
+        .map(|_| alphabet[rng.random_range(0..alphabet.len())] as char)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_seed_same_org() {
+        let (a, b) = (Org::generate(45, 7), Org::generate(45, 7));
+        let ids = |org: &Org| {
+            org.accounts
+                .iter()
+                .map(|a| a.id.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(&a), ids(&b));
+        assert_eq!(a.organization_id, b.organization_id);
+        assert_ne!(ids(&a), ids(&Org::generate(45, 8)));
+        assert!(a.validate().is_ok());
+    }
+
+    #[test]
+    fn the_mix_is_as_documented() {
+        let org = Org::generate(22, 1);
+        assert_eq!(org.accounts.len(), 22);
+        assert_eq!(org.accounts[0].id, org.management_account_id);
+        assert_eq!(org.caller_account_id(), org.accounts[1].id);
+        let named = |prefix: &str| {
+            org.accounts
+                .iter()
+                .filter(|a| a.name.starts_with(&format!("{prefix}-")))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(named("clean").len(), 6);
+        assert!(named("clean").iter().all(|a| a.root_user.is_clean()));
+        assert_eq!(named("in-grace").len(), 2);
+        let now = now();
+        for account in named("in-grace") {
+            let created = account.root_user.login_profile.as_ref().unwrap().created;
+            assert!(now - created < Duration::hours(72));
+        }
+        for account in named("due") {
+            let created = account.root_user.login_profile.as_ref().unwrap().created;
+            assert!(now - created > Duration::days(20));
+        }
+        assert_eq!(named("suspended")[0].state, AccountState::Suspended);
+        assert_eq!(
+            named("pending-closure")[0].state,
+            AccountState::PendingClosure
+        );
+        let exempt = named("exempt")[0];
+        assert_eq!(
+            exempt.tags.get("rootsweep:exempt").map(String::as_str),
+            Some("true")
+        );
+        let legacy = org
+            .organizational_unit(exempt.parent.as_deref().unwrap())
+            .unwrap();
+        assert!(
+            legacy.parent.is_some(),
+            "the exempt account sits in a nested OU"
+        );
+        assert!(
+            named("password-removed")[0]
+                .root_user
+                .password_last_used
+                .is_some()
+        );
+        assert_eq!(
+            named("mfa-hardware")[0].root_user.mfa_devices[0].kind,
+            MfaKind::Hardware
+        );
+        assert_eq!(
+            named("mfa-virtual")[0].root_user.mfa_devices[0].kind,
+            MfaKind::Virtual
+        );
+    }
+
+    #[test]
+    fn tiny_orgs_still_have_management_and_caller() {
+        let org = Org::generate(0, 3);
+        assert_eq!(org.accounts.len(), 2);
+        assert!(org.validate().is_ok());
+    }
+}

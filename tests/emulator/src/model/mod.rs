@@ -1,0 +1,13 @@
+//! The organization being emulated: its types, loading from JSON, and the generated org.
+
+mod generate;
+mod org;
+pub(crate) mod time;
+
+pub use generate::EXEMPT_TAG;
+pub(crate) use generate::random_string;
+pub use org::{
+    AccessKey, AccessKeyLastUsed, Account, AccountState, CredentialStatus, JoinedMethod,
+    LoginProfile, MfaDevice, MfaKind, Org, OrgError, OrganizationalUnit, PreflightFailure,
+    RootUser, SigningCertificate,
+};

@@ -1,0 +1,122 @@
+//! The `rpcv2Cbor` protocol as the Rust SDK sends CloudWatch calls: the operation is in the path,
+//! the input a CBOR map (indefinite-length maps and arrays, timestamps as tag 1 around a float of
+//! epoch seconds). Decoded into the same JSON tree the other protocols produce.
+
+use axum::http::StatusCode;
+use ciborium::Value as Cbor;
+use serde_json::{Map, Number, Value, json};
+
+use super::Reply;
+use crate::error::ApiError;
+
+pub const CONTENT_TYPE: &str = "application/cbor";
+
+/// An empty CBOR map, the body of an operation with no output members.
+const EMPTY_MAP: u8 = 0xa0;
+
+pub fn decode(body: &[u8]) -> Result<Value, ApiError> {
+    if body.is_empty() {
+        return Ok(json!({}));
+    }
+    let cbor: Cbor = ciborium::from_reader(body)
+        .map_err(|e| serialization(format!("malformed CBOR body: {e}")))?;
+    to_json(cbor)
+}
+
+fn serialization(message: String) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "SerializationException", message)
+}
+
+fn to_json(cbor: Cbor) -> Result<Value, ApiError> {
+    Ok(match cbor {
+        Cbor::Null => Value::Null,
+        Cbor::Bool(b) => Value::Bool(b),
+        Cbor::Text(s) => Value::String(s),
+        Cbor::Integer(i) => {
+            let i = i128::from(i);
+            let number = i64::try_from(i)
+                .map(Number::from)
+                .or_else(|_| u64::try_from(i).map(Number::from))
+                .map_err(|_| serialization(format!("integer {i} out of range")))?;
+            Value::Number(number)
+        }
+        // CloudWatch refuses NaN and infinities; JSON cannot hold them either.
+        Cbor::Float(f) => Value::Number(Number::from_f64(f).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "InvalidParameterValue",
+                format!("The value {f} is not a valid number."),
+            )
+        })?),
+        // Tag 1 (epoch-based date) and any other tag: the tagged value is what we need.
+        Cbor::Tag(_, inner) => to_json(*inner)?,
+        Cbor::Array(items) => {
+            Value::Array(items.into_iter().map(to_json).collect::<Result<_, _>>()?)
+        }
+        Cbor::Map(entries) => {
+            let mut map = Map::new();
+            for (key, value) in entries {
+                let Cbor::Text(key) = key else {
+                    return Err(serialization(format!("map key {key:?} is not text")));
+                };
+                map.insert(key, to_json(value)?);
+            }
+            Value::Object(map)
+        }
+        other => return Err(serialization(format!("unsupported CBOR value {other:?}"))),
+    })
+}
+
+pub fn encode_reply(reply: Reply) -> Vec<u8> {
+    match reply {
+        Reply::Json(value) => encode(&value),
+        Reply::Empty | Reply::Xml(_) => vec![EMPTY_MAP],
+    }
+}
+
+pub fn encode_error(error: &ApiError) -> Vec<u8> {
+    encode(&json!({"__type": error.code, "message": error.message}))
+}
+
+fn encode(value: &Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    ciborium::into_writer(value, &mut out).expect("writing CBOR to a Vec cannot fail");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indefinite_maps_and_tagged_timestamps() {
+        // {_ "Namespace": "N", "MetricData": [_ {_ "Timestamp": 1(1742034225.5)}]}
+        let mut body = vec![0xbf];
+        body.extend([0x69]);
+        body.extend(b"Namespace");
+        body.extend([0x61, b'N', 0x6a]);
+        body.extend(b"MetricData");
+        body.extend([0x9f, 0xbf, 0x69]);
+        body.extend(b"Timestamp");
+        body.extend([0xc1, 0xfb]);
+        body.extend(1_742_034_225.5f64.to_be_bytes());
+        body.extend([0xff, 0xff, 0xff]);
+        assert_eq!(
+            decode(&body).unwrap(),
+            json!({"Namespace": "N", "MetricData": [{"Timestamp": 1_742_034_225.5}]})
+        );
+    }
+
+    #[test]
+    fn errors_round_trip() {
+        let bytes = encode_error(&ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "Throttling",
+            "Rate exceeded",
+        ));
+        assert_eq!(
+            decode(&bytes).unwrap(),
+            json!({"__type": "Throttling", "message": "Rate exceeded"})
+        );
+    }
+}

@@ -1,0 +1,283 @@
+//! The wire: which protocol a request speaks, its operation and input, and how replies and errors
+//! are written back. Services never see bytes: they get an [`Input`] (every protocol's input as
+//! one JSON-like tree) and answer a [`Reply`] or an [`ApiError`].
+
+pub mod cbor;
+pub mod json;
+pub mod query;
+
+use std::io::Read;
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
+use chrono::{DateTime, Utc};
+use flate2::read::GzDecoder;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::ApiError;
+use crate::services::Service;
+
+pub use query::Xml;
+
+/// The four protocols the SDKs use for our services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Protocol {
+    /// `awsQuery`: form-encoded `Action=...`, XML replies (STS, IAM, old CloudWatch clients).
+    Query,
+    /// `awsJson1_0`: botocore's CloudWatch.
+    #[serde(rename = "awsJson1_0")]
+    AwsJson10,
+    /// `awsJson1_1`: Organizations.
+    #[serde(rename = "awsJson1_1")]
+    AwsJson11,
+    /// `rpcv2Cbor`: the Rust SDK's CloudWatch.
+    RpcV2Cbor,
+}
+
+impl Protocol {
+    /// Tells the protocol from the path and headers, before the body is read.
+    pub fn detect(headers: &HeaderMap, path: &str) -> Protocol {
+        let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
+        if path.starts_with("/service/") && header("smithy-protocol") == Some("rpc-v2-cbor") {
+            Protocol::RpcV2Cbor
+        } else if header("x-amz-target").is_some() {
+            match header("content-type") {
+                Some(t) if t.starts_with("application/x-amz-json-1.0") => Protocol::AwsJson10,
+                _ => Protocol::AwsJson11,
+            }
+        } else {
+            Protocol::Query
+        }
+    }
+}
+
+/// A decoded request: the operation and its input.
+#[derive(Debug)]
+pub struct Request {
+    pub operation: String,
+    pub input: Input,
+}
+
+/// Decodes the body (gunzipping it when `Content-Encoding: gzip`) into an operation and input.
+pub fn decode(
+    protocol: Protocol,
+    service: Service,
+    headers: &HeaderMap,
+    path: &str,
+    body: Bytes,
+) -> Result<Request, ApiError> {
+    if !service.accepts(protocol) {
+        return Err(service.unknown_operation(path));
+    }
+    let body = if is_gzipped(headers) {
+        gunzip(&body)?
+    } else {
+        body.to_vec()
+    };
+    let (operation, input) = match protocol {
+        Protocol::Query => query::decode(&body)?,
+        Protocol::AwsJson10 | Protocol::AwsJson11 => {
+            let target = headers
+                .get("x-amz-target")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            let operation = operation_of(service, target.split_once('.'))?;
+            (operation, json::decode(&body)?)
+        }
+        Protocol::RpcV2Cbor => {
+            // /service/<ServiceName>/operation/<Operation>
+            let mut segments = path.trim_start_matches('/').split('/').skip(1);
+            let operation = match (segments.next(), segments.next(), segments.next()) {
+                (Some(name), Some("operation"), Some(op)) => {
+                    operation_of(service, Some((name, op)))?
+                }
+                _ => return Err(service.unknown_operation(path)),
+            };
+            (operation, cbor::decode(&body)?)
+        }
+    };
+    Ok(Request {
+        operation,
+        input: Input(input),
+    })
+}
+
+/// The operation named by `(service name, operation)`, when the service name is ours.
+fn operation_of(service: Service, parts: Option<(&str, &str)>) -> Result<String, ApiError> {
+    match parts {
+        Some((name, operation)) if Some(name) == service.json_service_name() => {
+            Ok(operation.to_owned())
+        }
+        _ => Err(service.unknown_operation(&format!("{parts:?}"))),
+    }
+}
+
+/// SDKs gzip large PutMetricData bodies (from about 10 KiB).
+pub fn is_gzipped(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("gzip"))
+}
+
+fn gunzip(body: &[u8]) -> Result<Vec<u8>, ApiError> {
+    let mut out = Vec::new();
+    GzDecoder::new(body).read_to_end(&mut out).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "SerializationException",
+            format!("bad gzip body: {e}"),
+        )
+    })?;
+    Ok(out)
+}
+
+/// An operation's input, whatever the protocol. Query parameters arrive as strings, JSON and CBOR
+/// ones typed, so the accessors accept both.
+#[derive(Debug, Default)]
+pub struct Input(pub Value);
+
+impl Input {
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.0.get(name).filter(|v| !v.is_null())
+    }
+
+    pub fn str(&self, name: &str) -> Option<&str> {
+        self.get(name).and_then(Value::as_str)
+    }
+
+    /// A whole number parameter; `Err` carries the offending value for the service's message.
+    pub fn u64(&self, name: &str) -> Result<Option<u64>, String> {
+        self.get(name)
+            .map(|v| {
+                number(v)
+                    .filter(|n| n.fract() == 0.0 && *n >= 0.0)
+                    .map(|n| n as u64)
+                    .ok_or_else(|| v.to_string())
+            })
+            .transpose()
+    }
+}
+
+/// A number from a JSON/CBOR number or a query string.
+pub fn number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+/// A timestamp from epoch seconds (JSON, CBOR) or an ISO 8601 string (query).
+pub fn timestamp(value: &Value) -> Option<DateTime<Utc>> {
+    match value {
+        Value::String(s) => DateTime::parse_from_rfc3339(s)
+            .ok()
+            .map(|t| t.with_timezone(&Utc)),
+        other => {
+            let seconds = number(other)?;
+            DateTime::from_timestamp_micros((seconds * 1e6).round() as i64)
+        }
+    }
+}
+
+/// A list member; absent lists are empty.
+pub fn list(value: Option<&Value>) -> &[Value] {
+    value
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+}
+
+/// What a service answers on success.
+#[derive(Debug)]
+pub enum Reply {
+    /// The children of `<OperationResult>` (query protocol only).
+    Xml(Xml),
+    /// A JSON document (JSON protocols; CBOR encodes the same tree).
+    Json(Value),
+    /// No output members: an empty result in every protocol.
+    Empty,
+}
+
+/// Writes a reply or error in the request's protocol. `x-amzn-RequestId` is on every response.
+pub fn render(
+    protocol: Protocol,
+    service: Option<Service>,
+    operation: &str,
+    request_id: &str,
+    result: Result<Reply, ApiError>,
+) -> Response<Body> {
+    let (status, content_type, body, error) = match result {
+        Ok(reply) => {
+            let (content_type, body) = match (protocol, reply) {
+                (Protocol::Query, reply) => {
+                    let result = match reply {
+                        Reply::Xml(xml) => Some(xml),
+                        _ => None,
+                    };
+                    let namespace = service.map(Service::xml_namespace).unwrap_or_default();
+                    (
+                        query::CONTENT_TYPE,
+                        query::response(operation, namespace, result, request_id).into_bytes(),
+                    )
+                }
+                (Protocol::RpcV2Cbor, reply) => (cbor::CONTENT_TYPE, cbor::encode_reply(reply)),
+                (json_protocol, reply) => {
+                    (json::content_type(json_protocol), json::encode_reply(reply))
+                }
+            };
+            (StatusCode::OK, content_type, body, None)
+        }
+        Err(error) => {
+            let (content_type, body) = match protocol {
+                Protocol::Query => (
+                    query::CONTENT_TYPE,
+                    query::error(&error, request_id).into_bytes(),
+                ),
+                Protocol::RpcV2Cbor => (cbor::CONTENT_TYPE, cbor::encode_error(&error)),
+                json_protocol => (
+                    json::content_type(json_protocol),
+                    json::encode_error(&error),
+                ),
+            };
+            (error.status, content_type, body, Some(error))
+        }
+    };
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        headers.insert("x-amzn-requestid", id);
+    }
+    if protocol == Protocol::RpcV2Cbor {
+        headers.insert("smithy-protocol", HeaderValue::from_static("rpc-v2-cbor"));
+    }
+    // awsQueryCompatible services (CloudWatch) carry the query error code in a header, which is
+    // where both the Rust SDK and botocore take it from.
+    if let Some(error) = error
+        && protocol != Protocol::Query
+        && service.is_some_and(Service::query_compatible)
+        && let Ok(value) = HeaderValue::from_str(&format!("{};{}", error.code, error.fault_type()))
+    {
+        headers.insert("x-amzn-query-error", value);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_from_every_protocol() {
+        let expected = "2025-03-15T10:23:45.500Z";
+        let iso = timestamp(&Value::from(expected)).unwrap();
+        let epoch = timestamp(&Value::from(1_742_034_225.5)).unwrap();
+        assert_eq!(iso, epoch);
+        assert_eq!(number(&Value::from("1.25")), Some(1.25));
+    }
+}

@@ -1,0 +1,280 @@
+//! IAM: `ListOrganizationsFeatures` for the caller, and the root user's credentials for root
+//! sessions. A root session sends no `UserName`: every call acts on its account's root user.
+
+use super::Service;
+use axum::http::StatusCode;
+
+use crate::error::ApiError;
+use crate::model::{MfaKind, RootUser};
+use crate::protocol::query::{iso8601, required};
+use crate::protocol::{Input, Reply, Xml};
+use crate::session::{Caller, TaskPolicy};
+use crate::world::World;
+
+/// The root user, as IAM names it in `UserName` fields (seed 001).
+const ROOT: &str = "root";
+
+pub fn call(
+    world: &mut World,
+    caller: &Caller,
+    operation: &str,
+    input: &Input,
+) -> Result<Reply, ApiError> {
+    let denied = |why: &str| {
+        Err(Service::Iam.access_denied(format!(
+            "User: {} is not authorized to perform: iam:{operation} ({why})",
+            caller.arn()
+        )))
+    };
+    let session = match caller {
+        Caller::Principal { .. } if operation == "ListOrganizationsFeatures" => {
+            return list_organizations_features(world);
+        }
+        Caller::Principal { .. } => {
+            return match root_user_operation(operation) {
+                true => denied("root user operations need a root session from sts:AssumeRoot"),
+                false => Err(Service::Iam.unknown_operation(operation)),
+            };
+        }
+        Caller::Root(session) => session,
+    };
+    if !session
+        .task_policy
+        .allows(operation, world.org.delete_virtual_mfa_allowed)
+    {
+        return denied(&format!(
+            "not allowed by the task policy {}",
+            session.task_policy.name()
+        ));
+    }
+    // The task policies' resource is the root user; naming any user is outside the session.
+    if input.str("UserName").is_some() {
+        return denied("a root session acts on the root user: omit UserName");
+    }
+    let account_id = session.account_id.clone();
+    let root = &mut world
+        .org
+        .account_mut(&account_id)
+        .expect("sessions are only issued for existing accounts")
+        .root_user;
+    match operation {
+        "GetUser" => Ok(get_user(&account_id, root)),
+        "GetLoginProfile" => {
+            let profile = root.login_profile.as_ref().ok_or_else(no_login_profile)?;
+            Ok(Reply::Xml(
+                Xml::new().child(
+                    "LoginProfile",
+                    Xml::new()
+                        .text("UserName", ROOT)
+                        .date("CreateDate", profile.created)
+                        .text("PasswordResetRequired", false),
+                ),
+            ))
+        }
+        "ListAccessKeys" => Ok(Reply::Xml(
+            Xml::new()
+                .list(
+                    "AccessKeyMetadata",
+                    root.access_keys.iter().map(|key| {
+                        Xml::new()
+                            .text("UserName", ROOT)
+                            .text("AccessKeyId", &key.id)
+                            .text("Status", key.status.as_str())
+                            .date("CreateDate", key.created)
+                    }),
+                )
+                .text("IsTruncated", false),
+        )),
+        "GetAccessKeyLastUsed" => {
+            let id = required(input, "AccessKeyId")?;
+            let key = root
+                .access_keys
+                .iter()
+                .find(|key| key.id == id)
+                .ok_or_else(|| no_access_key(id))?;
+            let used = key.last_used.as_ref();
+            // AWS answers "N/A" for the service and region of a key never used.
+            let last_used = Xml::new()
+                .optional("LastUsedDate", used.map(|u| iso8601(u.date)))
+                .text("ServiceName", used.map_or("N/A", |u| &u.service))
+                .text("Region", used.map_or("N/A", |u| &u.region));
+            Ok(Reply::Xml(
+                Xml::new()
+                    .text("UserName", ROOT)
+                    .child("AccessKeyLastUsed", last_used),
+            ))
+        }
+        "ListSigningCertificates" => Ok(Reply::Xml(
+            Xml::new()
+                .list(
+                    "Certificates",
+                    root.signing_certificates.iter().map(|cert| {
+                        Xml::new()
+                            .text("UserName", ROOT)
+                            .text("CertificateId", &cert.id)
+                            .text("CertificateBody", cert.body())
+                            .text("Status", cert.status.as_str())
+                            .date("UploadDate", cert.uploaded)
+                    }),
+                )
+                .text("IsTruncated", false),
+        )),
+        "ListMFADevices" => Ok(Reply::Xml(
+            Xml::new()
+                .list(
+                    "MFADevices",
+                    root.mfa_devices.iter().map(|device| {
+                        Xml::new()
+                            .text("UserName", ROOT)
+                            .text("SerialNumber", &device.serial)
+                            .date("EnableDate", device.enabled)
+                    }),
+                )
+                .text("IsTruncated", false),
+        )),
+        "GetAccountSummary" => Ok(account_summary(root)),
+        "DeleteLoginProfile" => {
+            // PasswordLastUsed stays on the user, as on AWS.
+            root.login_profile.take().ok_or_else(no_login_profile)?;
+            Ok(Reply::Empty)
+        }
+        "DeleteAccessKey" => {
+            let id = required(input, "AccessKeyId")?;
+            remove(&mut root.access_keys, |key| key.id == id).ok_or_else(|| no_access_key(id))?;
+            Ok(Reply::Empty)
+        }
+        "DeleteSigningCertificate" => {
+            let id = required(input, "CertificateId")?;
+            remove(&mut root.signing_certificates, |cert| cert.id == id).ok_or_else(|| {
+                ApiError::no_such_entity(format!("The Certificate with id {id} cannot be found."))
+            })?;
+            Ok(Reply::Empty)
+        }
+        "DeactivateMFADevice" => {
+            let serial = required(input, "SerialNumber")?;
+            let device = remove(&mut root.mfa_devices, |device| device.serial == serial)
+                .ok_or_else(|| {
+                    ApiError::no_such_entity(format!(
+                        "MFA Device with serial number {serial} does not exist."
+                    ))
+                })?;
+            // A deactivated virtual device still exists in the account, unassigned.
+            if device.kind == MfaKind::Virtual {
+                root.unassigned_virtual_mfa_devices.push(device.serial);
+            }
+            Ok(Reply::Empty)
+        }
+        "DeleteVirtualMFADevice" => {
+            let serial = required(input, "SerialNumber")?;
+            if root
+                .mfa_devices
+                .iter()
+                .any(|device| device.serial == serial)
+            {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "DeleteConflict",
+                    "MFA device is still in use. Deactivate it first.",
+                ));
+            }
+            remove(&mut root.unassigned_virtual_mfa_devices, |s| s == serial).ok_or_else(|| {
+                ApiError::no_such_entity(format!(
+                    "VirtualMFADevice with serial number {serial} doesn't exist."
+                ))
+            })?;
+            Ok(Reply::Empty)
+        }
+        _ => unreachable!("task policies only allow the operations above"),
+    }
+}
+
+/// Operations that act on the caller's own user when sent without `UserName`.
+fn root_user_operation(operation: &str) -> bool {
+    TaskPolicy::IAMAuditRootUserCredentials.allows(operation, true)
+        || TaskPolicy::IAMDeleteRootUserCredentials.allows(operation, true)
+}
+
+fn list_organizations_features(world: &World) -> Result<Reply, ApiError> {
+    let org = &world.org;
+    if let Some(failure) = org.preflight_failure {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            failure.code(),
+            failure.message(),
+        ));
+    }
+    Ok(Reply::Xml(
+        Xml::new()
+            .text("OrganizationId", &org.organization_id)
+            .list(
+                "EnabledFeatures",
+                org.enabled_features
+                    .iter()
+                    .map(|feature| Xml::new().content(feature)),
+            ),
+    ))
+}
+
+/// The seed's shape: `UserName` root, `UserId` the account id, no `Path`.
+fn get_user(account_id: &str, root: &RootUser) -> Reply {
+    Reply::Xml(
+        Xml::new().child(
+            "User",
+            Xml::new()
+                .text("UserName", ROOT)
+                .text("UserId", account_id)
+                .text("Arn", format!("arn:aws:iam::{account_id}:root"))
+                .date("CreateDate", root.created)
+                .optional("PasswordLastUsed", root.password_last_used.map(iso8601)),
+        ),
+    )
+}
+
+fn account_summary(root: &RootUser) -> Reply {
+    let present = |yes: bool| u32::from(yes);
+    let assigned_virtual = root
+        .mfa_devices
+        .iter()
+        .filter(|d| d.kind == MfaKind::Virtual)
+        .count();
+    let virtual_devices = assigned_virtual + root.unassigned_virtual_mfa_devices.len();
+    let entries = [
+        (
+            "AccountAccessKeysPresent",
+            present(!root.access_keys.is_empty()),
+        ),
+        ("AccountMFAEnabled", present(!root.mfa_devices.is_empty())),
+        (
+            "AccountPasswordPresent",
+            present(root.login_profile.is_some()),
+        ),
+        (
+            "AccountSigningCertificatesPresent",
+            present(!root.signing_certificates.is_empty()),
+        ),
+        ("AccessKeysPerUserQuota", 2),
+        ("Groups", 0),
+        ("MFADevices", virtual_devices as u32),
+        ("MFADevicesInUse", root.mfa_devices.len() as u32),
+        ("Policies", 0),
+        ("Roles", 0),
+        ("SigningCertificatesPerUserQuota", 2),
+        ("Users", 0),
+        ("UsersQuota", 5000),
+    ];
+    Reply::Xml(Xml::new().map("SummaryMap", entries))
+}
+
+fn no_login_profile() -> ApiError {
+    ApiError::no_such_entity(format!("Login Profile for User {ROOT} cannot be found."))
+}
+
+fn no_access_key(id: &str) -> ApiError {
+    ApiError::no_such_entity(format!("The Access Key with id {id} cannot be found."))
+}
+
+/// Removes and returns the first item matching `is_it`.
+fn remove<T>(items: &mut Vec<T>, is_it: impl Fn(&T) -> bool) -> Option<T> {
+    let index = items.iter().position(is_it)?;
+    Some(items.remove(index))
+}

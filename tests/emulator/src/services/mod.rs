@@ -1,0 +1,166 @@
+//! The emulated services. Each module is `call(world, caller, operation, input, now)`; this one
+//! knows what differs between services on the wire (protocols, namespaces, error codes).
+
+mod cloudwatch;
+mod iam;
+mod organizations;
+mod sts;
+
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+
+use crate::error::ApiError;
+use crate::protocol::{Input, Protocol, Reply};
+use crate::session::Caller;
+use crate::world::World;
+
+pub use cloudwatch::{Dimension, MetricDatum, StatisticSet};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    Sts,
+    Iam,
+    Organizations,
+    CloudWatch,
+}
+
+impl Service {
+    /// From the SigV4 credential scope's service.
+    pub fn from_signing_name(name: &str) -> Option<Service> {
+        match name {
+            "sts" => Some(Self::Sts),
+            "iam" => Some(Self::Iam),
+            "organizations" => Some(Self::Organizations),
+            "monitoring" => Some(Self::CloudWatch),
+            _ => None,
+        }
+    }
+
+    pub fn signing_name(self) -> &'static str {
+        match self {
+            Self::Sts => "sts",
+            Self::Iam => "iam",
+            Self::Organizations => "organizations",
+            Self::CloudWatch => "monitoring",
+        }
+    }
+
+    pub fn accepts(self, protocol: Protocol) -> bool {
+        match self {
+            Self::Sts | Self::Iam => protocol == Protocol::Query,
+            Self::Organizations => protocol == Protocol::AwsJson11,
+            Self::CloudWatch => protocol != Protocol::AwsJson11,
+        }
+    }
+
+    /// The service name in `X-Amz-Target` and in rpc-v2-cbor paths.
+    pub fn json_service_name(self) -> Option<&'static str> {
+        match self {
+            Self::Organizations => Some("AWSOrganizationsV20161128"),
+            Self::CloudWatch => Some("GraniteServiceVersion20100801"),
+            Self::Sts | Self::Iam => None,
+        }
+    }
+
+    pub fn xml_namespace(self) -> &'static str {
+        match self {
+            Self::Sts => "https://sts.amazonaws.com/doc/2011-06-15/",
+            Self::Iam => "https://iam.amazonaws.com/doc/2010-05-08/",
+            Self::CloudWatch => "http://monitoring.amazonaws.com/doc/2010-08-01/",
+            Self::Organizations => "",
+        }
+    }
+
+    /// CloudWatch moved from the query protocol to JSON and CBOR but kept its query error codes
+    /// (Smithy's `awsQueryCompatible`), sent in the `x-amzn-query-error` header.
+    pub fn query_compatible(self) -> bool {
+        self == Self::CloudWatch
+    }
+
+    pub fn throttling(self) -> ApiError {
+        match self {
+            Self::Organizations => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "TooManyRequestsException",
+                "AWS Organizations can't complete your request because another request is already in progress. Try again later.",
+            ),
+            _ => ApiError::new(StatusCode::BAD_REQUEST, "Throttling", "Rate exceeded"),
+        }
+    }
+
+    pub fn access_denied(self, message: impl Into<String>) -> ApiError {
+        match self {
+            Self::Organizations => {
+                ApiError::new(StatusCode::BAD_REQUEST, "AccessDeniedException", message)
+            }
+            _ => ApiError::new(StatusCode::FORBIDDEN, "AccessDenied", message),
+        }
+    }
+
+    pub fn server_error(self, status: StatusCode) -> ApiError {
+        match (self, status) {
+            (Self::Organizations, _) => ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "ServiceException",
+                "AWS Organizations can't complete your request because of an internal service error. Try again later.",
+            ),
+            (_, StatusCode::SERVICE_UNAVAILABLE) => ApiError::new(
+                status,
+                "ServiceUnavailable",
+                "Service is unavailable. Try again later.",
+            ),
+            _ => ApiError::new(
+                status,
+                "InternalFailure",
+                "The request processing has failed because of an unknown error.",
+            ),
+        }
+    }
+
+    pub fn unknown_operation(self, operation: &str) -> ApiError {
+        match self {
+            Self::Sts | Self::Iam => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "InvalidAction",
+                format!("Could not find operation {operation} (not emulated)"),
+            ),
+            Self::Organizations | Self::CloudWatch => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "UnknownOperationException",
+                format!("Unknown operation {operation} (not emulated)"),
+            ),
+        }
+    }
+
+    /// The account a call is about, which faults can be limited to.
+    pub fn target_account(self, operation: &str, input: &Input, caller: &Caller) -> Option<String> {
+        match (self, caller) {
+            (Self::Iam, Caller::Root(session)) => Some(session.account_id.clone()),
+            (Self::Sts, _) if operation == "AssumeRoot" => input
+                .str("TargetPrincipal")
+                .map(sts::account_of_principal)
+                .map(str::to_owned),
+            (Self::Organizations, _) => ["AccountId", "ChildId", "ResourceId"]
+                .into_iter()
+                .find_map(|name| input.str(name))
+                .map(str::to_owned),
+            _ => None,
+        }
+    }
+
+    pub fn call(
+        self,
+        world: &mut World,
+        caller: &Caller,
+        operation: &str,
+        input: &Input,
+        now: DateTime<Utc>,
+    ) -> Result<Reply, ApiError> {
+        match self {
+            Self::Sts => sts::call(world, caller, operation, input, now),
+            Self::Iam => iam::call(world, caller, operation, input),
+            Self::Organizations => organizations::call(world, caller, operation, input),
+            Self::CloudWatch => cloudwatch::call(world, caller, operation, input),
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! Everything the emulator remembers while it runs: the org (mutated by deletions), the root
+//! sessions it issued, every call it received, the metric data it stored, and the armed faults.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+use crate::faults::FaultSet;
+use crate::model::Org;
+use crate::model::random_string;
+use crate::protocol::Protocol;
+use crate::services::MetricDatum;
+use crate::session::{Caller, RootSession, SESSION_KEY_PREFIX, TaskPolicy};
+
+pub(crate) struct World {
+    pub org: Org,
+    /// Every session issued, in order; `session_index` finds one by access key id.
+    sessions: Vec<RootSession>,
+    session_index: HashMap<String, usize>,
+    pub calls: Vec<CallRecord>,
+    pub metrics: Vec<MetricDatum>,
+    pub faults: FaultSet,
+}
+
+impl World {
+    pub fn new(org: Org) -> Self {
+        Self {
+            org,
+            sessions: Vec::new(),
+            session_index: HashMap::new(),
+            calls: Vec::new(),
+            metrics: Vec::new(),
+            faults: FaultSet::default(),
+        }
+    }
+
+    /// Tells who signed the request. Keys that look like ours must be live sessions; any other
+    /// key is the org's caller (tests use static keys such as `AKIDEXAMPLE`).
+    pub fn authenticate(
+        &self,
+        access_key_id: &str,
+        session_token: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Caller, ApiError> {
+        if !access_key_id.starts_with(SESSION_KEY_PREFIX) {
+            return Ok(Caller::Principal {
+                account_id: self.org.caller_account_id().to_owned(),
+            });
+        }
+        let session = self
+            .session_index
+            .get(access_key_id)
+            .map(|&index| &self.sessions[index])
+            .filter(|session| session_token == Some(session.session_token.as_str()))
+            .ok_or_else(ApiError::invalid_client_token)?;
+        if now >= session.expiration {
+            return Err(ApiError::expired_token());
+        }
+        Ok(Caller::Root(session.clone()))
+    }
+
+    /// Issues recognisable credentials for a root session on `account_id`.
+    pub fn issue_session(
+        &mut self,
+        account_id: &str,
+        task_policy: TaskPolicy,
+        duration_seconds: u64,
+        now: DateTime<Utc>,
+    ) -> RootSession {
+        const BASE32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+        const BASE64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut rng = rand::rng();
+        let session = RootSession {
+            access_key_id: format!(
+                "{SESSION_KEY_PREFIX}{}",
+                random_string(&mut rng, BASE32, 13)
+            ),
+            secret_access_key: format!("EMUSECRET{}", random_string(&mut rng, BASE64, 31)),
+            session_token: format!("EMUTOKEN{}", random_string(&mut rng, BASE64, 120)),
+            account_id: account_id.to_owned(),
+            task_policy,
+            expiration: now + Duration::seconds(duration_seconds as i64),
+        };
+        self.session_index
+            .insert(session.access_key_id.clone(), self.sessions.len());
+        self.sessions.push(session.clone());
+        session
+    }
+
+    pub fn sessions(&self) -> &[RootSession] {
+        &self.sessions
+    }
+}
+
+/// A fresh id for `x-amzn-RequestId`, shaped like AWS's (a UUID).
+pub(crate) fn request_id() -> String {
+    let bits: u128 = rand::rng().random();
+    let hex = format!("{bits:032x}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
+/// One request the emulator received, as `/_emulator/calls` lists it. Credentials never appear.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallRecord {
+    pub request_id: String,
+    pub time: DateTime<Utc>,
+    /// The SigV4 signing name (`sts`, `iam`, `organizations`, `monitoring`), when signed.
+    pub service: Option<String>,
+    /// Empty when the request could not be decoded.
+    pub operation: String,
+    pub protocol: Protocol,
+    /// The body arrived gzip-compressed (`Content-Encoding: gzip`).
+    pub gzip: bool,
+    pub caller: CallerKind,
+    /// The root session's account and task policy, for calls made with one.
+    pub session_account_id: Option<String>,
+    pub task_policy: Option<TaskPolicy>,
+    /// The account the call is about (see [`crate::Fault::account`]).
+    pub target_account_id: Option<String>,
+    pub status: u16,
+    pub error_code: Option<String>,
+    /// The kind of injected fault that applied, if any (`throttle`, `latency`, ...).
+    pub fault: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallerKind {
+    /// The caller's own credentials (management or delegated administrator account).
+    Principal,
+    RootSession,
+    /// Unsigned, or signed with unknown or expired session credentials.
+    Unauthenticated,
+}
