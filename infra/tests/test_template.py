@@ -1,0 +1,606 @@
+"""Policy facts of infra/template.yaml, checked so that a later edit cannot silently widen the role.
+
+The template is read with cfn-lint's own decoder (it understands !Ref, !If, !Sub ...) and its
+intrinsic functions are evaluated here for a given set of parameter values: the role is checked
+as deployed in audit mode and in enforce mode. Each check returns a list of problems; the tests
+assert that list is empty, and test_checks_catch_* assert the checks flag a widened template.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+
+import pytest
+from cfnlint.decode import decode
+
+INFRA = Path(__file__).resolve().parents[1]
+TEMPLATE_PATH = INFRA / "template.yaml"
+
+FUNCTION = "RootsweepFunction"
+ROLE = "RootsweepRole"
+TOPIC = "AlarmTopic"
+LOG_GROUP = "RootsweepLogGroup"
+FAILED_INVOCATION_QUEUE = "FailedInvocationQueue"
+
+AUDIT_POLICY = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"
+DELETE_POLICY = "arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials"
+ROOT_RESOURCE = "arn:aws:iam::*:root"
+
+# The calls the function's code makes with its own role (the contract with functions/rootsweep).
+FUNCTION_ACTIONS = {
+    "iam:ListOrganizationsFeatures",
+    "organizations:DescribeOrganization",
+    "organizations:ListAccounts",
+    "sts:AssumeRoot",
+    "cloudwatch:PutMetricData",
+}
+# What Lambda itself does with the role: write the function's logs, send on-failure records.
+PLATFORM_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage"}
+# Actions without resource-level permissions: the only ones allowed on Resource "*".
+RESOURCE_STAR_ALLOWED = {
+    "iam:ListOrganizationsFeatures",
+    "organizations:DescribeOrganization",
+    "organizations:ListAccounts",
+    "cloudwatch:PutMetricData",
+}
+
+ENV_PARAMETERS = {
+    "ROOTSWEEP_MODE": "Mode",
+    "ROOTSWEEP_GRACE_PERIOD": "GracePeriod",
+    "ROOTSWEEP_CONCURRENCY": "Concurrency",
+    "ROOTSWEEP_EXEMPT_ACCOUNTS": "ExemptAccounts",
+    "ROOTSWEEP_METRICS_NAMESPACE": "MetricsNamespace",
+    "ROOTSWEEP_ROOT_SESSION_DURATION": "RootSessionDuration",
+    "ROOTSWEEP_MAX_REMEDIATIONS": "MaxRemediations",
+}
+
+PSEUDO = {
+    "AWS::Partition": "aws",
+    "AWS::Region": "us-east-1",
+    "AWS::AccountId": "111122223333",
+    "AWS::StackName": "rootsweep",
+    "AWS::URLSuffix": "amazonaws.com",
+}
+NO_VALUE = object()
+
+
+# ------------------------------------------------------------------------------------------
+# Loading and evaluating the template
+# ------------------------------------------------------------------------------------------
+def load_template() -> dict:
+    template, matches = decode(str(TEMPLATE_PATH))
+    assert not matches, [str(m) for m in matches]
+    assert template is not None
+    return template
+
+
+@pytest.fixture(scope="module")
+def template() -> dict:
+    return load_template()
+
+
+def parameter_values(template: dict, **overrides) -> dict:
+    values = {name: p.get("Default") for name, p in template.get("Parameters", {}).items()}
+    values.update(overrides)
+    return values
+
+
+class Evaluator:
+    """Evaluates the intrinsic functions the template uses, for given parameter values.
+
+    References to resources stay symbolic: {"Ref": name} and {"Fn::GetAtt": [name, attr]}.
+    """
+
+    def __init__(self, template: dict, params: dict):
+        self.template = template
+        self.params = params
+        self._conditions: dict[str, bool] = {}
+
+    def condition(self, name: str) -> bool:
+        if name not in self._conditions:
+            self._conditions[name] = self._truth(self.template["Conditions"][name])
+        return self._conditions[name]
+
+    def _truth(self, node) -> bool:
+        (fn, arg), = node.items()
+        if fn == "Fn::Equals":
+            a, b = (self.value(x) for x in arg)
+            return str(a) == str(b)
+        if fn == "Fn::Not":
+            return not self._truth(arg[0])
+        if fn == "Fn::And":
+            return all(self._truth(x) for x in arg)
+        if fn == "Fn::Or":
+            return any(self._truth(x) for x in arg)
+        if fn == "Condition":
+            return self.condition(arg)
+        raise AssertionError(f"unsupported condition function {fn}")
+
+    def _lookup(self, name: str):
+        if name in self.params:
+            return self.params[name]
+        if name in PSEUDO:
+            return PSEUDO[name]
+        if name == "AWS::NoValue":
+            return NO_VALUE
+        return None
+
+    def _sub(self, text: str, variables: dict) -> str:
+        def replace(match: re.Match) -> str:
+            name = match.group(1)
+            if name in variables:
+                return str(self.value(variables[name]))
+            found = self._lookup(name)
+            if found is None or found is NO_VALUE:
+                return match.group(0)  # a resource reference: keep it symbolic
+            return str(found)
+
+        return re.sub(r"\$\{([^}!]+)\}", replace, text)
+
+    def value(self, node):
+        if isinstance(node, dict):
+            if len(node) == 1:
+                (fn, arg), = node.items()
+                if fn == "Ref":
+                    found = self._lookup(arg)
+                    return {"Ref": str(arg)} if found is None else found
+                if fn == "Fn::If":
+                    cond, yes, no = arg
+                    return self.value(yes if self.condition(cond) else no)
+                if fn == "Fn::Sub":
+                    if isinstance(arg, list):
+                        return self._sub(str(arg[0]), dict(arg[1]))
+                    return self._sub(str(arg), {})
+                if fn == "Fn::FindInMap":
+                    name, key1, key2 = (self.value(x) for x in arg)
+                    return self.template["Mappings"][name][str(key1)][str(key2)]
+                if fn == "Fn::GetAtt":
+                    parts = arg.split(".", 1) if isinstance(arg, str) else list(arg)
+                    return {"Fn::GetAtt": [str(p) for p in parts]}
+            out = {}
+            for key, item in node.items():
+                item = self.value(item)
+                if item is not NO_VALUE:
+                    out[str(key)] = item
+            return out
+        if isinstance(node, list):
+            return [v for v in (self.value(x) for x in node) if v is not NO_VALUE]
+        if isinstance(node, str):
+            return str(node)
+        return node
+
+
+def evaluated(template: dict, **overrides) -> dict:
+    return Evaluator(template, parameter_values(template, **overrides)).value(template["Resources"])
+
+
+def as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def ref(name: str) -> dict:
+    return {"Ref": name}
+
+
+def getatt(name: str, attribute: str) -> dict:
+    return {"Fn::GetAtt": [name, attribute]}
+
+
+# ------------------------------------------------------------------------------------------
+# The checks (each returns a list of problems)
+# ------------------------------------------------------------------------------------------
+def role_statements(resources: dict) -> tuple[list[dict], list[str]]:
+    """Every Allow statement that reaches the function's role, and problems with how it does."""
+    problems = []
+    role = resources[ROLE]
+    props = role["Properties"]
+    for key in ("ManagedPolicyArns",):
+        if props.get(key):
+            problems.append(f"{ROLE} has {key}: every permission must be an inline, checked statement")
+    documents = [p["PolicyDocument"] for p in props.get("Policies", [])]
+    # A policy resource attached to the role from outside would bypass the inline checks.
+    for name, res in resources.items():
+        if res["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy"):
+            roles = as_list(res["Properties"].get("Roles", [])) + as_list(res["Properties"].get("RoleName", []))
+            if ref(ROLE) in roles:
+                problems.append(f"{name} attaches a policy to {ROLE} from outside the role")
+                documents.append(res["Properties"]["PolicyDocument"])
+    function = resources[FUNCTION]["Properties"]
+    if function.get("Policies"):
+        problems.append(f"{FUNCTION} has SAM Policies: permissions belong in {ROLE}")
+    if function.get("Role") != getatt(ROLE, "Arn"):
+        problems.append(f"{FUNCTION} does not run with {ROLE}")
+    statements = []
+    for document in documents:
+        for statement in as_list(document["Statement"]):
+            for forbidden in ("NotAction", "NotResource", "NotPrincipal"):
+                if forbidden in statement:
+                    problems.append(f"statement {statement.get('Sid')} uses {forbidden}")
+            if statement.get("Effect") == "Allow":
+                statements.append(statement)
+    return statements, problems
+
+
+def role_problems(resources: dict, mode: str) -> list[str]:
+    statements, problems = role_statements(resources)
+    actions: set[str] = set()
+    for st in statements:
+        sid = st.get("Sid", "?")
+        st_actions = as_list(st.get("Action", []))
+        for action in st_actions:
+            if not isinstance(action, str) or "*" in action or "?" in action:
+                problems.append(f"{sid}: action {action!r} is not explicit")
+        actions.update(a for a in st_actions if isinstance(a, str))
+        resources_ = as_list(st.get("Resource", []))
+        if not resources_:
+            problems.append(f"{sid}: no Resource")
+        if "*" in resources_:
+            wide = set(st_actions) - RESOURCE_STAR_ALLOWED
+            if wide:
+                problems.append(f"{sid}: Resource '*' for {sorted(wide)}, which support resource-level permissions")
+
+        if "sts:AssumeRoot" in st_actions:
+            if st_actions != ["sts:AssumeRoot"]:
+                problems.append(f"{sid}: sts:AssumeRoot shares a statement with {st_actions}")
+            if resources_ != [ROOT_RESOURCE]:
+                problems.append(f"{sid}: sts:AssumeRoot on {resources_}, not only {ROOT_RESOURCE}")
+            expected = [AUDIT_POLICY, DELETE_POLICY] if mode == "enforce" else [AUDIT_POLICY]
+            condition = st.get("Condition")
+            # Plain StringEquals: sts:TaskPolicyArn is single-valued, and ForAllValues would also
+            # match a request that lacks the key.
+            if condition != {"StringEquals": {"sts:TaskPolicyArn": expected}}:
+                problems.append(f"{sid}: in {mode} mode the condition is {condition}, not sts:TaskPolicyArn = {expected}")
+
+        if "cloudwatch:PutMetricData" in st_actions:
+            namespace = (st.get("Condition") or {}).get("StringEquals", {}).get("cloudwatch:namespace")
+            if st_actions != ["cloudwatch:PutMetricData"] or namespace != "Rootsweep":
+                problems.append(f"{sid}: PutMetricData is not limited to the MetricsNamespace parameter ({st.get('Condition')})")
+
+        if set(st_actions) & {"logs:CreateLogStream", "logs:PutLogEvents"}:
+            if resources_ != [getatt(LOG_GROUP, "Arn")]:
+                problems.append(f"{sid}: log actions on {resources_}, not only the function's log group")
+        if "sqs:SendMessage" in st_actions and resources_ != [getatt(FAILED_INVOCATION_QUEUE, "Arn")]:
+            problems.append(f"{sid}: sqs:SendMessage on {resources_}, not only the on-failure queue")
+
+    assume_root = [st for st in statements if "sts:AssumeRoot" in as_list(st.get("Action", []))]
+    if len(assume_root) != 1:
+        problems.append(f"{len(assume_root)} statements grant sts:AssumeRoot, expected exactly 1")
+    if actions != FUNCTION_ACTIONS | PLATFORM_ACTIONS:
+        problems.append(
+            f"role actions differ from the contract: extra {sorted(actions - FUNCTION_ACTIONS - PLATFORM_ACTIONS)}, "
+            f"missing {sorted(FUNCTION_ACTIONS | PLATFORM_ACTIONS - actions)}"
+        )
+
+    trust = resources[ROLE]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    if trust != [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]:
+        problems.append(f"{ROLE} trusts more than Lambda: {trust}")
+    return problems
+
+
+def alarm_metric_names(alarm: dict) -> set[str]:
+    props = alarm["Properties"]
+    names = {props.get("MetricName")}
+    for query in props.get("Metrics", []):
+        names.add(query.get("MetricStat", {}).get("Metric", {}).get("MetricName"))
+    return names - {None}
+
+
+def alarms_by_metric(resources: dict, metric: str) -> list[tuple[str, dict]]:
+    return [
+        (name, res)
+        for name, res in resources.items()
+        if res["Type"] == "AWS::CloudWatch::Alarm" and metric in alarm_metric_names(res)
+    ]
+
+
+# ------------------------------------------------------------------------------------------
+# Tests
+# ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("mode", ["audit", "enforce"])
+def test_role_has_exactly_the_contract_permissions(template, mode):
+    assert role_problems(evaluated(template, Mode=mode), mode) == []
+
+
+def test_no_iam_statement_anywhere_uses_a_wildcard_action(template):
+    # The function's role is checked in detail above; this covers every other policy in the
+    # template too (the KMS key policy's kms:* for the account is the one AWS requires).
+    allowed = {("AlarmTopicKey", "kms:*"), ("DeadLetterQueuesPolicy", "sqs:*")}
+
+    def walk(node, owner):
+        if isinstance(node, dict):
+            for key, item in node.items():
+                if key in ("Action", "NotAction"):
+                    for action in as_list(item):
+                        if "*" in str(action) and (owner, action) not in allowed:
+                            yield owner, action
+                else:
+                    yield from walk(item, owner)
+        elif isinstance(node, list):
+            for item in node:
+                yield from walk(item, owner)
+
+    resources = evaluated(template)
+    found = [hit for name, res in resources.items() for hit in walk(res, name)]
+    assert found == []
+    # The two allowed ones are what they claim to be.
+    key_policy = resources["AlarmTopicKey"]["Properties"]["KeyPolicy"]["Statement"]
+    admin = [st for st in key_policy if st["Action"] == "kms:*"]
+    assert admin == [
+        {
+            "Sid": "AccountAdministersKeyThroughIam",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        }
+    ]
+    queue_policy = resources["DeadLetterQueuesPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert [st["Effect"] for st in queue_policy] == ["Deny"]
+
+
+def test_delete_task_policy_only_in_enforce_mode(template):
+    def task_policies(mode):
+        statements, _ = role_statements(evaluated(template, Mode=mode))
+        return [
+            arn
+            for st in statements
+            for arn in as_list(st.get("Condition", {}).get("StringEquals", {}).get("sts:TaskPolicyArn", []))
+        ]
+
+    assert task_policies("audit") == [AUDIT_POLICY]
+    assert task_policies("enforce") == [AUDIT_POLICY, DELETE_POLICY]
+
+
+def test_mode_parameter_defaults_to_audit(template):
+    mode = template["Parameters"]["Mode"]
+    assert mode["Default"] == "audit"
+    assert sorted(mode["AllowedValues"]) == ["audit", "enforce"]
+
+
+def test_function_build_runtime_and_concurrency(template):
+    fn = template["Resources"][FUNCTION]
+    assert fn["Type"] == "AWS::Serverless::Function"
+    assert fn["Metadata"]["BuildMethod"] == "rust-cargolambda"
+    assert fn["Metadata"]["BuildProperties"] == {"Binary": "rootsweep-lambda"}
+    props = fn["Properties"]
+    assert props["Runtime"] == "provided.al2023"
+    assert props["Handler"] == "bootstrap"
+    assert props["ReservedConcurrentExecutions"] == 1
+    assert props["Architectures"] == [{"Ref": "Architecture"}]
+    arch = template["Parameters"]["Architecture"]
+    assert arch["Default"] == "arm64" and sorted(arch["AllowedValues"]) == ["arm64", "x86_64"]
+    assert props["Timeout"] == {"Ref": "Timeout"}
+    timeout = template["Parameters"]["Timeout"]
+    assert timeout["Default"] == 900 and timeout["MaxValue"] == 900
+
+
+def test_code_uri_is_the_crate_that_defines_the_lambda_binary(template):
+    code_uri = template["Resources"][FUNCTION]["Properties"]["CodeUri"]
+    manifest = (INFRA / code_uri / "Cargo.toml").resolve()
+    assert manifest.is_file(), manifest
+    text = manifest.read_text()
+    assert re.search(r'\[\[bin\]\]\s*name\s*=\s*"rootsweep-lambda"', text), "no [[bin]] rootsweep-lambda"
+
+
+def test_environment_comes_from_the_parameters(template):
+    variables = template["Resources"][FUNCTION]["Properties"]["Environment"]["Variables"]
+    assert variables == {var: {"Ref": param} for var, param in ENV_PARAMETERS.items()}
+    params = template["Parameters"]
+    assert params["GracePeriod"]["Default"] == "72h"
+    assert params["Concurrency"]["Default"] == 8
+    assert (params["Concurrency"]["MinValue"], params["Concurrency"]["MaxValue"]) == (1, 64)
+    assert params["ExemptAccounts"]["Default"] == ""
+    assert params["MetricsNamespace"]["Default"] == "Rootsweep"
+    assert params["RootSessionDuration"]["Default"] == "900s"
+
+
+@pytest.mark.parametrize(
+    "parameter, good, bad",
+    [
+        ("GracePeriod", ["72h", "7d", "90m", "2w"], ["72", "0h", "-3d", "1h 30m", "3 days"]),
+        ("ExemptAccounts", ["", "111111111111", "111111111111,222222222222"], ["12345", "111111111111,", "111111111111, 222222222222"]),
+        ("RootSessionDuration", ["900s", "60s", "15m", "1m"], ["901s", "59s", "16m", "1h", "900"]),
+        ("MetricsNamespace", ["Rootsweep", "Security/Rootsweep"], ["", "AWS/Rootsweep", ":x", "x" * 256]),
+        ("ScheduleExpression", ["cron(0 3 * * ? *)", "rate(12 hours)"], ["nightly", "0 3 * * *"]),
+        ("AlarmEmail", ["", "secops@example.com"], ["secops", "a@b"]),
+        ("LogsKmsKeyArn", ["", "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"], ["alias/aws/logs"]),
+    ],
+)
+def test_parameter_patterns(template, parameter, good, bad):
+    param = template["Parameters"][parameter]
+    pattern = re.compile(param["AllowedPattern"])
+    assert pattern.fullmatch(str(param["Default"])), "the default must satisfy its own pattern"
+    assert [v for v in good if not pattern.fullmatch(v)] == []
+    assert [v for v in bad if pattern.fullmatch(v)] == []
+
+
+def test_schedule_has_retry_policy_dead_letter_queue_and_full_run_input(template):
+    resources = evaluated(template)
+    events = resources[FUNCTION]["Properties"]["Events"]
+    schedules = [e for e in events.values() if e["Type"] in ("ScheduleV2", "Schedule")]
+    assert len(schedules) == 1
+    schedule = schedules[0]
+    assert schedule["Type"] == "ScheduleV2"
+    props = schedule["Properties"]
+    assert props["ScheduleExpression"] == "cron(0 3 * * ? *)"  # nightly by default
+    assert json.loads(props["Input"]) == {}
+    retry = props["RetryPolicy"]
+    assert retry["MaximumRetryAttempts"] >= 1 and 60 <= retry["MaximumEventAgeInSeconds"] <= 86400
+    dlq = props["DeadLetterConfig"]["Arn"]
+    assert dlq["Fn::GetAtt"][1] == "Arn"
+    queue = resources[dlq["Fn::GetAtt"][0]]
+    assert queue["Type"] == "AWS::SQS::Queue"
+    assert queue["Properties"].get("SqsManagedSseEnabled") is True or queue["Properties"].get("KmsMasterKeyId")
+
+
+def test_async_failures_go_to_an_on_failure_destination(template):
+    resources = evaluated(template)
+    config = resources[FUNCTION]["Properties"]["EventInvokeConfig"]
+    assert config["MaximumRetryAttempts"] == 0
+    on_failure = config["DestinationConfig"]["OnFailure"]
+    assert on_failure == {"Type": "SQS", "Destination": getatt(FAILED_INVOCATION_QUEUE, "Arn")}
+    queue = resources[FAILED_INVOCATION_QUEUE]["Properties"]
+    assert queue.get("SqsManagedSseEnabled") is True or queue.get("KmsMasterKeyId")
+
+
+@pytest.mark.parametrize(
+    "metric", ["SweepCompleted", "AccountsFailed", "CredentialsDeleted", "Errors"]
+)
+def test_each_alarm_exists_and_notifies_the_topic(template, metric):
+    resources = evaluated(template)
+    alarms = alarms_by_metric(resources, metric)
+    assert len(alarms) == 1, f"expected one alarm on {metric}, found {[n for n, _ in alarms]}"
+    (_, alarm), = alarms
+    assert ref(TOPIC) in alarm["Properties"]["AlarmActions"]
+    topic = resources[TOPIC]
+    assert topic["Type"] == "AWS::SNS::Topic" and topic["Properties"].get("KmsMasterKeyId")
+    if metric == "Errors":
+        props = alarm["Properties"]
+        assert props["Namespace"] == "AWS/Lambda"
+        assert props["Dimensions"] == [{"Name": "FunctionName", "Value": ref(FUNCTION)}]
+    else:
+        namespaces = {alarm["Properties"].get("Namespace")} | {
+            q["MetricStat"]["Metric"]["Namespace"] for q in alarm["Properties"].get("Metrics", []) if "MetricStat" in q
+        }
+        assert namespaces - {None} == {"Rootsweep"}
+
+
+def test_missed_sweep_alarm_treats_missing_data_as_breaching(template):
+    resources = evaluated(template)
+    (_, alarm), = alarms_by_metric(resources, "SweepCompleted")
+    props = alarm["Properties"]
+    assert props["TreatMissingData"] == "breaching"
+    assert props["Statistic"] == "Sum"
+    assert (props["ComparisonOperator"], props["Threshold"]) == ("LessThanThreshold", 1)
+    # Every period in the window must lack a run: N out of N.
+    assert props["DatapointsToAlarm"] == props["EvaluationPeriods"]
+    # Default: nightly (24 h) plus 2 h slack.
+    assert props["Period"] * props["EvaluationPeriods"] == (24 + 2) * 3600
+
+
+def test_missed_sweep_window_is_interval_plus_slack_for_every_allowed_value(template):
+    params = template["Parameters"]
+    intervals = params["ScheduleIntervalHours"]["AllowedValues"]
+    slacks = params["MissedSweepSlackHours"]["AllowedValues"]
+    for interval in intervals:
+        for slack in slacks:
+            resources = evaluated(template, ScheduleIntervalHours=interval, MissedSweepSlackHours=slack)
+            (_, alarm), = alarms_by_metric(resources, "SweepCompleted")
+            props = alarm["Properties"]
+            window = props["Period"] * props["EvaluationPeriods"]
+            assert window == (int(interval) + int(slack)) * 3600, (interval, slack)
+            assert window <= 7 * 86400  # CloudWatch's limit for Period x EvaluationPeriods
+
+
+def test_alarm_email_subscription_only_when_an_address_is_given(template):
+    subscriptions = [
+        (name, res) for name, res in template["Resources"].items() if res["Type"] == "AWS::SNS::Subscription"
+    ]
+    assert len(subscriptions) == 1
+    (_, subscription), = subscriptions
+    assert Evaluator(template, parameter_values(template)).condition(subscription["Condition"]) is False
+    assert (
+        Evaluator(template, parameter_values(template, AlarmEmail="secops@example.com")).condition(
+            subscription["Condition"]
+        )
+        is True
+    )
+
+
+def test_log_group_has_retention_and_json_format(template):
+    resources = evaluated(template)
+    logging = resources[FUNCTION]["Properties"]["LoggingConfig"]
+    assert logging["LogFormat"] == "JSON"
+    assert logging["LogGroup"] == ref(LOG_GROUP)
+    log_group = template["Resources"][LOG_GROUP]
+    assert log_group["Type"] == "AWS::Logs::LogGroup"
+    assert log_group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    assert template["Parameters"]["LogRetentionDays"]["Default"] in template["Parameters"]["LogRetentionDays"]["AllowedValues"]
+    # The report lines carry no "level": Lambda's filter counts them as INFO and drops them
+    # below WARN or ERROR.
+    assert set(template["Parameters"]["LogLevel"]["AllowedValues"]) <= {"TRACE", "DEBUG", "INFO"}
+    assert logging["ApplicationLogLevel"] == template["Parameters"]["LogLevel"]["Default"] == "INFO"
+    assert "KmsKeyId" not in resources[LOG_GROUP]["Properties"]  # no key given: none set
+    with_key = evaluated(template, LogsKmsKeyArn="arn:aws:kms:us-east-1:111122223333:key/abc")
+    assert with_key[LOG_GROUP]["Properties"]["KmsKeyId"] == "arn:aws:kms:us-east-1:111122223333:key/abc"
+
+
+# ------------------------------------------------------------------------------------------
+# The checks themselves must be able to fail.
+# ------------------------------------------------------------------------------------------
+def _statement(resources, sid):
+    for policy in resources[ROLE]["Properties"]["Policies"]:
+        for st in policy["PolicyDocument"]["Statement"]:
+            if st.get("Sid") == sid:
+                return st
+    raise KeyError(sid)
+
+
+def _mutations():
+    def add_iam_star(r):
+        _statement(r, "CheckRootAccessFeatures")["Action"] = ["iam:ListOrganizationsFeatures", "iam:*"]
+
+    def extra_action(r):
+        _statement(r, "ReadOrganization")["Action"].append("organizations:ListParents")
+
+    def assume_root_anywhere(r):
+        _statement(r, "AssumeRootForRootCredentialTasks")["Resource"] = "*"
+
+    def delete_policy_in_audit(r):
+        _statement(r, "AssumeRootForRootCredentialTasks")["Condition"]["StringEquals"]["sts:TaskPolicyArn"] = [
+            AUDIT_POLICY,
+            DELETE_POLICY,
+        ]
+
+    def any_task_policy(r):
+        _statement(r, "AssumeRootForRootCredentialTasks")["Condition"] = {
+            "StringLike": {"sts:TaskPolicyArn": "arn:aws:iam::aws:policy/root-task/*"}
+        }
+
+    def no_namespace_condition(r):
+        del _statement(r, "PublishRunMetrics")["Condition"]
+
+    def managed_policy(r):
+        r[ROLE]["Properties"]["ManagedPolicyArns"] = ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+
+    def outside_policy(r):
+        r["Sneaky"] = {
+            "Type": "AWS::IAM::Policy",
+            "Properties": {
+                "Roles": [ref(ROLE)],
+                "PolicyName": "x",
+                "PolicyDocument": {"Statement": [{"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"}]},
+            },
+        }
+
+    def logs_everywhere(r):
+        _statement(r, "WriteOwnLogGroup")["Resource"] = "*"
+
+    def not_action(r):
+        st = _statement(r, "ReadOrganization")
+        st["NotAction"] = st.pop("Action")
+
+    return [
+        add_iam_star,
+        extra_action,
+        assume_root_anywhere,
+        delete_policy_in_audit,
+        any_task_policy,
+        no_namespace_condition,
+        managed_policy,
+        outside_policy,
+        logs_everywhere,
+        not_action,
+    ]
+
+
+@pytest.mark.parametrize("mutate", _mutations(), ids=lambda f: f.__name__)
+def test_checks_catch_a_widened_role(template, mutate):
+    resources = copy.deepcopy(evaluated(template, Mode="audit"))
+    assert role_problems(resources, "audit") == []
+    mutate(resources)
+    assert role_problems(resources, "audit") != []
+
