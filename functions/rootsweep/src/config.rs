@@ -242,6 +242,112 @@ pub fn parse_account_list(
         .collect()
 }
 
+/// An organizational unit id (`ou-xxxx-yyyyyyyy`) or the organization root id (`r-xxxx`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OuId(String);
+
+impl OuId {
+    pub const VARIABLE: &'static str = "ROOTSWEEP_EXEMPT_OUS";
+
+    fn is_valid(s: &str) -> bool {
+        let lower_alnum = |part: &str, min: usize| {
+            part.len() >= min
+                && part.len() <= 32
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        };
+        match s.split('-').collect::<Vec<_>>().as_slice() {
+            ["ou", root, unit] => lower_alnum(root, 4) && lower_alnum(unit, 8),
+            ["r", root] => lower_alnum(root, 4),
+            _ => false,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// A comma-separated list, as in `ROOTSWEEP_EXEMPT_OUS`.
+    pub fn parse_list(value: &str) -> Result<BTreeSet<OuId>, ConfigError> {
+        value
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                if Self::is_valid(s) {
+                    Ok(OuId(s.to_owned()))
+                } else {
+                    Err(ConfigError {
+                        variable: Self::VARIABLE,
+                        value: value.to_owned(),
+                        allowed: format!(
+                            "use comma-separated organizational unit ids such as ou-ab12-cd34ef56, or a root id such as r-ab12 ({s:?} is not one)"
+                        ),
+                    })
+                }
+            })
+            .collect()
+    }
+}
+
+impl fmt::Display for OuId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Accounts carrying this tag are exempt; with no value, any value of the key exempts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagRule {
+    pub key: String,
+    pub value: Option<String>,
+}
+
+impl TagRule {
+    pub const KEY_VARIABLE: &'static str = "ROOTSWEEP_EXEMPT_TAG_KEY";
+    pub const VALUE_VARIABLE: &'static str = "ROOTSWEEP_EXEMPT_TAG_VALUE";
+
+    pub fn parse(key: Option<String>, value: Option<String>) -> Result<Option<Self>, ConfigError> {
+        let key = key.filter(|k| !k.is_empty());
+        let value = value.filter(|v| !v.is_empty());
+        match (key, value) {
+            (None, None) => Ok(None),
+            (None, Some(value)) => Err(ConfigError {
+                variable: Self::VALUE_VARIABLE,
+                value,
+                allowed: format!("set {} too: a tag value needs its key", Self::KEY_VARIABLE),
+            }),
+            // Organizations: keys of 1 to 128 characters, values of up to 256.
+            (Some(key), _) if key.chars().count() > 128 => Err(ConfigError {
+                variable: Self::KEY_VARIABLE,
+                value: key,
+                allowed: "use a tag key of 1 to 128 characters".into(),
+            }),
+            (Some(_), Some(value)) if value.chars().count() > 256 => Err(ConfigError {
+                variable: Self::VALUE_VARIABLE,
+                value,
+                allowed: "use a tag value of at most 256 characters".into(),
+            }),
+            (Some(key), value) => Ok(Some(Self { key, value })),
+        }
+    }
+
+    pub fn matches(&self, tags: &[(String, String)]) -> bool {
+        tags.iter()
+            .any(|(k, v)| *k == self.key && self.value.as_ref().is_none_or(|want| want == v))
+    }
+}
+
+impl fmt::Display for TagRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.value {
+            Some(value) => write!(f, "{}={}", self.key, value),
+            None => write!(f, "{} (any value)", self.key),
+        }
+    }
+}
+
 /// The CloudWatch namespace the run metrics go to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MetricsNamespace(String);
@@ -285,6 +391,9 @@ pub struct Config {
     pub mode: Mode,
     pub concurrency: Concurrency,
     pub exempt_accounts: BTreeSet<AccountId>,
+    /// Every account under these, nested units included, is exempt.
+    pub exempt_ous: BTreeSet<OuId>,
+    pub exempt_tag: Option<TagRule>,
     pub metrics_namespace: MetricsNamespace,
     pub root_session_duration: RootSessionDuration,
     pub max_remediations: MaxRemediations,
@@ -316,6 +425,11 @@ impl Config {
             exempt_accounts: parse_account_list(
                 Self::EXEMPT_VARIABLE,
                 &get(Self::EXEMPT_VARIABLE, ""),
+            )?,
+            exempt_ous: OuId::parse_list(&get(OuId::VARIABLE, ""))?,
+            exempt_tag: TagRule::parse(
+                lookup(TagRule::KEY_VARIABLE),
+                lookup(TagRule::VALUE_VARIABLE),
             )?,
             metrics_namespace: MetricsNamespace::parse(&get(
                 MetricsNamespace::VARIABLE,
@@ -401,6 +515,17 @@ mod tests {
             ("ROOTSWEEP_ROOT_SESSION_DURATION", "901s", "to 900s"),
             ("ROOTSWEEP_ROOT_SESSION_DURATION", "1h", "to 900s"),
             ("ROOTSWEEP_MAX_REMEDIATIONS", "0", "1 to 100000"),
+            ("ROOTSWEEP_EXEMPT_OUS", "ou-1", "ou-ab12-cd34ef56"),
+            (
+                "ROOTSWEEP_EXEMPT_OUS",
+                "r-ab12,OU-AB12-CD34EF56",
+                "\"OU-AB12-CD34EF56\" is not one",
+            ),
+            (
+                "ROOTSWEEP_EXEMPT_TAG_VALUE",
+                "true",
+                "ROOTSWEEP_EXEMPT_TAG_KEY too",
+            ),
             ("ROOTSWEEP_MAX_REMEDIATIONS", "all", "1 to 100000"),
         ];
         for (variable, value, hint) in cases {
@@ -417,6 +542,27 @@ mod tests {
                 "{message:?} should mention {hint:?}"
             );
         }
+    }
+
+    #[test]
+    fn exemptions_by_unit_and_by_tag() {
+        let c = config(&[
+            ("ROOTSWEEP_EXEMPT_OUS", "ou-ab12-cd34ef56, r-ab12"),
+            ("ROOTSWEEP_EXEMPT_TAG_KEY", "rootsweep:exempt"),
+            ("ROOTSWEEP_EXEMPT_TAG_VALUE", "true"),
+        ])
+        .unwrap();
+        assert_eq!(c.exempt_ous.len(), 2);
+        let rule = c.exempt_tag.unwrap();
+        let tag = |k: &str, v: &str| vec![(k.to_owned(), v.to_owned())];
+        assert!(rule.matches(&tag("rootsweep:exempt", "true")));
+        assert!(!rule.matches(&tag("rootsweep:exempt", "false")));
+        assert!(!rule.matches(&tag("team", "true")));
+        let any_value = TagRule::parse(Some("break-glass".into()), None)
+            .unwrap()
+            .unwrap();
+        assert!(any_value.matches(&tag("break-glass", "")));
+        assert!(config(&[]).unwrap().exempt_tag.is_none());
     }
 
     #[test]

@@ -44,6 +44,10 @@ pub enum PreflightError {
         "could not tell who is calling ({0}): configure AWS credentials (a profile with --profile or AWS_PROFILE, environment variables, or the function's role)"
     )]
     Credentials(AwsError),
+    #[error(
+        "could not list the accounts of the exempt organizational units ({0}), so nothing was done: an exempt account could otherwise be touched. Check ROOTSWEEP_EXEMPT_OUS and that the role allows organizations:ListOrganizationalUnitsForParent and organizations:ListAccountsForParent"
+    )]
+    Exemptions(AwsError),
     #[error("AWS gave an answer rootsweep does not understand: {0}")]
     UnexpectedAnswer(String),
 }

@@ -17,6 +17,7 @@ use crate::credentials::{Credential, CredentialKind};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
+    ExemptionCheck,
     AssumeRootAudit,
     Audit,
     AssumeRootDelete,

@@ -1,6 +1,6 @@
 //! Which listed accounts a run touches, and why the others are left alone.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::aws::organization::{Account, AccountState};
 use crate::config::AccountId;
@@ -20,6 +20,8 @@ pub enum Disposition {
 pub struct ScopeRules<'a> {
     pub management_account: &'a AccountId,
     pub exempt_accounts: &'a BTreeSet<AccountId>,
+    /// Accounts under an exempt organizational unit, with the rule that exempts each.
+    pub exempt_by_unit: &'a BTreeMap<AccountId, String>,
     pub scope: &'a Scope,
 }
 
@@ -37,6 +39,8 @@ pub fn disposition(account: &Account, rules: &ScopeRules<'_>) -> Option<Disposit
         ))
     } else if rules.exempt_accounts.contains(&account.id) {
         Disposition::Exempt("account id listed in ROOTSWEEP_EXEMPT_ACCOUNTS".into())
+    } else if let Some(rule) = rules.exempt_by_unit.get(&account.id) {
+        Disposition::Exempt(rule.clone())
     } else {
         Disposition::Sweep
     })
@@ -62,9 +66,14 @@ mod tests {
     fn management_inactive_and_exempt_accounts_are_left_alone_with_a_reason() {
         let management = id("000000000000");
         let exempt = BTreeSet::from([id("222222222222")]);
+        let by_unit = BTreeMap::from([(
+            id("555555555555"),
+            "in exempt unit ou-ab12-cd34ef56".to_owned(),
+        )]);
         let rules = ScopeRules {
             management_account: &management,
             exempt_accounts: &exempt,
+            exempt_by_unit: &by_unit,
             scope: &Scope::Organization,
         };
         assert!(
@@ -89,12 +98,22 @@ mod tests {
             disposition(&account("333333333333", AccountState::Active), &rules),
             Some(Disposition::Sweep)
         );
+        assert_eq!(
+            disposition(&account("555555555555", AccountState::Active), &rules),
+            Some(Disposition::Exempt(
+                "in exempt unit ou-ab12-cd34ef56".into()
+            ))
+        );
     }
 
     #[test]
     fn a_targeted_run_ignores_other_accounts_but_keeps_every_safety_rule() {
         let management = id("000000000000");
         let exempt = BTreeSet::from([id("222222222222")]);
+        let by_unit = BTreeMap::from([(
+            id("555555555555"),
+            "in exempt unit ou-ab12-cd34ef56".to_owned(),
+        )]);
         let scope = Scope::Accounts(BTreeSet::from([
             id("000000000000"),
             id("222222222222"),
@@ -103,6 +122,7 @@ mod tests {
         let rules = ScopeRules {
             management_account: &management,
             exempt_accounts: &exempt,
+            exempt_by_unit: &by_unit,
             scope: &scope,
         };
         assert_eq!(

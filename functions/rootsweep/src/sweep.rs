@@ -5,7 +5,7 @@
 //! Enforcing runs plan before they act: every account is audited first, so that the run knows
 //! how many are due before it deletes anything (the blast-radius cap).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::time::Duration;
 
@@ -111,9 +111,11 @@ impl<O: Organization, R: RootAccess, M: Metrics> Sweeper<O, R, M> {
             "sweep starting"
         );
         let facts = preflight(&self.org).await?;
+        let exempt_by_unit = self.exempt_by_unit().await?;
         let rules = ScopeRules {
             management_account: &facts.management_account,
             exempt_accounts: &self.config.exempt_accounts,
+            exempt_by_unit: &exempt_by_unit,
             scope: &request.scope,
         };
         let deadlines = options.deadline.map(|deadline| Deadlines {
@@ -250,14 +252,25 @@ impl<O: Organization, R: RootAccess, M: Metrics> Sweeper<O, R, M> {
                 ),
             },
             Disposition::Sweep => {
-                let mut stage = Stage::AssumeRootAudit;
-                let audit = self.audit(&mut report, &mut stage);
-                match bounded(deadlines, audit).await {
-                    Ok(Verdict::Clean) => Outcome::Clean,
-                    Ok(Verdict::InGrace { due_at }) => Outcome::InGrace { due_at },
-                    Ok(Verdict::Due { due_at }) if mode == Mode::Audit => Outcome::Due { due_at },
-                    Ok(Verdict::Due { due_at }) => return Audited::Due(report, due_at),
-                    Err(error) => Outcome::Failed { stage, error },
+                match bounded(deadlines, self.tag_exemption(&report.account_id)).await {
+                    Err(error) => Outcome::Failed {
+                        stage: Stage::ExemptionCheck,
+                        error,
+                    },
+                    Ok(Some(rule)) => Outcome::Exempt { rule },
+                    Ok(None) => {
+                        let mut stage = Stage::AssumeRootAudit;
+                        let audit = self.audit(&mut report, &mut stage);
+                        match bounded(deadlines, audit).await {
+                            Ok(Verdict::Clean) => Outcome::Clean,
+                            Ok(Verdict::InGrace { due_at }) => Outcome::InGrace { due_at },
+                            Ok(Verdict::Due { due_at }) if mode == Mode::Audit => {
+                                Outcome::Due { due_at }
+                            }
+                            Ok(Verdict::Due { due_at }) => return Audited::Due(report, due_at),
+                            Err(error) => Outcome::Failed { stage, error },
+                        }
+                    }
                 }
             }
         };
@@ -285,6 +298,44 @@ impl<O: Organization, R: RootAccess, M: Metrics> Sweeper<O, R, M> {
                 .unwrap_or_else(|error| Outcome::Failed { stage, error })
         };
         report
+    }
+
+    /// The accounts under the exempt organizational units, each with its rule. Organizations is
+    /// only asked when units are configured, with one walk per unit.
+    async fn exempt_by_unit(&self) -> Result<BTreeMap<AccountId, String>, PreflightError> {
+        let mut exempt = BTreeMap::new();
+        for unit in &self.config.exempt_ous {
+            let accounts = self
+                .org
+                .accounts_under(unit)
+                .await
+                .map_err(PreflightError::Exemptions)?;
+            for (id, holder) in accounts {
+                let rule = if holder == unit.as_str() {
+                    format!("in exempt organizational unit {unit} (ROOTSWEEP_EXEMPT_OUS)")
+                } else {
+                    format!(
+                        "in organizational unit {holder}, under exempt {unit} (ROOTSWEEP_EXEMPT_OUS)"
+                    )
+                };
+                exempt.entry(id).or_insert(rule);
+            }
+        }
+        Ok(exempt)
+    }
+
+    /// The exempting tag rule, if one is configured and the account carries its tag. An account
+    /// whose tags cannot be read is not touched: it may be a break-glass account.
+    async fn tag_exemption(&self, id: &AccountId) -> Result<Option<String>, String> {
+        let Some(rule) = &self.config.exempt_tag else {
+            return Ok(None);
+        };
+        let tags = self.org.tags(id).await.map_err(|err| {
+            format!("{err}. Its tags could not be read, so it was left alone: check that the role allows organizations:ListTagsForResource")
+        })?;
+        Ok(rule.matches(&tags).then(|| {
+            format!("tagged {rule} (ROOTSWEEP_EXEMPT_TAG_KEY/ROOTSWEEP_EXEMPT_TAG_VALUE)")
+        }))
     }
 
     /// Reads the root user's credentials in an audit session and applies the grace rule.

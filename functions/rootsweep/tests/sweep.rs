@@ -4,7 +4,7 @@
 //! change, so each test states the credentials an account starts with and checks the exact
 //! calls made and what is left.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_iam::operation::deactivate_mfa_device::DeactivateMfaDeviceOutput;
@@ -101,6 +101,13 @@ struct World {
     removed_by_someone_else: bool,
     /// MFA deactivation is refused as it is right after a root password recovery.
     mfa_settling: bool,
+    /// Organizational units as (unit, parent), and the unit holding each account (else the root).
+    units: Vec<(String, String)>,
+    holder: BTreeMap<String, String>,
+    /// Tags by account; `None` makes ListTagsForResource fail.
+    tags: Option<BTreeMap<String, Vec<(String, String)>>>,
+    /// Every Organizations call made for exemptions, as `Operation argument`.
+    exemption_calls: Arc<Mutex<Vec<String>>>,
     user: Arc<Mutex<RootUser>>,
     /// Every AssumeRoot and IAM write, in order, as `Operation target`.
     calls: Arc<Mutex<Vec<String>>>,
@@ -121,6 +128,10 @@ impl World {
             on_delete_session: None,
             removed_by_someone_else: false,
             mfa_settling: false,
+            units: Vec::new(),
+            holder: BTreeMap::new(),
+            tags: Some(BTreeMap::new()),
+            exemption_calls: Arc::default(),
             user: Arc::new(Mutex::new(user)),
             calls: Arc::default(),
         }
@@ -225,10 +236,11 @@ impl World {
         });
 
         let iam_caller = mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&features_rule]);
+        let exemption_rules = self.exemption_rules();
         let organizations = mock_client!(
             aws_sdk_organizations,
             RuleMode::MatchAny,
-            [&describe, &list]
+            [&describe, &list].into_iter().chain(exemption_rules.iter())
         );
         let sts = mock_client!(aws_sdk_sts, RuleMode::MatchAny, [&assume]);
         let iam_root = mock_client!(
@@ -247,6 +259,84 @@ impl World {
             SdkRootAccess::new(sts, iam_root.config().clone(), duration),
             CloudWatchMetrics::new(cloudwatch),
         )
+    }
+
+    /// The Organizations calls that only exemptions need, answered from the unit tree and tags.
+    fn exemption_rules(&self) -> Vec<Rule> {
+        use aws_sdk_organizations::operation::list_accounts_for_parent::ListAccountsForParentOutput;
+        use aws_sdk_organizations::operation::list_organizational_units_for_parent::ListOrganizationalUnitsForParentOutput;
+        use aws_sdk_organizations::operation::list_tags_for_resource::{
+            ListTagsForResourceError, ListTagsForResourceOutput,
+        };
+        use aws_sdk_organizations::types::{OrganizationalUnit, Tag};
+        let (log, holder) = (self.exemption_calls.clone(), self.holder.clone());
+        let accounts = self.accounts.clone();
+        let accounts_for_parent = mock!(aws_sdk_organizations::Client::list_accounts_for_parent)
+            .then_compute_output(move |req| {
+                let parent = req.parent_id().unwrap_or_default().to_owned();
+                log.lock()
+                    .unwrap()
+                    .push(format!("ListAccountsForParent {parent}"));
+                let held = accounts
+                    .iter()
+                    .filter(|(id, _)| holder.get(id).map_or("r-ab12", String::as_str) == parent)
+                    .map(|(id, state)| {
+                        OrgAccount::builder()
+                            .id(id)
+                            .name(format!("account-{id}"))
+                            .state(state.clone())
+                            .build()
+                    })
+                    .collect();
+                ListAccountsForParentOutput::builder()
+                    .set_accounts(Some(held))
+                    .build()
+            });
+        let (log, units) = (self.exemption_calls.clone(), self.units.clone());
+        let units_for_parent =
+            mock!(aws_sdk_organizations::Client::list_organizational_units_for_parent)
+                .then_compute_output(move |req| {
+                    let parent = req.parent_id().unwrap_or_default().to_owned();
+                    log.lock()
+                        .unwrap()
+                        .push(format!("ListOrganizationalUnitsForParent {parent}"));
+                    let children = units
+                        .iter()
+                        .filter(|(_, p)| *p == parent)
+                        .map(|(unit, _)| OrganizationalUnit::builder().id(unit).build())
+                        .collect();
+                    ListOrganizationalUnitsForParentOutput::builder()
+                        .set_organizational_units(Some(children))
+                        .build()
+                });
+        let (log, tags) = (self.exemption_calls.clone(), self.tags.clone());
+        let list_tags = mock!(aws_sdk_organizations::Client::list_tags_for_resource)
+            .then_compute_response(move |req| {
+                let id = req.resource_id().unwrap_or_default().to_owned();
+                log.lock()
+                    .unwrap()
+                    .push(format!("ListTagsForResource {id}"));
+                match &tags {
+                    Some(tags) => MockResponse::Output(
+                        ListTagsForResourceOutput::builder()
+                            .set_tags(Some(
+                                tags.get(&id)
+                                    .into_iter()
+                                    .flatten()
+                                    .map(|(k, v)| Tag::builder().key(k).value(v).build().unwrap())
+                                    .collect(),
+                            ))
+                            .build(),
+                    ),
+                    None => MockResponse::Error(ListTagsForResourceError::generic(
+                        ErrorMetadata::builder()
+                            .code("AccessDeniedException")
+                            .message("not authorized")
+                            .build(),
+                    )),
+                }
+            });
+        vec![accounts_for_parent, units_for_parent, list_tags]
     }
 
     /// IAM as a root session sees it, answered from `self.user`.
@@ -1019,4 +1109,118 @@ async fn more_due_accounts_than_the_cap_deletes_nothing_and_says_how_to_proceed(
     let report = run_request(&world, capped("2"), request).await.unwrap();
     assert!(!report.summary.over_remediation_cap);
     assert!(world.user().is_clean());
+}
+
+fn with_exemptions(extra: &[(&'static str, &'static str)]) -> Config {
+    let extra = extra.to_vec();
+    Config::from_lookup(move |name| match name {
+        "ROOTSWEEP_MODE" => Some("enforce".into()),
+        _ => extra
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string()),
+    })
+    .unwrap()
+}
+
+fn assumed_accounts(world: &World) -> BTreeSet<String> {
+    world
+        .calls()
+        .iter()
+        .filter_map(|c| c.strip_prefix("AssumeRoot "))
+        .map(|c| c[..12].to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn accounts_in_an_exempt_unit_or_nested_below_it_and_tagged_accounts_are_exempt() {
+    let mut world = World::new(RootUser::default());
+    for id in ["222222222222", "333333333333", "444444444444"] {
+        world.accounts.push((id.into(), OrgAccountState::Active));
+    }
+    world.units = vec![
+        ("ou-ab12-breakgls".into(), "r-ab12".into()),
+        ("ou-ab12-nested01".into(), "ou-ab12-breakgls".into()),
+        ("ou-ab12-workload".into(), "r-ab12".into()),
+    ];
+    world.holder = BTreeMap::from([
+        ("222222222222".into(), "ou-ab12-nested01".into()),
+        (MEMBER.into(), "ou-ab12-workload".into()),
+    ]);
+    world.tags = Some(BTreeMap::from([(
+        "333333333333".into(),
+        vec![("rootsweep:exempt".into(), "true".into())],
+    )]));
+    let config = with_exemptions(&[
+        ("ROOTSWEEP_EXEMPT_OUS", "ou-ab12-breakgls"),
+        ("ROOTSWEEP_EXEMPT_TAG_KEY", "rootsweep:exempt"),
+        ("ROOTSWEEP_EXEMPT_TAG_VALUE", "true"),
+    ]);
+    let report = run_request(&world, config, RunRequest::scheduled(Mode::Enforce))
+        .await
+        .unwrap();
+    let outcome = |id: &str| {
+        report
+            .accounts
+            .iter()
+            .find(|a| a.account_id.as_str() == id)
+            .unwrap()
+            .outcome
+            .clone()
+    };
+    assert_eq!(
+        outcome("222222222222"),
+        Outcome::Exempt { rule: "in organizational unit ou-ab12-nested01, under exempt ou-ab12-breakgls (ROOTSWEEP_EXEMPT_OUS)".into() }
+    );
+    assert!(
+        matches!(outcome("333333333333"), Outcome::Exempt { rule } if rule.starts_with("tagged rootsweep:exempt=true"))
+    );
+    assert_eq!(outcome("444444444444"), Outcome::Clean);
+    assert_eq!(
+        assumed_accounts(&world),
+        BTreeSet::from([MEMBER.to_owned(), "444444444444".to_owned()])
+    );
+    assert_eq!(report.summary.accounts_exempt, 2);
+    // One walk of the exempt subtree, not of the whole organization.
+    let walked: Vec<String> = world
+        .exemption_calls
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|c| !c.starts_with("ListTags"))
+        .cloned()
+        .collect();
+    assert_eq!(walked.len(), 4, "{walked:?}");
+    assert!(
+        walked
+            .iter()
+            .all(|c| c.ends_with("breakgls") || c.ends_with("nested01")),
+        "{walked:?}"
+    );
+}
+
+#[tokio::test]
+async fn exemption_lookups_are_made_only_when_an_exemption_needs_them() {
+    let mut world = World::new(RootUser::default());
+    world
+        .accounts
+        .push(("222222222222".into(), OrgAccountState::Active));
+    run(&world, Mode::Enforce).await;
+    assert!(world.exemption_calls.lock().unwrap().is_empty());
+    assert_eq!(assumed_accounts(&world).len(), 2);
+}
+
+#[tokio::test]
+async fn an_account_whose_tags_cannot_be_read_is_left_alone_and_reported() {
+    let mut world = World::new(old_password_key_cert_and_mfa());
+    world.tags = None;
+    let config = with_exemptions(&[("ROOTSWEEP_EXEMPT_TAG_KEY", "break-glass")]);
+    let report = run_request(&world, config, RunRequest::scheduled(Mode::Enforce))
+        .await
+        .unwrap();
+    assert!(
+        matches!(&member(&report).outcome, Outcome::Failed { stage: Stage::ExemptionCheck, error } if error.contains("left alone"))
+    );
+    assert!(world.calls().is_empty());
+    assert_eq!(report.summary.accounts_failed, 1);
 }

@@ -8,7 +8,7 @@ use futures::stream::{self, BoxStream, StreamExt};
 use serde::Serialize;
 
 use super::AwsError;
-use crate::config::AccountId;
+use crate::config::{AccountId, OuId};
 use crate::preflight::PreflightError;
 
 /// Organizations' account states; only `Active` accounts can be targeted by a root session.
@@ -80,6 +80,17 @@ pub trait Organization: Send + Sync {
     fn management_account(&self) -> impl Future<Output = Result<AccountId, PreflightError>> + Send;
     /// `organizations:ListAccounts`, page by page as the sweep consumes it.
     fn accounts(&self) -> BoxStream<'_, Result<Account, AwsError>>;
+    /// Every account under `parent`, nested organizational units included, each with the unit
+    /// that holds it directly: one walk of that subtree, never a call per account.
+    fn accounts_under(
+        &self,
+        parent: &OuId,
+    ) -> impl Future<Output = Result<Vec<(AccountId, String)>, AwsError>> + Send;
+    /// `organizations:ListTagsForResource` for one account.
+    fn tags(
+        &self,
+        account: &AccountId,
+    ) -> impl Future<Output = Result<Vec<(String, String)>, AwsError>> + Send;
 }
 
 /// The SDK implementation; clients are cheap to clone and share one connection pool.
@@ -108,6 +119,9 @@ const GET_CALLER_IDENTITY: &str = "sts:GetCallerIdentity";
 const LIST_FEATURES: &str = "iam:ListOrganizationsFeatures";
 const DESCRIBE_ORGANIZATION: &str = "organizations:DescribeOrganization";
 const LIST_ACCOUNTS: &str = "organizations:ListAccounts";
+const LIST_ACCOUNTS_FOR_PARENT: &str = "organizations:ListAccountsForParent";
+const LIST_UNITS_FOR_PARENT: &str = "organizations:ListOrganizationalUnitsForParent";
+const LIST_TAGS: &str = "organizations:ListTagsForResource";
 
 impl Organization for SdkOrganization {
     async fn caller(&self) -> Result<Caller, PreflightError> {
@@ -189,6 +203,58 @@ impl Organization for SdkOrganization {
             stream::iter(accounts)
         })
         .boxed()
+    }
+
+    async fn accounts_under(&self, parent: &OuId) -> Result<Vec<(AccountId, String)>, AwsError> {
+        let mut found = Vec::new();
+        let mut units = vec![parent.as_str().to_owned()];
+        while let Some(unit) = units.pop() {
+            let pages: Vec<_> = self
+                .organizations
+                .list_accounts_for_parent()
+                .parent_id(&unit)
+                .into_paginator()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|err| AwsError::from_sdk(LIST_ACCOUNTS_FOR_PARENT, err))?;
+            for account in pages.iter().flat_map(|page| page.accounts()) {
+                found.push((to_account(account)?.id, unit.clone()));
+            }
+            let pages: Vec<_> = self
+                .organizations
+                .list_organizational_units_for_parent()
+                .parent_id(&unit)
+                .into_paginator()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|err| AwsError::from_sdk(LIST_UNITS_FOR_PARENT, err))?;
+            units.extend(
+                pages
+                    .iter()
+                    .flat_map(|page| page.organizational_units())
+                    .filter_map(|ou| ou.id().map(str::to_owned)),
+            );
+        }
+        Ok(found)
+    }
+
+    async fn tags(&self, account: &AccountId) -> Result<Vec<(String, String)>, AwsError> {
+        let pages: Vec<_> = self
+            .organizations
+            .list_tags_for_resource()
+            .resource_id(account.as_str())
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|err| AwsError::from_sdk(LIST_TAGS, err))?;
+        Ok(pages
+            .iter()
+            .flat_map(|page| page.tags())
+            .map(|tag| (tag.key().to_owned(), tag.value().to_owned()))
+            .collect())
     }
 }
 
