@@ -583,4 +583,34 @@ mod tests {
     fn audit_is_the_lower_mode() {
         assert!(Mode::Audit < Mode::Enforce);
     }
+
+    use proptest::prelude::*;
+
+    const VARIABLES: [&str; 10] = [
+        "ROOTSWEEP_MODE",
+        "ROOTSWEEP_GRACE_PERIOD",
+        "ROOTSWEEP_CONCURRENCY",
+        "ROOTSWEEP_EXEMPT_ACCOUNTS",
+        "ROOTSWEEP_EXEMPT_OUS",
+        "ROOTSWEEP_EXEMPT_TAG_KEY",
+        "ROOTSWEEP_EXEMPT_TAG_VALUE",
+        "ROOTSWEEP_METRICS_NAMESPACE",
+        "ROOTSWEEP_ROOT_SESSION_DURATION",
+        "ROOTSWEEP_MAX_REMEDIATIONS",
+    ];
+
+    proptest! {
+        #[test]
+        fn any_value_is_accepted_or_rejected_with_its_variable_and_what_is_allowed(
+            which in 0..VARIABLES.len(),
+            value in prop_oneof!["\\PC{0,40}", "[0-9]{1,6}[smhd]?", "[0-9]{12}(,[0-9]{10,13}){0,2}"],
+        ) {
+            let variable = VARIABLES[which];
+            if let Err(err) = config(&[(variable, value.as_str())]) {
+                prop_assert!(err.variable == variable, "{err}");
+                prop_assert!(!err.allowed.is_empty());
+                prop_assert!(err.to_string().starts_with(&format!("{variable}=")), "{err}");
+            }
+        }
+    }
 }

@@ -211,4 +211,55 @@ mod tests {
             );
         }
     }
+
+    use proptest::prelude::*;
+
+    fn any_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            prop_oneof![
+                "[0-9]{10,13}",
+                "[a-zA-Z -]{0,16}",
+                Just("Scheduled Event".to_owned())
+            ]
+            .prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 32, 5, |inner| {
+            let key = prop_oneof![
+                Just("accounts".to_owned()),
+                Just("mode".to_owned()),
+                Just("detail-type".to_owned()),
+                "[a-z]{1,8}"
+            ];
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map(key, inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn any_event_is_either_a_valid_request_or_a_rejection_naming_what_is_allowed(
+            event in any_json(),
+            enforce in any::<bool>(),
+        ) {
+            let configured = if enforce { Mode::Enforce } else { Mode::Audit };
+            match parse_event(event, configured) {
+                Ok(request) => prop_assert!(request.mode <= configured),
+                Err(err) => {
+                    let message = err.to_string();
+                    prop_assert!(
+                        ["`accounts`", "`mode`", "\"Scheduled Event\"", "ROOTSWEEP_MODE", "JSON object"]
+                            .iter()
+                            .any(|allowed| message.contains(allowed)),
+                        "{message}"
+                    );
+                }
+            }
+        }
+    }
 }
