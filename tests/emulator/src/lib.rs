@@ -77,12 +77,18 @@ impl Emulator {
 
     /// Starts on 127.0.0.1 with a free port.
     pub async fn start(org: Org) -> io::Result<EmulatorHandle> {
-        Self::start_on(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), org).await
+        Self::new(org).spawn().await
     }
 
     /// Starts on `addr`, which must be a loopback address (port 0 picks a free port).
     pub async fn start_on(addr: SocketAddr, org: Org) -> io::Result<EmulatorHandle> {
         Self::new(org).listen(addr).await
+    }
+
+    /// Starts this configuration on 127.0.0.1 with a free port.
+    pub async fn spawn(self) -> io::Result<EmulatorHandle> {
+        self.listen(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+            .await
     }
 
     /// Starts serving on `addr` (loopback only) until [`EmulatorHandle::shutdown`].

@@ -1,6 +1,6 @@
 //! The `rpcv2Cbor` protocol as the Rust SDK sends CloudWatch calls: the operation is in the path,
-//! the input a CBOR map (indefinite-length maps and arrays, timestamps as tag 1 around a float of
-//! epoch seconds). Decoded into the same JSON tree the other protocols produce.
+//! the input a CBOR map (the SDK writes maps with indefinite length and arrays with definite
+//! length; both forms are accepted), timestamps as tag 1 around a float64 of epoch seconds. Decoded into the same JSON tree the other protocols produce.
 
 use axum::http::StatusCode;
 use ciborium::Value as Cbor;
@@ -88,22 +88,27 @@ fn encode(value: &Value) -> Vec<u8> {
 mod tests {
     use super::*;
 
+    /// The exact body the Rust SDK (cloudwatch 1.140) sent for one datum: indefinite-length maps
+    /// (`bf`..`ff`), definite-length arrays (`81`), the timestamp as tag 1 + float64 (`c1 fb`).
+    const SDK_BODY: &str = "bf694e616d65737061636569526f6f7453776565706a4d6574726963446174618\
+        1bf6a4d65747269634e616d6561416a44696d656e73696f6e7381bf644e616d65614d6556616c75656178ff69\
+        54696d657374616d70c1fb41d9f5554c5000006556616c7565fb400800000000000064556e697465436f756e74ffff";
+
     #[test]
-    fn indefinite_maps_and_tagged_timestamps() {
-        // {_ "Namespace": "N", "MetricData": [_ {_ "Timestamp": 1(1742034225.5)}]}
-        let mut body = vec![0xbf];
-        body.extend([0x69]);
-        body.extend(b"Namespace");
-        body.extend([0x61, b'N', 0x6a]);
-        body.extend(b"MetricData");
-        body.extend([0x9f, 0xbf, 0x69]);
-        body.extend(b"Timestamp");
-        body.extend([0xc1, 0xfb]);
-        body.extend(1_742_034_225.5f64.to_be_bytes());
-        body.extend([0xff, 0xff, 0xff]);
+    fn decodes_what_the_rust_sdk_sends() {
+        let bytes: Vec<u8> = (0..SDK_BODY.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&SDK_BODY[i..i + 2], 16).unwrap())
+            .collect();
         assert_eq!(
-            decode(&body).unwrap(),
-            json!({"Namespace": "N", "MetricData": [{"Timestamp": 1_742_034_225.5}]})
+            decode(&bytes).unwrap(),
+            json!({"Namespace": "RootSweep", "MetricData": [{
+                "MetricName": "A",
+                "Dimensions": [{"Name": "M", "Value": "x"}],
+                "Timestamp": 1_742_034_225.25,
+                "Value": 3.0,
+                "Unit": "Count"
+            }]})
         );
     }
 

@@ -119,17 +119,19 @@ pub async fn iam_for(
     aws_sdk_iam::Client::new(&root_session(emulator, account, task_policy_arn).await)
 }
 
-/// A minimal HTTP/1.1 exchange with the admin API: (status, body).
+/// A minimal HTTP/1.1 exchange (admin API, hand-made AWS requests): (status, body).
 pub async fn http(
     emulator: &EmulatorHandle,
     method: &str,
     path: &str,
+    headers: &[&str],
     body: &str,
 ) -> (u16, String) {
     let mut stream = TcpStream::connect(emulator.addr()).await.expect("connect");
+    let extra: String = headers.iter().map(|h| format!("{h}\r\n")).collect();
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\n{extra}Content-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(request.as_bytes()).await.expect("write");
