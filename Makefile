@@ -14,6 +14,11 @@ $(VENV)/.installed: requirements-dev.txt
 	touch $@
 venv: $(VENV)/.installed
 
+## make demo: a real sweep of a built-in emulated organization (audit, sweep, audit).
+demo:
+	$(CARGO) build --locked -p rootsweep -p rootsweep-emulator
+	bash tests/demo/demo.sh
+
 ## make test: every test and check, as CI runs it.
 test: lint-rust test-rust test-python lint-infra
 
@@ -25,9 +30,41 @@ test-rust:
 	$(CARGO) test --workspace --locked
 
 test-python: $(VENV)/.installed
-	@echo "python tests: none yet"
+	$(VENV)/bin/pytest -q infra/tests
 
 lint: lint-rust lint-infra
 
-lint-infra: $(VENV)/.installed
-	@echo "infra lint: none yet"
+## checkov pins boto3==1.35.49 exactly, aws-sam-cli pins boto3==1.43.108: no one environment
+## holds both, so checkov gets its own, inside $(VENV) (infra/requirements-checkov.txt).
+CHECKOV_VENV := $(VENV)/checkov
+$(CHECKOV_VENV)/.installed: infra/requirements-checkov.txt
+	python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-checkov.txt
+	touch $@
+
+## The three template linters, offline: cfn-lint and SAM's own (which runs cfn-lint after the
+## SAM transform) need no credentials or network; checkov is told not to download or check
+## for updates. Suppressions are inline in infra/template.yaml, each with its reason.
+lint-infra: $(VENV)/.installed $(CHECKOV_VENV)/.installed
+	$(VENV)/bin/cfn-lint infra/template.yaml
+	SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam validate --lint --template-file infra/template.yaml
+	CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(CHECKOV_VENV)/bin/checkov --quiet --compact \
+	  --skip-download --framework cloudformation -f infra/template.yaml
+
+## make package: the Lambda artifact for this machine's own target, compiled by plain cargo
+## (no zig, no cross toolchain), e.g. x86_64-unknown-linux-gnu for an x86_64 Lambda.
+## `sam build` builds the deployable artifact for the template's Architecture parameter.
+## provided.al2023 has glibc 2.34: a binary needing newer glibc symbols would not start there.
+HOST_TRIPLE = $(shell rustc -vV | sed -n 's/^host: //p')
+LAMBDA_DIR = $(shell $(CARGO) metadata --no-deps --format-version 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/lambda/rootsweep-lambda
+package: $(VENV)/.installed
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO) lambda build --release --compiler cargo \
+	  --target $(HOST_TRIPLE) --bin rootsweep-lambda
+	newest=$$(objdump -T $(LAMBDA_DIR)/bootstrap | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -n 1); \
+	if [ "$$(printf '%s\n2.34\n' "$$newest" | sort -V | tail -n 1)" != 2.34 ]; then \
+	  echo "bootstrap needs glibc $$newest, newer than provided.al2023's 2.34" >&2; exit 1; fi; \
+	echo "newest glibc symbol: $$newest (provided.al2023 has 2.34)"
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO) lambda build --release --compiler cargo \
+	  --target $(HOST_TRIPLE) --bin rootsweep-lambda --output-format zip
+	@echo "Lambda artifact for $(HOST_TRIPLE) (provided.al2023, Architecture $(if $(findstring aarch64,$(HOST_TRIPLE)),arm64,x86_64)):"
+	@ls -l $(LAMBDA_DIR)/bootstrap $(LAMBDA_DIR)/bootstrap.zip

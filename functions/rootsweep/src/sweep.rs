@@ -202,6 +202,8 @@ impl<O: Organization, R: RootAccess, M: Metrics> Sweeper<O, R, M> {
             }
         }
 
+        // Lines went out as accounts finished; the returned report is in account order.
+        accounts.sort_by(|a, b| a.account_id.cmp(&b.account_id));
         let listing_error = listing_error.map(|err| {
             format!("{err}. Accounts after this point were not listed, so this run is incomplete: run it again")
         });
@@ -419,8 +421,13 @@ impl<O: Organization, R: RootAccess, M: Metrics> Sweeper<O, R, M> {
                     id: device.id.clone(),
                 }),
                 Ok(Removal::AlreadyGone) => {}
+                // Expected since the January 2025 task policy: say it briefly, AWS's words otherwise.
+                Err(err) if err.kind == AwsErrorKind::AccessDenied => report.notes.push(format!(
+                    "virtual MFA device {} deactivated but left in the account: the delete task policy does not allow iam:DeleteVirtualMFADevice",
+                    device.id
+                )),
                 Err(err) => report.notes.push(format!(
-                    "virtual MFA device {} is deactivated but still exists ({err}); it no longer protects or unlocks the root user",
+                    "virtual MFA device {} deactivated but left in the account: {err}",
                     device.id
                 )),
             }

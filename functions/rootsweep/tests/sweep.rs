@@ -699,7 +699,7 @@ async fn due_credentials_are_deleted_in_order_and_checked_gone() {
         account
             .notes
             .iter()
-            .any(|n| n.contains("is deactivated but still exists")),
+            .any(|n| n.contains("deactivated but left in the account")),
         "{:?}",
         account.notes
     );
