@@ -168,6 +168,18 @@ impl RootSessionDuration {
     }
 }
 
+/// A whole number from 1 to `max`.
+fn parse_count(variable: &'static str, value: &str, max: usize) -> Result<usize, ConfigError> {
+    match value.trim().parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(ConfigError {
+            variable,
+            value: value.to_owned(),
+            allowed: format!("use a whole number from 1 to {max}"),
+        }),
+    }
+}
+
 /// How many accounts are processed at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Concurrency(usize);
@@ -180,14 +192,7 @@ impl Concurrency {
     const MAX: usize = 64;
 
     pub fn parse(value: &str) -> Result<Self, ConfigError> {
-        match value.trim().parse::<usize>() {
-            Ok(n) if (1..=Self::MAX).contains(&n) => Ok(Self(n)),
-            _ => Err(ConfigError {
-                variable: Self::VARIABLE,
-                value: value.to_owned(),
-                allowed: format!("use a whole number from 1 to {}", Self::MAX),
-            }),
-        }
+        parse_count(Self::VARIABLE, value, Self::MAX).map(Self)
     }
 
     pub fn get(self) -> usize {
@@ -206,14 +211,7 @@ impl MaxRemediations {
     const MAX: usize = 100_000;
 
     pub fn parse(value: &str) -> Result<Self, ConfigError> {
-        match value.trim().parse::<usize>() {
-            Ok(n) if (1..=Self::MAX).contains(&n) => Ok(Self(n)),
-            _ => Err(ConfigError {
-                variable: Self::VARIABLE,
-                value: value.to_owned(),
-                allowed: format!("use a whole number from 1 to {}", Self::MAX),
-            }),
-        }
+        parse_count(Self::VARIABLE, value, Self::MAX).map(Self)
     }
 
     pub fn get(self) -> usize {
