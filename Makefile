@@ -30,7 +30,8 @@ test-rust:
 	$(CARGO) test --workspace --locked
 
 test-python: $(VENV)/.installed
-	$(VENV)/bin/pytest -q infra/tests
+	$(CARGO) build -p rootsweep-emulator --locked
+	$(VENV)/bin/pytest -q tests/emulator/py infra/tests
 
 lint: lint-rust lint-infra
 

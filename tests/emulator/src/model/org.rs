@@ -512,6 +512,13 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_example_loads() {
+        let org = Org::from_json(include_str!("../../orgs/example.json")).unwrap();
+        assert_eq!(org.caller_account_id(), "222222222222");
+        assert_eq!(org.accounts.len(), 6);
+    }
+
+    #[test]
     fn state_output_loads_back() {
         let org = Org::from_json(MINIMAL).unwrap();
         let again = Org::from_json(&serde_json::to_string(&org).unwrap()).unwrap();

@@ -1,0 +1,169 @@
+"""boto3 against the rootsweep-emulator binary: the same endpoint, botocore's own wire formats.
+
+Starts the built binary (ROOTSWEEP_EMULATOR_BIN, default target/debug/rootsweep-emulator) on a
+free port with a generated org, then checks each service's effect through the admin API.
+"""
+
+import json
+import os
+import subprocess
+import urllib.request
+from datetime import datetime, timezone
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+REPO = Path(__file__).resolve().parents[3]
+AUDIT = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"
+DELETE = "arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials"
+ACCOUNTS = 45
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    binary = Path(os.environ.get("ROOTSWEEP_EMULATOR_BIN", REPO / "target/debug/rootsweep-emulator"))
+    process = subprocess.Popen(
+        [str(binary), "--listen", "127.0.0.1:0", "--accounts", str(ACCOUNTS), "--seed", "5"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = process.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:"), f"first stdout line should be the URL, got {url!r}"
+        yield url
+    finally:
+        process.terminate()
+        assert process.wait(timeout=30) == 0, "the emulator stops cleanly on SIGTERM"
+
+
+def admin(url, path):
+    with urllib.request.urlopen(f"{url}/_emulator/{path}") as response:
+        return json.load(response)
+
+
+def client(url, service, credentials=None):
+    credentials = credentials or {
+        "aws_access_key_id": "AKIDEXAMPLE",
+        "aws_secret_access_key": "secret",
+    }
+    return boto3.client(
+        service,
+        endpoint_url=url,
+        region_name="us-east-1",
+        config=Config(retries={"mode": "standard", "max_attempts": 3}),
+        **credentials,
+    )
+
+
+def root_session(url, account_id, policy):
+    response = client(url, "sts").assume_root(
+        TargetPrincipal=account_id,
+        TaskPolicyArn={"arn": policy},
+        DurationSeconds=900,
+    )
+    creds = response["Credentials"]
+    assert creds["AccessKeyId"].startswith("ASIAEMU")
+    assert "EMUSECRET" in creds["SecretAccessKey"]
+    return {
+        "aws_access_key_id": creds["AccessKeyId"],
+        "aws_secret_access_key": creds["SecretAccessKey"],
+        "aws_session_token": creds["SessionToken"],
+    }
+
+
+def account_named(state, prefix):
+    return next(a for a in state["accounts"] if a["name"].startswith(prefix + "-"))
+
+
+def test_list_accounts_paginator_sees_every_account(emulator):
+    organizations = client(emulator, "organizations")
+    pages = list(organizations.get_paginator("list_accounts").paginate())
+    assert [len(page["Accounts"]) for page in pages] == [20, 20, 5]
+    ids = [account["Id"] for page in pages for account in page["Accounts"]]
+    assert ids == [account["id"] for account in admin(emulator, "state")["accounts"]]
+    assert isinstance(pages[0]["Accounts"][0]["JoinedTimestamp"], datetime)
+
+
+def test_audit_then_delete_a_due_password(emulator):
+    due = account_named(admin(emulator, "state"), "due")
+    audit = client(emulator, "iam", root_session(emulator, due["id"], AUDIT))
+    user = audit.get_user()["User"]
+    assert user["UserId"] == due["id"]
+    assert user["Arn"] == f"arn:aws:iam::{due['id']}:root"
+    assert "PasswordLastUsed" in user
+    profile = audit.get_login_profile()["LoginProfile"]
+    created = datetime.fromisoformat(due["root_user"]["login_profile"]["created"].replace("Z", "+00:00"))
+    assert profile["CreateDate"] == created
+    assert audit.list_access_keys()["AccessKeyMetadata"] == []
+    assert audit.get_account_summary()["SummaryMap"]["AccountMFAEnabled"] == 0
+
+    with pytest.raises(ClientError) as denied:
+        audit.delete_login_profile()
+    assert denied.value.response["Error"]["Code"] == "AccessDenied"
+    assert denied.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+    remover = client(emulator, "iam", root_session(emulator, due["id"], DELETE))
+    remover.delete_login_profile()
+    with pytest.raises(remover.exceptions.NoSuchEntityException):
+        remover.get_login_profile()
+
+    after = next(a for a in admin(emulator, "state")["accounts"] if a["id"] == due["id"])
+    assert "login_profile" not in after["root_user"]
+    assert after["root_user"]["password_last_used"] == due["root_user"]["password_last_used"]
+    calls = admin(emulator, "calls")
+    delete = next(c for c in calls if c["operation"] == "DeleteLoginProfile" and c["status"] == 200)
+    assert delete["caller"] == "root_session"
+    assert delete["session_account_id"] == due["id"]
+    assert delete["task_policy"] == "IAMDeleteRootUserCredentials"
+
+
+def test_assume_root_duration_is_checked_by_the_server(emulator):
+    due = account_named(admin(emulator, "state"), "due")
+    with pytest.raises(ClientError) as error:
+        client(emulator, "sts").assume_root(
+            TargetPrincipal=due["id"], TaskPolicyArn={"arn": AUDIT}, DurationSeconds=3600
+        )
+    assert error.value.response["Error"]["Code"] == "ValidationError"
+
+
+def test_put_metric_data_over_json(emulator):
+    cloudwatch = client(emulator, "cloudwatch")
+    when = datetime(2025, 3, 15, 10, 23, 45, tzinfo=timezone.utc)
+    cloudwatch.put_metric_data(
+        Namespace="RootSweepPy",
+        MetricData=[
+            {
+                "MetricName": "AccountsAudited",
+                "Dimensions": [{"Name": "Mode", "Value": "audit"}],
+                "Timestamp": when,
+                "Value": 42.0,
+                "Unit": "Count",
+            },
+            {"MetricName": "Latency", "Values": [1.0, 2.0], "Counts": [3.0, 1.0]},
+        ],
+    )
+    stored = [m for m in admin(emulator, "metrics") if m["namespace"] == "RootSweepPy"]
+    assert [m["metric_name"] for m in stored] == ["AccountsAudited", "Latency"]
+    assert stored[0]["value"] == 42.0
+    assert stored[0]["unit"] == "Count"
+    assert stored[0]["dimensions"] == [{"name": "Mode", "value": "audit"}]
+    assert datetime.fromisoformat(stored[0]["timestamp"].replace("Z", "+00:00")) == when
+    assert (stored[1]["values"], stored[1]["counts"]) == ([1.0, 2.0], [3.0, 1.0])
+    call = [c for c in admin(emulator, "calls") if c["operation"] == "PutMetricData"][-1]
+    assert call["protocol"] == "awsJson1_0", "botocore speaks JSON 1.0 to CloudWatch"
+
+
+def test_faults_over_the_admin_api(emulator):
+    faults = [{"operation": "ListRoots", "kind": "throttle", "count": 1}]
+    request = urllib.request.Request(
+        f"{emulator}/_emulator/faults", data=json.dumps(faults).encode(), method="POST"
+    )
+    with urllib.request.urlopen(request) as response:
+        assert response.status == 204
+    roots = client(emulator, "organizations").list_roots()["Roots"]
+    assert len(roots) == 1
+    statuses = [c["status"] for c in admin(emulator, "calls") if c["operation"] == "ListRoots"]
+    assert statuses == [400, 200], "botocore retried the throttled call"
