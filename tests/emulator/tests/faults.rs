@@ -9,7 +9,6 @@ use aws_config::timeout::TimeoutConfig;
 use aws_sdk_iam::error::SdkError;
 use aws_sdk_iam::operation::deactivate_mfa_device::DeactivateMFADeviceError;
 use aws_sdk_iam::operation::get_login_profile::GetLoginProfileError;
-use aws_sdk_sts::types::PolicyDescriptorType;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use common::*;
 use rootsweep_emulator::{Emulator, Fault, FaultKind, Org};
@@ -165,14 +164,8 @@ async fn access_denied_and_no_such_entity_per_account() {
             .for_account(FULL)
             .times(1),
     ]);
-    let sts = aws_sdk_sts::Client::new(&caller_config(&emulator).await);
-    let error = sts
-        .assume_root()
-        .target_principal(CLEAN)
-        .task_policy_arn(PolicyDescriptorType::builder().arn(AUDIT).build())
-        .send()
-        .await
-        .unwrap_err();
+    let caller = caller_config(&emulator).await;
+    let error = assume_root(&caller, CLEAN, AUDIT, 900).await.unwrap_err();
     assert_eq!(error.raw_response().map(|r| r.status().as_u16()), Some(403));
     assert_eq!(error.into_service_error().code(), Some("AccessDenied"));
 

@@ -6,7 +6,6 @@ use aws_sdk_iam::operation::delete_login_profile::DeleteLoginProfileError;
 use aws_sdk_iam::operation::get_login_profile::GetLoginProfileError;
 use aws_sdk_iam::operation::list_organizations_features::ListOrganizationsFeaturesError;
 use aws_sdk_iam::types::{FeatureType, StatusType, SummaryKeyType};
-use aws_sdk_sts::types::PolicyDescriptorType;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use chrono::{DateTime, Utc};
 use common::*;
@@ -19,16 +18,9 @@ fn utc(date: &aws_smithy_types::DateTime) -> DateTime<Utc> {
 #[tokio::test]
 async fn assume_root_hands_out_recognisable_expiring_credentials() {
     let emulator = Emulator::start(test_org()).await.unwrap();
-    let sts = aws_sdk_sts::Client::new(&caller_config(&emulator).await);
+    let caller = caller_config(&emulator).await;
     let before = Utc::now();
-    let output = sts
-        .assume_root()
-        .target_principal(FULL)
-        .task_policy_arn(PolicyDescriptorType::builder().arn(AUDIT).build())
-        .duration_seconds(600)
-        .send()
-        .await
-        .unwrap();
+    let output = assume_root(&caller, FULL, AUDIT, 600).await.unwrap();
     let credentials = output.credentials().unwrap();
     assert!(credentials.access_key_id().starts_with("ASIAEMU"));
     assert!(credentials.secret_access_key().contains("EMUSECRET"));
@@ -360,16 +352,11 @@ async fn audit_session_cannot_delete() {
 #[tokio::test]
 async fn assume_root_refuses_what_aws_refuses() {
     let emulator = Emulator::start(test_org()).await.unwrap();
-    let sts = aws_sdk_sts::Client::new(&caller_config(&emulator).await);
+    let caller = caller_config(&emulator).await;
     let attempt = |target: &'static str, policy: &'static str, duration: i32| {
-        let sts = sts.clone();
+        let caller = caller.clone();
         async move {
-            let error = sts
-                .assume_root()
-                .target_principal(target)
-                .task_policy_arn(PolicyDescriptorType::builder().arn(policy).build())
-                .duration_seconds(duration)
-                .send()
+            let error = assume_root(&caller, target, policy, duration)
                 .await
                 .unwrap_err();
             let status = error.raw_response().map(|r| r.status().as_u16());
@@ -391,13 +378,7 @@ async fn assume_root_refuses_what_aws_refuses() {
 
     // A root session can neither start another nor call Organizations or CloudWatch.
     let session = root_session(&emulator, FULL, DELETE).await;
-    let nested = aws_sdk_sts::Client::new(&session)
-        .assume_root()
-        .target_principal(CLEAN)
-        .task_policy_arn(PolicyDescriptorType::builder().arn(AUDIT).build())
-        .send()
-        .await
-        .unwrap_err();
+    let nested = assume_root(&session, CLEAN, AUDIT, 900).await.unwrap_err();
     assert_eq!(nested.into_service_error().code(), Some("AccessDenied"));
     let organizations = aws_sdk_organizations::Client::new(&session)
         .list_accounts()
@@ -433,24 +414,10 @@ async fn assume_root_refuses_what_aws_refuses() {
 #[tokio::test]
 async fn expired_and_unknown_sessions_are_refused() {
     let emulator = Emulator::start(test_org()).await.unwrap();
-    let sts = aws_sdk_sts::Client::new(&caller_config(&emulator).await);
+    let caller = caller_config(&emulator).await;
     // DurationSeconds 0 is valid and expires at once: expiry without waiting.
-    let output = sts
-        .assume_root()
-        .target_principal(FULL)
-        .task_policy_arn(PolicyDescriptorType::builder().arn(AUDIT).build())
-        .duration_seconds(0)
-        .send()
-        .await
-        .unwrap();
-    let c = output.credentials().unwrap();
-    let expired = aws_credential_types::Credentials::new(
-        c.access_key_id(),
-        c.secret_access_key(),
-        Some(c.session_token().to_owned()),
-        None,
-        "test",
-    );
+    let output = assume_root(&caller, FULL, AUDIT, 0).await.unwrap();
+    let expired = session_credentials(&output);
     let iam = aws_sdk_iam::Client::new(&config(&emulator, expired).await);
     let error = iam.get_user().send().await.unwrap_err();
     assert_eq!(error.raw_response().map(|r| r.status().as_u16()), Some(403));

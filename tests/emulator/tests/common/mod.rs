@@ -8,6 +8,8 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
+use aws_sdk_sts::error::SdkError;
+use aws_sdk_sts::operation::assume_root::{AssumeRootError, AssumeRootOutput};
 use aws_sdk_sts::types::PolicyDescriptorType;
 use rootsweep_emulator::{EmulatorHandle, Org};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -85,30 +87,45 @@ pub async fn caller_config(emulator: &EmulatorHandle) -> SdkConfig {
     .await
 }
 
-/// A root session on `account` scoped by `task_policy_arn`, as an SDK config.
-pub async fn root_session(
-    emulator: &EmulatorHandle,
+/// AssumeRoot signed with `config`'s credentials (the caller's, or a session's to test refusals).
+pub async fn assume_root(
+    config: &SdkConfig,
     account: &str,
     task_policy_arn: &str,
-) -> SdkConfig {
-    let sts = aws_sdk_sts::Client::new(&caller_config(emulator).await);
-    let output = sts
+    duration_seconds: i32,
+) -> Result<AssumeRootOutput, SdkError<AssumeRootError>> {
+    aws_sdk_sts::Client::new(config)
         .assume_root()
         .target_principal(account)
         .task_policy_arn(PolicyDescriptorType::builder().arn(task_policy_arn).build())
-        .duration_seconds(900)
+        .duration_seconds(duration_seconds)
         .send()
         .await
-        .expect("AssumeRoot");
+}
+
+/// The SDK credentials of the session AssumeRoot answered.
+pub fn session_credentials(output: &AssumeRootOutput) -> Credentials {
     let c = output.credentials().expect("credentials");
-    let credentials = Credentials::new(
+    Credentials::new(
         c.access_key_id(),
         c.secret_access_key(),
         Some(c.session_token().to_owned()),
         None,
         "assume-root",
-    );
-    config(emulator, credentials).await
+    )
+}
+
+/// A 900 s root session on `account` scoped by `task_policy_arn`, as an SDK config.
+pub async fn root_session(
+    emulator: &EmulatorHandle,
+    account: &str,
+    task_policy_arn: &str,
+) -> SdkConfig {
+    let caller = caller_config(emulator).await;
+    let output = assume_root(&caller, account, task_policy_arn, 900)
+        .await
+        .expect("AssumeRoot");
+    config(emulator, session_credentials(&output)).await
 }
 
 pub async fn iam_for(
