@@ -110,7 +110,8 @@ fn operation_of(service: Service, parts: Option<(&str, &str)>) -> Result<String,
         Some((name, operation)) if Some(name) == service.json_service_name() => {
             Ok(operation.to_owned())
         }
-        _ => Err(service.unknown_operation(&format!("{parts:?}"))),
+        Some((name, operation)) => Err(service.unknown_operation(&format!("{name}.{operation}"))),
+        None => Err(service.unknown_operation("(none named)")),
     }
 }
 
