@@ -135,7 +135,8 @@ impl Org {
         for index in 0..accounts.max(2) {
             // A prime stride keeps ids unique and 12 digits for any realistic count.
             let id = (first_id + index as u64 * 1_000_003).to_string();
-            let joined = now - days(rng.random_range(400..1500));
+            // Older than every credential age below, so no credential predates its root user.
+            let joined = now - days(rng.random_range(1000..1500));
             let mut account = Account {
                 email: String::new(),
                 name: String::new(),
@@ -383,6 +384,29 @@ mod tests {
             named("mfa-virtual")[0].root_user.mfa_devices[0].kind,
             MfaKind::Virtual
         );
+    }
+
+    #[test]
+    fn no_credential_predates_its_root_user() {
+        for account in Org::generate(60, 9).accounts {
+            let root = &account.root_user;
+            let dates = root
+                .login_profile
+                .iter()
+                .map(|p| p.created)
+                .chain(root.access_keys.iter().map(|k| k.created))
+                .chain(root.signing_certificates.iter().map(|c| c.uploaded))
+                .chain(root.mfa_devices.iter().map(|d| d.enabled))
+                .chain(root.password_last_used);
+            for date in dates {
+                assert!(
+                    date >= root.created,
+                    "{}: {date} < {}",
+                    account.name,
+                    root.created
+                );
+            }
+        }
     }
 
     #[test]
