@@ -1,7 +1,7 @@
 //! `rootsweep-emulator`: the emulator as a process, for scripts, `make demo` and boto3 tests.
 //! Prints the URL it listens on as its first stdout line, then serves until SIGINT or SIGTERM.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -41,6 +41,8 @@ struct Args {
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        // Scripts capture stderr to files: colour only for a terminal.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
