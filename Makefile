@@ -5,7 +5,7 @@ VENV := .venv
 PIP := $(VENV)/bin/pip
 CARGO ?= cargo
 
-.PHONY: demo test test-rust test-python lint lint-rust lint-infra package venv
+.PHONY: demo bench test test-rust test-python lint lint-rust lint-infra package venv
 
 ## Python tools (cfn-lint, sam, checkov, cargo-lambda, boto3, pytest) in a local virtualenv.
 $(VENV)/.installed: requirements-dev.txt
@@ -18,6 +18,10 @@ venv: $(VENV)/.installed
 demo:
 	$(CARGO) build --locked -p rootsweep -p rootsweep-emulator
 	bash tests/demo/demo.sh
+
+## make bench: sweep throughput at several organization sizes and concurrency bounds (figures).
+bench:
+	$(CARGO) run --release --locked -p rootsweep-bench
 
 ## make test: every test and check, as CI runs it.
 test: lint-rust test-rust test-python lint-infra
