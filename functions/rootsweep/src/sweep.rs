@@ -177,16 +177,14 @@ impl<O: Organization, R: RootAccess, M: Metrics> Sweeper<O, R, M> {
         let cap = self.config.max_remediations.get();
         let over_cap = request.scope == Scope::Organization && due.len() > cap;
         if over_cap {
-            let ids: Vec<&str> = due.iter().map(|(r, _)| r.account_id.as_str()).collect();
             tracing::warn!(
                 due = due.len(),
                 cap,
                 "more accounts are due than a run may remediate: nothing deleted"
             );
             let note = format!(
-                "not deleted: {} accounts are due, more than the {cap} a run may remediate (ROOTSWEEP_MAX_REMEDIATIONS). Review them, then raise the cap or invoke with {{\"accounts\": [...]}} naming the accounts to remediate: {}",
-                due.len(),
-                ids.join(", ")
+                "not deleted: {} accounts are due, more than the {cap} a run may remediate (ROOTSWEEP_MAX_REMEDIATIONS). Review them (the run summary lists them), then raise the cap or invoke with {{\"accounts\": [...]}} naming the accounts to remediate",
+                due.len()
             );
             for (mut report, due_at) in due {
                 report.notes.push(note.clone());
