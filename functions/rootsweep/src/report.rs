@@ -382,6 +382,9 @@ impl<W: Write + Send> JsonLines<W> {
 
 #[derive(Serialize)]
 struct Line<'a, T: Serialize> {
+    /// Lambda's application log-level filter reads `level` from JSON log lines: the report is
+    /// INFO, like the logs beside it, so a filter at INFO or finer keeps it.
+    level: &'static str,
     kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     run_id: Option<&'a str>,
@@ -392,6 +395,7 @@ struct Line<'a, T: Serialize> {
 impl<W: Write + Send> ReportSink for JsonLines<W> {
     fn account(&self, run_id: &str, report: &AccountReport) {
         self.write_line(&Line {
+            level: "INFO",
             kind: "account_report",
             run_id: Some(run_id),
             body: report,
@@ -400,6 +404,7 @@ impl<W: Write + Send> ReportSink for JsonLines<W> {
 
     fn summary(&self, summary: &RunSummary) {
         self.write_line(&Line {
+            level: "INFO",
             kind: "run_summary",
             run_id: None,
             body: summary,
@@ -557,6 +562,7 @@ mod tests {
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
         assert_eq!(lines[0]["kind"], "account_report");
+        assert_eq!(lines[0]["level"], "INFO");
         assert_eq!(lines[0]["run_id"], "run-1");
         assert_eq!(lines[0]["account_id"], "111111111111");
         assert_eq!(lines[0]["account_state"], "ACTIVE");
