@@ -1,0 +1,253 @@
+//! Whole runs over a generated organization, checked against the emulator's own state: audit
+//! changes nothing, enforce deletes exactly the due credentials, a second run has nothing left
+//! to do, and a direct invocation narrows the run.
+
+use std::collections::BTreeSet;
+
+use rootsweep::config::Mode;
+use rootsweep::credentials::CredentialKind;
+use rootsweep::event::RunRequest;
+use rootsweep::lambda;
+use rootsweep_e2e::{
+    EVERY_SCENARIO, EVERY_SCENARIO_TWICE, Exemption, Expected, Harness, assume_root_targets,
+    check_deletions, check_report, config, credentials_of, delete_calls, deletions, due, expected,
+    lambda_event, named,
+};
+use rootsweep_emulator::Org;
+use serde_json::json;
+
+fn all_ids(org: &Org) -> BTreeSet<String> {
+    org.accounts.iter().map(|a| a.id.clone()).collect()
+}
+
+/// Each account's reported outcome, by id.
+fn outcomes(report: &rootsweep::Report) -> Vec<(String, &'static str)> {
+    report
+        .accounts
+        .iter()
+        .map(|a| (a.account_id.to_string(), a.outcome.name()))
+        .collect()
+}
+
+fn expected_outcomes(org: &Org, exemption: Exemption, mode: Mode) -> Vec<(String, &'static str)> {
+    expected(org, exemption)
+        .into_iter()
+        .map(|(id, fate)| (id, fate.outcome(mode)))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_audit_run_reports_every_account_and_changes_nothing() {
+    let harness = Harness::start(Org::generate(EVERY_SCENARIO_TWICE, 11)).await;
+    let before = harness.state();
+
+    let run = harness
+        .run(
+            config(Mode::Audit, Exemption::Tag, &before, &[]),
+            &RunRequest::scheduled(Mode::Audit),
+        )
+        .await;
+
+    check_report(&run, Some(&all_ids(&before)));
+    assert_eq!(harness.state(), before, "the emulator's org is unchanged");
+    assert!(delete_calls(&harness.calls()).is_empty());
+    assert!(
+        harness.delete_sessions().is_empty(),
+        "no delete session was opened"
+    );
+    let report = run.report();
+    assert_eq!(
+        outcomes(report),
+        expected_outcomes(&before, Exemption::Tag, Mode::Audit)
+    );
+    assert!(
+        report.summary.accounts_due > 0,
+        "the org has due accounts to report"
+    );
+    harness.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_enforcing_run_deletes_exactly_the_due_credentials_and_leaves_the_rest_alone() {
+    for (seed, exemption) in [(12, Exemption::Tag), (13, Exemption::Unit)] {
+        let harness = Harness::start(Org::generate(EVERY_SCENARIO_TWICE, seed)).await;
+        let before = harness.state();
+        let due = due(&before, exemption);
+
+        let run = harness
+            .run(
+                config(Mode::Enforce, exemption, &before, &[]),
+                &RunRequest::scheduled(Mode::Enforce),
+            )
+            .await;
+
+        check_report(&run, Some(&all_ids(&before)));
+        let after = harness.state();
+        check_deletions(run.report(), &before, &after, &due, false);
+        // Exactly the due accounts lost credentials, and all of them.
+        let gone = deletions(&before, &after);
+        assert_eq!(
+            gone.keys().cloned().collect::<BTreeSet<_>>(),
+            due,
+            "{exemption:?}"
+        );
+        for id in &due {
+            let root = &after.account(id).expect("still in the org").root_user;
+            assert!(
+                root.is_clean(),
+                "{exemption:?}: due account {id} still holds credentials"
+            );
+        }
+        // The accounts that must never be touched, by name, were not.
+        let fates = expected(&before, exemption);
+        for scenario in [
+            "management",
+            "in-grace",
+            "exempt",
+            "suspended",
+            "pending-closure",
+        ] {
+            let accounts = named(&before, scenario);
+            assert!(!accounts.is_empty(), "the org has a {scenario} account");
+            for account in accounts {
+                assert_ne!(fates[&account.id], Expected::Due);
+                assert_eq!(
+                    after.account(&account.id),
+                    Some(account),
+                    "{exemption:?}: {scenario} account {} was changed",
+                    account.id
+                );
+            }
+        }
+        // Accounts that are skipped or exempt are never even assumed into.
+        let assumed = assume_root_targets(&harness.calls());
+        for (id, fate) in &fates {
+            if matches!(fate, Expected::Skipped | Expected::Exempt) {
+                assert!(
+                    !assumed.contains(id),
+                    "{exemption:?}: AssumeRoot targeted {id}"
+                );
+            }
+        }
+        let report = run.report();
+        assert_eq!(
+            outcomes(report),
+            expected_outcomes(&before, exemption, Mode::Enforce)
+        );
+        // What the summary says was deleted is what the emulator lost.
+        for kind in CredentialKind::ALL {
+            let lost = gone.values().flatten().filter(|(k, _)| *k == kind).count();
+            assert_eq!(report.summary.credentials_deleted[&kind], lost, "{kind:?}");
+        }
+        harness.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn a_second_enforcing_run_right_after_finds_nothing_to_delete() {
+    let harness = Harness::start(Org::generate(EVERY_SCENARIO, 14)).await;
+    let org = harness.state();
+    let enforce = || config(Mode::Enforce, Exemption::Tag, &org, &[]);
+    let first = harness
+        .run(enforce(), &RunRequest::scheduled(Mode::Enforce))
+        .await;
+    assert!(first.report().summary.accounts_remediated > 0);
+    let after_first = harness.state();
+    let calls_before = harness.calls().len();
+    let sessions_before = harness.delete_sessions().len();
+
+    let second = harness
+        .run(enforce(), &RunRequest::scheduled(Mode::Enforce))
+        .await;
+
+    check_report(&second, Some(&all_ids(&org)));
+    assert_eq!(
+        harness.state(),
+        after_first,
+        "the second run changed nothing"
+    );
+    let second_calls = harness.calls().split_off(calls_before);
+    assert!(!second_calls.is_empty(), "the second run did audit the org");
+    assert_eq!(delete_calls(&second_calls), Vec::<&_>::new());
+    assert_eq!(harness.delete_sessions().len(), sessions_before);
+    let summary = &second.report().summary;
+    assert_eq!((summary.accounts_remediated, summary.accounts_due), (0, 0));
+    // What the first run remediated, the second finds clean.
+    for account in &first.report().accounts {
+        if account.outcome.name() == "remediated" {
+            let again = second
+                .report()
+                .accounts
+                .iter()
+                .find(|a| a.account_id == account.account_id)
+                .expect("reported again");
+            assert_eq!(again.outcome.name(), "clean", "{}", account.account_id);
+        }
+    }
+    harness.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_direct_invocation_naming_accounts_runs_only_on_them_and_may_lower_the_mode() {
+    let harness = Harness::start(Org::generate(EVERY_SCENARIO_TWICE, 15)).await;
+    let before = harness.state();
+    let due = due(&before, Exemption::Tag);
+    let target = named(&before, "due")[0].id.clone();
+    assert!(due.contains(&target));
+    let in_grace = named(&before, "in-grace")[0].id.clone();
+    let unknown = "999999999999";
+    let sweeper = harness.sweeper(config(Mode::Enforce, Exemption::Tag, &before, &[]));
+    let payload = |mode: Option<&str>| {
+        let mut payload = json!({"accounts": [target, in_grace, unknown]});
+        if let Some(mode) = mode {
+            payload["mode"] = mode.into();
+        }
+        payload
+    };
+
+    // Lowered to audit: the named accounts are reported, nothing is deleted.
+    let audit = lambda::handle(&sweeper, lambda_event(payload(Some("audit")), 900))
+        .await
+        .expect("the invocation succeeds");
+    assert!(!audit.whole_organization);
+    assert_eq!(
+        (
+            audit.accounts_due,
+            audit.accounts_in_grace,
+            audit.accounts_skipped
+        ),
+        (1, 1, 1),
+        "the unknown account is skipped and named: {:?}",
+        audit.attention
+    );
+    assert_eq!(harness.state(), before);
+
+    // In the configured mode: only the named due account loses its credentials.
+    let enforce = lambda::handle(&sweeper, lambda_event(payload(None), 900))
+        .await
+        .expect("the invocation succeeds");
+    assert_eq!(
+        (
+            enforce.accounts_remediated,
+            enforce.accounts_in_grace,
+            enforce.accounts_skipped
+        ),
+        (1, 1, 1)
+    );
+    let gone = deletions(&before, &harness.state());
+    assert_eq!(gone.keys().collect::<Vec<_>>(), [&target]);
+    assert_eq!(
+        gone[&target],
+        credentials_of(&before.account(&target).unwrap().root_user)
+    );
+    assert!(
+        due.len() > 1,
+        "other due accounts were left for the schedule"
+    );
+    assert_eq!(
+        assume_root_targets(&harness.calls()),
+        BTreeSet::from([target, in_grace]),
+        "no other account was assumed into"
+    );
+    harness.shutdown().await;
+}
