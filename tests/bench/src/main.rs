@@ -17,7 +17,11 @@ use rootsweep_emulator::{Emulator, Org};
 #[derive(Parser)]
 struct Args {
     /// Cases as ACCOUNTS:CONCURRENCY, comma-separated.
-    #[arg(long, default_value = "100:1,100:8,500:8,500:32,2000:32,2000:64", value_delimiter = ',')]
+    #[arg(
+        long,
+        default_value = "100:1,100:8,500:8,500:32,2000:32,2000:64",
+        value_delimiter = ','
+    )]
     cases: Vec<String>,
     /// Latency the emulator adds to every AWS response, in milliseconds.
     #[arg(long, default_value_t = 20)]
@@ -42,14 +46,22 @@ fn main() {
     );
     println!(
         "{:>8} {:>11} {:>10} {:>12} {:>11} {:>10} {:>13} {:>15}",
-        "accounts", "concurrency", "seconds", "accounts/s", "aws calls", "calls/acct", "remediated", "accts in 14 min"
+        "accounts",
+        "concurrency",
+        "seconds",
+        "accounts/s",
+        "aws calls",
+        "calls/acct",
+        "remediated",
+        "accts in 14 min"
     );
     for case in &args.cases {
         let Some((accounts, concurrency)) = case.split_once(':') else {
             eprintln!("skipping {case:?}: write cases as ACCOUNTS:CONCURRENCY");
             continue;
         };
-        let (Ok(accounts), Ok(_)) = (accounts.parse::<usize>(), concurrency.parse::<usize>()) else {
+        let (Ok(accounts), Ok(_)) = (accounts.parse::<usize>(), concurrency.parse::<usize>())
+        else {
             eprintln!("skipping {case:?}: ACCOUNTS and CONCURRENCY are whole numbers");
             continue;
         };
@@ -79,7 +91,10 @@ async fn run_case(accounts: usize, concurrency: &str, latency_ms: u64) {
     let report = sweeper
         .run(
             &RunRequest::scheduled(rootsweep::config::Mode::Enforce),
-            RunOptions { run_id: "bench".into(), deadline: None },
+            RunOptions {
+                run_id: "bench".into(),
+                deadline: None,
+            },
             &JsonLines::new(std::io::sink()),
         )
         .await
@@ -100,7 +115,10 @@ async fn run_case(accounts: usize, concurrency: &str, latency_ms: u64) {
         rate * 14.0 * 60.0
     );
     if summary.accounts_failed > 0 {
-        println!("         ({} accounts failed: the figures above include their errors)", summary.accounts_failed);
+        println!(
+            "         ({} accounts failed: the figures above include their errors)",
+            summary.accounts_failed
+        );
     }
     emulator.shutdown().await.expect("the emulator stops");
 }
