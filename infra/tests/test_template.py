@@ -37,6 +37,16 @@ FUNCTION_ACTIONS = {
     "sts:AssumeRoot",
     "cloudwatch:PutMetricData",
 }
+# Calls the function makes only when an exemption needs them, and the parameters that ask for them.
+EXEMPTION_ACTIONS = {
+    "ExemptOrganizationalUnits": {
+        "organizations:ListOrganizationalUnitsForParent",
+        "organizations:ListAccountsForParent",
+    },
+    "ExemptTagKey": {"organizations:ListTagsForResource"},
+}
+EXEMPTIONS_SET = {"ExemptOrganizationalUnits": "ou-ab12-breakgls", "ExemptTagKey": "rootsweep:exempt"}
+TAGS_RESOURCE = "arn:aws:organizations::*:account/o-*/*"
 # What Lambda itself does with the role: write the function's logs, send on-failure records.
 PLATFORM_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage"}
 # Actions without resource-level permissions: the only ones allowed on Resource "*".
@@ -44,6 +54,8 @@ RESOURCE_STAR_ALLOWED = {
     "iam:ListOrganizationsFeatures",
     "organizations:DescribeOrganization",
     "organizations:ListAccounts",
+    "organizations:ListOrganizationalUnitsForParent",
+    "organizations:ListAccountsForParent",
     "cloudwatch:PutMetricData",
 }
 
@@ -52,6 +64,9 @@ ENV_PARAMETERS = {
     "ROOTSWEEP_GRACE_PERIOD": "GracePeriod",
     "ROOTSWEEP_CONCURRENCY": "Concurrency",
     "ROOTSWEEP_EXEMPT_ACCOUNTS": "ExemptAccounts",
+    "ROOTSWEEP_EXEMPT_OUS": "ExemptOrganizationalUnits",
+    "ROOTSWEEP_EXEMPT_TAG_KEY": "ExemptTagKey",
+    "ROOTSWEEP_EXEMPT_TAG_VALUE": "ExemptTagValue",
     "ROOTSWEEP_METRICS_NAMESPACE": "MetricsNamespace",
     "ROOTSWEEP_ROOT_SESSION_DURATION": "RootSessionDuration",
     "ROOTSWEEP_MAX_REMEDIATIONS": "MaxRemediations",
@@ -224,7 +239,11 @@ def role_statements(resources: dict) -> tuple[list[dict], list[str]]:
     return statements, problems
 
 
-def role_problems(resources: dict, mode: str) -> list[str]:
+def role_problems(resources: dict, mode: str, exemptions: tuple[str, ...] = ()) -> list[str]:
+    """Problems with the role as deployed in `mode` with the exemption parameters `exemptions` set."""
+    expected_actions = FUNCTION_ACTIONS | PLATFORM_ACTIONS
+    for parameter in exemptions:
+        expected_actions |= EXEMPTION_ACTIONS[parameter]
     statements, problems = role_statements(resources)
     actions: set[str] = set()
     for st in statements:
@@ -262,16 +281,18 @@ def role_problems(resources: dict, mode: str) -> list[str]:
         if set(st_actions) & {"logs:CreateLogStream", "logs:PutLogEvents"}:
             if resources_ != [getatt(LOG_GROUP, "Arn")]:
                 problems.append(f"{sid}: log actions on {resources_}, not only the function's log group")
+        if "organizations:ListTagsForResource" in st_actions and resources_ != [TAGS_RESOURCE]:
+            problems.append(f"{sid}: ListTagsForResource on {resources_}, not only member accounts")
         if "sqs:SendMessage" in st_actions and resources_ != [getatt(FAILED_INVOCATION_QUEUE, "Arn")]:
             problems.append(f"{sid}: sqs:SendMessage on {resources_}, not only the on-failure queue")
 
     assume_root = [st for st in statements if "sts:AssumeRoot" in as_list(st.get("Action", []))]
     if len(assume_root) != 1:
         problems.append(f"{len(assume_root)} statements grant sts:AssumeRoot, expected exactly 1")
-    if actions != FUNCTION_ACTIONS | PLATFORM_ACTIONS:
+    if actions != expected_actions:
         problems.append(
-            f"role actions differ from the contract: extra {sorted(actions - FUNCTION_ACTIONS - PLATFORM_ACTIONS)}, "
-            f"missing {sorted(FUNCTION_ACTIONS | PLATFORM_ACTIONS - actions)}"
+            f"role actions differ from the contract: extra {sorted(actions - expected_actions)}, "
+            f"missing {sorted(expected_actions - actions)}"
         )
 
     trust = resources[ROLE]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
@@ -302,6 +323,15 @@ def alarms_by_metric(resources: dict, metric: str) -> list[tuple[str, dict]]:
 @pytest.mark.parametrize("mode", ["audit", "enforce"])
 def test_role_has_exactly_the_contract_permissions(template, mode):
     assert role_problems(evaluated(template, Mode=mode), mode) == []
+
+
+@pytest.mark.parametrize("mode", ["audit", "enforce"])
+@pytest.mark.parametrize("exemptions", [("ExemptOrganizationalUnits",), ("ExemptTagKey",), tuple(EXEMPTIONS_SET)])
+def test_exemptions_add_only_the_calls_they_need(template, mode, exemptions):
+    values = {name: EXEMPTIONS_SET[name] for name in exemptions}
+    assert role_problems(evaluated(template, Mode=mode, **values), mode, exemptions) == []
+    # Without the parameter, its calls are not granted (checked above), and with it they are.
+    assert role_problems(evaluated(template, Mode=mode), mode, exemptions) != []
 
 
 def test_no_iam_statement_anywhere_uses_a_wildcard_action(template):
@@ -402,6 +432,7 @@ def test_environment_comes_from_the_parameters(template):
     [
         ("GracePeriod", ["72h", "7d", "90m", "2w"], ["72", "0h", "-3d", "1h 30m", "3 days"]),
         ("ExemptAccounts", ["", "111111111111", "111111111111,222222222222"], ["12345", "111111111111,", "111111111111, 222222222222"]),
+        ("ExemptOrganizationalUnits", ["", "ou-ab12-cd34ef56", "ou-ab12-cd34ef56,r-ab12"], ["ou-1", "OU-AB12-CD34EF56", "ou-ab12-cd34ef56, r-ab12"]),
         ("RootSessionDuration", ["900s", "60s", "15m", "1m"], ["901s", "59s", "16m", "1h", "900"]),
         ("MetricsNamespace", ["Rootsweep", "Security/Rootsweep"], ["", "AWS/Rootsweep", ":x", "x" * 256]),
         ("ScheduleExpression", ["cron(0 3 * * ? *)", "rate(12 hours)"], ["nightly", "0 3 * * *"]),
