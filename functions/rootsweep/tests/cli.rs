@@ -1,0 +1,568 @@
+//! The `rootsweep` operator CLI, run as a user would run it: the built binary, configured only
+//! through its flags and the standard AWS environment variables, against the emulator started
+//! in-process. Outputs are parsed and checked against the emulator's state; exit codes are the
+//! documented ones.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::{Command, Output, Stdio};
+
+use rootsweep_emulator::{
+    AccountState, EXEMPT_TAG, Emulator, EmulatorHandle, Fault, FaultKind, Org, PreflightFailure,
+    RootUser,
+};
+use serde_json::Value;
+
+/// A generated org with every kind of account once or more (see the emulator's README).
+fn org(seed: u64) -> Org {
+    Org::generate(22, seed)
+}
+
+/// Runs `rootsweep ARGS` against `emulator` with the environment an operator would set (and
+/// `extra` on top), stdin not a terminal. Nothing else of the test's environment is passed on.
+async fn rootsweep(emulator: &EmulatorHandle, args: &[&str], extra: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rootsweep"));
+    command
+        .args(args)
+        .env_clear()
+        .env("AWS_ENDPOINT_URL", emulator.url())
+        .env("AWS_ACCESS_KEY_ID", "AKIDCLIOPERATOR")
+        .env("AWS_SECRET_ACCESS_KEY", "cli-operator-secret")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("ROOTSWEEP_EXEMPT_TAG_KEY", EXEMPT_TAG.0)
+        .env("ROOTSWEEP_EXEMPT_TAG_VALUE", EXEMPT_TAG.1)
+        .envs(extra.iter().copied())
+        .stdin(Stdio::null());
+    // The emulator runs on this runtime: wait for the child on another thread.
+    tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("the waiting thread")
+        .expect("the rootsweep binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("UTF-8 on stdout")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).expect("UTF-8 on stderr")
+}
+
+/// Asserts the exit code, showing the output when it is not the one expected.
+fn assert_exit(output: &Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(output),
+        stderr(output)
+    );
+}
+
+/// One account as a JSON or CSV report shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Row {
+    id: String,
+    outcome: String,
+    /// `(kind, id)`: `password`/`login-profile`, `key`/AKIA..., `cert`/..., `mfa`/serial.
+    credentials: BTreeSet<(String, String)>,
+    /// `(action, kind, id)`: `deleted`/`deactivated`/..., then as above.
+    actions: BTreeSet<(String, String, String)>,
+}
+
+/// The short kind names the CLI's CSV uses, from the JSON report's kinds.
+fn short_kind(kind: &str) -> String {
+    match kind {
+        "password" => "password",
+        "access_key" => "key",
+        "signing_certificate" => "cert",
+        "mfa_device" => "mfa",
+        other => panic!("unknown credential kind {other}"),
+    }
+    .to_owned()
+}
+
+fn json_rows(output: &Output) -> Vec<Row> {
+    let report: Value = serde_json::from_slice(&output.stdout).expect("stdout is one JSON report");
+    assert!(report["summary"].is_object(), "{report}");
+    let text = |v: &Value| v.as_str().expect("a string").to_owned();
+    report["accounts"]
+        .as_array()
+        .expect("an accounts list")
+        .iter()
+        .map(|a| Row {
+            id: text(&a["account_id"]),
+            outcome: text(&a["outcome"]),
+            credentials: a["credentials"]
+                .as_array()
+                .expect("a credentials list")
+                .iter()
+                .map(|c| (short_kind(c["kind"].as_str().unwrap()), text(&c["id"])))
+                .collect(),
+            actions: a["actions"]
+                .as_array()
+                .expect("an actions list")
+                .iter()
+                .map(|x| {
+                    let action = text(&x["action"]).replace('_', "-");
+                    (
+                        action,
+                        short_kind(x["kind"].as_str().unwrap()),
+                        text(&x["id"]),
+                    )
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// CSV cells list credentials as `kind:id:created` and actions as `action:kind:id`, joined
+/// by `;`. Ids may hold colons (an MFA serial is an ARN), and so does an RFC 3339 date: the
+/// kind is read up to the first colon, an action's id is the rest, and a credential's id ends
+/// at the last colon after which an RFC 3339 date (or nothing, for an undated one) follows.
+fn csv_rows(output: &Output) -> Vec<Row> {
+    let mut reader = csv::Reader::from_reader(output.stdout.as_slice());
+    let headers = reader.headers().expect("a header row").clone();
+    let column = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no {name} column in {headers:?}"))
+    };
+    let (id, outcome, credentials, actions) = (
+        column("account_id"),
+        column("outcome"),
+        column("credentials"),
+        column("actions"),
+    );
+    let entries = |cell: &str| -> Vec<String> {
+        cell.split(';')
+            .filter(|e| !e.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    reader
+        .records()
+        .map(|record| {
+            let record = record.expect("a CSV row");
+            Row {
+                id: record[id].to_owned(),
+                outcome: record[outcome].to_owned(),
+                credentials: entries(&record[credentials])
+                    .iter()
+                    .map(|entry| {
+                        let (kind, rest) = entry.split_once(':').expect("kind:id:created");
+                        let end = rest
+                            .rmatch_indices(':')
+                            .map(|(at, _)| at)
+                            .find(|&at| {
+                                let date = &rest[at + 1..];
+                                date.is_empty()
+                                    || chrono::DateTime::parse_from_rfc3339(date).is_ok()
+                            })
+                            .unwrap_or_else(|| panic!("no creation date in {entry:?}"));
+                        (kind.to_owned(), rest[..end].to_owned())
+                    })
+                    .collect(),
+                actions: entries(&record[actions])
+                    .iter()
+                    .map(|entry| {
+                        let mut parts = entry.splitn(3, ':');
+                        let mut next = || parts.next().expect("action:kind:id").to_owned();
+                        (next(), next(), next())
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// The root user's credentials, named as the reports name them.
+fn credentials(root: &RootUser) -> BTreeSet<(String, String)> {
+    let mut all = BTreeSet::new();
+    if root.login_profile.is_some() {
+        all.insert(("password".into(), "login-profile".into()));
+    }
+    all.extend(
+        root.access_keys
+            .iter()
+            .map(|k| ("key".into(), k.id.clone())),
+    );
+    all.extend(
+        root.signing_certificates
+            .iter()
+            .map(|c| ("cert".into(), c.id.clone())),
+    );
+    all.extend(
+        root.mfa_devices
+            .iter()
+            .map(|d| ("mfa".into(), d.serial.clone())),
+    );
+    all
+}
+
+/// Checks an audit's rows against the emulator's org: every account once; the management
+/// account and non-ACTIVE accounts skipped, the tagged one exempt; every other account with
+/// exactly the credentials the emulator holds, clean if none, and in grace or due otherwise
+/// (as the scenario names say where they are certain).
+fn check_audit(rows: &[Row], org: &Org) {
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let expected: BTreeSet<&str> = org.accounts.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(ids.len(), expected.len(), "one row per account: {ids:?}");
+    assert_eq!(ids.iter().copied().collect::<BTreeSet<_>>(), expected);
+    for row in rows {
+        let account = org.account(&row.id).expect("an account of the org");
+        let scenario = account
+            .name
+            .trim_end_matches(|c: char| c.is_ascii_digit() || c == '-');
+        let context = format!("{} ({})", account.id, account.name);
+        assert!(row.actions.is_empty(), "{context}: an audit does nothing");
+        if account.id == org.management_account_id || account.state != AccountState::Active {
+            assert_eq!(row.outcome, "skipped", "{context}");
+            continue;
+        }
+        if account.tags.get(EXEMPT_TAG.0).map(String::as_str) == Some(EXEMPT_TAG.1) {
+            assert_eq!(row.outcome, "exempt", "{context}");
+            continue;
+        }
+        let held = credentials(&account.root_user);
+        assert_eq!(row.credentials, held, "{context}: the credentials reported");
+        let outcome = row.outcome.as_str();
+        match scenario {
+            _ if held.is_empty() => assert_eq!(outcome, "clean", "{context}"),
+            "in-grace" => assert_eq!(outcome, "in_grace", "{context}"),
+            "due" | "due-never-used" => assert_eq!(outcome, "due", "{context}"),
+            _ => assert!(
+                matches!(outcome, "in_grace" | "due"),
+                "{context}: {outcome}"
+            ),
+        }
+    }
+}
+
+fn due(rows: &[Row]) -> BTreeSet<String> {
+    rows.iter()
+        .filter(|r| r.outcome == "due")
+        .map(|r| r.id.clone())
+        .collect()
+}
+
+const DELETES: [&str; 5] = [
+    "DeleteLoginProfile",
+    "DeleteAccessKey",
+    "DeleteSigningCertificate",
+    "DeactivateMFADevice",
+    "DeleteVirtualMFADevice",
+];
+
+fn deleted_nothing(emulator: &EmulatorHandle, org: &Org) {
+    assert_eq!(&emulator.state(), org, "the org is unchanged");
+    let calls = emulator.calls();
+    let deletes: Vec<_> = calls
+        .iter()
+        .filter(|c| DELETES.contains(&c.operation.as_str()))
+        .collect();
+    assert!(deletes.is_empty(), "{deletes:?}");
+}
+
+#[tokio::test]
+async fn preflight_passes_every_check_on_a_ready_organization_and_exits_0() {
+    let emulator = Emulator::start(org(61)).await.unwrap();
+    let output = rootsweep(&emulator, &["preflight"], &[]).await;
+    assert_exit(&output, 0);
+    let text = stdout(&output);
+    let checks: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
+    assert!(checks.len() >= 5, "{text}");
+    assert!(
+        checks[..checks.len() - 1]
+            .iter()
+            .all(|l| l.starts_with("PASS  ")),
+        "{text}"
+    );
+    assert!(text.contains("delegated administrator"), "{text}");
+    assert!(
+        text.contains("checks passed: rootsweep can run here"),
+        "{text}"
+    );
+    emulator.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_missing_prerequisite_is_named_with_its_remedy_and_exits_3() {
+    let mut org = org(62);
+    org.preflight_failure = Some(PreflightFailure::ServiceAccessNotEnabledException);
+    let emulator = Emulator::start(org.clone()).await.unwrap();
+
+    let preflight = rootsweep(&emulator, &["preflight"], &[]).await;
+    assert_exit(&preflight, 3);
+    let text = stdout(&preflight);
+    assert!(text.contains("FAIL  Centralized root access"), "{text}");
+    assert!(
+        text.contains(
+            "aws organizations enable-aws-service-access --service-principal iam.amazonaws.com"
+        ),
+        "{text}"
+    );
+
+    for args in [&["audit"][..], &["sweep", "--yes"][..]] {
+        let output = rootsweep(&emulator, args, &[]).await;
+        assert_exit(&output, 3);
+        let message = stderr(&output);
+        assert!(
+            message.contains("rootsweep: trusted access for IAM is not enabled"),
+            "{args:?}: {message}"
+        );
+        assert!(output.stdout.is_empty(), "{args:?}: no results");
+    }
+    assert!(
+        emulator.calls().iter().all(|c| c.operation != "AssumeRoot"),
+        "no root session"
+    );
+    deleted_nothing(&emulator, &org);
+    emulator.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn audit_as_json_matches_the_organization_and_exits_4_while_credentials_are_past_grace() {
+    let org = org(63);
+    let emulator = Emulator::start(org.clone()).await.unwrap();
+    let output = rootsweep(&emulator, &["audit", "--output", "json"], &[]).await;
+    assert_exit(&output, 4);
+    let rows = json_rows(&output);
+    check_audit(&rows, &org);
+    assert!(!due(&rows).is_empty());
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let summary = &report["summary"];
+    assert_eq!(summary["mode"], "audit");
+    assert_eq!(summary["accounts_due"], due(&rows).len());
+    assert_eq!(summary["complete"], true);
+    deleted_nothing(&emulator, &org);
+    emulator.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn audit_as_csv_has_one_row_per_account_matching_the_organization() {
+    let org = org(64);
+    let emulator = Emulator::start(org.clone()).await.unwrap();
+    let output = rootsweep(&emulator, &["audit", "--output", "csv"], &[]).await;
+    assert_exit(&output, 4);
+    check_audit(&csv_rows(&output), &org);
+    deleted_nothing(&emulator, &org);
+    emulator.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn audit_as_a_table_shows_every_account_with_its_outcome_and_a_summary() {
+    let org = org(65);
+    let emulator = Emulator::start(org.clone()).await.unwrap();
+    let json = json_rows(&rootsweep(&emulator, &["audit", "--output", "json"], &[]).await);
+    let output = rootsweep(&emulator, &["audit"], &[]).await;
+    assert_exit(&output, 4);
+    let text = stdout(&output);
+    let mut lines = text.lines();
+    let header = lines.next().expect("a header");
+    assert!(
+        header.starts_with("ACCOUNT") && header.contains("OUTCOME"),
+        "{text}"
+    );
+    for row in &json {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&row.id))
+            .unwrap_or_else(|| panic!("no line for {}:\n{text}", row.id));
+        let columns: Vec<&str> = line.split_whitespace().collect();
+        assert!(
+            columns.contains(&row.outcome.as_str()),
+            "{}: {line}",
+            row.outcome
+        );
+    }
+    let scanned = json
+        .iter()
+        .filter(|r| !matches!(r.outcome.as_str(), "skipped" | "exempt"))
+        .count();
+    assert!(
+        text.contains(&format!(
+            "audit run, grace period 3days: {scanned} accounts scanned"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("due {}", due(&json).len())),
+        "{text}"
+    );
+    emulator.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn sweep_without_yes_when_stdin_is_not_a_terminal_deletes_nothing_and_exits_6() {
+    let org = org(66);
+    let emulator = Emulator::start(org.clone()).await.unwrap();
+    let output = rootsweep(&emulator, &["sweep"], &[]).await;
+    assert_exit(&output, 6);
+    let message = stderr(&output);
+    assert!(
+        message.contains("will be deleted"),
+        "it shows what it would delete: {message}"
+    );
+    assert!(message.contains("pass --yes"), "{message}");
+    deleted_nothing(&emulator, &org);
+    assert!(
+        emulator
+            .issued_credentials()
+            .iter()
+            .all(|s| s.task_policy != rootsweep_emulator::TaskPolicy::IAMDeleteRootUserCredentials),
+        "no delete session was opened"
+    );
+    emulator.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn sweep_with_yes_deletes_exactly_what_the_audit_found_due_and_exits_0() {
+    let org = org(67);
+    let emulator = Emulator::start(org.clone()).await.unwrap();
+    let plan = json_rows(&rootsweep(&emulator, &["audit", "--output", "json"], &[]).await);
+    let due = due(&plan);
+
+    let output = rootsweep(&emulator, &["sweep", "--yes", "--output", "csv"], &[]).await;
+    assert_exit(&output, 0);
+    let rows = csv_rows(&output);
+    let after = emulator.state();
+    assert_eq!(rows.len(), org.accounts.len());
+    for row in &rows {
+        let before = &org.account(&row.id).unwrap().root_user;
+        let now = &after.account(&row.id).unwrap().root_user;
+        if !due.contains(&row.id) {
+            assert_eq!(now, before, "{}: not due, untouched", row.id);
+            assert!(row.actions.is_empty(), "{}", row.id);
+            continue;
+        }
+        assert_eq!(row.outcome, "remediated", "{}", row.id);
+        assert!(credentials(now).is_empty(), "{}: nothing left", row.id);
+        // Each credential the emulator lost is listed as deleted (or, for MFA, deactivated).
+        let listed: BTreeSet<(String, String)> = row
+            .actions
+            .iter()
+            .filter(|(action, _, _)| action == "deleted" || action == "deactivated")
+            .map(|(_, kind, id)| (kind.clone(), id.clone()))
+            .collect();
+        assert_eq!(listed, credentials(before), "{}: {:?}", row.id, row.actions);
+    }
+
+    let again = rootsweep(&emulator, &["audit"], &[]).await;
+    assert_exit(&again, 0);
+    emulator.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_account_that_cannot_be_checked_exits_5_and_is_reported_with_its_stage() {
+    let org = org(68);
+    let clean = org
+        .accounts
+        .iter()
+        .find(|a| a.name.starts_with("clean-"))
+        .unwrap()
+        .id
+        .clone();
+    let in_grace = org
+        .accounts
+        .iter()
+        .find(|a| a.name.starts_with("in-grace-"))
+        .unwrap()
+        .id
+        .clone();
+    let emulator = Emulator::new(org)
+        .faults(vec![
+            Fault::new("AssumeRoot", FaultKind::AccessDenied).for_account(&clean),
+        ])
+        .spawn()
+        .await
+        .unwrap();
+    let accounts = format!("{clean},{in_grace}");
+    let output = rootsweep(
+        &emulator,
+        &["audit", "--accounts", &accounts, "--output", "json"],
+        &[],
+    )
+    .await;
+    assert_exit(&output, 5);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let outcomes: BTreeMap<&str, &Value> = report["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["account_id"].as_str().unwrap(), a))
+        .collect();
+    assert_eq!(outcomes.len(), 2, "only the named accounts");
+    let failed = outcomes[clean.as_str()];
+    assert_eq!(failed["outcome"], "failed");
+    assert_eq!(failed["stage"], "assume_root_audit");
+    let error = failed["error"].as_str().unwrap();
+    assert!(
+        error.contains("sts:AssumeRoot") && error.contains("aws:AssumedRoot"),
+        "{error}"
+    );
+    assert_eq!(outcomes[in_grace.as_str()]["outcome"], "in_grace");
+    emulator.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn bad_usage_exits_2_naming_the_flag_before_any_aws_call() {
+    let emulator = Emulator::start(org(69)).await.unwrap();
+    for (args, names) in [
+        (&["audit", "--grace", "soon"][..], "--grace"),
+        (&["audit", "--grace", "400d"][..], "--grace"),
+        (&["sweep", "--concurrency", "0"][..], "--concurrency"),
+        (&["audit", "--output", "xml"][..], "--output"),
+        (&["audit", "--accounts", "12345"][..], "--accounts"),
+        (&["audit", "--exempt", "nope"][..], "--exempt"),
+        (&["audit", "--bogus"][..], "--bogus"),
+        (&["purge"][..], "purge"),
+    ] {
+        let output = rootsweep(&emulator, args, &[]).await;
+        assert_exit(&output, 2);
+        let message = stderr(&output);
+        assert!(message.contains(names), "{args:?}: {message}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+    }
+    assert!(emulator.calls().is_empty(), "no AWS call was made");
+    emulator.shutdown().await.unwrap();
+}
+
+/// README (safety model) and AWS-ROOT-ACCESS.md: session credentials are never logged, the
+/// access key id included. An operator who turns logging up to debug must still not see one.
+#[tokio::test]
+async fn debug_logs_never_show_a_session_credential() {
+    let org = org(70);
+    let emulator = Emulator::start(org.clone()).await.unwrap();
+    let output = rootsweep(
+        &emulator,
+        &["sweep", "--yes", "--output", "json"],
+        &[("RUST_LOG", "debug")],
+    )
+    .await;
+    assert_exit(&output, 0);
+    let everything = format!("{}\n{}", stdout(&output), stderr(&output));
+    let sessions = emulator.issued_credentials();
+    assert!(!sessions.is_empty());
+    for session in &sessions {
+        for (what, value) in [
+            ("access key id", &session.access_key_id),
+            ("secret access key", &session.secret_access_key),
+            ("session token", &session.session_token),
+        ] {
+            if let Some(at) = everything.find(value.as_str()) {
+                let line_start = everything[..at].rfind('\n').map_or(0, |n| n + 1);
+                let line_end = everything[at..]
+                    .find('\n')
+                    .map_or(everything.len(), |n| at + n);
+                panic!(
+                    "the output shows the {what} of a session for account {}, in:\n{}",
+                    session.account_id,
+                    &everything[line_start..line_end]
+                );
+            }
+        }
+    }
+    emulator.shutdown().await.unwrap();
+}
