@@ -15,8 +15,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use rootsweep::config::Mode;
 use rootsweep::event::RunRequest;
-use rootsweep_e2e::{EVERY_SCENARIO, Exemption, Harness, Timeouts, config, due, named};
-use rootsweep_emulator::{CallerKind, Fault, FaultKind, Org, RootSession};
+use rootsweep_e2e::{Exemption, Harness, Timeouts, config, due, named, one_of_each};
+use rootsweep_emulator::{CallerKind, Fault, FaultKind, RootSession};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
@@ -129,7 +129,7 @@ impl Traces {
 
 #[tokio::test]
 async fn no_session_credential_appears_in_the_report_and_only_the_sdk_logs_a_key_id_at_trace() {
-    let org = Org::generate(EVERY_SCENARIO, 51);
+    let org = one_of_each(51);
     let first = |scenario: &str| named(&org, scenario)[0].id.clone();
     // Failures on every path that could put an SDK error, a request or a response into a
     // message: retried 5xx, a refused AssumeRoot, a refused read, a removal that times out, one
