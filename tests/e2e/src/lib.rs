@@ -67,11 +67,12 @@ pub const CALLER_SECRET_ACCESS_KEY: &str = "e2e-caller-secret";
 /// 45 s per call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Timeouts {
-    /// 5 s per attempt, 30 s per call: no loopback call comes near either, however loaded the
+    /// 60 s per attempt, 120 s per call: no loopback call comes near either, however loaded the
     /// machine. The call timeout stays long because the SDK's adaptive rate limiter, once
     /// throttled, paces every call of its retry partition down to one every two seconds (its own
     /// constants, which no configuration scales): that pacing must slow a run down, not time its
-    /// calls out, as with production's 45 s.
+    /// calls out, as with production's 45 s. And a run on a paused clock that is moved by the
+    /// 51 s to a deadline must not see its calls time out on the way.
     Patient,
     /// 1 s per attempt, 2.5 s per call: a call that never answers is tried twice and given up
     /// after 2.5 s. For runs that test timeouts and have no throttling to be paced by.
@@ -81,7 +82,7 @@ pub enum Timeouts {
 impl Timeouts {
     fn config(self) -> TimeoutConfig {
         let (attempt, operation) = match self {
-            Timeouts::Patient => (Duration::from_secs(5), Duration::from_secs(30)),
+            Timeouts::Patient => (Duration::from_secs(60), Duration::from_secs(120)),
             Timeouts::Impatient => (Duration::from_secs(1), Duration::from_millis(2500)),
         };
         TimeoutConfig::builder()

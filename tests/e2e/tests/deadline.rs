@@ -1,8 +1,15 @@
 //! The Lambda deadline reached mid-run. A run starts no account in the last 60 s before its
-//! deadline, so a deadline 60 s away plus a little leaves it that little to start accounts in;
-//! emulator latency makes sure it cannot finish in that time, whatever the machine. The
-//! assertions do not depend on how far it got: the accounts not reached are reported as such and
-//! untouched, and none is half-done without saying so.
+//! deadline, and stops any account still running 10 s before it.
+//!
+//! The first two tests give the run a deadline 60 s away plus a little, so it has that little
+//! to start accounts in; emulator latency makes sure it cannot finish in that time, whatever the
+//! machine. Their assertions do not depend on how far it got: the accounts not reached are
+//! reported as such and untouched.
+//!
+//! The third reaches the point 10 s before the deadline without waiting 50 s: rootsweep runs on
+//! a paused clock, the emulator in real time on a runtime of its own, and the clock is moved to
+//! that point while an account's deletion is in flight. That account must say it was stopped
+//! and list what it had done.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -13,13 +20,16 @@ use rootsweep::report::Outcome;
 use rootsweep::{Report, RunOptions};
 use rootsweep_e2e::{
     EVERY_SCENARIO, EVERY_SCENARIO_TWICE, Exemption, Expected, Harness, Run, Timeouts,
-    assume_root_targets, check_deletions, check_report, config, deletions, due, expected,
+    assume_root_targets, check_deletions, check_report, config, credentials_of, deletions, due,
+    expected, named, one_of_each,
 };
 use rootsweep_emulator::{Fault, FaultKind, Org};
 use tokio::time::Instant;
 
-/// How long before its deadline a run stops starting accounts (`sweep.rs`).
+/// How long before its deadline a run stops starting accounts, and stops those still running
+/// (`sweep.rs`).
 const STOP_STARTING_BEFORE_DEADLINE: Duration = Duration::from_secs(60);
+const STOP_WORKING_BEFORE_DEADLINE: Duration = Duration::from_secs(10);
 
 /// Runs `harness` in enforce mode with a deadline that leaves `time_to_start` to start accounts.
 async fn run_until(harness: &Harness, concurrency: &str, time_to_start: Duration) -> Run {
@@ -158,4 +168,122 @@ async fn due_accounts_not_remediated_before_the_deadline_are_reported_and_none_i
         late.len()
     );
     harness.shutdown().await;
+}
+
+#[test]
+fn an_account_still_being_remediated_near_the_deadline_is_stopped_and_lists_what_was_done() {
+    // The account the deadline will catch is listed first, so that other due accounts follow.
+    let mut org = one_of_each(43);
+    let at = org
+        .accounts
+        .iter()
+        .position(|a| a.name.starts_with("everything-"));
+    let first = org.accounts.remove(at.expect("an everything account"));
+    org.accounts.insert(2, first);
+    let due = due(&org, Exemption::Tag);
+    // Its password goes first, then its access key: the call the deadline will catch.
+    let target = named(&org, "everything")[0];
+    assert!(due.contains(&target.id), "the everything account is due");
+    let root = &target.root_user;
+    assert!(
+        root.login_profile.is_some()
+            && !root.access_keys.is_empty()
+            && !root.mfa_devices.is_empty()
+    );
+    let target = target.id.clone();
+
+    // AWS, in real time: it deletes the key at once, and holds the answer.
+    let aws = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("a runtime for the emulator");
+    let held = Fault::new("DeleteAccessKey", FaultKind::Slow { ms: 600_000 }).for_account(&target);
+    let harness = aws.block_on(Harness::start_with(org.clone(), Timeouts::Patient, |e| {
+        e.faults(vec![held])
+    }));
+
+    // rootsweep, on a paused clock that only this test moves: one account at a time, 61 s to
+    // the deadline, so it may start accounts for 1 s and must stop them 51 s from now.
+    let lambda = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .expect("a runtime for rootsweep");
+    let run = lambda.block_on(async {
+        let run = run_until(&harness, "1", Duration::from_secs(1));
+        tokio::pin!(run);
+        let mut moved = false;
+        loop {
+            tokio::select! {
+                biased;
+                run = &mut run => break run,
+                // Yielding keeps this runtime busy, so its paused clock never jumps ahead on its
+                // own. Once the held call has reached AWS, the clock moves to 10 s before the
+                // deadline.
+                () = tokio::task::yield_now() => {
+                    let held = harness.calls().iter().any(|c| {
+                        c.operation == "DeleteAccessKey"
+                            && c.target_account_id.as_deref() == Some(target.as_str())
+                    });
+                    if held && !moved {
+                        tokio::time::advance(
+                            Duration::from_secs(1) + STOP_STARTING_BEFORE_DEADLINE
+                                - STOP_WORKING_BEFORE_DEADLINE,
+                        )
+                        .await;
+                        moved = true;
+                    }
+                }
+            }
+        }
+    });
+    let after = harness.state();
+    aws.block_on(harness.shutdown());
+
+    let all: BTreeSet<String> = org.accounts.iter().map(|a| a.id.clone()).collect();
+    check_report(&run, Some(&all));
+    let report = run.report();
+    // Deleted but unanswered, the key is gone without being listed: the account says a call
+    // was in flight.
+    check_deletions(report, &org, &after, &due, true);
+    let account = report
+        .accounts
+        .iter()
+        .find(|a| a.account_id.as_str() == target)
+        .expect("reported");
+    match &account.outcome {
+        Outcome::Failed { error, .. } => {
+            assert!(error.contains("stopped at the run's deadline"), "{error}");
+            assert!(error.contains("may or may not have been"), "{error}");
+        }
+        other => panic!("the account caught by the deadline ended {other:?}"),
+    }
+    let listed: Vec<String> = account.actions.iter().map(|x| x.id.clone()).collect();
+    assert_eq!(listed, ["login-profile"], "the password deletion is listed");
+    let left = credentials_of(&after.account(&target).unwrap().root_user);
+    assert!(
+        left.iter()
+            .all(|(kind, _)| *kind == rootsweep::credentials::CredentialKind::MfaDevice)
+    );
+    assert!(
+        !left.is_empty(),
+        "the MFA device, never reached, is still there"
+    );
+    // The due accounts after it were not started.
+    let late = not_reached(report);
+    assert_eq!(
+        late.len() + 1,
+        due.len(),
+        "every other due account was not reached"
+    );
+    for (id, reason) in &late {
+        assert!(reason.contains("not remediated"), "{id}: {reason}");
+        assert_eq!(after.account(id), org.account(id), "{id} is untouched");
+    }
+    eprintln!(
+        "deadline: {target} stopped with {listed:?} done, {} remediated before it, {} not reached",
+        report.summary.accounts_remediated,
+        late.len()
+    );
 }
