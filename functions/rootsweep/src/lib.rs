@@ -13,6 +13,7 @@ pub mod credentials;
 pub mod event;
 pub mod grace;
 pub mod lambda;
+pub mod logging;
 pub mod preflight;
 pub mod report;
 pub mod scope;

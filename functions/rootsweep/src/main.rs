@@ -1,11 +1,11 @@
 //! The Lambda function: configuration is read once at start; each invocation is one sweep.
 
 use lambda_runtime::{Error, service_fn};
-use rootsweep::{Config, aws, lambda};
+use rootsweep::{Config, aws, lambda, logging};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    logging::init_lambda();
     let config =
         Config::from_env().inspect_err(|err| tracing::error!(error = %err, "bad configuration"))?;
     let sdk = aws::load_sdk_config(None, None).await;

@@ -14,6 +14,7 @@ use tokio::time::Instant;
 use crate::aws::{SdkSweeper, load_sdk_config};
 use crate::config::{AccountId, Concurrency, Config, ConfigError, GracePeriod, Mode};
 use crate::event::{RunRequest, Scope};
+use crate::logging;
 use crate::preflight::{self, PreflightError};
 use crate::report::{AccountReport, Outcome, ReportSink, RunFacts, RunSummary, Stage};
 use crate::sweep::{Report, RunOptions};
@@ -114,12 +115,7 @@ mod exit {
 
 /// Runs one CLI command. Results go to stdout, everything else to stderr.
 pub async fn main(cli: Cli) -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .init();
+    logging::init_cli();
     let code = match cli.command {
         Command::Preflight(aws) => run_preflight(&aws).await,
         Command::Audit(args) => run_audit(&args).await,

@@ -1,0 +1,137 @@
+//! Logging for both binaries. rootsweep's own logs follow the level the operator asks for; the
+//! AWS SDK's and the HTTP stack's never go below INFO, whatever is asked: at DEBUG the SDK logs
+//! the identity each request is signed with (a root session's access key id), and at TRACE the
+//! signing details and headers (the session token). Credentials must never reach a log.
+
+use tracing::{Level, Metadata, Subscriber};
+use tracing_subscriber::filter::{EnvFilter, FilterExt, LevelFilter, filter_fn};
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{Layer, Registry};
+
+/// Crates whose verbose logs carry request identities, signatures or headers.
+const SDK_TARGETS: [&str; 5] = ["aws_", "hyper", "h2", "rustls", "tower"];
+
+fn below_info_from_the_sdk(meta: &Metadata<'_>) -> bool {
+    *meta.level() > Level::INFO
+        && SDK_TARGETS
+            .iter()
+            .any(|prefix| meta.target().starts_with(prefix))
+}
+
+/// How log lines look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// One JSON object per line, for CloudWatch Logs (Lambda's JSON log format).
+    Json,
+    /// Plain text, for a terminal.
+    Text,
+}
+
+/// A subscriber writing to `writer` at the level `directives` asks for (`RUST_LOG` syntax;
+/// `default` when absent), with the SDK capped at INFO.
+pub fn subscriber<W>(
+    writer: W,
+    directives: Option<&str>,
+    default: LevelFilter,
+    format: Format,
+) -> impl Subscriber + Send + Sync
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    let requested = EnvFilter::builder()
+        .with_default_directive(default.into())
+        .parse_lossy(directives.unwrap_or_default());
+    let filter = requested.and(filter_fn(|meta| !below_info_from_the_sdk(meta)));
+    let lines = tracing_subscriber::fmt::layer().with_writer(writer);
+    let layer = match format {
+        // Lambda stamps every line itself.
+        Format::Json => lines.json().without_time().with_target(false).boxed(),
+        Format::Text => lines.boxed(),
+    };
+    Registry::default().with(layer.with_filter(filter))
+}
+
+/// The Lambda function: stdout, with Lambda's advanced logging controls (`AWS_LAMBDA_LOG_LEVEL`,
+/// else `RUST_LOG`, default INFO; `AWS_LAMBDA_LOG_FORMAT=JSON`) read as `lambda_runtime` does.
+pub fn init_lambda() {
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .ok();
+    let format = match std::env::var("AWS_LAMBDA_LOG_FORMAT") {
+        Ok(f) if f.eq_ignore_ascii_case("json") => Format::Json,
+        _ => Format::Text,
+    };
+    subscriber(std::io::stdout, level.as_deref(), LevelFilter::INFO, format).init();
+}
+
+/// The operator CLI: stderr (stdout is for results), `RUST_LOG`, default WARN.
+pub fn init_cli() {
+    let directives = std::env::var("RUST_LOG").ok();
+    subscriber(
+        std::io::stderr,
+        directives.as_deref(),
+        LevelFilter::WARN,
+        Format::Text,
+    )
+    .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Buffer {
+        fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(data);
+            Ok(data.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn logged_at(directives: &str) -> String {
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = subscriber(
+            move || writer.clone(),
+            Some(directives),
+            LevelFilter::INFO,
+            Format::Text,
+        );
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::debug!(target: "aws_smithy_runtime::client::orchestrator::auth", "identity ASIASESSIONKEY");
+            tracing::trace!(target: "aws_sigv4::http_request::sign", "x-amz-security-token:SESSIONTOKEN");
+            tracing::info!(target: "aws_config", "profile loaded");
+            tracing::debug!(target: "rootsweep::sweep", "own debug line");
+        });
+        String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap()
+    }
+
+    #[test]
+    fn the_sdk_never_logs_below_info_whatever_the_operator_asks() {
+        for directives in [
+            "trace",
+            "debug",
+            "aws_smithy_runtime=trace,aws_sigv4=trace",
+            "rootsweep=debug,aws_config=trace",
+        ] {
+            let text = logged_at(directives);
+            assert!(!text.contains("ASIASESSIONKEY"), "{directives}: {text}");
+            assert!(!text.contains("SESSIONTOKEN"), "{directives}: {text}");
+        }
+        // The SDK's INFO and rootsweep's own DEBUG lines still come through when asked for.
+        let debug = logged_at("debug");
+        assert!(
+            debug.contains("profile loaded") && debug.contains("own debug line"),
+            "{debug}"
+        );
+        assert!(!logged_at("info").contains("own debug line"));
+    }
+}
