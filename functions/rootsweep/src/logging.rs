@@ -3,6 +3,8 @@
 //! the identity each request is signed with (a root session's access key id), and at TRACE the
 //! signing details and headers (the session token). Credentials must never reach a log.
 
+use std::io::IsTerminal;
+
 use tracing::{Level, Metadata, Subscriber};
 use tracing_subscriber::filter::{EnvFilter, FilterExt, LevelFilter, filter_fn};
 use tracing_subscriber::fmt::MakeWriter;
@@ -25,8 +27,10 @@ fn below_info_from_the_sdk(meta: &Metadata<'_>) -> bool {
 pub enum Format {
     /// One JSON object per line, for CloudWatch Logs (Lambda's JSON log format).
     Json,
-    /// Plain text, for a terminal.
+    /// Plain text, no colour codes: for CloudWatch, files and pipes.
     Text,
+    /// Text with colour, for a terminal.
+    Terminal,
 }
 
 /// A subscriber writing to `writer` at the level `directives` asks for (`RUST_LOG` syntax;
@@ -48,7 +52,8 @@ where
     let layer = match format {
         // Lambda stamps every line itself.
         Format::Json => lines.json().without_time().with_target(false).boxed(),
-        Format::Text => lines.boxed(),
+        Format::Text => lines.with_ansi(false).boxed(),
+        Format::Terminal => lines.with_ansi(true).boxed(),
     };
     Registry::default().with(layer.with_filter(filter))
 }
@@ -69,11 +74,16 @@ pub fn init_lambda() {
 /// The operator CLI: stderr (stdout is for results), `RUST_LOG`, default WARN.
 pub fn init_cli() {
     let directives = std::env::var("RUST_LOG").ok();
+    let format = if std::io::stderr().is_terminal() {
+        Format::Terminal
+    } else {
+        Format::Text
+    };
     subscriber(
         std::io::stderr,
         directives.as_deref(),
         LevelFilter::WARN,
-        Format::Text,
+        format,
     )
     .init();
 }

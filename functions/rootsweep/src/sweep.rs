@@ -225,9 +225,14 @@ impl<O: Organization, R: RootAccess, M: Metrics> Sweeper<O, R, M> {
             .await
         {
             tracing::warn!(error = %err, "run metrics were not published");
-            summary.metrics_error = Some(format!(
-                "{err}. Check that the role allows cloudwatch:PutMetricData for namespace {namespace}"
-            ));
+            let hint = match err.kind {
+                AwsErrorKind::AccessDenied => format!(
+                    ". Check that the role allows cloudwatch:PutMetricData for namespace {namespace}"
+                ),
+                // A timed-out call may still have been stored: the missed-sweep alarm may not fire.
+                _ => ". The next run publishes again".into(),
+            };
+            summary.metrics_error = Some(format!("{err}{hint}"));
         }
         sink.summary(&summary);
         Ok(Report { summary, accounts })

@@ -28,6 +28,9 @@ const MAX_ATTEMPTS: u32 = 6;
 /// Bounds on one attempt and on one call with all its retries: a stuck connection must not eat
 /// the Lambda's whole budget.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Waiting for the adaptive rate limiter counts against this: when AWS throttles one caller-wide
+/// limit (AssumeRoot, Organizations), every account's call is paced, so it stays well above
+/// what the concurrency bound times a paced call can take.
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(45);
 
 /// Loads the standard AWS configuration (credential chain, region, `AWS_ENDPOINT_URL`, profile)
