@@ -96,10 +96,6 @@ impl RootCredentials {
         ordered.sort_by_key(|c| c.kind);
         ordered
     }
-
-    pub fn count(&self, kind: CredentialKind) -> usize {
-        self.credentials.iter().filter(|c| c.kind == kind).count()
-    }
 }
 
 #[cfg(test)]
