@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::account::AccountId;
+
 /// A configuration value that was rejected, with what would have been accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{variable}={value:?} is not valid: {allowed}")]
@@ -14,51 +16,6 @@ pub struct ConfigError {
     pub variable: &'static str,
     pub value: String,
     pub allowed: String,
-}
-
-/// A 12-digit AWS account id.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct AccountId(String);
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0:?} is not an AWS account id: use exactly 12 digits, for example 123456789012")]
-pub struct InvalidAccountId(pub String);
-
-impl AccountId {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl FromStr for AccountId {
-    type Err = InvalidAccountId;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
-            Ok(Self(s.to_owned()))
-        } else {
-            Err(InvalidAccountId(s.to_owned()))
-        }
-    }
-}
-
-impl TryFrom<String> for AccountId {
-    type Error = InvalidAccountId;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        s.parse()
-    }
-}
-
-impl From<AccountId> for String {
-    fn from(id: AccountId) -> Self {
-        id.0
-    }
-}
-
-impl fmt::Display for AccountId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
 }
 
 /// Whether a run may delete anything. `Audit` is the lower mode: it only reads and reports.
@@ -124,12 +81,13 @@ pub struct GracePeriod(Duration);
 impl GracePeriod {
     pub const VARIABLE: &'static str = "ROOTSWEEP_GRACE_PERIOD";
     pub const DEFAULT: &'static str = "72h";
-    // A year is far beyond any sane policy: a larger value is almost certainly a typo.
+    // Below an hour is almost certainly a typo (`48m` for `48h`); a year is far beyond any
+    // sane policy.
     const BOUNDS: (Duration, Duration) =
-        (Duration::from_secs(60), Duration::from_secs(365 * 86400));
+        (Duration::from_secs(3600), Duration::from_secs(365 * 86400));
 
     pub fn parse(value: &str) -> Result<Self, ConfigError> {
-        parse_bounded_duration(Self::VARIABLE, value, Self::BOUNDS, "from 1m to 365d").map(Self)
+        parse_bounded_duration(Self::VARIABLE, value, Self::BOUNDS, "from 1h to 365d").map(Self)
     }
 
     pub fn as_chrono(self) -> chrono::TimeDelta {
@@ -155,16 +113,58 @@ pub struct RootSessionDuration(Duration);
 impl RootSessionDuration {
     pub const VARIABLE: &'static str = "ROOTSWEEP_ROOT_SESSION_DURATION";
     pub const DEFAULT: &'static str = "900s";
-    // Below a minute a slow account could see its session expire between two calls.
-    const BOUNDS: (Duration, Duration) = (Duration::from_secs(60), Duration::from_secs(900));
+    // One call, paced by throttling, may take the whole operation timeout: a session must
+    // outlast at least two such calls, or an account's work could outlive its session.
+    const BOUNDS: (Duration, Duration) = (
+        Duration::from_secs(2 * CallPolicy::OPERATION_TIMEOUT.as_secs()),
+        Duration::from_secs(900),
+    );
 
     pub fn parse(value: &str) -> Result<Self, ConfigError> {
-        parse_bounded_duration(Self::VARIABLE, value, Self::BOUNDS, "from 60s to 900s").map(Self)
+        let bounds = format!(
+            "from {}s (two calls at their {}s timeout) to 900s",
+            Self::BOUNDS.0.as_secs(),
+            CallPolicy::OPERATION_TIMEOUT.as_secs()
+        );
+        parse_bounded_duration(Self::VARIABLE, value, Self::BOUNDS, &bounds).map(Self)
+    }
+
+    pub fn as_std(self) -> Duration {
+        self.0
     }
 
     pub fn seconds(self) -> i32 {
         // At most 900 by construction.
         self.0.as_secs() as i32
+    }
+}
+
+/// How every AWS call is retried and bounded: the SDK's adaptive retry, with timeouts so that
+/// a stuck connection cannot eat the Lambda's whole budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallPolicy;
+
+impl CallPolicy {
+    /// Attempts per call, the first included. Adaptive mode also slows the client down when AWS
+    /// throttles, so a large organization degrades to a slower sweep rather than a failed one.
+    pub const MAX_ATTEMPTS: u32 = 6;
+    /// One attempt.
+    pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+    /// One call with all its retries. Waiting for the adaptive rate limiter counts against
+    /// this: when AWS throttles a caller-wide limit, every account's call is paced.
+    pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(45);
+}
+
+/// An on/off setting: `true` or `false`.
+fn parse_switch(variable: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(ConfigError {
+            variable,
+            value: value.to_owned(),
+            allowed: "use `true` or `false`".into(),
+        }),
     }
 }
 
@@ -395,11 +395,30 @@ pub struct Config {
     pub metrics_namespace: MetricsNamespace,
     pub root_session_duration: RootSessionDuration,
     pub max_remediations: MaxRemediations,
+    /// Whether the delete task policy in use allows `iam:DeleteVirtualMFADevice`. AWS's own
+    /// copies of the policy disagree (later ones do not allow it), and a refused call is logged
+    /// as an AccessDenied by root in the member account, which trips the usual alarms.
+    pub delete_virtual_mfa_devices: bool,
 }
 
 impl Config {
     pub const MODE_VARIABLE: &'static str = "ROOTSWEEP_MODE";
     pub const EXEMPT_VARIABLE: &'static str = "ROOTSWEEP_EXEMPT_ACCOUNTS";
+    pub const DELETE_VIRTUAL_MFA_VARIABLE: &'static str = "ROOTSWEEP_DELETE_VIRTUAL_MFA_DEVICES";
+
+    /// Configuration from `(variable, value)` pairs, the rest at their defaults.
+    pub fn from_pairs<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, ConfigError> {
+        let pairs: Vec<(&str, &str)> = pairs.into_iter().collect();
+        Self::from_lookup(|name| {
+            pairs
+                .iter()
+                .rev()
+                .find(|(variable, _)| *variable == name)
+                .map(|(_, value)| (*value).to_owned())
+        })
+    }
 
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -441,26 +460,32 @@ impl Config {
                 MaxRemediations::VARIABLE,
                 MaxRemediations::DEFAULT,
             ))?,
+            delete_virtual_mfa_devices: parse_switch(
+                Self::DELETE_VIRTUAL_MFA_VARIABLE,
+                &get(Self::DELETE_VIRTUAL_MFA_VARIABLE, "false"),
+            )?,
         })
+    }
+}
+
+/// Every setting at its documented default: a safe audit.
+impl Default for Config {
+    fn default() -> Self {
+        Self::from_lookup(|_| None).expect("the documented defaults are valid")
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Config::from_lookup(|name| map.get(name).cloned())
+        Config::from_pairs(vars.iter().copied())
     }
 
     #[test]
     fn defaults_are_a_safe_audit_with_a_three_day_grace() {
-        let c = config(&[]).unwrap();
+        let c = Config::default();
         assert_eq!(c.mode, Mode::Audit);
         assert_eq!(c.grace.as_std(), Duration::from_secs(72 * 3600));
         assert_eq!(c.concurrency.get(), 8);
@@ -468,6 +493,7 @@ mod tests {
         assert_eq!(c.metrics_namespace.as_str(), "Rootsweep");
         assert_eq!(c.root_session_duration.seconds(), 900);
         assert_eq!(c.max_remediations.get(), 25);
+        assert!(!c.delete_virtual_mfa_devices);
     }
 
     #[test]
@@ -501,7 +527,9 @@ mod tests {
             ("ROOTSWEEP_MODE", "enforced", "`audit`"),
             ("ROOTSWEEP_MODE", "", "`enforce`"),
             ("ROOTSWEEP_GRACE_PERIOD", "72", "`72h`"),
-            ("ROOTSWEEP_GRACE_PERIOD", "0h", "from 1m"),
+            ("ROOTSWEEP_GRACE_PERIOD", "0h", "from 1h"),
+            // Minutes where hours were meant: below the minimum.
+            ("ROOTSWEEP_GRACE_PERIOD", "48m", "from 1h"),
             ("ROOTSWEEP_GRACE_PERIOD", "-3d", "duration"),
             ("ROOTSWEEP_GRACE_PERIOD", "400d", "to 365d"),
             ("ROOTSWEEP_CONCURRENCY", "0", "1 to 64"),
@@ -512,6 +540,8 @@ mod tests {
             ("ROOTSWEEP_METRICS_NAMESPACE", "", "1 to 255"),
             ("ROOTSWEEP_ROOT_SESSION_DURATION", "901s", "to 900s"),
             ("ROOTSWEEP_ROOT_SESSION_DURATION", "1h", "to 900s"),
+            // Shorter than two paced calls.
+            ("ROOTSWEEP_ROOT_SESSION_DURATION", "60s", "from 90s"),
             ("ROOTSWEEP_MAX_REMEDIATIONS", "0", "1 to 100000"),
             ("ROOTSWEEP_EXEMPT_OUS", "ou-1", "ou-ab12-cd34ef56"),
             (
@@ -525,6 +555,11 @@ mod tests {
                 "ROOTSWEEP_EXEMPT_TAG_KEY too",
             ),
             ("ROOTSWEEP_MAX_REMEDIATIONS", "all", "1 to 100000"),
+            (
+                "ROOTSWEEP_DELETE_VIRTUAL_MFA_DEVICES",
+                "yes",
+                "`true` or `false`",
+            ),
         ];
         for (variable, value, hint) in cases {
             let err = config(&[(variable, value)]).unwrap_err();
@@ -560,21 +595,7 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(any_value.matches(&tag("break-glass", "")));
-        assert!(config(&[]).unwrap().exempt_tag.is_none());
-    }
-
-    #[test]
-    fn account_ids_are_exactly_twelve_digits() {
-        assert!("123456789012".parse::<AccountId>().is_ok());
-        for bad in [
-            "12345678901",
-            "1234567890123",
-            "12345678901a",
-            "",
-            " 123456789012",
-        ] {
-            assert!(bad.parse::<AccountId>().is_err(), "{bad:?}");
-        }
+        assert!(Config::default().exempt_tag.is_none());
     }
 
     #[test]
@@ -584,7 +605,7 @@ mod tests {
 
     use proptest::prelude::*;
 
-    const VARIABLES: [&str; 10] = [
+    const VARIABLES: [&str; 11] = [
         "ROOTSWEEP_MODE",
         "ROOTSWEEP_GRACE_PERIOD",
         "ROOTSWEEP_CONCURRENCY",
@@ -595,6 +616,7 @@ mod tests {
         "ROOTSWEEP_METRICS_NAMESPACE",
         "ROOTSWEEP_ROOT_SESSION_DURATION",
         "ROOTSWEEP_MAX_REMEDIATIONS",
+        "ROOTSWEEP_DELETE_VIRTUAL_MFA_DEVICES",
     ];
 
     proptest! {
@@ -609,6 +631,29 @@ mod tests {
                 prop_assert!(!err.allowed.is_empty());
                 prop_assert!(err.to_string().starts_with(&format!("{variable}=")), "{err}");
             }
+        }
+
+        /// The accepting side: a grace period is accepted exactly within its bounds, and what
+        /// is accepted is the duration that was written.
+        #[test]
+        fn a_grace_period_is_accepted_exactly_from_one_hour_to_a_year(
+            amount in 0u64..20_000, unit in prop::sample::select(vec![("s", 1u64), ("m", 60), ("h", 3600), ("d", 86400)])
+        ) {
+            let seconds = amount * unit.1;
+            let parsed = config(&[("ROOTSWEEP_GRACE_PERIOD", &format!("{amount}{}", unit.0))]);
+            let within = (3600..=365 * 86400).contains(&seconds);
+            prop_assert_eq!(parsed.is_ok(), within, "{}{} = {}s", amount, unit.0, seconds);
+            if let Ok(c) = parsed {
+                prop_assert_eq!(c.grace.as_std(), Duration::from_secs(seconds));
+            }
+        }
+
+        #[test]
+        fn concurrency_and_cap_accept_exactly_their_ranges(n in 0usize..200_000) {
+            let concurrency = config(&[("ROOTSWEEP_CONCURRENCY", &n.to_string())]);
+            prop_assert_eq!(concurrency.map(|c| c.concurrency.get()).ok(), (1..=64).contains(&n).then_some(n));
+            let cap = config(&[("ROOTSWEEP_MAX_REMEDIATIONS", &n.to_string())]);
+            prop_assert_eq!(cap.map(|c| c.max_remediations.get()).ok(), (1..=100_000).contains(&n).then_some(n));
         }
     }
 }

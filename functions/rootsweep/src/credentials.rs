@@ -1,35 +1,19 @@
-//! What the root user of one member account holds, as read in a root session.
+//! What the root user of one member account holds, and the task policies that read or delete it.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-/// The kinds of long-term root credentials, in the order they are removed: the password first
-/// (it ends console access), MFA last (deactivating it is what lets nobody re-enable the rest).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CredentialKind {
-    Password,
-    AccessKey,
-    SigningCertificate,
-    MfaDevice,
-}
+use crate::account::Partition;
+use crate::names::named_enum;
 
-impl CredentialKind {
-    pub const ALL: [CredentialKind; 4] = [
-        CredentialKind::Password,
-        CredentialKind::AccessKey,
-        CredentialKind::SigningCertificate,
-        CredentialKind::MfaDevice,
-    ];
-
-    /// The `CredentialType` metric dimension value.
-    pub fn metric_value(self) -> &'static str {
-        match self {
-            CredentialKind::Password => "Password",
-            CredentialKind::AccessKey => "AccessKey",
-            CredentialKind::SigningCertificate => "SigningCertificate",
-            CredentialKind::MfaDevice => "MfaDevice",
-        }
+named_enum! {
+    /// The kinds of long-term root credentials, in the order they are removed: the password
+    /// first (it ends console access), MFA last.
+    pub enum CredentialKind {
+        Password => "password",
+        AccessKey => "access_key",
+        SigningCertificate => "signing_certificate",
+        MfaDevice => "mfa_device",
     }
 }
 
@@ -65,6 +49,11 @@ impl Credential {
         }
     }
 
+    /// The root user's password (login profile).
+    pub fn password(created: Option<DateTime<Utc>>) -> Self {
+        Self::new(CredentialKind::Password, LOGIN_PROFILE_ID, created)
+    }
+
     /// Virtual MFA devices are IAM resources named by an ARN (`arn:aws:iam::ACCOUNT:mfa/NAME`);
     /// hardware and FIDO devices have other serials. Only a virtual one is left behind after
     /// deactivation.
@@ -96,6 +85,38 @@ impl RootCredentials {
         ordered.sort_by_key(|c| c.kind);
         ordered
     }
+
+    pub fn kinds(&self) -> impl Iterator<Item = CredentialKind> + '_ {
+        self.credentials.iter().map(|c| c.kind)
+    }
+}
+
+named_enum! {
+    /// The AWS-managed task policies rootsweep uses. A session can do only what its policy allows.
+    pub enum TaskPolicy {
+        Audit => "IAMAuditRootUserCredentials",
+        Delete => "IAMDeleteRootUserCredentials",
+    }
+}
+
+/// A task policy's ARN in the caller's partition (`arn:aws-cn:iam::aws:policy/root-task/...`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskPolicyArn {
+    pub task: TaskPolicy,
+    arn: String,
+}
+
+impl TaskPolicyArn {
+    pub fn new(task: TaskPolicy, partition: &Partition) -> Self {
+        Self {
+            task,
+            arn: format!("arn:{partition}:iam::aws:policy/root-task/{task}"),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.arn
+    }
 }
 
 #[cfg(test)]
@@ -105,8 +126,6 @@ mod tests {
     #[test]
     fn removal_starts_with_the_password_and_ends_with_mfa() {
         let creds = RootCredentials {
-            user_created: None,
-            password_last_used: None,
             credentials: vec![
                 Credential::new(
                     CredentialKind::MfaDevice,
@@ -115,8 +134,9 @@ mod tests {
                 ),
                 Credential::new(CredentialKind::SigningCertificate, "CERT", None),
                 Credential::new(CredentialKind::AccessKey, "AKIAEXAMPLE", None),
-                Credential::new(CredentialKind::Password, LOGIN_PROFILE_ID, None),
+                Credential::password(None),
             ],
+            ..RootCredentials::default()
         };
         let kinds: Vec<CredentialKind> = creds.in_removal_order().iter().map(|c| c.kind).collect();
         assert_eq!(kinds, CredentialKind::ALL);
@@ -132,5 +152,18 @@ mod tests {
         let hardware = Credential::new(CredentialKind::MfaDevice, "GAHT12345678", None);
         assert!(virtual_mfa.is_virtual_mfa());
         assert!(!hardware.is_virtual_mfa());
+    }
+
+    #[test]
+    fn task_policy_arns_are_in_the_callers_partition() {
+        let china = Partition::of_arn("arn:aws-cn:iam::111111111111:root").unwrap();
+        assert_eq!(
+            TaskPolicyArn::new(TaskPolicy::Delete, &china).as_str(),
+            "arn:aws-cn:iam::aws:policy/root-task/IAMDeleteRootUserCredentials"
+        );
+        assert_eq!(
+            TaskPolicyArn::new(TaskPolicy::Audit, &Partition::default()).as_str(),
+            "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"
+        );
     }
 }

@@ -13,7 +13,8 @@ use std::collections::BTreeSet;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::config::{AccountId, Mode};
+use crate::account::AccountId;
+use crate::config::Mode;
 
 /// Which accounts a run covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +92,10 @@ pub enum EventError {
     )]
     NoAccounts,
     #[error(
+        "`{0}` is null: leave `{0}` out, or give it a value (`accounts`: a list of 12-digit account ids; `mode`: `audit` or `enforce`)"
+    )]
+    Null(&'static str),
+    #[error(
         "the event asks for `enforce` but the function is configured for `audit`: an event may lower the mode, never raise it. Set ROOTSWEEP_MODE=enforce to allow deletions"
     )]
     ModeAboveConfigured,
@@ -123,6 +128,12 @@ pub fn parse_event(event: Value, configured: Mode) -> Result<RunRequest, EventEr
         } else {
             Err(EventError::NotAScheduledEvent(envelope.detail_type))
         };
+    }
+    // `null` would otherwise read as "absent", and a null `accounts` as the whole organization.
+    for field in ["accounts", "mode"] {
+        if fields.get(field) == Some(&Value::Null) {
+            return Err(EventError::Null(field));
+        }
     }
     let direct: DirectInvocation =
         serde_json::from_value(event).map_err(|e| EventError::Invalid(e.to_string()))?;
@@ -197,6 +208,9 @@ mod tests {
             (json!({"accounts": "111111111111"}), "invalid type"),
             (json!({"mode": "delete"}), "unknown variant `delete`"),
             (json!({"accounts": []}), "`accounts` is empty"),
+            // A null must not read as "absent": that would sweep the whole organization.
+            (json!({"accounts": null}), "`accounts` is null"),
+            (json!({"mode": null}), "`mode` is null"),
             (
                 json!({"detail-type": "AWS API Call via CloudTrail"}),
                 "only EventBridge",
@@ -222,7 +236,10 @@ mod tests {
             prop_oneof![
                 "[0-9]{10,13}",
                 "[a-zA-Z -]{0,16}",
-                Just("Scheduled Event".to_owned())
+                Just("Scheduled Event".to_owned()),
+                Just("audit".to_owned()),
+                Just("enforce".to_owned()),
+                Just("123456789012".to_owned())
             ]
             .prop_map(Value::String),
         ];
@@ -248,8 +265,15 @@ mod tests {
             enforce in any::<bool>(),
         ) {
             let configured = if enforce { Mode::Enforce } else { Mode::Audit };
+            let asked = event.get("mode").and_then(Value::as_str).map(str::to_owned);
             match parse_event(event, configured) {
-                Ok(request) => prop_assert!(request.mode <= configured),
+                Ok(request) => {
+                    prop_assert!(request.mode <= configured);
+                    // An event that names a mode gets it, or is refused: never silently another.
+                    if let Some(asked) = asked {
+                        prop_assert_eq!(request.mode.as_str(), asked);
+                    }
+                }
                 Err(err) => {
                     let message = err.to_string();
                     prop_assert!(

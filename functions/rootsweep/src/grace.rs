@@ -9,20 +9,21 @@
 //! The account is due at `clock + grace`. Someone who recovers the root password, signs in, or
 //! adds a key therefore always gets the full grace period from that moment on.
 //!
-//! Dates can be odd, and an odd date never makes an account due sooner than the rule says:
-//! a credential without a date, or dated before the root user was created, counts as created
-//! `now` (the grace period starts again), and a date in the future simply pushes the due time
-//! further out. Each is flagged in the report.
+//! Dates can be odd, and an odd date never makes an account due sooner than any plausible true
+//! date would: a credential without a date, or dated before the root user was created, counts
+//! as created `now` (the latest it can truly be), and a date in the future pushes the due time
+//! further out. Every odd date is returned as a [`DateAnomaly`]: an account held in grace by
+//! one is reported, counted in a metric and alarmed on, so that no account stays undue through
+//! an odd date without someone being told.
 //! An account with no credentials is clean, whatever its `PasswordLastUsed`.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
 use crate::config::GracePeriod;
 use crate::credentials::RootCredentials;
+use crate::reasons::{DateAnomaly, DateIssue, DatedItem};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(tag = "verdict", rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
     /// No root credentials at all.
     Clean,
@@ -41,11 +42,19 @@ impl Verdict {
     }
 }
 
-/// The verdict plus what was odd about the dates it was computed from.
+/// The verdict plus every odd date it was computed from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Assessment {
     pub verdict: Verdict,
-    pub date_warnings: Vec<String>,
+    pub anomalies: Vec<DateAnomaly>,
+}
+
+impl Assessment {
+    /// In grace only because of an odd date: an odd date is always the latest date the rule
+    /// uses (counted as now, or in the future), so it is what sets the due time.
+    pub fn held_by_odd_dates(&self) -> bool {
+        matches!(self.verdict, Verdict::InGrace { .. }) && !self.anomalies.is_empty()
+    }
 }
 
 /// Applies the grace rule to a snapshot of the root user's credentials at time `now`.
@@ -53,36 +62,38 @@ pub fn assess(snapshot: &RootCredentials, grace: GracePeriod, now: DateTime<Utc>
     if snapshot.is_empty() {
         return Assessment {
             verdict: Verdict::Clean,
-            date_warnings: Vec::new(),
+            anomalies: Vec::new(),
         };
     }
-    let mut date_warnings = Vec::new();
+    let mut anomalies = Vec::new();
     // Each date as the rule may use it: an odd one never makes the account due sooner.
-    let mut credible = |date: Option<DateTime<Utc>>, what: String| match date {
-        None => {
-            date_warnings.push(format!("{what} has no date: counted as now"));
-            now
-        }
-        Some(date) if snapshot.user_created.is_some_and(|created| date < created) => {
-            date_warnings.push(format!(
-                "{what} is dated {date}, before the root user was created: counted as now"
-            ));
-            now
-        }
-        Some(date) => {
-            if date > now {
-                date_warnings.push(format!("{what} is dated in the future ({date})"));
+    let mut credible = |date: Option<DateTime<Utc>>, item: DatedItem| {
+        let (used, issue) = match date {
+            None => (now, Some(DateIssue::Missing)),
+            Some(date) if snapshot.user_created.is_some_and(|created| date < created) => {
+                (now, Some(DateIssue::BeforeRootUser(date)))
             }
-            date
+            Some(date) if date > now => (date, Some(DateIssue::InFuture(date))),
+            Some(date) => (date, None),
+        };
+        if let Some(issue) = issue {
+            anomalies.push(DateAnomaly { item, issue });
         }
+        used
     };
     let last_sign_in = snapshot
         .password_last_used
-        .map(|used| credible(Some(used), "PasswordLastUsed".into()));
+        .map(|used| credible(Some(used), DatedItem::PasswordLastUsed));
     let clock = snapshot
         .credentials
         .iter()
-        .map(|c| credible(c.created, format!("{:?} {}", c.kind, c.id)))
+        .map(|c| {
+            let item = DatedItem::Credential {
+                kind: c.kind,
+                id: c.id.clone(),
+            };
+            credible(c.created, item)
+        })
         .chain(last_sign_in)
         .max()
         .unwrap_or(now);
@@ -94,16 +105,13 @@ pub fn assess(snapshot: &RootCredentials, grace: GracePeriod, now: DateTime<Utc>
     } else {
         Verdict::InGrace { due_at }
     };
-    Assessment {
-        verdict,
-        date_warnings,
-    }
+    Assessment { verdict, anomalies }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::credentials::{Credential, CredentialKind, LOGIN_PROFILE_ID};
+    use crate::credentials::{Credential, CredentialKind};
     use chrono::TimeDelta;
     use proptest::prelude::*;
 
@@ -126,20 +134,15 @@ mod tests {
         RootCredentials {
             user_created: None,
             password_last_used: last_used,
-            credentials: vec![Credential::new(
-                CredentialKind::Password,
-                LOGIN_PROFILE_ID,
-                created,
-            )],
+            credentials: vec![Credential::password(created)],
         }
     }
 
     #[test]
     fn no_credentials_is_clean_even_with_an_old_sign_in() {
         let snapshot = RootCredentials {
-            user_created: None,
             password_last_used: hours_ago(1),
-            credentials: vec![],
+            ..RootCredentials::default()
         };
         assert_eq!(
             assess(&snapshot, grace_72h(), now()).verdict,
@@ -160,7 +163,8 @@ mod tests {
                 due_at: now() + TimeDelta::hours(62)
             }
         );
-        assert!(a.date_warnings.is_empty());
+        assert!(a.anomalies.is_empty());
+        assert!(!a.held_by_odd_dates());
     }
 
     #[test]
@@ -205,7 +209,7 @@ mod tests {
     }
 
     #[test]
-    fn an_undated_credential_counts_as_created_now_and_is_flagged() {
+    fn an_undated_credential_counts_as_created_now_and_holds_the_account_visibly() {
         let mut snapshot = password(hours_ago(500), None);
         snapshot.credentials.push(Credential::new(
             CredentialKind::SigningCertificate,
@@ -219,12 +223,21 @@ mod tests {
                 due_at: now() + TimeDelta::hours(72)
             }
         );
-        assert_eq!(a.date_warnings.len(), 1);
-        assert!(a.date_warnings[0].contains("CERT1 has no date"));
+        assert_eq!(
+            a.anomalies,
+            [DateAnomaly {
+                item: DatedItem::Credential {
+                    kind: CredentialKind::SigningCertificate,
+                    id: "CERT1".into()
+                },
+                issue: DateIssue::Missing
+            }]
+        );
+        assert!(a.held_by_odd_dates());
     }
 
     #[test]
-    fn a_date_before_the_account_existed_counts_as_now_and_is_flagged() {
+    fn a_date_before_the_account_existed_counts_as_now_and_holds_the_account_visibly() {
         let mut snapshot = password(hours_ago(5000), None);
         snapshot.user_created = hours_ago(1000);
         let a = assess(&snapshot, grace_72h(), now());
@@ -234,15 +247,18 @@ mod tests {
                 due_at: now() + TimeDelta::hours(72)
             }
         );
-        assert!(
-            a.date_warnings[0].contains("before the root user was created"),
-            "{:?}",
-            a.date_warnings
-        );
+        assert!(matches!(
+            a.anomalies[..],
+            [DateAnomaly {
+                issue: DateIssue::BeforeRootUser(_),
+                ..
+            }]
+        ));
+        assert!(a.held_by_odd_dates());
     }
 
     #[test]
-    fn a_future_date_delays_and_is_flagged() {
+    fn a_future_date_delays_and_holds_the_account_visibly() {
         let a = assess(
             &password(Some(now() + TimeDelta::hours(24)), None),
             grace_72h(),
@@ -254,30 +270,70 @@ mod tests {
                 due_at: now() + TimeDelta::hours(96)
             }
         );
-        assert!(a.date_warnings[0].contains("in the future"));
+        assert!(matches!(
+            a.anomalies[..],
+            [DateAnomaly {
+                issue: DateIssue::InFuture(_),
+                ..
+            }]
+        ));
+        assert!(a.held_by_odd_dates());
     }
 
+    /// From ten years ago to a year ahead, sometimes missing; dense around the 72 h boundary.
     fn any_date() -> impl Strategy<Value = Option<DateTime<Utc>>> {
-        // From ten years ago to a year ahead, sometimes missing.
-        prop::option::weighted(0.9, -87_600i64..8_760)
-            .prop_map(|h| h.map(|h| now() + TimeDelta::hours(h)))
+        let hours = prop_oneof![3 => -87_600i64..8_760, 1 => -74i64..-70];
+        prop::option::weighted(0.9, hours.prop_map(|h| now() + TimeDelta::hours(h)))
     }
 
     fn any_snapshot() -> impl Strategy<Value = RootCredentials> {
         let credential = (0usize..4, any_date()).prop_map(|(k, created)| {
             Credential::new(CredentialKind::ALL[k], format!("id-{k}"), created)
         });
-        (any_date(), prop::collection::vec(credential, 0..6)).prop_map(
-            |(password_last_used, credentials)| RootCredentials {
-                user_created: None,
-                password_last_used,
-                credentials,
-            },
+        (
+            any_date(),
+            any_date(),
+            prop::collection::vec(credential, 0..6),
         )
+            .prop_map(
+                |(user_created, password_last_used, credentials)| RootCredentials {
+                    user_created,
+                    password_last_used,
+                    credentials,
+                },
+            )
     }
 
     fn any_grace() -> impl Strategy<Value = GracePeriod> {
         (1u64..=8_760).prop_map(|h| GracePeriod::parse(&format!("{h}h")).unwrap())
+    }
+
+    /// The snapshot with every odd date replaced by a plausible true one: on or after the root
+    /// user's creation, not after now (`fraction` of the way between the two).
+    fn with_plausible_dates(s: &RootCredentials, fraction: f64) -> RootCredentials {
+        let earliest = s
+            .user_created
+            .filter(|c| *c <= now())
+            .unwrap_or(now() - TimeDelta::days(3650));
+        let span = (now() - earliest).num_seconds() as f64;
+        let plausible = earliest + TimeDelta::seconds((span * fraction) as i64);
+        let fix = |date: Option<DateTime<Utc>>| match date {
+            Some(d) if d >= earliest && d <= now() => Some(d),
+            _ => Some(plausible),
+        };
+        RootCredentials {
+            // A root user created in the future is itself odd: a plausible world has none.
+            user_created: s.user_created.filter(|c| *c <= now()),
+            password_last_used: s.password_last_used.map(|d| fix(Some(d)).unwrap()),
+            credentials: s
+                .credentials
+                .iter()
+                .map(|c| Credential {
+                    created: fix(c.created),
+                    ..c.clone()
+                })
+                .collect(),
+        }
     }
 
     proptest! {
@@ -303,6 +359,21 @@ mod tests {
                 Verdict::Clean => prop_assert!(s.is_empty()),
                 Verdict::InGrace { due_at } => prop_assert!(now() < due_at),
                 Verdict::Due { due_at } => prop_assert!(now() >= due_at),
+            }
+        }
+
+        #[test]
+        fn an_odd_date_never_brings_the_due_time_before_any_plausible_true_date(
+            s in any_snapshot(), g in any_grace(), fraction in 0.0f64..=1.0
+        ) {
+            prop_assume!(!s.is_empty());
+            let odd = assess(&s, g, now());
+            let plausible = assess(&with_plausible_dates(&s, fraction), g, now());
+            prop_assert!(plausible.anomalies.is_empty(), "{:?}", plausible.anomalies);
+            prop_assert!(odd.verdict.due_at() >= plausible.verdict.due_at());
+            // And an account held in grace by an odd date is always flagged as such.
+            if odd.verdict != plausible.verdict {
+                prop_assert!(!odd.anomalies.is_empty());
             }
         }
 

@@ -1,23 +1,38 @@
 //! rootsweep: finds AWS Organizations member-account root user credentials and deletes those
 //! whose grace period has passed, through `sts:AssumeRoot` task sessions.
 //!
-//! The flow, top to bottom: [`config`] and [`event`] say what to do; [`preflight`] checks the
-//! organization; [`sweep`] lists accounts, applies [`scope`], audits each one, applies the
-//! [`grace`] rule and remediates; [`report`] turns outcomes into report lines, a summary and
-//! metrics. [`aws`] holds the only code that talks to AWS.
+//! The flow, top to bottom: [`config`] and [`event`] say what to do; the [`engine`] runs the
+//! phases: [`plan`] (preflight, list, [`scope`], audit, the [`grace`] rule), [`decide`] (pure:
+//! may anything be deleted?), [`act`] (one delete session per due account), and [`report`]
+//! (summary, lines, metrics). The domain talks to AWS only through the traits in [`ports`];
+//! [`aws`] implements them with the SDK, and [`app`] wires them together for both binaries.
 
+pub mod account;
+pub mod act;
+pub mod app;
 pub mod aws;
+pub mod budget;
 pub mod cli;
 pub mod config;
 pub mod credentials;
+pub mod decide;
+pub mod engine;
+pub mod error;
 pub mod event;
 pub mod grace;
 pub mod lambda;
 pub mod logging;
+mod names;
+pub mod outcome;
+pub mod plan;
+pub mod ports;
 pub mod preflight;
+pub mod reasons;
 pub mod report;
 pub mod scope;
-pub mod sweep;
+pub mod session;
 
 pub use config::Config;
-pub use sweep::{Report, RunOptions, Sweeper};
+pub use engine::{Engine, RunOptions};
+pub use names::UnknownName;
+pub use report::Report;

@@ -2,9 +2,8 @@
 
 use futures::StreamExt;
 
-use crate::aws::AwsError;
-use crate::aws::organization::{AccountState, Organization};
-use crate::config::AccountId;
+use crate::account::{AccountId, AccountState, Caller};
+use crate::ports::{AwsError, Organization};
 
 /// The features `iam:ListOrganizationsFeatures` must report, with the command that enables each.
 const REQUIRED_FEATURES: [(&str, &str); 2] = [
@@ -48,8 +47,39 @@ pub enum PreflightError {
         "could not list the accounts of the exempt organizational units ({0}), so nothing was done: an exempt account could otherwise be touched. Check ROOTSWEEP_EXEMPT_OUS and that the role allows organizations:ListOrganizationalUnitsForParent and organizations:ListAccountsForParent"
     )]
     Exemptions(AwsError),
-    #[error("AWS gave an answer rootsweep does not understand: {0}")]
-    UnexpectedAnswer(String),
+}
+
+/// `iam:ListOrganizationsFeatures` failures each mean a distinct operator mistake.
+fn features_error(err: AwsError) -> PreflightError {
+    match err.code.as_deref() {
+        Some("AccountNotManagementOrDelegatedAdministratorException") => {
+            PreflightError::NotManagementOrDelegatedAdministrator
+        }
+        Some("OrganizationNotFoundException") => PreflightError::NoOrganization,
+        Some("OrganizationNotInAllFeaturesModeException") => PreflightError::NotAllFeatures,
+        Some("ServiceAccessNotEnabledException") => PreflightError::TrustedAccessDisabled,
+        _ => PreflightError::CallFailed(err),
+    }
+}
+
+fn organization_error(err: AwsError) -> PreflightError {
+    if err.has_code("AWSOrganizationsNotInUseException") {
+        PreflightError::NoOrganization
+    } else {
+        PreflightError::CallFailed(err)
+    }
+}
+
+async fn enabled_features(org: &impl Organization) -> Result<(), PreflightError> {
+    check_features(&org.root_access_features().await.map_err(features_error)?)
+}
+
+async fn management_account(org: &impl Organization) -> Result<AccountId, PreflightError> {
+    org.management_account().await.map_err(organization_error)
+}
+
+async fn caller(org: &impl Organization) -> Result<Caller, PreflightError> {
+    org.caller().await.map_err(PreflightError::Credentials)
 }
 
 fn missing_features(missing: &[&'static str]) -> String {
@@ -79,13 +109,17 @@ pub fn check_features(enabled: &[String]) -> Result<(), PreflightError> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrgFacts {
     pub management_account: AccountId,
+    /// The caller, whose partition every ARN of the run is built in.
+    pub caller: Caller,
 }
 
 /// Checks the prerequisites a run needs: features enabled, caller allowed, organization known.
 pub async fn preflight(org: &impl Organization) -> Result<OrgFacts, PreflightError> {
-    check_features(&org.root_access_features().await?)?;
+    let ((), management_account, caller) =
+        tokio::try_join!(enabled_features(org), management_account(org), caller(org))?;
     Ok(OrgFacts {
-        management_account: org.management_account().await?,
+        management_account,
+        caller,
     })
 }
 
@@ -99,12 +133,8 @@ pub struct Check {
 /// Every prerequisite, each checked on its own so that an operator sees all that is wrong at
 /// once: the operator CLI's `preflight`. A run itself only needs [`preflight`].
 pub async fn checks(org: &impl Organization) -> Vec<Check> {
-    let caller = org.caller().await;
-    let management = org.management_account().await;
-    let features = org
-        .root_access_features()
-        .await
-        .and_then(|enabled| check_features(&enabled));
+    let (caller, management, features) =
+        tokio::join!(caller(org), management_account(org), enabled_features(org));
     let role = match (&caller, &management, &features) {
         (Ok(caller), Ok(management), _) if &caller.account == management => Ok(format!(
             "account {} is the management account",

@@ -6,10 +6,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Command, Output, Stdio};
 
+use rootsweep::config::Mode;
+use rootsweep::credentials::CredentialKind;
+use rootsweep::outcome::ActionKind;
 use rootsweep_emulator::{
-    AccountState, EXEMPT_TAG, Emulator, EmulatorHandle, Fault, FaultKind, Org, PreflightFailure,
-    RootUser,
+    EXEMPT_TAG, Emulator, EmulatorHandle, Fault, FaultKind, Org, PreflightFailure,
 };
+use rootsweep_testkit::emulator::{DELETE_OPERATIONS, Exemption};
+use rootsweep_testkit::oracle::{CredentialRef, credentials_of, due, expected};
 use serde_json::Value;
 
 /// A generated org with every kind of account once or more (see the emulator's README).
@@ -59,27 +63,21 @@ fn assert_exit(output: &Output, code: i32) {
     );
 }
 
-/// One account as a JSON or CSV report shows it.
+/// One account as a JSON or CSV report shows it, its names read through rootsweep's tables.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Row {
     id: String,
     outcome: String,
-    /// `(kind, id)`: `password`/`login-profile`, `key`/AKIA..., `cert`/..., `mfa`/serial.
-    credentials: BTreeSet<(String, String)>,
-    /// `(action, kind, id)`: `deleted`/`deactivated`/..., then as above.
-    actions: BTreeSet<(String, String, String)>,
+    credentials: BTreeSet<CredentialRef>,
+    actions: BTreeSet<(ActionKind, CredentialRef)>,
 }
 
-/// The short kind names the CLI's CSV uses, from the JSON report's kinds.
-fn short_kind(kind: &str) -> String {
-    match kind {
-        "password" => "password",
-        "access_key" => "key",
-        "signing_certificate" => "cert",
-        "mfa_device" => "mfa",
-        other => panic!("unknown credential kind {other}"),
-    }
-    .to_owned()
+fn kind(name: &str) -> CredentialKind {
+    name.parse().unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn action(name: &str) -> ActionKind {
+    name.parse().unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn json_rows(output: &Output) -> Vec<Row> {
@@ -97,18 +95,16 @@ fn json_rows(output: &Output) -> Vec<Row> {
                 .as_array()
                 .expect("a credentials list")
                 .iter()
-                .map(|c| (short_kind(c["kind"].as_str().unwrap()), text(&c["id"])))
+                .map(|c| (kind(&text(&c["kind"])), text(&c["id"])))
                 .collect(),
             actions: a["actions"]
                 .as_array()
                 .expect("an actions list")
                 .iter()
                 .map(|x| {
-                    let action = text(&x["action"]).replace('_', "-");
                     (
-                        action,
-                        short_kind(x["kind"].as_str().unwrap()),
-                        text(&x["id"]),
+                        action(&text(&x["action"])),
+                        (kind(&text(&x["kind"])), text(&x["id"])),
                     )
                 })
                 .collect(),
@@ -151,7 +147,7 @@ fn csv_rows(output: &Output) -> Vec<Row> {
                 credentials: entries(&record[credentials])
                     .iter()
                     .map(|entry| {
-                        let (kind, rest) = entry.split_once(':').expect("kind:id:created");
+                        let (name, rest) = entry.split_once(':').expect("kind:id:created");
                         let end = rest
                             .rmatch_indices(':')
                             .map(|(at, _)| at)
@@ -161,7 +157,7 @@ fn csv_rows(output: &Output) -> Vec<Row> {
                                     || chrono::DateTime::parse_from_rfc3339(date).is_ok()
                             })
                             .unwrap_or_else(|| panic!("no creation date in {entry:?}"));
-                        (kind.to_owned(), rest[..end].to_owned())
+                        (kind(name), rest[..end].to_owned())
                     })
                     .collect(),
                 actions: entries(&record[actions])
@@ -169,7 +165,8 @@ fn csv_rows(output: &Output) -> Vec<Row> {
                     .map(|entry| {
                         let mut parts = entry.splitn(3, ':');
                         let mut next = || parts.next().expect("action:kind:id").to_owned();
-                        (next(), next(), next())
+                        let (a, k, i) = (next(), next(), next());
+                        (action(&a), (kind(&k), i))
                     })
                     .collect(),
             }
@@ -177,92 +174,54 @@ fn csv_rows(output: &Output) -> Vec<Row> {
         .collect()
 }
 
-/// The root user's credentials, named as the reports name them.
-fn credentials(root: &RootUser) -> BTreeSet<(String, String)> {
-    let mut all = BTreeSet::new();
-    if root.login_profile.is_some() {
-        all.insert(("password".into(), "login-profile".into()));
-    }
-    all.extend(
-        root.access_keys
-            .iter()
-            .map(|k| ("key".into(), k.id.clone())),
-    );
-    all.extend(
-        root.signing_certificates
-            .iter()
-            .map(|c| ("cert".into(), c.id.clone())),
-    );
-    all.extend(
-        root.mfa_devices
-            .iter()
-            .map(|d| ("mfa".into(), d.serial.clone())),
-    );
-    all
-}
-
-/// Checks an audit's rows against the emulator's org: every account once; the management
-/// account and non-ACTIVE accounts skipped, the tagged one exempt; every other account with
-/// exactly the credentials the emulator holds, clean if none, and in grace or due otherwise
-/// (as the scenario names say where they are certain).
+/// Checks an audit's rows against the independent oracle: every account once, each with the
+/// outcome the README's rules give from the emulator's data, and every audited account with
+/// exactly the credentials the emulator holds.
 fn check_audit(rows: &[Row], org: &Org) {
-    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-    let expected: BTreeSet<&str> = org.accounts.iter().map(|a| a.id.as_str()).collect();
-    assert_eq!(ids.len(), expected.len(), "one row per account: {ids:?}");
-    assert_eq!(ids.iter().copied().collect::<BTreeSet<_>>(), expected);
+    let fates = expected(org, Exemption::Tag);
+    let ids: BTreeSet<String> = rows.iter().map(|r| r.id.clone()).collect();
+    assert_eq!(ids.len(), rows.len(), "one row per account");
+    assert_eq!(
+        ids,
+        fates.keys().cloned().collect(),
+        "every account of the org"
+    );
     for row in rows {
         let account = org.account(&row.id).expect("an account of the org");
-        let scenario = account
-            .name
-            .trim_end_matches(|c: char| c.is_ascii_digit() || c == '-');
         let context = format!("{} ({})", account.id, account.name);
         assert!(row.actions.is_empty(), "{context}: an audit does nothing");
-        if account.id == org.management_account_id || account.state != AccountState::Active {
-            assert_eq!(row.outcome, "skipped", "{context}");
-            continue;
-        }
-        if account.tags.get(EXEMPT_TAG.0).map(String::as_str) == Some(EXEMPT_TAG.1) {
-            assert_eq!(row.outcome, "exempt", "{context}");
-            continue;
-        }
-        let held = credentials(&account.root_user);
-        assert_eq!(row.credentials, held, "{context}: the credentials reported");
-        let outcome = row.outcome.as_str();
-        match scenario {
-            _ if held.is_empty() => assert_eq!(outcome, "clean", "{context}"),
-            "in-grace" => assert_eq!(outcome, "in_grace", "{context}"),
-            "due" | "due-never-used" => assert_eq!(outcome, "due", "{context}"),
-            _ => assert!(
-                matches!(outcome, "in_grace" | "due"),
-                "{context}: {outcome}"
-            ),
+        assert_eq!(
+            row.outcome,
+            fates[&row.id].outcome(Mode::Audit),
+            "{context}"
+        );
+        if !matches!(row.outcome.as_str(), "skipped" | "exempt") {
+            assert_eq!(
+                row.credentials,
+                credentials_of(&account.root_user),
+                "{context}"
+            );
         }
     }
 }
-
-fn due(rows: &[Row]) -> BTreeSet<String> {
-    rows.iter()
-        .filter(|r| r.outcome == "due")
-        .map(|r| r.id.clone())
-        .collect()
-}
-
-const DELETES: [&str; 5] = [
-    "DeleteLoginProfile",
-    "DeleteAccessKey",
-    "DeleteSigningCertificate",
-    "DeactivateMFADevice",
-    "DeleteVirtualMFADevice",
-];
 
 fn deleted_nothing(emulator: &EmulatorHandle, org: &Org) {
     assert_eq!(&emulator.state(), org, "the org is unchanged");
     let calls = emulator.calls();
     let deletes: Vec<_> = calls
         .iter()
-        .filter(|c| DELETES.contains(&c.operation.as_str()))
+        .filter(|c| DELETE_OPERATIONS.contains(&c.operation.as_str()))
         .collect();
     assert!(deletes.is_empty(), "{deletes:?}");
+}
+
+/// The names of the metrics the emulator received, each with how many data points.
+fn metrics_received(emulator: &EmulatorHandle) -> BTreeMap<String, usize> {
+    let mut received = BTreeMap::new();
+    for datum in emulator.metrics() {
+        *received.entry(datum.metric_name).or_default() += 1;
+    }
+    received
 }
 
 #[tokio::test]
@@ -330,11 +289,12 @@ async fn audit_as_json_matches_the_organization_and_exits_4_while_credentials_ar
     assert_exit(&output, 4);
     let rows = json_rows(&output);
     check_audit(&rows, &org);
-    assert!(!due(&rows).is_empty());
+    let due = due(&org, Exemption::Tag);
+    assert!(!due.is_empty());
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     let summary = &report["summary"];
     assert_eq!(summary["mode"], "audit");
-    assert_eq!(summary["accounts_due"], due(&rows).len());
+    assert_eq!(summary["accounts"]["due"], due.len());
     assert_eq!(summary["complete"], true);
     deleted_nothing(&emulator, &org);
     emulator.shutdown().await.unwrap();
@@ -356,6 +316,7 @@ async fn audit_as_a_table_shows_every_account_with_its_outcome_and_a_summary() {
     let org = org(65);
     let emulator = Emulator::start(org.clone()).await.unwrap();
     let json = json_rows(&rootsweep(&emulator, &["audit", "--output", "json"], &[]).await);
+    check_audit(&json, &org);
     let output = rootsweep(&emulator, &["audit"], &[]).await;
     assert_exit(&output, 4);
     let text = stdout(&output);
@@ -388,7 +349,7 @@ async fn audit_as_a_table_shows_every_account_with_its_outcome_and_a_summary() {
         "{text}"
     );
     assert!(
-        text.contains(&format!("due {}", due(&json).len())),
+        text.contains(&format!("due {}", due(&org, Exemption::Tag).len())),
         "{text}"
     );
     emulator.shutdown().await.unwrap();
@@ -402,7 +363,7 @@ async fn sweep_without_yes_when_stdin_is_not_a_terminal_deletes_nothing_and_exit
     assert_exit(&output, 6);
     let message = stderr(&output);
     assert!(
-        message.contains("will be deleted"),
+        message.contains("past their grace period"),
         "it shows what it would delete: {message}"
     );
     assert!(message.contains("pass --yes"), "{message}");
@@ -418,11 +379,11 @@ async fn sweep_without_yes_when_stdin_is_not_a_terminal_deletes_nothing_and_exit
 }
 
 #[tokio::test]
-async fn sweep_with_yes_deletes_exactly_what_the_audit_found_due_and_exits_0() {
+async fn sweep_with_yes_deletes_exactly_the_due_credentials_and_exits_0() {
     let org = org(67);
+    let due = due(&org, Exemption::Tag);
+    assert!(!due.is_empty(), "the generated org has due accounts");
     let emulator = Emulator::start(org.clone()).await.unwrap();
-    let plan = json_rows(&rootsweep(&emulator, &["audit", "--output", "json"], &[]).await);
-    let due = due(&plan);
 
     let output = rootsweep(&emulator, &["sweep", "--yes", "--output", "csv"], &[]).await;
     assert_exit(&output, 0);
@@ -438,19 +399,169 @@ async fn sweep_with_yes_deletes_exactly_what_the_audit_found_due_and_exits_0() {
             continue;
         }
         assert_eq!(row.outcome, "remediated", "{}", row.id);
-        assert!(credentials(now).is_empty(), "{}: nothing left", row.id);
+        assert!(credentials_of(now).is_empty(), "{}: nothing left", row.id);
         // Each credential the emulator lost is listed as deleted (or, for MFA, deactivated).
-        let listed: BTreeSet<(String, String)> = row
+        let listed: BTreeSet<CredentialRef> = row
             .actions
             .iter()
-            .filter(|(action, _, _)| action == "deleted" || action == "deactivated")
-            .map(|(_, kind, id)| (kind.clone(), id.clone()))
+            .filter(|(action, _)| matches!(action, ActionKind::Deleted | ActionKind::Deactivated))
+            .map(|(_, credential)| credential.clone())
             .collect();
-        assert_eq!(listed, credentials(before), "{}: {:?}", row.id, row.actions);
+        assert_eq!(
+            listed,
+            credentials_of(before),
+            "{}: {:?}",
+            row.id,
+            row.actions
+        );
     }
 
     let again = rootsweep(&emulator, &["audit"], &[]).await;
     assert_exit(&again, 0);
+    emulator.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn sweep_shows_the_protections_in_force_and_runs_the_engine_once() {
+    let org = org(71);
+    let emulator = Emulator::start(org.clone()).await.unwrap();
+    let extra_exempt = org
+        .accounts
+        .iter()
+        .find(|a| a.name.starts_with("due-"))
+        .unwrap()
+        .id
+        .clone();
+    let output = rootsweep(
+        &emulator,
+        &[
+            "sweep",
+            "--yes",
+            "--publish-metrics",
+            "--exempt",
+            &extra_exempt,
+            "--output",
+            "json",
+        ],
+        &[("ROOTSWEEP_EXEMPT_ACCOUNTS", "000000000099")],
+    )
+    .await;
+    assert_exit(&output, 0);
+    let message = stderr(&output);
+    assert!(message.contains("Protections in force"), "{message}");
+    assert!(
+        message.contains(&format!("exempt accounts: 000000000099, {extra_exempt}")),
+        "the flag adds to the environment: {message}"
+    );
+    assert!(
+        message.contains("exempt tag: rootsweep:exempt=true"),
+        "{message}"
+    );
+    assert!(
+        message.contains("remediation cap: 25 accounts per run"),
+        "{message}"
+    );
+    let rows = json_rows(&output);
+    let exempted = rows.iter().find(|r| r.id == extra_exempt).unwrap();
+    assert_eq!(exempted.outcome, "exempt");
+    // One run: every account audited once, one set of metrics.
+    let audits = emulator
+        .issued_credentials()
+        .iter()
+        .filter(|s| s.task_policy == rootsweep_emulator::TaskPolicy::IAMAuditRootUserCredentials)
+        .count();
+    let audited = rows
+        .iter()
+        .filter(|r| !matches!(r.outcome.as_str(), "skipped" | "exempt"))
+        .count();
+    assert_eq!(audits, audited, "each account audited once");
+    let received = metrics_received(&emulator);
+    assert_eq!(received.get("SweepCompleted"), Some(&1), "{received:?}");
+    assert_eq!(received.get("AccountsScanned"), Some(&1), "{received:?}");
+    emulator.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_sweep_over_the_cap_deletes_nothing_until_the_operator_raises_the_cap() {
+    let org = org(72);
+    let due = due(&org, Exemption::Tag);
+    assert!(due.len() >= 2, "{due:?}");
+    let emulator = Emulator::start(org.clone()).await.unwrap();
+    let held = rootsweep(
+        &emulator,
+        &[
+            "sweep",
+            "--yes",
+            "--max-remediations",
+            "1",
+            "--output",
+            "json",
+        ],
+        &[],
+    )
+    .await;
+    assert_exit(&held, 4);
+    let message = stderr(&held);
+    assert!(message.contains("Nothing will be deleted"), "{message}");
+    assert!(message.contains("--max-remediations"), "{message}");
+    deleted_nothing(&emulator, &org);
+    let raised = format!("{}", due.len());
+    let swept = rootsweep(
+        &emulator,
+        &[
+            "sweep",
+            "--yes",
+            "--max-remediations",
+            &raised,
+            "--output",
+            "json",
+        ],
+        &[],
+    )
+    .await;
+    assert_exit(&swept, 0);
+    let remediated: BTreeSet<String> = json_rows(&swept)
+        .into_iter()
+        .filter(|r| r.outcome == "remediated")
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(remediated, due);
+    emulator.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_exempt_unit_flag_protects_every_account_below_it() {
+    let org = org(73);
+    let emulator = Emulator::start(org.clone()).await.unwrap();
+    let sandbox = &org
+        .organizational_units
+        .iter()
+        .find(|ou| ou.name == "Sandbox")
+        .unwrap()
+        .id;
+    let output = rootsweep(
+        &emulator,
+        &["audit", "--exempt-ous", sandbox, "--output", "json"],
+        &[],
+    )
+    .await;
+    let rows = json_rows(&output);
+    for row in &rows {
+        let account = org.account(&row.id).unwrap();
+        // The flag adds to the environment's tag exemption, which still holds.
+        if Exemption::Tag.covers(&org, account)
+            && account.state == rootsweep_emulator::AccountState::Active
+        {
+            assert_eq!(row.outcome, "exempt", "{}", account.id);
+        }
+        if account.id != org.management_account_id
+            && account.state == rootsweep_emulator::AccountState::Active
+            && Exemption::Unit.covers(&org, account)
+        {
+            assert_eq!(row.outcome, "exempt", "{} ({})", account.id, account.name);
+        }
+    }
+    assert!(rows.iter().any(|r| r.outcome == "exempt"));
     emulator.shutdown().await.unwrap();
 }
 
@@ -516,6 +627,15 @@ async fn bad_usage_exits_2_naming_the_flag_before_any_aws_call() {
         (&["audit", "--output", "xml"][..], "--output"),
         (&["audit", "--accounts", "12345"][..], "--accounts"),
         (&["audit", "--exempt", "nope"][..], "--exempt"),
+        (
+            &["audit", "--max-remediations", "0"][..],
+            "--max-remediations",
+        ),
+        // The environment sets rootsweep:exempt=true: a flag may not swap the rule out.
+        (
+            &["sweep", "--exempt-tag", "team=platform"][..],
+            "--exempt-tag",
+        ),
         (&["audit", "--bogus"][..], "--bogus"),
         (&["purge"][..], "purge"),
     ] {

@@ -10,8 +10,9 @@ use std::time::Instant;
 
 use clap::Parser;
 use rootsweep::event::RunRequest;
+use rootsweep::outcome::OutcomeKind;
 use rootsweep::report::JsonLines;
-use rootsweep::{Config, RunOptions, aws};
+use rootsweep::{Config, RunOptions, app, aws};
 use rootsweep_emulator::{Emulator, Org};
 
 #[derive(Parser)]
@@ -77,18 +78,17 @@ async fn run_case(accounts: usize, concurrency: &str, latency_ms: u64) {
         .expect("the emulator starts");
     // SAFETY: the value is read by `load_sdk_config` below, on this thread, before any request.
     unsafe { std::env::set_var("AWS_ENDPOINT_URL", emulator.url()) };
-    let config = Config::from_lookup(|name| match name {
-        "ROOTSWEEP_MODE" => Some("enforce".into()),
-        "ROOTSWEEP_CONCURRENCY" => Some(concurrency.to_owned()),
+    let config = Config::from_pairs([
+        ("ROOTSWEEP_MODE", "enforce"),
+        ("ROOTSWEEP_CONCURRENCY", concurrency),
         // The benchmark measures throughput, not the blast-radius guard.
-        "ROOTSWEEP_MAX_REMEDIATIONS" => Some("100000".into()),
-        _ => None,
-    })
+        ("ROOTSWEEP_MAX_REMEDIATIONS", "100000"),
+    ])
     .expect("valid benchmark configuration");
     let sdk = aws::load_sdk_config(None, None).await;
-    let sweeper = aws::SdkSweeper::from_sdk_config(config, &sdk, true);
+    let engine = app::sdk_engine(config, &sdk, true);
     let started = Instant::now();
-    let report = sweeper
+    let report = engine
         .run(
             &RunRequest::scheduled(rootsweep::config::Mode::Enforce),
             RunOptions {
@@ -111,14 +111,12 @@ async fn run_case(accounts: usize, concurrency: &str, latency_ms: u64) {
         rate,
         calls,
         calls as f64 / accounts as f64,
-        summary.accounts_remediated,
+        summary.count(OutcomeKind::Remediated),
         rate * 14.0 * 60.0
     );
-    if summary.accounts_failed > 0 {
-        println!(
-            "         ({} accounts failed: the figures above include their errors)",
-            summary.accounts_failed
-        );
+    let failed = summary.count(OutcomeKind::Failed);
+    if failed > 0 {
+        println!("         ({failed} accounts failed: the figures above include their errors)");
     }
     emulator.shutdown().await.expect("the emulator stops");
 }

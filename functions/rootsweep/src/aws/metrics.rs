@@ -1,30 +1,11 @@
 //! CloudWatch metrics for a run.
 
-use std::future::Future;
 use std::time::SystemTime;
 
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
 
-use super::AwsError;
-use crate::report::{MetricPoint, MetricUnit};
-
-pub trait Metrics: Send + Sync {
-    fn publish(
-        &self,
-        namespace: &str,
-        points: &[MetricPoint],
-    ) -> impl Future<Output = Result<(), AwsError>> + Send;
-}
-
-/// No metrics at all: `None` publishes nothing (the operator CLI, unless asked to).
-impl<M: Metrics> Metrics for Option<M> {
-    async fn publish(&self, namespace: &str, points: &[MetricPoint]) -> Result<(), AwsError> {
-        match self {
-            Some(metrics) => metrics.publish(namespace, points).await,
-            None => Ok(()),
-        }
-    }
-}
+use super::aws_error;
+use crate::ports::{AwsError, MetricPoint, MetricUnit, Metrics};
 
 #[derive(Clone)]
 pub struct CloudWatchMetrics {
@@ -37,37 +18,38 @@ impl CloudWatchMetrics {
     }
 }
 
-/// PutMetricData takes at most 1,000 data points per call.
+/// PutMetricData takes at most 1,000 metric data items per call (CloudWatch API reference).
 const MAX_POINTS_PER_CALL: usize = 1000;
+
+fn datum(point: &MetricPoint, timestamp: aws_smithy_types::DateTime) -> MetricDatum {
+    MetricDatum::builder()
+        .metric_name(&point.name)
+        .value(point.value)
+        .unit(match point.unit {
+            MetricUnit::Count => StandardUnit::Count,
+            MetricUnit::Seconds => StandardUnit::Seconds,
+        })
+        .timestamp(timestamp)
+        .set_dimensions(
+            point
+                .dimension
+                .as_ref()
+                .map(|(name, value)| vec![Dimension::builder().name(*name).value(value).build()]),
+        )
+        .build()
+}
 
 impl Metrics for CloudWatchMetrics {
     async fn publish(&self, namespace: &str, points: &[MetricPoint]) -> Result<(), AwsError> {
         let timestamp = aws_smithy_types::DateTime::from(SystemTime::now());
         for batch in points.chunks(MAX_POINTS_PER_CALL) {
-            let data = batch
-                .iter()
-                .map(|p| {
-                    MetricDatum::builder()
-                        .metric_name(p.name)
-                        .value(p.value)
-                        .unit(match p.unit {
-                            MetricUnit::Count => StandardUnit::Count,
-                            MetricUnit::Seconds => StandardUnit::Seconds,
-                        })
-                        .timestamp(timestamp)
-                        .set_dimensions(p.dimension.map(|(name, value)| {
-                            vec![Dimension::builder().name(name).value(value).build()]
-                        }))
-                        .build()
-                })
-                .collect();
             self.client
                 .put_metric_data()
                 .namespace(namespace)
-                .set_metric_data(Some(data))
+                .set_metric_data(Some(batch.iter().map(|p| datum(p, timestamp)).collect()))
                 .send()
                 .await
-                .map_err(|err| AwsError::from_sdk("cloudwatch:PutMetricData", err))?;
+                .map_err(|err| aws_error("cloudwatch:PutMetricData", err))?;
         }
         Ok(())
     }

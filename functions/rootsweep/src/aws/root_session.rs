@@ -1,73 +1,26 @@
-//! Root sessions: `sts:AssumeRoot` into a member account, then IAM calls on its root user.
+//! Root sessions through the SDK: `sts:AssumeRoot` into a member account, then IAM calls on
+//! its root user.
 //!
 //! With a root session every IAM call omits `UserName`, so it acts on the root user itself.
 //! The session credentials live only inside the per-session IAM client: they are never
 //! returned, logged or reported (the access key id included).
 
-use std::future::Future;
-
 use aws_credential_types::Credentials;
 use aws_sdk_iam::config::retry::RetryPartition;
+use aws_sdk_iam::types::SummaryKeyType;
 use aws_sdk_sts::operation::RequestId;
 use aws_sdk_sts::types::PolicyDescriptorType;
-use chrono::{DateTime, Utc};
-use serde::Serialize;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use super::{AwsError, AwsErrorKind};
-use crate::config::{AccountId, RootSessionDuration};
-use crate::credentials::{Credential, CredentialKind, LOGIN_PROFILE_ID, RootCredentials};
-
-/// The AWS-managed task policies rootsweep uses. The session can do only what its policy allows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum TaskPolicy {
-    #[serde(rename = "IAMAuditRootUserCredentials")]
-    Audit,
-    #[serde(rename = "IAMDeleteRootUserCredentials")]
-    Delete,
-}
-
-impl TaskPolicy {
-    pub fn arn(self) -> &'static str {
-        match self {
-            TaskPolicy::Audit => "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials",
-            TaskPolicy::Delete => "arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials",
-        }
-    }
-}
-
-/// What a removal call found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Removal {
-    Removed,
-    /// `NoSuchEntity`: someone else removed it first, which is what we wanted anyway.
-    AlreadyGone,
-}
-
-pub trait RootAccess: Send + Sync {
-    type Session: RootSession;
-    fn assume_root(
-        &self,
-        account: &AccountId,
-        task: TaskPolicy,
-    ) -> impl Future<Output = Result<Self::Session, AwsError>> + Send;
-}
-
-pub trait RootSession: Send + Sync {
-    /// The AssumeRoot request id: how an operator finds this session in CloudTrail.
-    fn request_id(&self) -> Option<&str>;
-    /// Reads the root user's password, access keys, signing certificates and MFA devices.
-    fn read(&self) -> impl Future<Output = Result<RootCredentials, AwsError>> + Send;
-    /// Deletes a password, access key or signing certificate, or deactivates an MFA device.
-    fn remove(
-        &self,
-        credential: &Credential,
-    ) -> impl Future<Output = Result<Removal, AwsError>> + Send;
-    /// Deletes a virtual MFA device left behind by its deactivation.
-    fn delete_virtual_mfa_device(
-        &self,
-        serial: &str,
-    ) -> impl Future<Output = Result<Removal, AwsError>> + Send;
-}
+use super::{aws_error, to_chrono};
+use crate::account::AccountId;
+use crate::config::RootSessionDuration;
+use crate::credentials::{Credential, CredentialKind, TaskPolicyArn};
+use crate::ports::{
+    AccountSummary, AwsError, AwsErrorKind, Removal, RootAccess, RootSession, RootUser,
+};
 
 /// The SDK implementation. `iam` is the base IAM configuration each session's client derives
 /// from (endpoint, retry, timeouts, HTTP client): only the credentials differ.
@@ -93,10 +46,6 @@ pub struct SdkRootSession {
     request_id: Option<String>,
 }
 
-fn to_chrono(date: &aws_smithy_types::DateTime) -> Option<DateTime<Utc>> {
-    DateTime::from_timestamp(date.secs(), date.subsec_nanos())
-}
-
 const ASSUME_ROOT: &str = "sts:AssumeRoot";
 
 impl RootAccess for SdkRootAccess {
@@ -105,23 +54,24 @@ impl RootAccess for SdkRootAccess {
     async fn assume_root(
         &self,
         account: &AccountId,
-        task: TaskPolicy,
+        task: &TaskPolicyArn,
     ) -> Result<SdkRootSession, AwsError> {
         let output = self
             .sts
             .assume_root()
             .target_principal(account.as_str())
-            .task_policy_arn(PolicyDescriptorType::builder().arn(task.arn()).build())
+            .task_policy_arn(PolicyDescriptorType::builder().arn(task.as_str()).build())
             .duration_seconds(self.duration.seconds())
             .send()
             .await
-            .map_err(|err| AwsError::from_sdk(ASSUME_ROOT, err))?;
+            .map_err(|err| aws_error(ASSUME_ROOT, err))?;
         let request_id = output.request_id().map(str::to_owned);
-        let credentials = output.credentials.ok_or_else(|| AwsError {
-            operation: ASSUME_ROOT,
-            kind: AwsErrorKind::Other,
-            code: None,
-            message: "the answer carried no credentials".into(),
+        let credentials = output.credentials.ok_or_else(|| {
+            AwsError::new(
+                ASSUME_ROOT,
+                AwsErrorKind::Other,
+                "the answer carried no credentials",
+            )
         })?;
         let expiry = std::time::SystemTime::try_from(credentials.expiration).ok();
         let provider = Credentials::new(
@@ -146,35 +96,34 @@ impl RootAccess for SdkRootAccess {
     }
 }
 
-impl SdkRootSession {
-    /// The root user's creation date and `PasswordLastUsed`.
-    async fn user_dates(&self) -> Result<(Option<DateTime<Utc>>, Option<DateTime<Utc>>), AwsError> {
-        let output = self
-            .iam
-            .get_user()
-            .send()
-            .await
-            .map_err(|err| AwsError::from_sdk("iam:GetUser", err))?;
-        let user = output.user();
-        Ok((
-            user.and_then(|u| to_chrono(u.create_date())),
-            user.and_then(|u| u.password_last_used())
-                .and_then(to_chrono),
-        ))
+/// `NoSuchEntity` on a removal means the credential is already gone: success.
+fn removal<T, E>(
+    operation: &'static str,
+    result: Result<T, SdkError<E, HttpResponse>>,
+) -> Result<Removal, AwsError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(Removal::Removed),
+        Err(err) => match aws_error(operation, err) {
+            e if e.kind == AwsErrorKind::NotFound => Ok(Removal::AlreadyGone),
+            e => Err(e),
+        },
     }
+}
 
-    async fn login_profile(&self) -> Result<Option<Credential>, AwsError> {
+impl SdkRootSession {
+    async fn login_profile(&self) -> Result<Vec<Credential>, AwsError> {
         match self.iam.get_login_profile().send().await {
-            Ok(output) => Ok(output.login_profile().map(|profile| {
-                Credential::new(
-                    CredentialKind::Password,
-                    LOGIN_PROFILE_ID,
-                    to_chrono(profile.create_date()),
-                )
-            })),
-            Err(err) => match AwsError::from_sdk("iam:GetLoginProfile", err) {
+            Ok(output) => Ok(output
+                .login_profile()
+                .map(|profile| Credential::password(to_chrono(profile.create_date())))
+                .into_iter()
+                .collect()),
+            Err(err) => match aws_error("iam:GetLoginProfile", err) {
                 // No login profile: the root user has no password.
-                e if e.kind == AwsErrorKind::NotFound => Ok(None),
+                e if e.kind == AwsErrorKind::NotFound => Ok(Vec::new()),
                 e => Err(e),
             },
         }
@@ -189,7 +138,7 @@ impl SdkRootSession {
             .send()
             .try_collect()
             .await
-            .map_err(|err| AwsError::from_sdk("iam:ListAccessKeys", err))?;
+            .map_err(|err| aws_error("iam:ListAccessKeys", err))?;
         let mut credentials = Vec::with_capacity(keys.len());
         for key in keys {
             let id = key.access_key_id().unwrap_or_default().to_owned();
@@ -199,7 +148,7 @@ impl SdkRootSession {
                 .access_key_id(&id)
                 .send()
                 .await
-                .map_err(|err| AwsError::from_sdk("iam:GetAccessKeyLastUsed", err))?;
+                .map_err(|err| aws_error("iam:GetAccessKeyLastUsed", err))?;
             credentials.push(Credential {
                 last_used: last_used
                     .access_key_last_used()
@@ -225,7 +174,7 @@ impl SdkRootSession {
             .send()
             .try_collect()
             .await
-            .map_err(|err| AwsError::from_sdk("iam:ListSigningCertificates", err))?;
+            .map_err(|err| aws_error("iam:ListSigningCertificates", err))?;
         Ok(certificates
             .iter()
             .map(|c| Credential {
@@ -248,7 +197,7 @@ impl SdkRootSession {
             .send()
             .try_collect()
             .await
-            .map_err(|err| AwsError::from_sdk("iam:ListMFADevices", err))?;
+            .map_err(|err| aws_error("iam:ListMFADevices", err))?;
         Ok(devices
             .iter()
             .map(|d| {
@@ -262,57 +211,54 @@ impl SdkRootSession {
     }
 }
 
-/// `NoSuchEntity` on a removal means the credential is already gone: success.
-fn removal<T, E>(
-    operation: &'static str,
-    result: Result<
-        T,
-        aws_smithy_runtime_api::client::result::SdkError<
-            E,
-            aws_smithy_runtime_api::client::orchestrator::HttpResponse,
-        >,
-    >,
-) -> Result<Removal, AwsError>
-where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata
-        + std::error::Error
-        + Send
-        + Sync
-        + 'static,
-{
-    match result {
-        Ok(_) => Ok(Removal::Removed),
-        Err(err) => match AwsError::from_sdk(operation, err) {
-            e if e.kind == AwsErrorKind::NotFound => Ok(Removal::AlreadyGone),
-            e => Err(e),
-        },
-    }
-}
-
 impl RootSession for SdkRootSession {
     fn request_id(&self) -> Option<&str> {
         self.request_id.as_deref()
     }
 
-    async fn read(&self) -> Result<RootCredentials, AwsError> {
-        let ((user_created, password_last_used), login_profile, keys, certificates, mfa) = tokio::try_join!(
-            self.user_dates(),
-            self.login_profile(),
-            self.access_keys(),
-            self.signing_certificates(),
-            self.mfa_devices(),
-        )?;
-        let credentials = login_profile
-            .into_iter()
-            .chain(keys)
-            .chain(certificates)
-            .chain(mfa)
-            .collect();
-        Ok(RootCredentials {
-            user_created,
-            password_last_used,
-            credentials,
+    async fn summary(&self) -> Result<AccountSummary, AwsError> {
+        let output = self
+            .iam
+            .get_account_summary()
+            .send()
+            .await
+            .map_err(|err| aws_error("iam:GetAccountSummary", err))?;
+        let present = |key: SummaryKeyType| {
+            output
+                .summary_map()
+                .and_then(|map| map.get(&key))
+                .is_some_and(|n| *n > 0)
+        };
+        Ok(AccountSummary {
+            access_keys: present(SummaryKeyType::AccountAccessKeysPresent),
+            signing_certificates: present(SummaryKeyType::AccountSigningCertificatesPresent),
+            mfa_devices: present(SummaryKeyType::AccountMfaEnabled),
         })
+    }
+
+    async fn root_user(&self) -> Result<RootUser, AwsError> {
+        let output = self
+            .iam
+            .get_user()
+            .send()
+            .await
+            .map_err(|err| aws_error("iam:GetUser", err))?;
+        let user = output.user();
+        Ok(RootUser {
+            created: user.and_then(|u| to_chrono(u.create_date())),
+            password_last_used: user
+                .and_then(|u| u.password_last_used())
+                .and_then(to_chrono),
+        })
+    }
+
+    async fn list(&self, kind: CredentialKind) -> Result<Vec<Credential>, AwsError> {
+        match kind {
+            CredentialKind::Password => self.login_profile().await,
+            CredentialKind::AccessKey => self.access_keys().await,
+            CredentialKind::SigningCertificate => self.signing_certificates().await,
+            CredentialKind::MfaDevice => self.mfa_devices().await,
+        }
     }
 
     async fn remove(&self, credential: &Credential) -> Result<Removal, AwsError> {

@@ -2,22 +2,28 @@
 
 mod output;
 
-use std::collections::BTreeSet;
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
 use chrono::Utc;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use tokio::time::Instant;
 
-use crate::aws::{SdkSweeper, load_sdk_config};
-use crate::config::{AccountId, Concurrency, Config, ConfigError, GracePeriod, Mode};
+use crate::account::AccountId;
+use crate::app::{SdkEngine, sdk_engine};
+use crate::aws::load_sdk_config;
+use crate::config::{
+    Concurrency, Config, ConfigError, GracePeriod, MaxRemediations, Mode, OuId, TagRule,
+};
+use crate::decide::{Decision, decide};
+use crate::engine::RunOptions;
 use crate::event::{RunRequest, Scope};
 use crate::logging;
-use crate::preflight::{self, PreflightError};
-use crate::report::{AccountReport, Outcome, ReportSink, RunFacts, RunSummary, Stage};
-use crate::sweep::{Report, RunOptions};
+use crate::outcome::{AccountReport, Outcome, Stage};
+use crate::plan::Plan;
+use crate::preflight;
+use crate::reasons::HoldReason;
+use crate::report::{Report, ReportSink, RunSummary};
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -83,9 +89,21 @@ pub struct RunArgs {
     /// Accounts processed at once, 1 to 64 [env: ROOTSWEEP_CONCURRENCY, default 8].
     #[arg(long, value_name = "N")]
     pub concurrency: Option<String>,
-    /// Account ids never audited or touched (comma-separated) [env: ROOTSWEEP_EXEMPT_ACCOUNTS].
+    /// More account ids never audited or touched, added to ROOTSWEEP_EXEMPT_ACCOUNTS.
     #[arg(long, value_name = "IDS")]
     pub exempt: Option<String>,
+    /// More organizational units (or the root) whose accounts are exempt, nested units
+    /// included, added to ROOTSWEEP_EXEMPT_OUS.
+    #[arg(long, value_name = "OU_IDS")]
+    pub exempt_ous: Option<String>,
+    /// Accounts carrying this tag are exempt (any value when no `=VALUE`) [env:
+    /// ROOTSWEEP_EXEMPT_TAG_KEY, ROOTSWEEP_EXEMPT_TAG_VALUE].
+    #[arg(long, value_name = "KEY[=VALUE]")]
+    pub exempt_tag: Option<String>,
+    /// The most accounts one sweep may remediate; above it nothing is deleted [env:
+    /// ROOTSWEEP_MAX_REMEDIATIONS, default 25].
+    #[arg(long, value_name = "N")]
+    pub max_remediations: Option<String>,
     /// Also publish the run metrics to CloudWatch [namespace: ROOTSWEEP_METRICS_NAMESPACE].
     #[arg(long)]
     pub publish_metrics: bool,
@@ -124,40 +142,125 @@ pub async fn main(cli: Cli) -> ExitCode {
     ExitCode::from(code)
 }
 
-/// The same configuration rules as the Lambda's: flags stand in for the environment variables.
+/// How a flag combines with its environment variable.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Combine {
+    /// The flag's value instead of the variable's.
+    Replace,
+    /// Both: a list flag adds to the list the variable holds, so that the flags can only
+    /// protect more accounts than the environment does, never fewer.
+    Append,
+}
+
+/// The same configuration rules as the Lambda's: each flag stands in for (or adds to) the
+/// environment variable it names, and an error names the flag.
 fn config(args: &RunArgs, mode: Mode) -> Result<Config, ConfigError> {
-    let flags = [
-        (GracePeriod::VARIABLE, "--grace", &args.grace),
-        (Concurrency::VARIABLE, "--concurrency", &args.concurrency),
-        (Config::EXEMPT_VARIABLE, "--exempt", &args.exempt),
+    refuse_tag_swap(args.exempt_tag.as_deref())?;
+    let (tag_key, tag_value) = match args
+        .exempt_tag
+        .as_deref()
+        .map(|t| t.split_once('=').unwrap_or((t, "")))
+    {
+        Some((key, value)) => (Some(key.to_owned()), Some(value.to_owned())),
+        None => (None, None),
+    };
+    let flags: [(&str, &'static str, Option<String>, Combine); 7] = [
+        (
+            GracePeriod::VARIABLE,
+            "--grace",
+            args.grace.clone(),
+            Combine::Replace,
+        ),
+        (
+            Concurrency::VARIABLE,
+            "--concurrency",
+            args.concurrency.clone(),
+            Combine::Replace,
+        ),
+        (
+            Config::EXEMPT_VARIABLE,
+            "--exempt",
+            args.exempt.clone(),
+            Combine::Append,
+        ),
+        (
+            OuId::VARIABLE,
+            "--exempt-ous",
+            args.exempt_ous.clone(),
+            Combine::Append,
+        ),
+        (
+            TagRule::KEY_VARIABLE,
+            "--exempt-tag",
+            tag_key,
+            Combine::Replace,
+        ),
+        (
+            TagRule::VALUE_VARIABLE,
+            "--exempt-tag",
+            tag_value,
+            Combine::Replace,
+        ),
+        (
+            MaxRemediations::VARIABLE,
+            "--max-remediations",
+            args.max_remediations.clone(),
+            Combine::Replace,
+        ),
     ];
     Config::from_lookup(|name| {
         if name == Config::MODE_VARIABLE {
             return Some(mode.to_string());
         }
-        match flags.iter().find(|(variable, _, _)| *variable == name) {
-            Some((_, _, Some(value))) => Some(value.clone()),
-            _ => std::env::var(name).ok(),
+        let env = std::env::var(name).ok();
+        match flags.iter().find(|(variable, ..)| *variable == name) {
+            Some((_, _, Some(flag), Combine::Replace)) => Some(flag.clone()),
+            Some((_, _, Some(flag), Combine::Append)) => {
+                Some(env.map_or_else(|| flag.clone(), |env| format!("{env},{flag}")))
+            }
+            _ => env,
         }
     })
     .map_err(|mut err| {
-        if let Some((_, flag, Some(_))) = flags.iter().find(|(v, _, _)| *v == err.variable) {
+        if let Some((_, flag, Some(_), _)) = flags.iter().find(|(v, ..)| *v == err.variable) {
             err.variable = flag;
         }
         err
     })
 }
 
-async fn sweeper(aws: &AwsArgs, config: Config, publish_metrics: bool) -> SdkSweeper {
+/// Only one exempt tag rule exists: a flag may restate the environment's, never replace it,
+/// or the CLI would be a way around the deployed protection.
+fn refuse_tag_swap(flag: Option<&str>) -> Result<(), ConfigError> {
+    let (Some(flag), Ok(key)) = (flag, std::env::var(TagRule::KEY_VARIABLE)) else {
+        return Ok(());
+    };
+    let env = match std::env::var(TagRule::VALUE_VARIABLE) {
+        Ok(value) if !value.is_empty() => format!("{key}={value}"),
+        _ => key,
+    };
+    if flag == env {
+        return Ok(());
+    }
+    Err(ConfigError {
+        variable: "--exempt-tag",
+        value: flag.to_owned(),
+        allowed: format!(
+            "the environment already exempts accounts tagged {env} ({}), and only one tag rule applies: pass that same tag, or none",
+            TagRule::KEY_VARIABLE
+        ),
+    })
+}
+
+async fn engine(aws: &AwsArgs, config: Config, publish_metrics: bool) -> SdkEngine {
     let sdk = load_sdk_config(aws.profile.as_deref(), aws.region.as_deref()).await;
-    SdkSweeper::from_sdk_config(config, &sdk, publish_metrics)
+    sdk_engine(config, &sdk, publish_metrics)
 }
 
 async fn run_preflight(aws: &AwsArgs) -> u8 {
     // Preflight reads no ROOTSWEEP_* setting: the defaults are only needed to build the clients.
-    let config = Config::from_lookup(|_| None).expect("the defaults are valid");
-    let sweeper = sweeper(aws, config, false).await;
-    let checks = preflight::checks(sweeper.organization()).await;
+    let engine = engine(aws, Config::default(), false).await;
+    let checks = preflight::checks(engine.organization()).await;
     let mut out = std::io::stdout().lock();
     let mut failed = 0;
     for check in &checks {
@@ -192,16 +295,11 @@ fn request(args: &RunArgs, mode: Mode) -> RunRequest {
     RunRequest { mode, scope }
 }
 
-/// Runs the engine once, with a progress line on stderr when it is a terminal.
-async fn run_once(sweeper: &SdkSweeper, request: &RunRequest) -> Result<Report, PreflightError> {
-    let options = RunOptions {
+fn run_options() -> RunOptions {
+    RunOptions {
         run_id: format!("cli-{}", Utc::now().format("%Y%m%dT%H%M%SZ")),
         deadline: None,
-    };
-    let progress = Progress::new(request.mode);
-    let report = sweeper.run(request, options, &progress).await;
-    progress.finish();
-    report
+    }
 }
 
 async fn run_audit(args: &RunArgs) -> u8 {
@@ -209,100 +307,93 @@ async fn run_audit(args: &RunArgs) -> u8 {
         Ok(config) => config,
         Err(err) => return fail(exit::USAGE, &err),
     };
-    let sweeper = sweeper(&args.aws, config, args.publish_metrics).await;
-    match run_once(&sweeper, &request(args, Mode::Audit)).await {
+    let engine = engine(&args.aws, config, args.publish_metrics).await;
+    let progress = Progress::new(Mode::Audit);
+    let report = engine
+        .run(&request(args, Mode::Audit), run_options(), &progress)
+        .await;
+    progress.finish();
+    match report {
         Ok(report) => finish(&report, args.output),
         Err(err) => fail(exit::CANNOT_RUN, &err),
     }
 }
 
+/// One engine run: the plan (every account audited), shown with the protections in force and
+/// what will be deleted; then, once confirmed, that same plan acted on (each due account still
+/// re-checked in its delete session), with one report and one set of metrics.
 async fn run_sweep(args: &RunArgs, yes: bool) -> u8 {
     let config = match config(args, Mode::Enforce) {
         Ok(config) => config,
         Err(err) => return fail(exit::USAGE, &err),
     };
-    let started_at = Utc::now();
-    let clock = Instant::now();
-    let sweeper = sweeper(&args.aws, config, args.publish_metrics).await;
-    // First an audit, to show what will be deleted and ask before anything is.
-    let plan = match run_once(&sweeper, &request(args, Mode::Audit)).await {
+    let engine = engine(&args.aws, config, args.publish_metrics).await;
+    let progress = Progress::new(Mode::Enforce);
+    let plan = engine
+        .plan(&request(args, Mode::Enforce), run_options(), &progress)
+        .await;
+    progress.finish();
+    let plan = match plan {
         Ok(plan) => plan,
         Err(err) => return fail(exit::CANNOT_RUN, &err),
     };
-    let due: BTreeSet<AccountId> = plan
-        .accounts
-        .iter()
-        .filter(|a| matches!(a.outcome, Outcome::Due { .. }))
-        .map(|a| a.account_id.clone())
-        .collect();
-    if due.is_empty() {
+    let mut decision = decide(plan.tally(), engine.config().max_remediations);
+    let mut not_confirmed = None;
+    if !plan.due.is_empty() {
+        show_plan(&plan, engine.config(), &decision);
+        if decision == Decision::Remediate
+            && let Err(reason) = confirm(plan.due.len(), yes)
+        {
+            decision = Decision::Hold(HoldReason::NotConfirmed);
+            not_confirmed = Some(reason);
+        }
+    } else {
         eprintln!("No account holds root credentials past their grace period: nothing to delete.");
-        return finish(&plan, args.output);
     }
-    let mut stderr = std::io::stderr().lock();
-    let _ = writeln!(
-        stderr,
-        "These root credentials are past their grace period and will be deleted:\n"
-    );
-    let due_reports: Vec<&AccountReport> = plan
-        .accounts
-        .iter()
-        .filter(|a| due.contains(&a.account_id))
-        .collect();
-    let _ = output::table(&due_reports, &mut stderr);
-    drop(stderr);
-    if let Err(reason) = confirm(due.len(), yes) {
-        eprintln!("{reason}");
-        return exit::NOT_CONFIRMED;
+    let report = engine.conclude(plan, decision, &progress).await;
+    let code = finish(&report, args.output);
+    match not_confirmed {
+        Some(reason) => {
+            eprintln!("{reason}");
+            exit::NOT_CONFIRMED
+        }
+        None => code,
     }
-    // The enforcing run covers exactly the accounts shown, and re-checks each in its delete
-    // session before deleting anything.
-    let enforce = RunRequest {
-        mode: Mode::Enforce,
-        scope: Scope::Accounts(due),
-    };
-    let result = match run_once(&sweeper, &enforce).await {
-        Ok(result) => result,
-        Err(err) => return fail(exit::CANNOT_RUN, &err),
-    };
-    finish(
-        &merge(plan, result, started_at, clock, args.accounts.is_empty()),
-        args.output,
-    )
 }
 
-/// The audit's accounts with the swept ones replaced by their enforcing outcome.
-fn merge(
-    plan: Report,
-    swept: Report,
-    started_at: chrono::DateTime<Utc>,
-    clock: Instant,
-    whole_organization: bool,
-) -> Report {
-    let mut accounts = plan.accounts;
-    for account in swept.accounts {
-        if let Some(slot) = accounts
-            .iter_mut()
-            .find(|a| a.account_id == account.account_id)
-        {
-            *slot = account;
+/// What the sweep will delete, under which protections, on stderr.
+fn show_plan(plan: &Plan, config: &Config, decision: &Decision) {
+    let mut err = std::io::stderr().lock();
+    let exempt_accounts: Vec<&str> = config
+        .exempt_accounts
+        .iter()
+        .map(AccountId::as_str)
+        .collect();
+    let exempt_ous: Vec<&str> = config.exempt_ous.iter().map(OuId::as_str).collect();
+    let none = |list: &[&str]| {
+        if list.is_empty() {
+            "none".to_owned()
+        } else {
+            list.join(", ")
         }
-    }
-    let mut summary = RunSummary::new(
-        RunFacts {
-            run_id: swept.summary.run_id,
-            mode: Mode::Enforce,
-            grace_period: swept.summary.grace_period,
-            started_at,
-            duration_seconds: clock.elapsed().as_secs_f64(),
-            whole_organization,
-            over_remediation_cap: false,
-            listing_error: plan.summary.listing_error,
-        },
-        &accounts,
+    };
+    let _ = writeln!(
+        err,
+        "Protections in force:\n  exempt accounts: {}\n  exempt organizational units: {}\n  exempt tag: {}\n  remediation cap: {} accounts per run\n",
+        none(&exempt_accounts),
+        none(&exempt_ous),
+        config
+            .exempt_tag
+            .as_ref()
+            .map_or("none".to_owned(), ToString::to_string),
+        config.max_remediations.get(),
     );
-    summary.metrics_error = swept.summary.metrics_error.or(plan.summary.metrics_error);
-    Report { summary, accounts }
+    let due: Vec<&AccountReport> = plan.due.iter().map(|d| &d.report).collect();
+    let _ = writeln!(err, "These root credentials are past their grace period:\n");
+    let _ = output::table(&due, &mut err);
+    if let Decision::Hold(reason) = decision {
+        let _ = writeln!(err, "\nNothing will be deleted: {reason}");
+    }
 }
 
 fn confirm(accounts: usize, yes: bool) -> Result<(), String> {
@@ -356,16 +447,11 @@ fn exit_code(report: &Report) -> u8 {
     let past_grace = report.accounts.iter().any(|a| match &a.outcome {
         Outcome::Due { .. } | Outcome::RetryLater { .. } => true,
         // These failed after the account was found due: its credentials may well remain.
-        Outcome::Failed { stage, .. } => matches!(stage, Stage::Remove | Stage::Verify),
+        Outcome::Failed(failure) => matches!(failure.stage, Stage::Remove | Stage::Verify),
         _ => false,
     });
-    let unchecked = !report.summary.complete
-        || report.accounts.iter().any(|a| {
-            matches!(
-                a.outcome,
-                Outcome::Failed { .. } | Outcome::NotReached { .. }
-            )
-        });
+    let unchecked =
+        !report.summary.complete || report.accounts.iter().any(|a| a.outcome.is_unknown());
     if past_grace {
         exit::PAST_GRACE
     } else if unchecked {
@@ -407,7 +493,7 @@ impl ReportSink for Progress {
             bar.set_message(format!(
                 "(last: {} {})",
                 report.account_id,
-                report.outcome.name()
+                report.outcome.kind()
             ));
         }
     }
@@ -437,6 +523,12 @@ mod tests {
                 "3",
                 "--exempt",
                 "111111111111",
+                "--exempt-ous",
+                "ou-ab12-cd34ef56",
+                "--exempt-tag",
+                "break-glass=true",
+                "--max-remediations",
+                "40",
             ]),
             Mode::Audit,
         )
@@ -444,15 +536,43 @@ mod tests {
         assert_eq!(config.grace.to_string(), "7days");
         assert_eq!(config.concurrency.get(), 3);
         assert_eq!(config.exempt_accounts.len(), 1);
-        let err = config_error(&["--grace", "soon"]);
-        assert!(
-            err.starts_with("--grace=\"soon\" is not valid: use a duration"),
-            "{err}"
-        );
-        let err = config_error(&["--concurrency", "100"]);
-        assert!(
-            err.starts_with("--concurrency=\"100\" is not valid: use a whole number from 1 to 64"),
-            "{err}"
+        assert_eq!(config.exempt_ous.len(), 1);
+        assert_eq!(config.exempt_tag.unwrap().to_string(), "break-glass=true");
+        assert_eq!(config.max_remediations.get(), 40);
+        let cases = [
+            (
+                &["--grace", "soon"][..],
+                "--grace=\"soon\" is not valid: use a duration",
+            ),
+            (
+                &["--concurrency", "100"],
+                "--concurrency=\"100\" is not valid: use a whole number from 1 to 64",
+            ),
+            (
+                &["--max-remediations", "0"],
+                "--max-remediations=\"0\" is not valid",
+            ),
+            (
+                &["--exempt-ous", "ou-1"],
+                "--exempt-ous=\"ou-1\" is not valid",
+            ),
+            (
+                &["--exempt-tag", "=true"],
+                "--exempt-tag=\"true\" is not valid",
+            ),
+        ];
+        for (flags, expected) in cases {
+            let err = config_error(flags);
+            assert!(err.starts_with(expected), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_tag_flag_without_a_value_exempts_any_value() {
+        let config = config(&args(&["--exempt-tag", "break-glass"]), Mode::Audit).unwrap();
+        assert_eq!(
+            config.exempt_tag.unwrap().to_string(),
+            "break-glass (any value)"
         );
     }
 

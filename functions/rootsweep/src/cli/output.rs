@@ -5,8 +5,8 @@ use std::io::{self, Write};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::credentials::{Credential, CredentialKind};
-use crate::report::{AccountReport, ActionKind, Outcome, RunSummary};
-use crate::sweep::Report;
+use crate::outcome::{AccountReport, Outcome};
+use crate::report::{Report, RunSummary};
 
 const HEADERS: [&str; 6] = [
     "ACCOUNT",
@@ -31,7 +31,7 @@ pub fn table(accounts: &[&AccountReport], out: &mut impl Write) -> io::Result<()
                     .as_ref()
                     .map_or("-", |s| s.as_str())
                     .to_owned(),
-                a.outcome.name().to_owned(),
+                a.outcome.kind().to_string(),
                 credentials(&a.credentials, now),
                 detail(a, now),
             ]
@@ -64,9 +64,9 @@ pub fn table(accounts: &[&AccountReport], out: &mut impl Write) -> io::Result<()
 /// The summary under the table.
 pub fn summary(summary: &RunSummary, out: &mut impl Write) -> io::Result<()> {
     let kinds = |counts: &std::collections::BTreeMap<CredentialKind, usize>| {
-        CredentialKind::ALL
+        counts
             .iter()
-            .map(|k| format!("{} {}", counts.get(k).copied().unwrap_or(0), short_kind(*k)))
+            .map(|(kind, n)| format!("{n} {kind}"))
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -76,19 +76,12 @@ pub fn summary(summary: &RunSummary, out: &mut impl Write) -> io::Result<()> {
         "{} run, grace period {}: {} accounts scanned in {:.1}s",
         summary.mode, summary.grace_period, summary.accounts_scanned, summary.duration_seconds
     )?;
-    writeln!(
-        out,
-        "clean {} | in grace {} | due {} | remediated {} | retry later {} | skipped {} | exempt {} | failed {} | not reached {}",
-        summary.accounts_clean,
-        summary.accounts_in_grace,
-        summary.accounts_due,
-        summary.accounts_remediated,
-        summary.accounts_retry_later,
-        summary.accounts_skipped,
-        summary.accounts_exempt,
-        summary.accounts_failed,
-        summary.accounts_not_reached
-    )?;
+    let outcomes: Vec<String> = summary
+        .accounts
+        .iter()
+        .map(|(kind, n)| format!("{kind} {n}"))
+        .collect();
+    writeln!(out, "{}", outcomes.join(" | "))?;
     writeln!(
         out,
         "root credentials found: {}",
@@ -99,6 +92,16 @@ pub fn summary(summary: &RunSummary, out: &mut impl Write) -> io::Result<()> {
         "root credentials deleted: {}",
         kinds(&summary.credentials_deleted)
     )?;
+    if summary.accounts_held_by_odd_dates > 0 {
+        writeln!(
+            out,
+            "ODD DATES: {} account(s) in grace only because of an odd date (see the table)",
+            summary.accounts_held_by_odd_dates
+        )?;
+    }
+    if let Some(held) = &summary.remediation_held {
+        writeln!(out, "HELD: {held}")?;
+    }
     if let Some(err) = &summary.listing_error {
         writeln!(out, "INCOMPLETE: {err}")?;
     }
@@ -126,20 +129,18 @@ pub fn csv(accounts: &[AccountReport], out: &mut impl Write) -> io::Result<()> {
     ])?;
     let now = Utc::now();
     for a in accounts {
-        let due_at = match &a.outcome {
-            Outcome::InGrace { due_at }
-            | Outcome::Due { due_at }
-            | Outcome::Remediated { due_at }
-            | Outcome::RetryLater { due_at, .. } => due_at.to_rfc3339(),
-            _ => String::new(),
-        };
+        let due_at = a
+            .outcome
+            .due_at()
+            .map(|d| d.to_rfc3339())
+            .unwrap_or_default();
         let credentials: Vec<String> = a
             .credentials
             .iter()
             .map(|c| {
                 format!(
                     "{}:{}:{}",
-                    short_kind(c.kind),
+                    c.kind,
                     c.id,
                     c.created.map(|d| d.to_rfc3339()).unwrap_or_default()
                 )
@@ -148,13 +149,13 @@ pub fn csv(accounts: &[AccountReport], out: &mut impl Write) -> io::Result<()> {
         let actions: Vec<String> = a
             .actions
             .iter()
-            .map(|x| format!("{}:{}:{}", action_word(&x.action), short_kind(x.kind), x.id))
+            .map(|x| format!("{}:{}:{}", x.action, x.kind, x.id))
             .collect();
         writer.write_record([
             a.account_id.as_str(),
             &a.account_name,
             a.account_state.as_ref().map_or("", |s| s.as_str()),
-            a.outcome.name(),
+            a.outcome.kind().as_str(),
             &due_at,
             &credentials.join(";"),
             &actions.join(";"),
@@ -162,24 +163,6 @@ pub fn csv(accounts: &[AccountReport], out: &mut impl Write) -> io::Result<()> {
         ])?;
     }
     writer.flush()
-}
-
-fn short_kind(kind: CredentialKind) -> &'static str {
-    match kind {
-        CredentialKind::Password => "password",
-        CredentialKind::AccessKey => "key",
-        CredentialKind::SigningCertificate => "cert",
-        CredentialKind::MfaDevice => "mfa",
-    }
-}
-
-fn action_word(action: &ActionKind) -> &'static str {
-    match action {
-        ActionKind::Deleted => "deleted",
-        ActionKind::Deactivated => "deactivated",
-        ActionKind::AlreadyGone => "already-gone",
-        ActionKind::DeletedVirtualMfaDevice => "deleted-virtual-device",
-    }
 }
 
 /// `password 40d, key AKIA... 30d, mfa root-account-mfa-device 35d`.
@@ -197,7 +180,7 @@ fn credentials(credentials: &[Credential], now: DateTime<Utc>) -> String {
                 CredentialKind::MfaDevice => {
                     format!("mfa {} {age}", c.id.rsplit('/').next().unwrap_or(&c.id))
                 }
-                kind => format!("{} {} {age}", short_kind(kind), c.id),
+                kind => format!("{kind} {} {age}", c.id),
             }
         })
         .collect::<Vec<_>>()
@@ -209,29 +192,37 @@ fn detail(a: &AccountReport, now: DateTime<Utc>) -> String {
     let main = match &a.outcome {
         Outcome::Clean => "-".to_owned(),
         Outcome::InGrace { due_at } => format!("due {} (in {})", when(*due_at), age(*due_at - now)),
-        Outcome::Due { due_at } => format!(
-            "past grace since {} ({} ago)",
+        Outcome::Due { due_at, .. } => format!(
+            "past grace since {} ({} ago): {}",
             when(*due_at),
-            age(now - *due_at)
+            age(now - *due_at),
+            a.outcome.detail().unwrap_or_default()
         ),
         Outcome::Remediated { .. } => {
             let done: Vec<String> = a
                 .actions
                 .iter()
-                .map(|x| format!("{} {}", action_word(&x.action), short_kind(x.kind)))
+                .map(|x| format!("{} {}", x.action, x.kind))
                 .collect();
             done.join(", ")
         }
-        Outcome::RetryLater { error, .. } => format!("retry later: {error}"),
-        Outcome::Skipped { reason } => reason.clone(),
-        Outcome::Exempt { rule } => rule.clone(),
-        Outcome::Failed { stage, error } => format!("FAILED at {stage:?}: {error}"),
-        Outcome::NotReached { reason } => reason.clone(),
+        Outcome::Failed(failure) => format!(
+            "FAILED at {}: {}",
+            failure.stage,
+            a.outcome.detail().unwrap_or_default()
+        ),
+        other => other.detail().unwrap_or_default(),
     };
-    if a.notes.is_empty() {
+    let notes: Vec<String> = a
+        .date_anomalies
+        .iter()
+        .map(ToString::to_string)
+        .chain(a.notes.iter().map(ToString::to_string))
+        .collect();
+    if notes.is_empty() {
         main
     } else {
-        format!("{main} [{}]", a.notes.join("; "))
+        format!("{main} [{}]", notes.join("; "))
     }
 }
 
@@ -263,8 +254,7 @@ fn truncate(text: &str, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws::organization::AccountState;
-    use crate::credentials::LOGIN_PROFILE_ID;
+    use crate::account::AccountState;
 
     fn in_grace() -> AccountReport {
         let mut a = AccountReport::new(
@@ -275,11 +265,9 @@ mod tests {
                 due_at: Utc::now() + TimeDelta::hours(50),
             },
         );
-        a.credentials = vec![Credential::new(
-            CredentialKind::Password,
-            LOGIN_PROFILE_ID,
-            Some(Utc::now() - TimeDelta::hours(22)),
-        )];
+        a.credentials = vec![Credential::password(Some(
+            Utc::now() - TimeDelta::hours(22),
+        ))];
         a
     }
 

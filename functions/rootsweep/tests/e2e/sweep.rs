@@ -2,19 +2,26 @@
 //! changes nothing, enforce deletes exactly the due credentials, a second run has nothing left
 //! to do, and a direct invocation narrows the run.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
 use rootsweep::config::Mode;
 use rootsweep::credentials::CredentialKind;
 use rootsweep::event::RunRequest;
 use rootsweep::lambda;
-use rootsweep_e2e::{
-    EVERY_SCENARIO, EVERY_SCENARIO_TWICE, Exemption, Expected, Harness, assume_root_targets,
-    check_deletions, check_report, config, credentials_of, delete_calls, deletions, due, expected,
-    lambda_event, named,
-};
+use rootsweep::outcome::OutcomeKind;
 use rootsweep_emulator::Org;
+use rootsweep_testkit::capture::lambda_event;
+use rootsweep_testkit::emulator::{
+    EVERY_SCENARIO, EVERY_SCENARIO_TWICE, Exemption, Harness, assume_root_targets, config,
+    delete_calls,
+};
+use rootsweep_testkit::oracle::{
+    Expected, check_deletions, check_report, credentials_of, deletions, due, expected, named,
+};
 use serde_json::json;
+
+const PLENTY: Duration = Duration::from_secs(900);
 
 fn all_ids(org: &Org) -> BTreeSet<String> {
     org.accounts.iter().map(|a| a.id.clone()).collect()
@@ -25,7 +32,22 @@ fn outcomes(report: &rootsweep::Report) -> Vec<(String, &'static str)> {
     report
         .accounts
         .iter()
-        .map(|a| (a.account_id.to_string(), a.outcome.name()))
+        .map(|a| (a.account_id.to_string(), a.outcome.kind().as_str()))
+        .collect()
+}
+
+/// Each metric the emulator received, by name and `CredentialType` dimension, with its value.
+fn received_metrics(harness: &Harness) -> BTreeMap<(String, Option<String>), f64> {
+    harness
+        .emulator
+        .metrics()
+        .into_iter()
+        .map(|datum| {
+            assert_eq!(datum.namespace, "Rootsweep");
+            let dimension = datum.dimensions.first().map(|d| d.value.clone());
+            let value = datum.value.expect("a value");
+            ((datum.metric_name, dimension), value)
+        })
         .collect()
 }
 
@@ -61,7 +83,7 @@ async fn an_audit_run_reports_every_account_and_changes_nothing() {
         expected_outcomes(&before, Exemption::Tag, Mode::Audit)
     );
     assert!(
-        report.summary.accounts_due > 0,
+        report.summary.count(OutcomeKind::Due) > 0,
         "the org has due accounts to report"
     );
     harness.shutdown().await;
@@ -136,9 +158,26 @@ async fn an_enforcing_run_deletes_exactly_the_due_credentials_and_leaves_the_res
         );
         // What the summary says was deleted is what the emulator lost.
         for kind in CredentialKind::ALL {
-            let lost = gone.values().flatten().filter(|(k, _)| *k == kind).count();
-            assert_eq!(report.summary.credentials_deleted[&kind], lost, "{kind:?}");
+            let lost = gone.values().flatten().filter(|(k, _)| k == kind).count();
+            assert_eq!(report.summary.credentials_deleted[kind], lost, "{kind:?}");
         }
+        // And what CloudWatch received says so too: the missed-sweep alarm's SweepCompleted,
+        // the remediated accounts, and the deletions by type.
+        let received = received_metrics(&harness);
+        assert_eq!(received.get(&("SweepCompleted".into(), None)), Some(&1.0));
+        assert_eq!(
+            received.get(&("AccountsRemediated".into(), None)),
+            Some(&(due.len() as f64))
+        );
+        let deleted_keys = gone
+            .values()
+            .flatten()
+            .filter(|(k, _)| *k == CredentialKind::AccessKey)
+            .count();
+        assert_eq!(
+            received.get(&("CredentialsDeleted".into(), Some("AccessKey".into()))),
+            Some(&(deleted_keys as f64))
+        );
         harness.shutdown().await;
     }
 }
@@ -151,7 +190,7 @@ async fn a_second_enforcing_run_right_after_finds_nothing_to_delete() {
     let first = harness
         .run(enforce(), &RunRequest::scheduled(Mode::Enforce))
         .await;
-    assert!(first.report().summary.accounts_remediated > 0);
+    assert!(first.report().summary.count(OutcomeKind::Remediated) > 0);
     let after_first = harness.state();
     let calls_before = harness.calls().len();
     let sessions_before = harness.delete_sessions().len();
@@ -171,17 +210,28 @@ async fn a_second_enforcing_run_right_after_finds_nothing_to_delete() {
     assert_eq!(delete_calls(&second_calls), Vec::<&_>::new());
     assert_eq!(harness.delete_sessions().len(), sessions_before);
     let summary = &second.report().summary;
-    assert_eq!((summary.accounts_remediated, summary.accounts_due), (0, 0));
+    assert_eq!(
+        (
+            summary.count(OutcomeKind::Remediated),
+            summary.count(OutcomeKind::Due)
+        ),
+        (0, 0)
+    );
     // What the first run remediated, the second finds clean.
     for account in &first.report().accounts {
-        if account.outcome.name() == "remediated" {
+        if account.outcome.kind() == OutcomeKind::Remediated {
             let again = second
                 .report()
                 .accounts
                 .iter()
                 .find(|a| a.account_id == account.account_id)
                 .expect("reported again");
-            assert_eq!(again.outcome.name(), "clean", "{}", account.account_id);
+            assert_eq!(
+                again.outcome.kind(),
+                OutcomeKind::Clean,
+                "{}",
+                account.account_id
+            );
         }
     }
     harness.shutdown().await;
@@ -196,7 +246,7 @@ async fn a_direct_invocation_naming_accounts_runs_only_on_them_and_may_lower_the
     assert!(due.contains(&target));
     let in_grace = named(&before, "in-grace")[0].id.clone();
     let unknown = "999999999999";
-    let sweeper = harness.sweeper(config(Mode::Enforce, Exemption::Tag, &before, &[]));
+    let engine = harness.engine(config(Mode::Enforce, Exemption::Tag, &before, &[]));
     let payload = |mode: Option<&str>| {
         let mut payload = json!({"accounts": [target, in_grace, unknown]});
         if let Some(mode) = mode {
@@ -206,15 +256,15 @@ async fn a_direct_invocation_naming_accounts_runs_only_on_them_and_may_lower_the
     };
 
     // Lowered to audit: the named accounts are reported, nothing is deleted.
-    let audit = lambda::handle(&sweeper, lambda_event(payload(Some("audit")), 900))
+    let audit = lambda::handle(&engine, lambda_event(payload(Some("audit")), PLENTY))
         .await
         .expect("the invocation succeeds");
     assert!(!audit.whole_organization);
     assert_eq!(
         (
-            audit.accounts_due,
-            audit.accounts_in_grace,
-            audit.accounts_skipped
+            audit.count(OutcomeKind::Due),
+            audit.count(OutcomeKind::InGrace),
+            audit.count(OutcomeKind::Skipped)
         ),
         (1, 1, 1),
         "the unknown account is skipped and named: {:?}",
@@ -223,14 +273,14 @@ async fn a_direct_invocation_naming_accounts_runs_only_on_them_and_may_lower_the
     assert_eq!(harness.state(), before);
 
     // In the configured mode: only the named due account loses its credentials.
-    let enforce = lambda::handle(&sweeper, lambda_event(payload(None), 900))
+    let enforce = lambda::handle(&engine, lambda_event(payload(None), PLENTY))
         .await
         .expect("the invocation succeeds");
     assert_eq!(
         (
-            enforce.accounts_remediated,
-            enforce.accounts_in_grace,
-            enforce.accounts_skipped
+            enforce.count(OutcomeKind::Remediated),
+            enforce.count(OutcomeKind::InGrace),
+            enforce.count(OutcomeKind::Skipped)
         ),
         (1, 1, 1)
     );

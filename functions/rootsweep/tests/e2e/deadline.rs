@@ -14,27 +14,29 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use rootsweep::budget::Budget;
 use rootsweep::config::Mode;
 use rootsweep::event::RunRequest;
-use rootsweep::report::Outcome;
+use rootsweep::outcome::{Outcome, OutcomeKind};
 use rootsweep::{Report, RunOptions};
-use rootsweep_e2e::{
-    EVERY_SCENARIO, EVERY_SCENARIO_TWICE, Exemption, Expected, Harness, Run, Timeouts,
-    assume_root_targets, check_deletions, check_report, config, credentials_of, deletions, due,
-    expected, named, one_of_each,
-};
 use rootsweep_emulator::{Fault, FaultKind, Org};
+use rootsweep_testkit::capture::Run;
+use rootsweep_testkit::emulator::{
+    EVERY_SCENARIO, EVERY_SCENARIO_TWICE, Exemption, Harness, Timeouts, assume_root_targets,
+    config, one_of_each,
+};
+use rootsweep_testkit::oracle::{
+    Expected, check_deletions, check_report, credentials_of, deletions, due, expected, named,
+};
 use tokio::time::Instant;
 
-/// How long before its deadline a run stops starting accounts, and stops those still running
-/// (`sweep.rs`).
-const STOP_STARTING_BEFORE_DEADLINE: Duration = Duration::from_secs(60);
-const STOP_WORKING_BEFORE_DEADLINE: Duration = Duration::from_secs(10);
+const STOP_STARTING_BEFORE_DEADLINE: Duration = Budget::STOP_STARTING_BEFORE_DEADLINE;
+const STOP_WORKING_BEFORE_DEADLINE: Duration = Budget::STOP_WORKING_BEFORE_DEADLINE;
 
 /// Runs `harness` in enforce mode with a deadline that leaves `time_to_start` to start accounts.
 async fn run_until(harness: &Harness, concurrency: &str, time_to_start: Duration) -> Run {
     let org = &harness.initial;
-    let sweeper = harness.sweeper(config(
+    let engine = harness.engine(config(
         Mode::Enforce,
         Exemption::Tag,
         org,
@@ -45,7 +47,7 @@ async fn run_until(harness: &Harness, concurrency: &str, time_to_start: Duration
         deadline: Some(Instant::now() + STOP_STARTING_BEFORE_DEADLINE + time_to_start),
     };
     harness
-        .run_with(&sweeper, &RunRequest::scheduled(Mode::Enforce), options)
+        .run_with(&engine, &RunRequest::scheduled(Mode::Enforce), options)
         .await
 }
 
@@ -55,7 +57,7 @@ fn not_reached(report: &Report) -> Vec<(String, String)> {
         .accounts
         .iter()
         .filter_map(|a| match &a.outcome {
-            Outcome::NotReached { reason } => Some((a.account_id.to_string(), reason.clone())),
+            Outcome::NotReached(reason) => Some((a.account_id.to_string(), reason.to_string())),
             _ => None,
         })
         .collect()
@@ -77,7 +79,7 @@ async fn accounts_not_started_before_the_deadline_are_reported_not_reached_and_n
         !late.is_empty(),
         "the run could not have reached every account"
     );
-    assert_eq!(report.summary.accounts_not_reached, late.len());
+    assert_eq!(report.summary.count(OutcomeKind::NotReached), late.len());
     let fates = expected(&org, Exemption::Tag);
     let assumed = assume_root_targets(&harness.calls());
     for (id, reason) in &late {
@@ -99,7 +101,7 @@ async fn accounts_not_started_before_the_deadline_are_reported_not_reached_and_n
     for account in &report.accounts {
         let fate = fates[account.account_id.as_str()];
         if fate == Expected::Skipped {
-            assert_eq!(account.outcome.name(), "skipped");
+            assert_eq!(account.outcome.kind(), OutcomeKind::Skipped);
         }
     }
     let after = harness.state();
@@ -110,7 +112,7 @@ async fn accounts_not_started_before_the_deadline_are_reported_not_reached_and_n
         "deadline: {} of {} accounts not reached, {} remediated",
         late.len(),
         all.len(),
-        report.summary.accounts_remediated
+        report.summary.count(OutcomeKind::Remediated)
     );
     harness.shutdown().await;
 }
@@ -154,7 +156,7 @@ async fn due_accounts_not_remediated_before_the_deadline_are_reported_and_none_i
             // Started in time: finished, whatever the deadline.
             Outcome::Remediated { .. } => assert!(root.is_clean(), "{id}"),
             // Not started (or not even audited): untouched, and the report says so.
-            Outcome::NotReached { .. } => {
+            Outcome::NotReached(_) => {
                 assert_eq!(root, &org.account(&id).unwrap().root_user, "{id}");
                 assert!(account.actions.is_empty(), "{id}");
             }
@@ -163,7 +165,7 @@ async fn due_accounts_not_remediated_before_the_deadline_are_reported_and_none_i
     }
     eprintln!(
         "deadline: {} of {} due accounts remediated, {} accounts not reached",
-        report.summary.accounts_remediated,
+        report.summary.count(OutcomeKind::Remediated),
         due.len(),
         late.len()
     );
@@ -253,7 +255,8 @@ fn an_account_still_being_remediated_near_the_deadline_is_stopped_and_lists_what
         .find(|a| a.account_id.as_str() == target)
         .expect("reported");
     match &account.outcome {
-        Outcome::Failed { error, .. } => {
+        Outcome::Failed(failure) => {
+            let error = failure.cause.to_string();
             assert!(error.contains("stopped at the run's deadline"), "{error}");
             assert!(error.contains("may or may not have been"), "{error}");
         }
@@ -283,7 +286,7 @@ fn an_account_still_being_remediated_near_the_deadline_is_stopped_and_lists_what
     }
     eprintln!(
         "deadline: {target} stopped with {listed:?} done, {} remediated before it, {} not reached",
-        report.summary.accounts_remediated,
+        report.summary.count(OutcomeKind::Remediated),
         late.len()
     );
 }

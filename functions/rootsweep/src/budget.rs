@@ -1,0 +1,120 @@
+//! The run's time budget: when it stops starting accounts, and when it stops working on them,
+//! so that the report and the metrics always get out before the Lambda deadline.
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::error::AwsError;
+use crate::outcome::{Failure, Stage};
+use crate::reasons::Cause;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    deadline: Option<Instant>,
+}
+
+impl Budget {
+    /// No new account is started this long before the deadline: enough for one account's calls.
+    pub const STOP_STARTING_BEFORE_DEADLINE: Duration = Duration::from_secs(60);
+    /// Calls still running this long before the deadline are stopped, so that the report and
+    /// the metrics always get out.
+    pub const STOP_WORKING_BEFORE_DEADLINE: Duration = Duration::from_secs(10);
+    /// Metrics are given what is left but this.
+    const PUBLISH_BEFORE_DEADLINE: Duration = Duration::from_secs(1);
+
+    /// `None`: no deadline (the operator CLI).
+    pub fn new(deadline: Option<Instant>) -> Self {
+        Self { deadline }
+    }
+
+    pub fn unlimited() -> Self {
+        Self::new(None)
+    }
+
+    fn before_deadline(&self, margin: Duration) -> Option<Instant> {
+        self.deadline
+            .map(|d| d.checked_sub(margin).unwrap_or_else(Instant::now))
+    }
+
+    pub fn too_late_to_start(&self) -> bool {
+        self.before_deadline(Self::STOP_STARTING_BEFORE_DEADLINE)
+            .is_some_and(|at| Instant::now() >= at)
+    }
+
+    /// Whether a run that begins now can start anything at all.
+    pub fn leaves_room_to_start(&self) -> bool {
+        !self.too_late_to_start()
+    }
+
+    /// One AWS call of an account's work at `stage`: its error, or the deadline, is a failure
+    /// at that stage.
+    pub async fn call<T>(
+        &self,
+        stage: Stage,
+        call: impl Future<Output = Result<T, AwsError>>,
+    ) -> Result<T, Failure> {
+        self.within(stage, call)
+            .await?
+            .map_err(|err| Failure::aws(stage, err))
+    }
+
+    /// Any step of an account's work, stopped at the deadline.
+    pub async fn within<T>(
+        &self,
+        stage: Stage,
+        work: impl Future<Output = T>,
+    ) -> Result<T, Failure> {
+        match self.before_deadline(Self::STOP_WORKING_BEFORE_DEADLINE) {
+            None => Ok(work.await),
+            Some(at) => tokio::time::timeout_at(at, work)
+                .await
+                .map_err(|_| Failure::new(stage, Cause::Deadline)),
+        }
+    }
+
+    /// Publishing gets what is left; `None` when the time is up.
+    pub async fn publish<T>(&self, work: impl Future<Output = T>) -> Option<T> {
+        match self.before_deadline(Self::PUBLISH_BEFORE_DEADLINE) {
+            None => Some(work.await),
+            Some(at) => tokio::time::timeout_at(at, work).await.ok(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::AwsErrorKind;
+
+    #[tokio::test(start_paused = true)]
+    async fn starting_stops_a_minute_before_the_deadline_and_work_ten_seconds_before() {
+        let budget = Budget::new(Some(Instant::now() + Duration::from_secs(120)));
+        assert!(!budget.too_late_to_start());
+        tokio::time::advance(Duration::from_secs(60)).await;
+        assert!(budget.too_late_to_start());
+        let slow = async {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            Ok::<(), AwsError>(())
+        };
+        let failure = budget.call(Stage::Remove, slow).await.unwrap_err();
+        assert_eq!(failure, Failure::new(Stage::Remove, Cause::Deadline));
+        assert_eq!(
+            Instant::now(),
+            budget
+                .before_deadline(Budget::STOP_WORKING_BEFORE_DEADLINE)
+                .unwrap()
+        );
+    }
+
+    #[tokio::test]
+    async fn an_aws_error_is_a_failure_at_its_stage() {
+        let denied = AwsError::new("iam:GetUser", AwsErrorKind::AccessDenied, "no");
+        let failure = Budget::unlimited()
+            .call(Stage::Audit, async { Err::<(), _>(denied.clone()) })
+            .await
+            .unwrap_err();
+        assert_eq!(failure, Failure::aws(Stage::Audit, denied));
+    }
+}

@@ -1,0 +1,145 @@
+//! The engine's seams: what it needs from AWS, as traits over domain types. `aws/` implements
+//! them with the SDK; tests implement them in memory or point the SDK at the emulator.
+
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+use futures::stream::BoxStream;
+
+use crate::account::{Account, AccountId, Caller};
+use crate::config::OuId;
+use crate::credentials::{Credential, CredentialKind, TaskPolicyArn};
+
+pub use crate::error::{AwsError, AwsErrorKind};
+
+/// What a removal call found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    Removed,
+    /// `NoSuchEntity`: someone else removed it first, which is what we wanted anyway.
+    AlreadyGone,
+}
+
+/// `iam:GetAccountSummary` in a root session: which root credentials exist, without listing them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AccountSummary {
+    pub access_keys: bool,
+    pub signing_certificates: bool,
+    pub mfa_devices: bool,
+}
+
+impl AccountSummary {
+    /// Whether the summary says credentials of `kind` exist. It says nothing of the password.
+    pub fn shows(self, kind: CredentialKind) -> Option<bool> {
+        match kind {
+            CredentialKind::Password => None,
+            CredentialKind::AccessKey => Some(self.access_keys),
+            CredentialKind::SigningCertificate => Some(self.signing_certificates),
+            CredentialKind::MfaDevice => Some(self.mfa_devices),
+        }
+    }
+}
+
+/// `iam:GetUser` in a root session.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RootUser {
+    /// When the root user (so the account) was created: no credential can be older.
+    pub created: Option<DateTime<Utc>>,
+    /// Stays on the user after the password is deleted.
+    pub password_last_used: Option<DateTime<Utc>>,
+}
+
+/// Organizations, and who is calling. Organizations' limits are caller-wide and low: adapters
+/// make these calls from one place with a small bound.
+pub trait Organization: Send + Sync + 'static {
+    /// `sts:GetCallerIdentity`.
+    fn caller(&self) -> impl Future<Output = Result<Caller, AwsError>> + Send;
+    /// `iam:ListOrganizationsFeatures`: the enabled root-access features, by AWS name. Its
+    /// failures carry AWS's exception name as their code.
+    fn root_access_features(&self) -> impl Future<Output = Result<Vec<String>, AwsError>> + Send;
+    /// `organizations:DescribeOrganization`: the management account id.
+    fn management_account(&self) -> impl Future<Output = Result<AccountId, AwsError>> + Send;
+    /// `organizations:ListAccounts`, page by page as the run consumes it.
+    fn accounts(&self) -> BoxStream<'static, Result<Account, AwsError>>;
+    /// Every account under `parent`, nested units included, each with the unit that holds it
+    /// directly: one walk of that subtree, never a call per account.
+    fn accounts_under(
+        &self,
+        parent: &OuId,
+    ) -> impl Future<Output = Result<Vec<(AccountId, String)>, AwsError>> + Send;
+    /// `organizations:ListTagsForResource` for one account.
+    fn tags(
+        &self,
+        account: &AccountId,
+    ) -> impl Future<Output = Result<Vec<(String, String)>, AwsError>> + Send;
+}
+
+/// `sts:AssumeRoot`.
+pub trait RootAccess: Send + Sync + 'static {
+    type Session: RootSession;
+    fn assume_root(
+        &self,
+        account: &AccountId,
+        task: &TaskPolicyArn,
+    ) -> impl Future<Output = Result<Self::Session, AwsError>> + Send;
+}
+
+/// IAM calls on a member account's root user. The session's credentials never leave it.
+pub trait RootSession: Send + Sync + 'static {
+    /// The AssumeRoot request id: how an operator finds this session in CloudTrail.
+    fn request_id(&self) -> Option<&str>;
+    /// `iam:GetAccountSummary` (allowed by the audit task policy only).
+    fn summary(&self) -> impl Future<Output = Result<AccountSummary, AwsError>> + Send;
+    /// `iam:GetUser`.
+    fn root_user(&self) -> impl Future<Output = Result<RootUser, AwsError>> + Send;
+    /// The root user's credentials of one kind: the login profile (none when `NoSuchEntity`),
+    /// the access keys with their last use, the signing certificates, or the MFA devices.
+    fn list(
+        &self,
+        kind: CredentialKind,
+    ) -> impl Future<Output = Result<Vec<Credential>, AwsError>> + Send;
+    /// Deletes a password, access key or signing certificate, or deactivates an MFA device.
+    fn remove(
+        &self,
+        credential: &Credential,
+    ) -> impl Future<Output = Result<Removal, AwsError>> + Send;
+    /// Deletes a virtual MFA device left behind by its deactivation.
+    fn delete_virtual_mfa_device(
+        &self,
+        serial: &str,
+    ) -> impl Future<Output = Result<Removal, AwsError>> + Send;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricUnit {
+    Count,
+    Seconds,
+}
+
+/// One CloudWatch data point, with at most one dimension.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricPoint {
+    pub name: String,
+    pub value: f64,
+    pub unit: MetricUnit,
+    pub dimension: Option<(&'static str, String)>,
+}
+
+/// CloudWatch metrics.
+pub trait Metrics: Send + Sync + 'static {
+    fn publish(
+        &self,
+        namespace: &str,
+        points: &[MetricPoint],
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
+}
+
+/// No metrics at all: `None` publishes nothing (the operator CLI, unless asked to).
+impl<M: Metrics> Metrics for Option<M> {
+    async fn publish(&self, namespace: &str, points: &[MetricPoint]) -> Result<(), AwsError> {
+        match self {
+            Some(metrics) => metrics.publish(namespace, points).await,
+            None => Ok(()),
+        }
+    }
+}

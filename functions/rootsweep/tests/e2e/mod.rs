@@ -1,0 +1,6 @@
+//! End to end: the rootsweep library wired to the SDK as in production, against the emulator.
+
+mod deadline;
+mod faults;
+mod secrets;
+mod sweep;

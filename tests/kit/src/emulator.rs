@@ -1,0 +1,317 @@
+//! The emulator, started one way, and the SDK pointed at it with the production retry and
+//! timeout policy (from the library), the engine wired as production wires it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+use rootsweep::Config;
+use rootsweep::app::{SdkEngine, sdk_engine};
+use rootsweep::config::Mode;
+use rootsweep::engine::RunOptions;
+use rootsweep::event::RunRequest;
+use rootsweep_emulator::{
+    Account, CallRecord, EXEMPT_TAG, Emulator, EmulatorHandle, Org, TaskPolicy,
+};
+
+use crate::capture::{self, Run};
+
+/// Small enough to keep a run quick, large enough for every scenario of the generated mix
+/// (management, caller, and the 20 member scenarios).
+pub const EVERY_SCENARIO: usize = 22;
+/// Every scenario twice.
+pub const EVERY_SCENARIO_TWICE: usize = 42;
+
+/// A generated org reduced to one account of each kind: the management account, the caller,
+/// and the first account of each of the 20 member scenarios (15 accounts in all, 11 of them
+/// audited). Every credential state at the lowest cost per run.
+pub fn one_of_each(seed: u64) -> Org {
+    let mut org = Org::generate(EVERY_SCENARIO, seed);
+    let mut seen = BTreeSet::new();
+    org.accounts.retain(|account| {
+        let scenario = account
+            .name
+            .trim_end_matches(|c: char| c.is_ascii_digit() || c == '-');
+        seen.insert(scenario.to_owned())
+    });
+    org.validate()
+        .expect("dropping accounts keeps the org valid");
+    org
+}
+
+/// The grace period of every test run, in the units the configuration takes and in hours.
+pub const GRACE: &str = "72h";
+pub const GRACE_HOURS: i64 = 72;
+
+/// The caller's own static keys: not a root session, so the emulator treats them as the org's
+/// caller (the delegated administrator of the generated org).
+pub const CALLER_ACCESS_KEY_ID: &str = "AKIDE2ECALLER";
+pub const CALLER_SECRET_ACCESS_KEY: &str = "e2e-caller-secret";
+
+/// The timeouts of a test SDK configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timeouts {
+    /// rootsweep's own (`rootsweep::aws::timeout_config`).
+    Production,
+    /// 60 s per attempt, 120 s per call: no loopback call comes near either, however loaded the
+    /// machine. The call timeout stays long because the SDK's adaptive rate limiter, once
+    /// throttled, paces every call of its retry partition down to one every two seconds (its own
+    /// constants, which no configuration scales): that pacing must slow a run down, not time its
+    /// calls out, as with production's 45 s. And a run on a paused clock that is moved by the
+    /// 51 s to a deadline must not see its calls time out on the way.
+    Patient,
+    /// 1 s per attempt, 2.5 s per call: a call that never answers is tried twice and given up
+    /// after 2.5 s. For runs that test timeouts and have no throttling to be paced by.
+    Impatient,
+}
+
+impl Timeouts {
+    fn config(self) -> TimeoutConfig {
+        let (attempt, operation) = match self {
+            Timeouts::Production => return rootsweep::aws::timeout_config(),
+            Timeouts::Patient => (Duration::from_secs(60), Duration::from_secs(120)),
+            Timeouts::Impatient => (Duration::from_secs(1), Duration::from_millis(2500)),
+        };
+        TimeoutConfig::builder()
+            .operation_attempt_timeout(attempt)
+            .operation_timeout(operation)
+            .build()
+    }
+}
+
+/// A `slow` fault holds its answer this long: beyond any attempt timeout, so the client gives up.
+pub const SLOWER_THAN_ANY_TIMEOUT_MS: u64 = 10_000;
+
+/// The IAM calls that remove something, as the emulator logs them.
+pub const DELETE_OPERATIONS: [&str; 5] = [
+    "DeleteLoginProfile",
+    "DeleteAccessKey",
+    "DeleteSigningCertificate",
+    "DeactivateMFADevice",
+    "DeleteVirtualMFADevice",
+];
+
+/// An SDK configuration for the emulator at `endpoint`, as production builds it from the
+/// environment (`AWS_ENDPOINT_URL`, region, static credentials), with rootsweep's retry policy
+/// (`rootsweep::aws::retry_config`: mode and attempts), a backoff in milliseconds instead of
+/// seconds so that exhausting the retries stays quick, and the test `timeouts`.
+///
+/// The SDK keeps retry quotas and adaptive rate limiters per retry partition, process-wide, and
+/// names the default partitions after the service and the region. Each configuration gets a
+/// region of its own, so that throttling injected in one test never slows or starves the retries
+/// of another test running in parallel. (Root sessions use a partition per member account: the
+/// tests use different seeds, hence different account ids, where that matters.)
+pub async fn sdk_config(endpoint: &str, timeouts: Timeouts) -> SdkConfig {
+    static NEXT_REGION: AtomicUsize = AtomicUsize::new(0);
+    let region = format!("test-{}", NEXT_REGION.fetch_add(1, Ordering::Relaxed));
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new(region))
+        .credentials_provider(Credentials::new(
+            CALLER_ACCESS_KEY_ID,
+            CALLER_SECRET_ACCESS_KEY,
+            None,
+            None,
+            "test-static",
+        ))
+        .retry_config(
+            rootsweep::aws::retry_config()
+                .with_initial_backoff(Duration::from_millis(1))
+                .with_max_backoff(Duration::from_millis(20)),
+        )
+        .timeout_config(timeouts.config())
+        .load()
+        .await
+}
+
+/// How a run exempts the generated org's `exempt-*` account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exemption {
+    /// `ROOTSWEEP_EXEMPT_TAG_KEY=rootsweep:exempt`, `ROOTSWEEP_EXEMPT_TAG_VALUE=true`.
+    Tag,
+    /// `ROOTSWEEP_EXEMPT_OUS` = the `Sandbox` unit: every account in it or in `Sandbox/Legacy`.
+    Unit,
+}
+
+impl Exemption {
+    /// The configuration variables that set this exemption up for `org`.
+    fn variables(self, org: &Org) -> Vec<(&'static str, String)> {
+        match self {
+            Exemption::Tag => vec![
+                ("ROOTSWEEP_EXEMPT_TAG_KEY", EXEMPT_TAG.0.to_owned()),
+                ("ROOTSWEEP_EXEMPT_TAG_VALUE", EXEMPT_TAG.1.to_owned()),
+            ],
+            Exemption::Unit => vec![("ROOTSWEEP_EXEMPT_OUS", sandbox_unit(org).to_owned())],
+        }
+    }
+
+    /// Whether this exemption covers `account`, from the emulator's data.
+    pub fn covers(self, org: &Org, account: &Account) -> bool {
+        match self {
+            Exemption::Tag => {
+                account.tags.get(EXEMPT_TAG.0).map(String::as_str) == Some(EXEMPT_TAG.1)
+            }
+            Exemption::Unit => {
+                let sandbox = sandbox_unit(org);
+                let mut unit = account.parent.as_deref();
+                while let Some(id) = unit {
+                    if id == sandbox {
+                        return true;
+                    }
+                    unit = org
+                        .organizational_unit(id)
+                        .and_then(|ou| ou.parent.as_deref());
+                }
+                false
+            }
+        }
+    }
+}
+
+fn sandbox_unit(org: &Org) -> &str {
+    let sandbox = org
+        .organizational_units
+        .iter()
+        .find(|ou| ou.name == "Sandbox");
+    &sandbox.expect("the generated org has a Sandbox unit").id
+}
+
+/// A rootsweep configuration as the Lambda would read it from its environment: `mode`, a 72 h
+/// grace period, the exemption, and any `extra` `ROOTSWEEP_*` variables.
+pub fn config(mode: Mode, exemption: Exemption, org: &Org, extra: &[(&str, &str)]) -> Config {
+    let mut variables: BTreeMap<String, String> = BTreeMap::from([
+        ("ROOTSWEEP_MODE".to_owned(), mode.to_string()),
+        ("ROOTSWEEP_GRACE_PERIOD".to_owned(), GRACE.to_owned()),
+    ]);
+    for (name, value) in exemption.variables(org) {
+        variables.insert(name.to_owned(), value);
+    }
+    for (name, value) in extra {
+        variables.insert((*name).to_owned(), (*value).to_owned());
+    }
+    Config::from_pairs(variables.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .expect("a valid test configuration")
+}
+
+/// A running emulator, the org it started with, and an SDK configuration pointed at it.
+pub struct Harness {
+    pub emulator: EmulatorHandle,
+    /// The org as it was when the emulator started.
+    pub initial: Org,
+    sdk: SdkConfig,
+}
+
+impl Harness {
+    /// Starts the emulator on `org` with no latency and no faults.
+    pub async fn start(org: Org) -> Self {
+        Self::start_with(org, Timeouts::Patient, |emulator| emulator).await
+    }
+
+    /// Starts the emulator on `org`, configured further by `setup` (latency, faults), and an
+    /// SDK configuration with `timeouts` for it.
+    pub async fn start_with(
+        org: Org,
+        timeouts: Timeouts,
+        setup: impl FnOnce(Emulator) -> Emulator,
+    ) -> Self {
+        let emulator = setup(Emulator::new(org.clone()))
+            .spawn()
+            .await
+            .expect("the emulator starts");
+        let sdk = sdk_config(&emulator.url(), timeouts).await;
+        Self {
+            emulator,
+            initial: org,
+            sdk,
+        }
+    }
+
+    /// The engine as the Lambda builds it, from this harness's SDK configuration.
+    pub fn engine(&self, config: Config) -> SdkEngine {
+        sdk_engine(config, &self.sdk, true)
+    }
+
+    pub fn sdk(&self) -> &SdkConfig {
+        &self.sdk
+    }
+
+    /// One run without a deadline, its report lines captured.
+    pub async fn run(&self, config: Config, request: &RunRequest) -> Run {
+        self.run_with(&self.engine(config), request, capture::options())
+            .await
+    }
+
+    /// One run of `engine` with `options`, its report lines captured.
+    pub async fn run_with(
+        &self,
+        engine: &SdkEngine,
+        request: &RunRequest,
+        options: RunOptions,
+    ) -> Run {
+        capture::run(engine, request, options).await
+    }
+
+    /// The emulator's org now, through its admin state.
+    pub fn state(&self) -> Org {
+        self.emulator.state()
+    }
+
+    pub fn calls(&self) -> Vec<CallRecord> {
+        self.emulator.calls()
+    }
+
+    /// The accounts a delete session (`IAMDeleteRootUserCredentials`) was issued for.
+    pub fn delete_sessions(&self) -> Vec<String> {
+        self.emulator
+            .issued_credentials()
+            .into_iter()
+            .filter(|session| session.task_policy == TaskPolicy::IAMDeleteRootUserCredentials)
+            .map(|session| session.account_id)
+            .collect()
+    }
+
+    pub async fn shutdown(self) {
+        self.emulator.shutdown().await.expect("the emulator stops");
+    }
+}
+
+/// The calls that removed or deactivated something (whatever their answer).
+pub fn delete_calls(calls: &[CallRecord]) -> Vec<&CallRecord> {
+    calls
+        .iter()
+        .filter(|call| DELETE_OPERATIONS.contains(&call.operation.as_str()))
+        .collect()
+}
+
+/// The accounts AssumeRoot was asked to target.
+pub fn assume_root_targets(calls: &[CallRecord]) -> BTreeSet<String> {
+    calls
+        .iter()
+        .filter(|call| call.operation == "AssumeRoot")
+        .filter_map(|call| call.target_account_id.clone())
+        .collect()
+}
+
+/// The root user of `account` as it is after a password recovery `hours` ago: every credential
+/// it holds dated then, and signed in with then. With a 72 h grace and `hours` a little above
+/// 72, the account has just become due.
+pub fn recovered(account: &mut Account, hours: i64) {
+    let at = chrono::Utc::now() - chrono::TimeDelta::hours(hours);
+    let root = &mut account.root_user;
+    root.password_last_used = Some(at);
+    if let Some(profile) = &mut root.login_profile {
+        profile.created = at;
+    }
+    for key in &mut root.access_keys {
+        key.created = at;
+    }
+    for cert in &mut root.signing_certificates {
+        cert.uploaded = at;
+    }
+    for device in &mut root.mfa_devices {
+        device.enabled = at;
+    }
+}

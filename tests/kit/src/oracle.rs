@@ -1,0 +1,384 @@
+//! The independent oracle: what must become of each account, worked out from the emulator's
+//! data alone by the README's rules (never by rootsweep's code), and the checks every run must
+//! pass whatever went wrong.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use rootsweep::config::Mode;
+use rootsweep::credentials::{CredentialKind, LOGIN_PROFILE_ID};
+use rootsweep::outcome::{ActionKind, OutcomeKind};
+use rootsweep::report::Report;
+use rootsweep_emulator::{Account, AccountState, Org, RootUser};
+use serde_json::Value;
+
+use crate::capture::Run;
+use crate::emulator::{Exemption, GRACE_HOURS};
+
+/// What the documented rules say should become of an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expected {
+    /// The management account, or an account that is not ACTIVE.
+    Skipped,
+    Exempt,
+    Clean,
+    InGrace,
+    Due,
+}
+
+impl Expected {
+    /// The outcome a run in `mode` with nothing going wrong reports.
+    pub fn outcome(self, mode: Mode) -> &'static str {
+        match (self, mode) {
+            (Expected::Skipped, _) => "skipped",
+            (Expected::Exempt, _) => "exempt",
+            (Expected::Clean, _) => "clean",
+            (Expected::InGrace, _) => "in_grace",
+            (Expected::Due, Mode::Audit) => "due",
+            (Expected::Due, Mode::Enforce) => "remediated",
+        }
+    }
+}
+
+/// Each account's fate by the README's rules, from the emulator's data alone: the management
+/// account and non-ACTIVE accounts are skipped, exempt ones exempt; otherwise the root user's
+/// clock is the latest of `PasswordLastUsed` and its credentials' creation dates (a date before
+/// the root user existed counts as now), and the credentials are due 72 h after it.
+pub fn expected(org: &Org, exemption: Exemption) -> BTreeMap<String, Expected> {
+    let now = Utc::now();
+    org.accounts
+        .iter()
+        .map(|account| {
+            let fate = if account.id == org.management_account_id
+                || account.state != AccountState::Active
+            {
+                Expected::Skipped
+            } else if exemption.covers(org, account) {
+                Expected::Exempt
+            } else {
+                grace_verdict(&account.root_user, now)
+            };
+            (account.id.clone(), fate)
+        })
+        .collect()
+}
+
+fn grace_verdict(root: &RootUser, now: DateTime<Utc>) -> Expected {
+    let created = root
+        .login_profile
+        .iter()
+        .map(|profile| profile.created)
+        .chain(root.access_keys.iter().map(|key| key.created))
+        .chain(root.signing_certificates.iter().map(|cert| cert.uploaded))
+        .chain(root.mfa_devices.iter().map(|device| device.enabled));
+    let credible = |date: DateTime<Utc>| if date < root.created { now } else { date };
+    let Some(clock) = created
+        .chain(root.password_last_used)
+        .map(credible)
+        .max()
+        .filter(|_| !credentials_of(root).is_empty())
+    else {
+        return Expected::Clean;
+    };
+    if now >= clock + TimeDelta::hours(GRACE_HOURS) {
+        Expected::Due
+    } else {
+        Expected::InGrace
+    }
+}
+
+/// The accounts whose credentials a run may delete.
+pub fn due(org: &Org, exemption: Exemption) -> BTreeSet<String> {
+    expected(org, exemption)
+        .into_iter()
+        .filter(|(_, fate)| *fate == Expected::Due)
+        .map(|(id, _)| id)
+        .collect()
+}
+
+/// One root credential as rootsweep names it: its kind and id (`login-profile` for the
+/// password, the key id, the certificate id, the MFA serial).
+pub type CredentialRef = (CredentialKind, String);
+
+/// The root user's credentials, as the report names them.
+pub fn credentials_of(root: &RootUser) -> BTreeSet<CredentialRef> {
+    let mut credentials = BTreeSet::new();
+    if root.login_profile.is_some() {
+        credentials.insert((CredentialKind::Password, LOGIN_PROFILE_ID.to_owned()));
+    }
+    for key in &root.access_keys {
+        credentials.insert((CredentialKind::AccessKey, key.id.clone()));
+    }
+    for cert in &root.signing_certificates {
+        credentials.insert((CredentialKind::SigningCertificate, cert.id.clone()));
+    }
+    for device in &root.mfa_devices {
+        credentials.insert((CredentialKind::MfaDevice, device.serial.clone()));
+    }
+    credentials
+}
+
+/// The generated account whose name starts with `scenario` (`due`, `mfa-virtual`, ...), in org
+/// order: the README's names for the generated mix.
+pub fn named<'a>(org: &'a Org, scenario: &str) -> Vec<&'a Account> {
+    let prefix = format!("{scenario}-");
+    org.accounts
+        .iter()
+        .filter(|account| account.name.starts_with(&prefix) || account.name == scenario)
+        .collect()
+}
+
+/// Checks what every run that passed its preflight must show, whatever went wrong:
+///
+/// - each account appears once in the report and once in the report lines, with the same
+///   outcome, and the last line is the summary, equal to the returned one;
+/// - when `listed` is given (the accounts the run must cover), exactly those accounts appear;
+/// - the summary's counts are the outcomes' counts, its deletion counts are the reported
+///   actions, and it says `complete` exactly when the listing did not break off.
+pub fn check_report(run: &Run, listed: Option<&BTreeSet<String>>) {
+    let report = run.report();
+    let ids: Vec<String> = report
+        .accounts
+        .iter()
+        .map(|a| a.account_id.to_string())
+        .collect();
+    let unique: BTreeSet<String> = ids.iter().cloned().collect();
+    assert_eq!(
+        unique.len(),
+        ids.len(),
+        "an account is reported twice: {ids:?}"
+    );
+    if let Some(listed) = listed {
+        assert_eq!(
+            &unique, listed,
+            "the report covers exactly the accounts listed"
+        );
+    }
+
+    // The report lines: one per account with the same outcome, then the summary.
+    let (summary_line, account_lines) = run
+        .lines
+        .split_last()
+        .expect("a run writes at least its summary line");
+    // Through text and back, as the line was, so that floats parse the same way. The line may
+    // carry more than the summary (its kind, a log level): every field of the summary is there.
+    let text = serde_json::to_string(&report.summary).expect("the summary serializes");
+    let summary: Value = serde_json::from_str(&text).expect("and parses back");
+    assert_eq!(
+        summary_line["kind"], "run_summary",
+        "the last line is the summary"
+    );
+    // The line is written before the metrics are published: whether they were is only in the
+    // returned summary.
+    for (field, value) in summary.as_object().expect("the summary is an object") {
+        if field != "metrics_error" {
+            assert_eq!(&summary_line[field], value, "the summary line's {field}");
+        }
+    }
+    assert!(summary_line.get("metrics_error").is_none());
+    let mut lined: BTreeMap<String, String> = BTreeMap::new();
+    for line in account_lines {
+        assert_eq!(line["kind"], "account_report", "{line}");
+        let id = line["account_id"]
+            .as_str()
+            .expect("an account id")
+            .to_owned();
+        let outcome = line["outcome"].as_str().expect("an outcome").to_owned();
+        assert!(
+            lined.insert(id.clone(), outcome).is_none(),
+            "account {id} has two report lines"
+        );
+    }
+    let reported: BTreeMap<String, String> = report
+        .accounts
+        .iter()
+        .map(|a| (a.account_id.to_string(), a.outcome.kind().to_string()))
+        .collect();
+    assert_eq!(
+        lined, reported,
+        "one report line per account, as in the report"
+    );
+
+    // The counts: every outcome of the table, each matching the report.
+    let s = &report.summary;
+    for kind in OutcomeKind::ALL {
+        let reported_as = reported.values().filter(|o| *o == kind.as_str()).count();
+        assert_eq!(s.count(*kind), reported_as, "the summary counts {kind}");
+    }
+    let scanned = report
+        .accounts
+        .iter()
+        .filter(|a| a.outcome.was_scanned())
+        .count();
+    assert_eq!(s.accounts_scanned, scanned);
+    for &kind in CredentialKind::ALL {
+        let deleted = report
+            .accounts
+            .iter()
+            .flat_map(|a| &a.actions)
+            .filter(|x| x.kind == kind)
+            .filter(|x| matches!(x.action, ActionKind::Deleted | ActionKind::Deactivated))
+            .count();
+        assert_eq!(s.credentials_deleted[&kind], deleted, "{kind:?} deleted");
+        let found = report
+            .accounts
+            .iter()
+            .flat_map(|a| &a.found)
+            .filter(|k| **k == kind)
+            .count();
+        assert_eq!(s.credentials_found[&kind], found, "{kind:?} found");
+    }
+    let attention: BTreeSet<String> = s
+        .attention
+        .iter()
+        .map(|a| a.account_id.to_string())
+        .collect();
+    let needs_attention: BTreeSet<String> = report
+        .accounts
+        .iter()
+        .filter(|a| {
+            matches!(
+                a.outcome.kind(),
+                OutcomeKind::Failed
+                    | OutcomeKind::NotReached
+                    | OutcomeKind::RetryLater
+                    | OutcomeKind::Due
+            ) || a.held_by_odd_dates()
+        })
+        .map(|a| a.account_id.to_string())
+        .collect();
+    assert_eq!(
+        attention, needs_attention,
+        "the summary names each account needing attention"
+    );
+    assert_eq!(s.complete, s.listing_error.is_none());
+}
+
+/// The credentials that are gone from each account between `before` and `after` (accounts with
+/// none gone are left out). Panics if any account changed in another way.
+pub fn deletions(before: &Org, after: &Org) -> BTreeMap<String, BTreeSet<CredentialRef>> {
+    assert_eq!(
+        before.accounts.len(),
+        after.accounts.len(),
+        "no account appears or disappears"
+    );
+    let mut gone = BTreeMap::new();
+    for (was, now) in before.accounts.iter().zip(&after.accounts) {
+        assert_eq!(was.id, now.id);
+        if was == now {
+            continue;
+        }
+        let (had, has) = (
+            credentials_of(&was.root_user),
+            credentials_of(&now.root_user),
+        );
+        assert!(
+            has.is_subset(&had),
+            "account {} gained credentials: {:?}",
+            was.id,
+            has.difference(&had).collect::<Vec<_>>()
+        );
+        // Apart from its credentials (and the virtual MFA devices a deactivation leaves behind,
+        // or their deletion), the account is as it was.
+        let strip = |account: &Account| {
+            let mut account = account.clone();
+            let root = &mut account.root_user;
+            root.login_profile = None;
+            root.access_keys.clear();
+            root.signing_certificates.clear();
+            root.mfa_devices.clear();
+            root.unassigned_virtual_mfa_devices.clear();
+            account
+        };
+        assert_eq!(
+            strip(was),
+            strip(now),
+            "account {} changed beyond its credentials",
+            was.id
+        );
+        let removed: BTreeSet<CredentialRef> = had.difference(&has).cloned().collect();
+        if !removed.is_empty() {
+            gone.insert(was.id.clone(), removed);
+        }
+    }
+    gone
+}
+
+/// Holds deletions to the safety promises, from the emulator's state and the report:
+///
+/// - credentials are gone only from accounts in `allowed` (the due, non-exempt accounts of an
+///   enforcing run);
+/// - every deletion or deactivation the report lists really happened;
+/// - an account whose credentials are gone says so: remediated (and then none of the
+///   credentials it reports is left), or failed or retry-later with its actions listed;
+/// - a credential gone without being listed is only possible for a call that timed out (the
+///   emulator's `slow` fault does the work, then answers too late), and only in a failed
+///   account: pass `calls_may_time_out` for runs with such faults.
+pub fn check_deletions(
+    report: &Report,
+    before: &Org,
+    after: &Org,
+    allowed: &BTreeSet<String>,
+    calls_may_time_out: bool,
+) {
+    let gone = deletions(before, after);
+    let touched: BTreeSet<&String> = gone.keys().collect();
+    let outside: Vec<&&String> = touched
+        .iter()
+        .filter(|id| !allowed.contains(**id))
+        .collect();
+    assert!(
+        outside.is_empty(),
+        "credentials deleted outside the allowed accounts: {outside:?}"
+    );
+
+    for account in &report.accounts {
+        let id = account.account_id.to_string();
+        let removed = gone.get(&id).cloned().unwrap_or_default();
+        let listed: BTreeSet<CredentialRef> = account
+            .actions
+            .iter()
+            .filter(|x| matches!(x.action, ActionKind::Deleted | ActionKind::Deactivated))
+            .map(|x| (x.kind, x.id.clone()))
+            .collect();
+        assert!(
+            listed.is_subset(&removed),
+            "account {id} reports actions that did not happen: {:?}",
+            listed.difference(&removed).collect::<Vec<_>>()
+        );
+        if removed.is_empty() {
+            continue;
+        }
+        let name = account.outcome.kind().as_str();
+        assert!(
+            matches!(name, "remediated" | "failed" | "retry_later"),
+            "account {id} lost credentials but is reported {name}"
+        );
+        if removed != listed {
+            assert!(
+                calls_may_time_out && name == "failed",
+                "account {id} lost {:?} without reporting it (outcome {name})",
+                removed.difference(&listed).collect::<Vec<_>>()
+            );
+        }
+        if name == "remediated" {
+            let left = credentials_of(&after.account(&id).expect("still there").root_user);
+            let reported: BTreeSet<CredentialRef> = account
+                .credentials
+                .iter()
+                .map(|c| (c.kind, c.id.clone()))
+                .collect();
+            assert!(
+                left.is_disjoint(&reported),
+                "account {id} is reported remediated but still holds {:?}",
+                left.intersection(&reported).collect::<Vec<_>>()
+            );
+        }
+    }
+    for id in gone.keys() {
+        assert!(
+            report.accounts.iter().any(|a| a.account_id.as_str() == id),
+            "account {id} lost credentials but is not in the report"
+        );
+    }
+}
