@@ -2,19 +2,18 @@
 //! re-applies the grace rule (someone may have signed in since the audit), removes them in
 //! order, and reads back until nothing is left, allowing for IAM's eventual consistency.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::budget::Budget;
 use crate::config::GracePeriod;
-use crate::credentials::{Credential, CredentialKind, RootCredentials, TaskPolicyArn};
+use crate::credentials::{Credential, CredentialKind, RootCredentials};
 use crate::grace::{self, Verdict};
 use crate::outcome::{AccountReport, Action, ActionKind, Failure, Outcome, Stage};
 use crate::ports::{AwsError, Removal, RootAccess, RootSession};
 use crate::reasons::{Cause, LeftBecause, Note};
-use crate::session;
+use crate::session::{self, Opener};
 
 /// IAM is eventually consistent: right after a delete, a read can still list the credential
 /// for a few seconds ("Changes that I make are not always immediately visible", IAM User Guide,
@@ -31,8 +30,7 @@ pub const RETRY_LATER_LIMIT: TimeDelta = TimeDelta::hours(24);
 
 /// What the act phase needs to know, the same for every account of a run.
 pub struct Act<R> {
-    pub root: Arc<R>,
-    pub task: TaskPolicyArn,
+    pub opener: Opener<R>,
     pub grace: GracePeriod,
     pub delete_virtual_mfa_devices: bool,
     pub budget: Budget,
@@ -48,14 +46,7 @@ impl<R: RootAccess> Act<R> {
 
     async fn delete_session(&self, report: &mut AccountReport) -> Result<Outcome, Failure> {
         let budget = self.budget;
-        let session = session::open(
-            &*self.root,
-            &self.task,
-            report,
-            budget,
-            Stage::AssumeRootDelete,
-        )
-        .await?;
+        let session = session::open(&self.opener, report, budget, Stage::AssumeRootDelete).await?;
         let current = budget
             .call(Stage::Recheck, session::everything(&session))
             .await?;

@@ -200,6 +200,27 @@ impl Concurrency {
     }
 }
 
+/// `sts:AssumeRoot` calls per second, at most. All of them count against the caller account's
+/// STS quota (600 requests per second per account and region, shared with everything else that
+/// calls STS there: "How to monitor and query IAM resources at scale, part 2", AWS Security Blog):
+/// the default stays well under it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AssumeRootRate(usize);
+
+impl AssumeRootRate {
+    pub const VARIABLE: &'static str = "ROOTSWEEP_ASSUME_ROOT_RATE";
+    pub const DEFAULT: &'static str = "50";
+    const MAX: usize = 600;
+
+    pub fn parse(value: &str) -> Result<Self, ConfigError> {
+        parse_count(Self::VARIABLE, value, Self::MAX).map(Self)
+    }
+
+    pub fn get(self) -> usize {
+        self.0
+    }
+}
+
 /// At most this many accounts are remediated by one whole-organization run: if more are due,
 /// something is off (a wrong grace period, a mass recovery) and a person should look first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -395,6 +416,7 @@ pub struct Config {
     pub metrics_namespace: MetricsNamespace,
     pub root_session_duration: RootSessionDuration,
     pub max_remediations: MaxRemediations,
+    pub assume_root_rate: AssumeRootRate,
     /// Whether the delete task policy in use allows `iam:DeleteVirtualMFADevice`. AWS's own
     /// copies of the policy disagree (later ones do not allow it), and a refused call is logged
     /// as an AccessDenied by root in the member account, which trips the usual alarms.
@@ -460,6 +482,10 @@ impl Config {
                 MaxRemediations::VARIABLE,
                 MaxRemediations::DEFAULT,
             ))?,
+            assume_root_rate: AssumeRootRate::parse(&get(
+                AssumeRootRate::VARIABLE,
+                AssumeRootRate::DEFAULT,
+            ))?,
             delete_virtual_mfa_devices: parse_switch(
                 Self::DELETE_VIRTUAL_MFA_VARIABLE,
                 &get(Self::DELETE_VIRTUAL_MFA_VARIABLE, "false"),
@@ -494,6 +520,7 @@ mod tests {
         assert_eq!(c.root_session_duration.seconds(), 900);
         assert_eq!(c.max_remediations.get(), 25);
         assert!(!c.delete_virtual_mfa_devices);
+        assert_eq!(c.assume_root_rate.get(), 50);
     }
 
     #[test]
@@ -605,7 +632,8 @@ mod tests {
 
     use proptest::prelude::*;
 
-    const VARIABLES: [&str; 11] = [
+    const VARIABLES: [&str; 12] = [
+        "ROOTSWEEP_ASSUME_ROOT_RATE",
         "ROOTSWEEP_MODE",
         "ROOTSWEEP_GRACE_PERIOD",
         "ROOTSWEEP_CONCURRENCY",

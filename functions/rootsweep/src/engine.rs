@@ -14,11 +14,13 @@ use crate::credentials::{TaskPolicy, TaskPolicyArn};
 use crate::decide::{Decision, decide};
 use crate::event::{RunRequest, Scope};
 use crate::outcome::{AccountReport, Outcome};
+use crate::pace::Pace;
 use crate::plan::{DueAccount, Plan, Planner};
 use crate::ports::{AwsErrorKind, Metrics, Organization, RootAccess};
 use crate::preflight::PreflightError;
 use crate::reasons::{HoldReason, NotReachedReason};
 use crate::report::{Report, ReportSink, RunFacts, RunSummary, metric_points};
+use crate::session::Opener;
 
 /// How one run is identified and bounded.
 pub struct RunOptions {
@@ -34,11 +36,14 @@ pub struct Engine<O, R, M> {
     org: Arc<O>,
     root: Arc<R>,
     metrics: M,
+    /// AssumeRoot's caller-wide pace, across runs of this engine (a warm Lambda's too).
+    pace: Arc<Pace>,
 }
 
 impl<O: Organization, R: RootAccess, M: Metrics> Engine<O, R, M> {
     pub fn new(config: Config, org: O, root: R, metrics: M) -> Self {
         Self {
+            pace: Arc::new(Pace::per_second(config.assume_root_rate.get())),
             config: Arc::new(config),
             org: Arc::new(org),
             root: Arc::new(root),
@@ -86,6 +91,7 @@ impl<O: Organization, R: RootAccess, M: Metrics> Engine<O, R, M> {
             config: self.config.clone(),
             org: self.org.clone(),
             root: self.root.clone(),
+            pace: self.pace.clone(),
         };
         let budget = Budget::new(options.deadline);
         planner
@@ -109,6 +115,7 @@ impl<O: Organization, R: RootAccess, M: Metrics> Engine<O, R, M> {
             whole_organization: plan.request.scope == Scope::Organization,
             listing_error: plan.listing_error.clone(),
             held: held.clone().filter(|_| !plan.due.is_empty()),
+            audit_order_seed: plan.rotation.seed,
         };
         let (run_id, clock, budget) = (plan.run_id.clone(), plan.clock, plan.budget);
         let task = TaskPolicyArn::new(TaskPolicy::Delete, &plan.facts.caller.partition);
@@ -118,6 +125,7 @@ impl<O: Organization, R: RootAccess, M: Metrics> Engine<O, R, M> {
             None => self.act(plan.due, task, budget).await,
         };
         for report in due {
+            let report = report.finish();
             sink.account(&run_id, &report);
             accounts.push(report);
         }
@@ -142,8 +150,11 @@ impl<O: Organization, R: RootAccess, M: Metrics> Engine<O, R, M> {
         budget: Budget,
     ) -> Vec<AccountReport> {
         let act = Arc::new(Act {
-            root: self.root.clone(),
-            task,
+            opener: Opener {
+                root: self.root.clone(),
+                pace: self.pace.clone(),
+                task,
+            },
             grace: self.config.grace,
             delete_virtual_mfa_devices: self.config.delete_virtual_mfa_devices,
             budget,

@@ -234,6 +234,8 @@ pub struct AccountReport {
     pub date_anomalies: Vec<DateAnomaly>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub root_sessions: Vec<SessionRecord>,
+    /// When the account reached its outcome.
+    pub finished_at: DateTime<Utc>,
 }
 
 fn as_text<S: Serializer, T: Display>(items: &[T], s: S) -> Result<S::Ok, S::Error> {
@@ -259,7 +261,14 @@ impl AccountReport {
             notes: Vec::new(),
             date_anomalies: Vec::new(),
             root_sessions: Vec::new(),
+            finished_at: Utc::now(),
         }
+    }
+
+    /// Stamps the moment the account reached its outcome.
+    pub fn finish(mut self) -> Self {
+        self.finished_at = Utc::now();
+        self
     }
 
     /// The credentials this run removed (not those someone else removed first).

@@ -3,15 +3,15 @@
 //! the view is complete. Nothing is deleted here.
 //!
 //! The listing runs in its own task, page by page, and makes every Organizations call of the
-//! run (tags included) from that one place; audits start as soon as accounts are listed, each
-//! account in its own task, at most `concurrency` at once.
+//! run (tags included) from that one place; audits start as soon as accounts are listed, in the
+//! run's rotating order ([`crate::order`]), each account in its own task, at most
+//! `concurrency` at once.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use futures::future::{self, Either};
-use futures::{StreamExt, stream};
+use futures::{Stream, StreamExt, stream};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -22,13 +22,15 @@ use crate::credentials::{TaskPolicy, TaskPolicyArn};
 use crate::decide::PlanTally;
 use crate::event::{RunRequest, Scope};
 use crate::grace::{self, Verdict};
+use crate::order::{Rotation, Waiting};
 use crate::outcome::{AccountReport, Failure, Outcome, Stage};
+use crate::pace::Pace;
 use crate::ports::{AwsError, Organization, RootAccess};
 use crate::preflight::{OrgFacts, PreflightError, preflight};
 use crate::reasons::{Cause, ExemptRule, NotReachedReason, SkipReason};
 use crate::report::ReportSink;
 use crate::scope::{Disposition, ScopeRules, disposition};
-use crate::session;
+use crate::session::{self, Opener};
 
 /// An account audited and past its grace period, waiting for the decision.
 #[derive(Debug, Clone)]
@@ -45,6 +47,8 @@ pub struct Plan {
     pub started_at: DateTime<Utc>,
     pub clock: Instant,
     pub budget: Budget,
+    /// The order this run audits accounts in.
+    pub rotation: Rotation,
     pub facts: OrgFacts,
     /// Why the listing broke off, if it did: then the view is incomplete.
     pub listing_error: Option<AwsError>,
@@ -68,7 +72,7 @@ impl Plan {
     }
 }
 
-/// What the listing task sends on.
+/// What the listing task settles or sends on to be audited.
 enum Listed {
     /// Audit it.
     Candidate(Account),
@@ -93,11 +97,38 @@ struct Listing {
     error: Option<AwsError>,
 }
 
+/// Where the listing task puts accounts: settled ones straight to the report, the others in
+/// the run's audit order. Dropping it (the listing is over, or failed) closes both.
+struct Outlets {
+    waiting: Arc<Waiting<Account>>,
+    settled: mpsc::UnboundedSender<AccountReport>,
+}
+
+impl Outlets {
+    fn send(&self, listed: Listed) {
+        match listed {
+            Listed::Candidate(account) => self.waiting.push(&account.id.clone(), account),
+            // The receiver only goes away when the run itself is dropped.
+            Listed::Settled(report) => {
+                let _ = self.settled.send(*report);
+            }
+        }
+    }
+}
+
+impl Drop for Outlets {
+    fn drop(&mut self) {
+        self.waiting.close();
+    }
+}
+
 /// The plan phase, with what it shares among its tasks.
 pub struct Planner<O, R> {
     pub config: Arc<Config>,
     pub org: Arc<O>,
     pub root: Arc<R>,
+    /// The caller-wide AssumeRoot pace, shared with the act phase.
+    pub pace: Arc<Pace>,
 }
 
 impl<O: Organization, R: RootAccess> Planner<O, R> {
@@ -116,17 +147,21 @@ impl<O: Organization, R: RootAccess> Planner<O, R> {
             exempt_by_unit: self.exempt_by_unit().await?,
             scope: request.scope.clone(),
         };
-        let (sender, receiver) = mpsc::unbounded_channel();
-        let lister = tokio::spawn(list(
-            self.org.clone(),
-            rules,
-            self.config.exempt_tag.clone(),
-            budget,
-            sender,
-        ));
+        let rotation = Rotation::for_run(&run_id);
+        let (settled, settled_receiver) = mpsc::unbounded_channel();
+        let waiting = Arc::new(Waiting::new(rotation));
+        let outlets = Outlets {
+            waiting: waiting.clone(),
+            settled,
+        };
+        let tags = self.config.exempt_tag.clone();
+        let lister = tokio::spawn(list(self.org.clone(), rules, tags, budget, outlets));
         let auditor = Arc::new(Auditor {
-            root: self.root.clone(),
-            task: TaskPolicyArn::new(TaskPolicy::Audit, &facts.caller.partition),
+            opener: Opener {
+                root: self.root.clone(),
+                pace: self.pace.clone(),
+                task: TaskPolicyArn::new(TaskPolicy::Audit, &facts.caller.partition),
+            },
             grace: self.config.grace,
             budget,
         });
@@ -136,31 +171,19 @@ impl<O: Organization, R: RootAccess> Planner<O, R> {
             started_at,
             clock,
             budget,
+            rotation,
             facts,
             listing_error: None,
             settled: Vec::new(),
             due: Vec::new(),
         };
-        let listed = stream::unfold(
-            receiver,
-            |mut r| async move { r.recv().await.map(|x| (x, r)) },
-        );
-        let audited = listed
-            .map(|listed| match listed {
-                Listed::Settled(report) => Either::Left(future::ready(Audited::Settled(*report))),
-                Listed::Candidate(account) => Either::Right(auditor.clone().spawn(account)),
-            })
+        let audits = stream::unfold(waiting, |w| async move { w.pop().await.map(|a| (a, w)) })
+            .map(|account| auditor.clone().spawn(account))
             .buffer_unordered(self.config.concurrency.get());
-        let mut audited = std::pin::pin!(audited);
-        while let Some(result) = audited.next().await {
-            match result {
-                Audited::Settled(report) => {
-                    sink.account(&plan.run_id, &report);
-                    plan.settled.push(report);
-                }
-                Audited::Due(due) => plan.due.push(due),
-            }
-        }
+        let settled = stream::unfold(settled_receiver, |mut r| async move {
+            r.recv().await.map(|report| (Audited::Settled(report), r))
+        });
+        collect(&mut plan, stream::select(settled, audits), sink).await;
         let listing = lister
             .await
             .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
@@ -193,6 +216,21 @@ impl<O: Organization, R: RootAccess> Planner<O, R> {
     }
 }
 
+/// Takes every account's result as it comes: settled ones are reported at once.
+async fn collect(plan: &mut Plan, results: impl Stream<Item = Audited>, sink: &dyn ReportSink) {
+    let mut results = std::pin::pin!(results);
+    while let Some(result) = results.next().await {
+        match result {
+            Audited::Settled(report) => {
+                let report = report.finish();
+                sink.account(&plan.run_id, &report);
+                plan.settled.push(report);
+            }
+            Audited::Due(due) => plan.due.push(due),
+        }
+    }
+}
+
 /// Named accounts the listing did not show: not in the organization, or not reached.
 fn unlisted_targets(plan: &Plan, seen: &HashSet<AccountId>) -> Vec<AccountReport> {
     let Scope::Accounts(targets) = &plan.request.scope else {
@@ -219,7 +257,7 @@ async fn list<O: Organization>(
     rules: ScopeRules,
     tag_rule: Option<TagRule>,
     budget: Budget,
-    sender: mpsc::UnboundedSender<Listed>,
+    outlets: Outlets,
 ) -> Listing {
     let mut listing = Listing {
         seen: HashSet::new(),
@@ -252,8 +290,7 @@ async fn list<O: Organization>(
                 _ => Listed::Candidate(account),
             },
         };
-        // The receiver only goes away when the run itself is dropped.
-        let _ = sender.send(listed);
+        outlets.send(listed);
         if targets.is_some_and(|ids| ids.len() == listing.seen.len()) {
             break;
         }
@@ -287,8 +324,7 @@ fn settled(account: &Account, outcome: Outcome) -> AccountReport {
 
 /// Audits accounts: an audit session, a read, the grace rule.
 struct Auditor<R> {
-    root: Arc<R>,
-    task: TaskPolicyArn,
+    opener: Opener<R>,
     grace: GracePeriod,
     budget: Budget,
 }
@@ -319,14 +355,8 @@ impl<R: RootAccess> Auditor<R> {
     }
 
     async fn verdict(&self, report: &mut AccountReport) -> Result<Verdict, Failure> {
-        let session = session::open(
-            &*self.root,
-            &self.task,
-            report,
-            self.budget,
-            Stage::AssumeRootAudit,
-        )
-        .await?;
+        let session =
+            session::open(&self.opener, report, self.budget, Stage::AssumeRootAudit).await?;
         let snapshot = self
             .budget
             .call(Stage::Audit, session::audit(&session))

@@ -52,6 +52,9 @@ pub struct RunSummary {
     /// True when more accounts were due (or unknown) than a run may remediate.
     pub over_remediation_cap: bool,
     pub accounts_scanned: usize,
+    /// The seed of this run's audit order (a hash of the run id): a run cut short by its
+    /// deadline leaves a different part of the organization unreached each time.
+    pub audit_order_seed: u64,
     /// Accounts by outcome, every outcome listed.
     pub accounts: BTreeMap<OutcomeKind, usize>,
     /// In grace only because of an odd date (missing, before the account, in the future).
@@ -75,6 +78,7 @@ pub struct RunFacts {
     pub whole_organization: bool,
     pub listing_error: Option<AwsError>,
     pub held: Option<HoldReason>,
+    pub audit_order_seed: u64,
 }
 
 fn tally<K: Ord + Copy>(all: &[K], items: impl Iterator<Item = K>) -> BTreeMap<K, usize> {
@@ -130,6 +134,7 @@ impl RunSummary {
                 .filter(|held| *held != HoldReason::AuditMode)
                 .map(|held| held.to_string()),
             accounts_scanned: accounts.iter().filter(|a| a.outcome.was_scanned()).count(),
+            audit_order_seed: facts.audit_order_seed,
             accounts: tally(OutcomeKind::ALL, accounts.iter().map(|a| a.outcome.kind())),
             accounts_held_by_odd_dates: accounts.iter().filter(|a| a.held_by_odd_dates()).count(),
             credentials_found: tally(
@@ -294,6 +299,7 @@ mod tests {
             whole_organization: true,
             listing_error,
             held: None,
+            audit_order_seed: 7,
         }
     }
 

@@ -2,37 +2,48 @@
 //! root activity in the member account can be matched to the run), then read with as few calls
 //! as the task policy allows.
 
-use futures::future::try_join_all;
-
 use crate::budget::Budget;
 use crate::credentials::{Credential, CredentialKind, RootCredentials, TaskPolicyArn};
 use crate::outcome::{AccountReport, Failure, SessionRecord, Stage};
+use crate::pace::Pace;
 use crate::ports::{AwsError, RootAccess, RootSession, RootUser};
 
-/// `sts:AssumeRoot` into the report's account with `task`; a failure is at `stage`.
+/// What opening a root session takes: the caller-wide pace for AssumeRoot, and the task.
+pub struct Opener<R> {
+    pub root: std::sync::Arc<R>,
+    pub pace: std::sync::Arc<Pace>,
+    pub task: TaskPolicyArn,
+}
+
+/// `sts:AssumeRoot` into the report's account, in its turn; a failure is at `stage`.
 pub async fn open<R: RootAccess>(
-    root: &R,
-    task: &TaskPolicyArn,
+    opener: &Opener<R>,
     report: &mut AccountReport,
     budget: Budget,
     stage: Stage,
 ) -> Result<R::Session, Failure> {
-    let session = budget
-        .call(stage, root.assume_root(&report.account_id, task))
-        .await?;
+    let account = &report.account_id;
+    let paced = async {
+        opener.pace.wait().await;
+        opener.root.assume_root(account, &opener.task).await
+    };
+    let session = budget.call(stage, paced).await?;
     report.root_sessions.push(SessionRecord {
-        task_policy: task.task,
+        task_policy: opener.task.task,
         request_id: session.request_id().map(str::to_owned),
     });
     Ok(session)
 }
 
+// A session makes one call at a time: an account holds at most one connection, so the
+// connections a run opens stay near its concurrency bound.
+
 /// Audit session: `GetAccountSummary` and `GetLoginProfile` say what exists; only those kinds
 /// are listed, and `GetUser` (the root user's dates) is read only when something exists. A
 /// clean account costs these two calls.
 pub async fn audit<S: RootSession>(session: &S) -> Result<RootCredentials, AwsError> {
-    let (summary, password) =
-        tokio::try_join!(session.summary(), session.list(CredentialKind::Password))?;
+    let summary = session.summary().await?;
+    let password = session.list(CredentialKind::Password).await?;
     let present: Vec<CredentialKind> = CredentialKind::ALL
         .iter()
         .copied()
@@ -41,16 +52,16 @@ pub async fn audit<S: RootSession>(session: &S) -> Result<RootCredentials, AwsEr
     if password.is_empty() && present.is_empty() {
         return Ok(RootCredentials::default());
     }
-    let (user, others) = tokio::try_join!(session.root_user(), kinds(session, &present))?;
+    let user = session.root_user().await?;
+    let others = kinds(session, &present).await?;
     Ok(snapshot(user, password.into_iter().chain(others).collect()))
 }
 
 /// Delete session (no `GetAccountSummary` there): everything, so that a credential added since
 /// the audit is seen.
 pub async fn everything<S: RootSession>(session: &S) -> Result<RootCredentials, AwsError> {
-    let (user, credentials) =
-        tokio::try_join!(session.root_user(), kinds(session, CredentialKind::ALL))?;
-    Ok(snapshot(user, credentials))
+    let user = session.root_user().await?;
+    Ok(snapshot(user, kinds(session, CredentialKind::ALL).await?))
 }
 
 /// The credentials of every kind, without the root user's dates: what is left after deleting.
@@ -62,8 +73,11 @@ async fn kinds<S: RootSession>(
     session: &S,
     kinds: &[CredentialKind],
 ) -> Result<Vec<Credential>, AwsError> {
-    let lists = try_join_all(kinds.iter().map(|kind| session.list(*kind))).await?;
-    Ok(lists.into_iter().flatten().collect())
+    let mut credentials = Vec::new();
+    for kind in kinds {
+        credentials.extend(session.list(*kind).await?);
+    }
+    Ok(credentials)
 }
 
 fn snapshot(user: RootUser, credentials: Vec<Credential>) -> RootCredentials {

@@ -108,6 +108,7 @@ pub async fn sdk_config(endpoint: &str, timeouts: Timeouts) -> SdkConfig {
     static NEXT_REGION: AtomicUsize = AtomicUsize::new(0);
     let region = format!("test-{}", NEXT_REGION.fetch_add(1, Ordering::Relaxed));
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(rootsweep::aws::shared_http_client())
         .endpoint_url(endpoint)
         .region(Region::new(region))
         .credentials_provider(Credentials::new(

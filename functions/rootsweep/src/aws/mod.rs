@@ -8,6 +8,9 @@ pub mod root_session;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_smithy_http_client::proxy::ProxyConfig;
+use aws_smithy_http_client::{ConnectorBuilder, tls};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
@@ -28,10 +31,31 @@ pub fn timeout_config() -> TimeoutConfig {
         .build()
 }
 
+/// The HTTPS client every SDK client of a run shares, so that they share one connection pool.
+/// Left to themselves, clients built from one `SdkConfig` each get a default client of their
+/// own: a root session's IAM client would open new connections (TLS handshakes) for each
+/// account. Built as the SDK builds its default (rustls with aws-lc, proxy from the
+/// environment).
+pub fn shared_http_client() -> SharedHttpClient {
+    aws_smithy_http_client::Builder::new().build_with_connector_fn(|settings, components| {
+        let mut connector = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::AwsLc,
+        ));
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    })
+}
+
 /// Loads the standard AWS configuration (credential chain, region, `AWS_ENDPOINT_URL`, profile)
-/// with rootsweep's retry and timeout policy. `profile` and `region` override the environment.
+/// with rootsweep's retry and timeout policy and the shared HTTP client. `profile` and `region`
+/// override the environment.
 pub async fn load_sdk_config(profile: Option<&str>, region: Option<&str>) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(shared_http_client())
         .retry_config(retry_config())
         .timeout_config(timeout_config());
     if let Some(profile) = profile {
