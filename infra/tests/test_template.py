@@ -70,7 +70,14 @@ ENV_PARAMETERS = {
     "ROOTSWEEP_METRICS_NAMESPACE": "MetricsNamespace",
     "ROOTSWEEP_ROOT_SESSION_DURATION": "RootSessionDuration",
     "ROOTSWEEP_MAX_REMEDIATIONS": "MaxRemediations",
+    "ROOTSWEEP_DELETE_VIRTUAL_MFA_DEVICES": "DeleteVirtualMfaDevices",
 }
+
+# The bounds the function enforces (functions/rootsweep/src/config.rs): the parameters' patterns
+# must accept exactly these, so that a deployment never starts a function that refuses to run.
+GRACE_BOUNDS_SECONDS = (3600, 365 * 86400)
+SESSION_BOUNDS_SECONDS = (90, 900)  # two calls at the 45 s operation timeout .. AssumeRoot's max
+UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 PSEUDO = {
     "AWS::Partition": "aws",
@@ -405,6 +412,9 @@ def test_function_build_runtime_and_concurrency(template):
     assert props["Timeout"] == {"Ref": "Timeout"}
     timeout = template["Parameters"]["Timeout"]
     assert timeout["Default"] == 900 and timeout["MaxValue"] == 900
+    # The run starts no account in its last 60 s and the handler refuses to start with 60 s or
+    # less left: a timeout of 120 s is the least that leaves any time to work.
+    assert timeout["MinValue"] == 120
 
 
 def test_code_uri_is_the_crate_that_defines_the_lambda_binary(template):
@@ -425,15 +435,24 @@ def test_environment_comes_from_the_parameters(template):
     assert params["ExemptAccounts"]["Default"] == ""
     assert params["MetricsNamespace"]["Default"] == "Rootsweep"
     assert params["RootSessionDuration"]["Default"] == "900s"
+    delete_virtual = params["DeleteVirtualMfaDevices"]
+    # Off by default: later copies of the delete task policy refuse the call, and a refused call
+    # shows up in the member account as AccessDenied by root.
+    assert delete_virtual["Default"] == "false"
+    assert sorted(delete_virtual["AllowedValues"]) == ["false", "true"]
 
 
 @pytest.mark.parametrize(
     "parameter, good, bad",
     [
-        ("GracePeriod", ["72h", "7d", "90m", "2w"], ["72", "0h", "-3d", "1h 30m", "3 days"]),
+        (
+            "GracePeriod",
+            ["72h", "7d", "90m", "2w", "60m", "1h", "365d", "8760h", "52w", "525600m"],
+            ["72", "0h", "-3d", "1h 30m", "3 days", "59m", "48m", "366d", "8761h", "53w", "525601m", "072h"],
+        ),
         ("ExemptAccounts", ["", "111111111111", "111111111111,222222222222"], ["12345", "111111111111,", "111111111111, 222222222222"]),
         ("ExemptOrganizationalUnits", ["", "ou-ab12-cd34ef56", "ou-ab12-cd34ef56,r-ab12"], ["ou-1", "OU-AB12-CD34EF56", "ou-ab12-cd34ef56, r-ab12"]),
-        ("RootSessionDuration", ["900s", "60s", "15m", "1m"], ["901s", "59s", "16m", "1h", "900"]),
+        ("RootSessionDuration", ["900s", "90s", "15m", "2m"], ["901s", "89s", "60s", "1m", "16m", "1h", "900"]),
         ("MetricsNamespace", ["Rootsweep", "Security/Rootsweep"], ["", "AWS/Rootsweep", ":x", "x" * 256]),
         ("ScheduleExpression", ["cron(0 3 * * ? *)", "rate(12 hours)"], ["nightly", "0 3 * * *"]),
         ("AlarmEmail", ["", "secops@example.com"], ["secops", "a@b"]),
@@ -446,6 +465,24 @@ def test_parameter_patterns(template, parameter, good, bad):
     assert pattern.fullmatch(str(param["Default"])), "the default must satisfy its own pattern"
     assert [v for v in good if not pattern.fullmatch(v)] == []
     assert [v for v in bad if pattern.fullmatch(v)] == []
+
+
+@pytest.mark.parametrize(
+    "parameter, units, bounds",
+    [("GracePeriod", "mhdw", GRACE_BOUNDS_SECONDS), ("RootSessionDuration", "sm", SESSION_BOUNDS_SECONDS)],
+)
+def test_duration_patterns_accept_exactly_what_the_function_accepts(template, parameter, units, bounds):
+    # Every number in every unit the pattern knows, up to well past the upper bound: accepted
+    # exactly when the function would accept it.
+    pattern = re.compile(template["Parameters"][parameter]["AllowedPattern"])
+    low, high = bounds
+    wrong = []
+    for unit in units:
+        for amount in range(0, high // UNIT_SECONDS[unit] + 100):
+            value = f"{amount}{unit}"
+            if bool(pattern.fullmatch(value)) != (low <= amount * UNIT_SECONDS[unit] <= high):
+                wrong.append(value)
+    assert wrong == []
 
 
 def test_schedule_has_retry_policy_dead_letter_queue_and_full_run_input(template):
