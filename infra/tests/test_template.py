@@ -152,15 +152,17 @@ class Evaluator:
 
     def _sub(self, text: str, variables: dict) -> str:
         def replace(match: re.Match) -> str:
-            name = match.group(1)
+            if match.group(1) is not None:
+                return "${" + match.group(1) + "}"  # ${!Literal} is the literal ${Literal}
+            name = match.group(2)
             if name in variables:
-                return str(self.value(variables[name]))
+                return symbolic(self.value(variables[name]))
             found = self._lookup(name)
             if found is None or found is NO_VALUE:
                 return match.group(0)  # a resource reference: keep it symbolic
             return str(found)
 
-        return re.sub(r"\$\{([^}!]+)\}", replace, text)
+        return re.sub(r"\$\{!([^}]+)\}|\$\{([^}!]+)\}", replace, text)
 
     def value(self, node):
         if isinstance(node, dict):
@@ -195,8 +197,24 @@ class Evaluator:
         return node
 
 
+def symbolic(value) -> str:
+    """A value as Fn::Sub writes it: a resource reference left unresolved reads ${Name}."""
+    if isinstance(value, dict) and list(value) == ["Ref"]:
+        return "${" + value["Ref"] + "}"
+    if isinstance(value, dict) and list(value) == ["Fn::GetAtt"]:
+        return "${" + ".".join(value["Fn::GetAtt"]) + "}"
+    return str(value)
+
+
 def evaluated(template: dict, **overrides) -> dict:
-    return Evaluator(template, parameter_values(template, **overrides)).value(template["Resources"])
+    """The resources as deployed with these parameter values: those whose condition is false
+    are left out, the intrinsic functions of the rest evaluated."""
+    evaluator = Evaluator(template, parameter_values(template, **overrides))
+    return {
+        name: evaluator.value(resource)
+        for name, resource in template["Resources"].items()
+        if "Condition" not in resource or evaluator.condition(resource["Condition"])
+    }
 
 
 def as_list(value) -> list:
@@ -515,7 +533,8 @@ def test_async_failures_go_to_an_on_failure_destination(template):
 
 
 @pytest.mark.parametrize(
-    "metric", ["SweepCompleted", "AccountsFailed", "CredentialsDeleted", "Errors"]
+    "metric",
+    ["SweepCompleted", "AccountsFailed", "CredentialsDeleted", "Errors", "AccountsHeldByOddDates", "AccountsRetryLater"],
 )
 def test_each_alarm_exists_and_notifies_the_topic(template, metric):
     resources = evaluated(template)
@@ -561,6 +580,58 @@ def test_missed_sweep_window_is_interval_plus_slack_for_every_allowed_value(temp
             window = props["Period"] * props["EvaluationPeriods"]
             assert window == (int(interval) + int(slack)) * 3600, (interval, slack)
             assert window <= 7 * 86400  # CloudWatch's limit for Period x EvaluationPeriods
+
+
+def test_odd_dates_alarm_fires_on_any_account_held_by_odd_dates_and_clears(template):
+    for interval in template["Parameters"]["ScheduleIntervalHours"]["AllowedValues"]:
+        resources = evaluated(template, ScheduleIntervalHours=interval)
+        (_, alarm), = alarms_by_metric(resources, "AccountsHeldByOddDates")
+        props = alarm["Properties"]
+        assert (props["ComparisonOperator"], props["Threshold"]) == ("GreaterThanThreshold", 0)
+        # Maximum over one schedule interval: the last scheduled run decides, a targeted run's
+        # zero in between does not clear it.
+        assert props["Statistic"] == "Maximum"
+        assert props["Period"] == int(interval) * 3600
+        assert props["EvaluationPeriods"] == 1
+        assert props["TreatMissingData"] == "ignore"
+        assert props["OKActions"] == [ref(TOPIC)]
+
+
+def test_retry_later_alarm_needs_two_consecutive_runs_for_every_schedule_interval(template):
+    for interval in template["Parameters"]["ScheduleIntervalHours"]["AllowedValues"]:
+        resources = evaluated(template, ScheduleIntervalHours=interval)
+        (_, alarm), = alarms_by_metric(resources, "AccountsRetryLater")
+        props = alarm["Properties"]
+        assert (props["ComparisonOperator"], props["Threshold"]) == ("GreaterThanThreshold", 0)
+        assert props["Statistic"] == "Maximum"
+        # One period per scheduled run, two of two breaching: the last two runs.
+        assert props["Period"] == int(interval) * 3600, interval
+        assert props["EvaluationPeriods"] == props["DatapointsToAlarm"] == 2
+        assert props["Period"] * props["EvaluationPeriods"] <= 7 * 86400  # CloudWatch's limit
+        assert props["Period"] % 60 == 0
+        assert props["TreatMissingData"] == "ignore"  # a missed run is the missed-sweep alarm's
+        assert props["OKActions"] == [ref(TOPIC)]
+
+
+def dashboard(resources: dict) -> dict:
+    body = resources["RootsweepDashboard"]["Properties"]["DashboardBody"]
+    return json.loads(body)
+
+
+def test_dashboard_shows_every_alarm_and_is_valid_json(template):
+    resources = evaluated(template)
+    body = dashboard(resources)
+    shown = [
+        alarm
+        for widget in body["widgets"]
+        if widget["type"] == "alarm"
+        for alarm in widget["properties"]["alarms"]
+    ]
+    alarms = sorted(name for name, res in resources.items() if res["Type"] == "AWS::CloudWatch::Alarm")
+    assert sorted(shown) == sorted("${" + name + ".Arn}" for name in alarms)
+    metrics = json.dumps(body)
+    for metric in ("AccountsHeldByOddDates", "AccountsRetryLater"):
+        assert f'"{metric}"' in metrics
 
 
 def test_alarm_email_subscription_only_when_an_address_is_given(template):
