@@ -634,6 +634,21 @@ def test_dashboard_shows_every_alarm_and_is_valid_json(template):
         assert f'"{metric}"' in metrics
 
 
+# The run summary's per-outcome counts moved into the map `accounts` (accounts.clean, ...): the
+# old flat names must not come back into a query.
+OLD_SUMMARY_FIELDS = re.compile(
+    r"\baccounts_(clean|in_grace|due|remediated|retry_later|skipped|exempt|failed|not_reached)\b"
+)
+
+
+def test_logs_insights_queries_use_the_summary_map_not_the_old_flat_counts(template):
+    readme = (INFRA / "README.md").read_text()
+    assert OLD_SUMMARY_FIELDS.findall(readme) == []
+    assert OLD_SUMMARY_FIELDS.findall(TEMPLATE_PATH.read_text()) == []
+    for outcome in ("clean", "in_grace", "due", "remediated", "retry_later", "failed", "not_reached"):
+        assert f"accounts.{outcome}" in readme
+
+
 def test_alarm_email_subscription_only_when_an_address_is_given(template):
     subscriptions = [
         (name, res) for name, res in template["Resources"].items() if res["Type"] == "AWS::SNS::Subscription"
