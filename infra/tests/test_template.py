@@ -59,6 +59,22 @@ RESOURCE_STAR_ALLOWED = {
     "cloudwatch:PutMetricData",
 }
 
+# Optional features: the parameter values that turn each on and off, and the calls each adds to
+# the function's role (none without it).
+FOLLOW_UP_GROUP_RESOURCE = "FollowUpScheduleGroup"
+INVOKE_ROLE = "FollowUpInvokeRole"
+RECOVERY_RULE = "RecoveryRule"
+SCHEDULE_DLQ = "ScheduleDeadLetterQueue"
+SCHEDULER_ACTIONS = ["scheduler:CreateSchedule", "scheduler:GetSchedule", "scheduler:DeleteSchedule"]
+FEATURES = {
+    "follow_ups": {
+        "on": {"FollowUps": "Enabled"},
+        "off": {"FollowUps": "Disabled"},
+        "actions": set(SCHEDULER_ACTIONS) | {"iam:PassRole"},
+    },
+}
+ALL_FEATURES = tuple(FEATURES)
+
 ENV_PARAMETERS = {
     "ROOTSWEEP_MODE": "Mode",
     "ROOTSWEEP_GRACE_PERIOD": "GracePeriod",
@@ -72,6 +88,9 @@ ENV_PARAMETERS = {
     "ROOTSWEEP_MAX_REMEDIATIONS": "MaxRemediations",
     "ROOTSWEEP_DELETE_VIRTUAL_MFA_DEVICES": "DeleteVirtualMfaDevices",
 }
+
+# Variables whose value depends on a feature being on (empty or "false" when it is off).
+CONDITIONAL_ENV = {"ROOTSWEEP_FOLLOW_UP_GROUP", "ROOTSWEEP_FOLLOW_UP_ROLE_ARN", "ROOTSWEEP_FOLLOW_UP_IN_GRACE"}
 
 # The bounds the function enforces (functions/rootsweep/src/config.rs): the parameters' patterns
 # must accept exactly these, so that a deployment never starts a function that refuses to run.
@@ -197,6 +216,15 @@ class Evaluator:
         return node
 
 
+def deployed_outputs(template: dict, **overrides) -> dict:
+    evaluator = Evaluator(template, parameter_values(template, **overrides))
+    return {
+        name: evaluator.value(output)
+        for name, output in template["Outputs"].items()
+        if "Condition" not in output or evaluator.condition(output["Condition"])
+    }
+
+
 def symbolic(value) -> str:
     """A value as Fn::Sub writes it: a resource reference left unresolved reads ${Name}."""
     if isinstance(value, dict) and list(value) == ["Ref"]:
@@ -215,6 +243,16 @@ def evaluated(template: dict, **overrides) -> dict:
         for name, resource in template["Resources"].items()
         if "Condition" not in resource or evaluator.condition(resource["Condition"])
     }
+
+
+def deployed(template: dict, mode: str = "audit", exemptions=(), features=(), **overrides) -> dict:
+    """The resources in `mode` with exactly the given exemptions and optional features on."""
+    values: dict = {}
+    for name, feature in FEATURES.items():
+        values.update(feature["on"] if name in features else feature["off"])
+    values.update({name: EXEMPTIONS_SET[name] for name in exemptions})
+    values.update(overrides)
+    return evaluated(template, Mode=mode, **values)
 
 
 def as_list(value) -> list:
@@ -264,11 +302,14 @@ def role_statements(resources: dict) -> tuple[list[dict], list[str]]:
     return statements, problems
 
 
-def role_problems(resources: dict, mode: str, exemptions: tuple[str, ...] = ()) -> list[str]:
-    """Problems with the role as deployed in `mode` with the exemption parameters `exemptions` set."""
+def role_problems(resources: dict, mode: str, exemptions: tuple[str, ...] = (), features: tuple[str, ...] = ()) -> list[str]:
+    """Problems with the role as deployed in `mode` with the exemption parameters `exemptions` set
+    and the optional `features` on."""
     expected_actions = FUNCTION_ACTIONS | PLATFORM_ACTIONS
     for parameter in exemptions:
         expected_actions |= EXEMPTION_ACTIONS[parameter]
+    for feature in features:
+        expected_actions |= FEATURES[feature]["actions"]
     statements, problems = role_statements(resources)
     actions: set[str] = set()
     for st in statements:
@@ -311,6 +352,22 @@ def role_problems(resources: dict, mode: str, exemptions: tuple[str, ...] = ()) 
         if "sqs:SendMessage" in st_actions and resources_ != [getatt(FAILED_INVOCATION_QUEUE, "Arn")]:
             problems.append(f"{sid}: sqs:SendMessage on {resources_}, not only the on-failure queue")
 
+        # Follow-ups: schedules of the stack's own group only; the invoke role only, to Scheduler.
+        if set(st_actions) & set(SCHEDULER_ACTIONS):
+            if sorted(st_actions) != sorted(SCHEDULER_ACTIONS):
+                problems.append(f"{sid}: scheduler actions {st_actions}, expected exactly {SCHEDULER_ACTIONS}")
+            if resources_ != [FOLLOW_UP_SCHEDULES]:
+                problems.append(f"{sid}: scheduler actions on {resources_}, not only {FOLLOW_UP_SCHEDULES}")
+            if st.get("Condition"):
+                problems.append(f"{sid}: unexpected condition {st['Condition']}")
+        if "iam:PassRole" in st_actions:
+            if st_actions != ["iam:PassRole"]:
+                problems.append(f"{sid}: iam:PassRole shares a statement with {st_actions}")
+            if resources_ != [getatt(INVOKE_ROLE, "Arn")]:
+                problems.append(f"{sid}: iam:PassRole on {resources_}, not only {INVOKE_ROLE}")
+            if st.get("Condition") != {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}:
+                problems.append(f"{sid}: iam:PassRole not limited to Scheduler: {st.get('Condition')}")
+
     assume_root = [st for st in statements if "sts:AssumeRoot" in as_list(st.get("Action", []))]
     if len(assume_root) != 1:
         problems.append(f"{len(assume_root)} statements grant sts:AssumeRoot, expected exactly 1")
@@ -323,6 +380,173 @@ def role_problems(resources: dict, mode: str, exemptions: tuple[str, ...] = ()) 
     trust = resources[ROLE]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     if trust != [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]:
         problems.append(f"{ROLE} trusts more than Lambda: {trust}")
+    return problems
+
+
+FOLLOW_UP_SCHEDULES = "arn:aws:scheduler:us-east-1:111122223333:schedule/${FollowUpScheduleGroup}/*"
+ACCOUNT = PSEUDO["AWS::AccountId"]
+
+
+def attached_documents(resources: dict, role: str) -> list[dict]:
+    """Policy documents attached to `role` by policy resources outside it."""
+    documents = []
+    for res in resources.values():
+        if res["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy"):
+            roles = as_list(res["Properties"].get("Roles", [])) + as_list(res["Properties"].get("RoleName", []))
+            if ref(role) in roles:
+                documents.append(res["Properties"]["PolicyDocument"])
+    return documents
+
+
+def event_matches(pattern: dict, event: dict) -> bool:
+    """EventBridge pattern matching, for the operators the template uses: exact values, prefix,
+    suffix and exists (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html)."""
+    for key, rule in pattern.items():
+        present = isinstance(event, dict) and key in event
+        value = event.get(key) if present else None
+        if isinstance(rule, dict):
+            if not isinstance(value, dict) or not event_matches(rule, value):
+                return False
+            continue
+        if not any(_matches_one(alternative, present, value) for alternative in rule):
+            return False
+    return True
+
+
+def _matches_one(alternative, present: bool, value) -> bool:
+    if isinstance(alternative, dict):
+        (operator, argument), = alternative.items()
+        if operator == "exists":
+            return present == argument
+        if operator == "prefix":
+            return present and isinstance(value, str) and value.startswith(argument)
+        if operator == "suffix":
+            return present and isinstance(value, str) and value.endswith(argument)
+        raise AssertionError(f"operator {operator} not modelled here")
+    return present and value == alternative
+
+
+def assume_root_event(task_policy: str = "IAMCreateRootUserPassword", **detail) -> dict:
+    """An AssumeRoot CloudTrail record as EventBridge delivers it: the record's fields as in the
+    IAM User Guide's example (Track privileged tasks in CloudTrail), in the event's detail."""
+    record = {
+        "eventVersion": "1.08",
+        "userIdentity": {"type": "AssumedRole", "accountId": "111122223333"},
+        "eventTime": "2026-11-25T20:52:11Z",
+        "eventSource": "sts.amazonaws.com",
+        "eventName": "AssumeRoot",
+        "awsRegion": "us-east-1",
+        "requestParameters": {
+            "targetPrincipal": "222222222222",
+            "taskPolicyArn": {"arn": f"arn:aws:iam::aws:policy/root-task/{task_policy}"},
+        },
+        "responseElements": {"credentials": {"expiration": "Nov 25, 2026, 9:07:11 PM"}},
+        "readOnly": True,
+        "eventType": "AwsApiCall",
+        "managementEvent": True,
+    }
+    record.update(detail)
+    return {
+        "version": "0",
+        "detail-type": "AWS API Call via CloudTrail",
+        "source": "aws.sts",
+        "account": "111122223333",
+        "region": "us-east-1",
+        "detail": record,
+    }
+
+
+RECOVERY = assume_root_event()
+NOT_RECOVERIES = {
+    "refused": assume_root_event(errorCode="AccessDenied", errorMessage="not authorized", responseElements=None),
+    "audit": assume_root_event("IAMAuditRootUserCredentials"),
+    "delete": assume_root_event("IAMDeleteRootUserCredentials"),
+    "s3_unlock": assume_root_event("S3UnlockBucketPolicy"),
+    "assume_role": {**RECOVERY, "detail": {**RECOVERY["detail"], "eventName": "AssumeRole"}},
+    "other_source": {**RECOVERY, "source": "aws.iam"},
+    "console": {**RECOVERY, "detail-type": "AWS Console Signin via CloudTrail"},
+}
+
+
+def follow_up_problems(resources: dict) -> list[str]:
+    """Problems with the follow-up resources (FollowUps=Enabled): the invoke role, the recovery
+    rule and what it may invoke, the dead letters it may send."""
+    problems = []
+    group = resources[FOLLOW_UP_GROUP_RESOURCE]
+    if group["Properties"].get("Name") != f"{PSEUDO['AWS::StackName']}-rootsweep-follow-ups":
+        problems.append(f"schedule group name {group['Properties'].get('Name')}")
+
+    role = resources[INVOKE_ROLE]["Properties"]
+    trust = role["AssumeRolePolicyDocument"]["Statement"]
+    expected_trust = [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "scheduler.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": ACCOUNT},
+                "ArnEquals": {"aws:SourceArn": getatt(FOLLOW_UP_GROUP_RESOURCE, "Arn")},
+            },
+        }
+    ]
+    if trust != expected_trust:
+        problems.append(f"{INVOKE_ROLE} trust is {trust}, not Scheduler for this account's follow-up group")
+    for key in ("ManagedPolicyArns", "Policies"):
+        if role.get(key):
+            problems.append(f"{INVOKE_ROLE} has {key}")
+    statements = [st for doc in attached_documents(resources, INVOKE_ROLE) for st in as_list(doc["Statement"])]
+    expected_statements = [
+        {"Sid": "InvokeRootsweep", "Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": getatt(FUNCTION, "Arn")}
+    ]
+    if statements != expected_statements:
+        problems.append(f"{INVOKE_ROLE} may do {statements}, not only invoke the function")
+
+    rule = resources[RECOVERY_RULE]["Properties"]
+    if rule.get("State") != "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS":
+        problems.append(f"rule state {rule.get('State')}: AssumeRoot is a read-only management event")
+    if rule.get("EventBusName", "default") != "default":
+        problems.append(f"rule on bus {rule['EventBusName']}: CloudTrail events arrive on the default bus")
+    pattern = rule["EventPattern"]
+    if not event_matches(pattern, RECOVERY):
+        problems.append("the rule does not match a successful AssumeRoot with IAMCreateRootUserPassword")
+    for name, event in NOT_RECOVERIES.items():
+        if event_matches(pattern, event):
+            problems.append(f"the rule matches a {name} event")
+    targets = rule.get("Targets", [])
+    if [target.get("Arn") for target in targets] != [getatt(FUNCTION, "Arn")]:
+        problems.append(f"rule targets {targets}, not only the function")
+    for target in targets:
+        for key in ("Input", "InputPath", "InputTransformer"):
+            if key in target:
+                problems.append(f"rule target changes the event ({key}): the function reads it as CloudTrail sends it")
+        if target.get("DeadLetterConfig") != {"Arn": getatt(SCHEDULE_DLQ, "Arn")}:
+            problems.append(f"rule target dead letters go to {target.get('DeadLetterConfig')}")
+
+    permissions = [res["Properties"] for res in resources.values() if res["Type"] == "AWS::Lambda::Permission"]
+    expected_permission = {
+        "FunctionName": getatt(FUNCTION, "Arn"),
+        "Action": "lambda:InvokeFunction",
+        "Principal": "events.amazonaws.com",
+        "SourceAccount": ACCOUNT,
+        "SourceArn": getatt(RECOVERY_RULE, "Arn"),
+    }
+    if permissions != [expected_permission]:
+        problems.append(f"Lambda permissions {permissions}, expected only the recovery rule's")
+
+    queue_policy = resources["DeadLetterQueuesPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    allows = [st for st in queue_policy if st["Effect"] == "Allow"]
+    expected_allow = [
+        {
+            "Sid": "RecoveryRuleDeadLetters",
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sqs:SendMessage",
+            "Resource": getatt(SCHEDULE_DLQ, "Arn"),
+            "Condition": {"ArnEquals": {"aws:SourceArn": getatt(RECOVERY_RULE, "Arn")}},
+        }
+    ]
+    if allows != expected_allow:
+        problems.append(f"dead-letter queue policy allows {allows}")
     return problems
 
 
@@ -347,16 +571,83 @@ def alarms_by_metric(resources: dict, metric: str) -> list[tuple[str, dict]]:
 # ------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("mode", ["audit", "enforce"])
 def test_role_has_exactly_the_contract_permissions(template, mode):
-    assert role_problems(evaluated(template, Mode=mode), mode) == []
+    assert role_problems(deployed(template, mode), mode) == []
 
 
 @pytest.mark.parametrize("mode", ["audit", "enforce"])
 @pytest.mark.parametrize("exemptions", [("ExemptOrganizationalUnits",), ("ExemptTagKey",), tuple(EXEMPTIONS_SET)])
 def test_exemptions_add_only_the_calls_they_need(template, mode, exemptions):
-    values = {name: EXEMPTIONS_SET[name] for name in exemptions}
-    assert role_problems(evaluated(template, Mode=mode, **values), mode, exemptions) == []
+    assert role_problems(deployed(template, mode, exemptions), mode, exemptions) == []
     # Without the parameter, its calls are not granted (checked above), and with it they are.
-    assert role_problems(evaluated(template, Mode=mode), mode, exemptions) != []
+    assert role_problems(deployed(template, mode), mode, exemptions) != []
+
+
+@pytest.mark.parametrize("mode", ["audit", "enforce"])
+@pytest.mark.parametrize("features", [(name,) for name in FEATURES] + [ALL_FEATURES])
+def test_features_add_only_the_calls_they_need(template, mode, features):
+    assert role_problems(deployed(template, mode, features=features), mode, features=features) == []
+    assert role_problems(deployed(template, mode), mode, features=features) != []
+
+
+def test_defaults_turn_follow_ups_on(template):
+    params = template["Parameters"]
+    assert params["FollowUps"]["Default"] == "Enabled"
+    assert sorted(params["FollowUps"]["AllowedValues"]) == ["Disabled", "Enabled"]
+    assert params["FollowUpInGrace"]["Default"] == "false"
+    assert sorted(params["FollowUpInGrace"]["AllowedValues"]) == ["false", "true"]
+    assert role_problems(evaluated(template), "audit", features=("follow_ups",)) == []
+
+
+def test_follow_ups_invoke_role_rule_and_permission(template):
+    assert follow_up_problems(deployed(template, features=("follow_ups",))) == []
+
+
+def test_follow_ups_disabled_creates_nothing_of_them(template):
+    resources = deployed(template)
+    for name in (FOLLOW_UP_GROUP_RESOURCE, INVOKE_ROLE, "FollowUpInvokePolicy", RECOVERY_RULE, "RecoveryRulePermission", "FollowUpsFailedAlarm"):
+        assert name not in resources
+    assert not [name for name, res in resources.items() if res["Type"] in (
+        "AWS::Scheduler::ScheduleGroup", "AWS::Events::Rule", "AWS::Lambda::Permission")]
+    queue_policy = resources["DeadLetterQueuesPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert [st["Effect"] for st in queue_policy] == ["Deny"]
+    variables = resources[FUNCTION]["Properties"]["Environment"]["Variables"]
+    assert variables["ROOTSWEEP_FOLLOW_UP_GROUP"] == ""
+    assert variables["ROOTSWEEP_FOLLOW_UP_ROLE_ARN"] == ""
+    # In-grace follow-ups need follow-ups: off with them.
+    assert deployed(template, FollowUpInGrace="true")[FUNCTION]["Properties"]["Environment"]["Variables"][
+        "ROOTSWEEP_FOLLOW_UP_IN_GRACE"
+    ] == "false"
+    assert "FollowUpScheduleGroupName" not in deployed_outputs(template, FollowUps="Disabled")
+
+
+@pytest.mark.parametrize("in_grace", ["true", "false"])
+def test_follow_up_environment(template, in_grace):
+    resources = deployed(template, features=("follow_ups",), FollowUpInGrace=in_grace)
+    variables = resources[FUNCTION]["Properties"]["Environment"]["Variables"]
+    assert variables["ROOTSWEEP_FOLLOW_UP_GROUP"] == ref(FOLLOW_UP_GROUP_RESOURCE)
+    assert variables["ROOTSWEEP_FOLLOW_UP_ROLE_ARN"] == getatt(INVOKE_ROLE, "Arn")
+    assert variables["ROOTSWEEP_FOLLOW_UP_IN_GRACE"] == in_grace
+    outputs = deployed_outputs(template, FollowUps="Enabled")
+    assert outputs["FollowUpScheduleGroupName"]["Value"] == ref(FOLLOW_UP_GROUP_RESOURCE)
+
+
+def test_the_recovery_event_matcher_is_faithful():
+    # The matcher itself: exact values, suffix, exists - so the rule checks above mean something.
+    assert event_matches({"a": ["x"]}, {"a": "x"}) and not event_matches({"a": ["x"]}, {"a": "y"})
+    assert event_matches({"a": [{"exists": False}]}, {}) and not event_matches({"a": [{"exists": False}]}, {"a": "e"})
+    assert event_matches({"a": {"b": [{"suffix": "/P"}]}}, {"a": {"b": "arn/P"}})
+    assert not event_matches({"a": {"b": [{"suffix": "/P"}]}}, {"a": {"b": "arn/Q"}})
+    assert not event_matches({"a": {"b": ["x"]}}, {"a": "x"})
+
+
+def test_follow_ups_failed_alarm(template):
+    resources = deployed(template, features=("follow_ups",))
+    (_, alarm), = alarms_by_metric(resources, "FollowUpsFailed")
+    props = alarm["Properties"]
+    assert props["Namespace"] == "Rootsweep"
+    assert (props["ComparisonOperator"], props["Threshold"], props["Statistic"]) == ("GreaterThanThreshold", 0, "Sum")
+    assert props["AlarmActions"] == [ref(TOPIC)]
+    assert alarms_by_metric(deployed(template), "FollowUpsFailed") == []
 
 
 def test_no_iam_statement_anywhere_uses_a_wildcard_action(template):
@@ -377,7 +668,7 @@ def test_no_iam_statement_anywhere_uses_a_wildcard_action(template):
             for item in node:
                 yield from walk(item, owner)
 
-    resources = evaluated(template)
+    resources = deployed(template, features=ALL_FEATURES)
     found = [hit for name, res in resources.items() for hit in walk(res, name)]
     assert found == []
     # The two allowed ones are what they claim to be.
@@ -393,7 +684,7 @@ def test_no_iam_statement_anywhere_uses_a_wildcard_action(template):
         }
     ]
     queue_policy = resources["DeadLetterQueuesPolicy"]["Properties"]["PolicyDocument"]["Statement"]
-    assert [st["Effect"] for st in queue_policy] == ["Deny"]
+    assert [st["Effect"] for st in queue_policy if st["Action"] == "sqs:*"] == ["Deny"]
 
 
 def test_delete_task_policy_only_in_enforce_mode(template):
@@ -445,7 +736,10 @@ def test_code_uri_is_the_crate_that_defines_the_lambda_binary(template):
 
 def test_environment_comes_from_the_parameters(template):
     variables = template["Resources"][FUNCTION]["Properties"]["Environment"]["Variables"]
-    assert variables == {var: {"Ref": param} for var, param in ENV_PARAMETERS.items()}
+    plain = {var: value for var, value in variables.items() if var not in CONDITIONAL_ENV}
+    assert plain == {var: {"Ref": param} for var, param in ENV_PARAMETERS.items()}
+    # The rest depend on whether their feature is on: checked with each feature.
+    assert set(variables) - set(plain) == CONDITIONAL_ENV
     params = template["Parameters"]
     assert params["GracePeriod"]["Default"] == "72h"
     assert params["Concurrency"]["Default"] == 8
@@ -618,8 +912,9 @@ def dashboard(resources: dict) -> dict:
     return json.loads(body)
 
 
-def test_dashboard_shows_every_alarm_and_is_valid_json(template):
-    resources = evaluated(template)
+@pytest.mark.parametrize("features", [(), ALL_FEATURES])
+def test_dashboard_shows_every_alarm_and_is_valid_json(template, features):
+    resources = deployed(template, features=features)
     body = dashboard(resources)
     shown = [
         alarm
@@ -630,7 +925,7 @@ def test_dashboard_shows_every_alarm_and_is_valid_json(template):
     alarms = sorted(name for name, res in resources.items() if res["Type"] == "AWS::CloudWatch::Alarm")
     assert sorted(shown) == sorted("${" + name + ".Arn}" for name in alarms)
     metrics = json.dumps(body)
-    for metric in ("AccountsHeldByOddDates", "AccountsRetryLater"):
+    for metric in ("AccountsHeldByOddDates", "AccountsRetryLater", "FollowUpsCreated", "FollowUpsReplaced", "FollowUpsKept", "FollowUpsFailed"):
         assert f'"{metric}"' in metrics
 
 
@@ -751,10 +1046,100 @@ def _mutations():
     ]
 
 
-@pytest.mark.parametrize("mutate", _mutations(), ids=lambda f: f.__name__)
+def all_problems(resources: dict) -> list[str]:
+    """Every check of the template as deployed in audit mode with every optional feature on."""
+    return role_problems(resources, "audit", features=ALL_FEATURES) + follow_up_problems(resources)
+
+
+def _invoke_statement(resources):
+    (statement,) = resources["FollowUpInvokePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    return statement
+
+
+def _rule(resources):
+    return resources[RECOVERY_RULE]["Properties"]
+
+
+def _feature_mutations():
+    """Widenings of what the optional features add; each must be caught."""
+
+    def schedules_of_any_group(r):
+        _statement(r, "ManageFollowUpSchedules")["Resource"] = "arn:aws:scheduler:us-east-1:111122223333:schedule/*"
+
+    def schedules_anywhere(r):
+        _statement(r, "ManageFollowUpSchedules")["Resource"] = "*"
+
+    def update_schedules_too(r):
+        _statement(r, "ManageFollowUpSchedules")["Action"].append("scheduler:UpdateSchedule")
+
+    def pass_any_role(r):
+        _statement(r, "PassFollowUpInvokeRole")["Resource"] = "*"
+
+    def pass_role_to_any_service(r):
+        del _statement(r, "PassFollowUpInvokeRole")["Condition"]
+
+    def pass_role_to_lambda(r):
+        _statement(r, "PassFollowUpInvokeRole")["Condition"]["StringEquals"]["iam:PassedToService"] = "lambda.amazonaws.com"
+
+    def invoke_role_trusts_any_account(r):
+        del r[INVOKE_ROLE]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["StringEquals"]
+
+    def invoke_role_trusts_any_group(r):
+        del r[INVOKE_ROLE]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["ArnEquals"]
+
+    def invoke_any_function(r):
+        _invoke_statement(r)["Resource"] = "*"
+
+    def invoke_role_does_more(r):
+        _invoke_statement(r)["Action"] = ["lambda:InvokeFunction", "lambda:UpdateFunctionCode"]
+
+    def invoke_role_managed_policy(r):
+        r[INVOKE_ROLE]["Properties"]["ManagedPolicyArns"] = ["arn:aws:iam::aws:policy/service-role/AWSLambdaRole"]
+
+    def rule_matches_refused_calls(r):
+        del _rule(r)["EventPattern"]["detail"]["errorCode"]
+
+    def rule_matches_any_task_policy(r):
+        del _rule(r)["EventPattern"]["detail"]["requestParameters"]
+
+    def rule_plain_enabled(r):
+        _rule(r)["State"] = "ENABLED"
+
+    def rule_rewrites_the_event(r):
+        _rule(r)["Targets"][0]["InputPath"] = "$.detail"
+
+    def permission_for_any_rule(r):
+        del r["RecoveryRulePermission"]["Properties"]["SourceArn"]
+
+    def queue_open_to_any_rule(r):
+        statements = r["DeadLetterQueuesPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        del [st for st in statements if st["Effect"] == "Allow"][0]["Condition"]
+
+    return [
+        schedules_of_any_group,
+        schedules_anywhere,
+        update_schedules_too,
+        pass_any_role,
+        pass_role_to_any_service,
+        pass_role_to_lambda,
+        invoke_role_trusts_any_account,
+        invoke_role_trusts_any_group,
+        invoke_any_function,
+        invoke_role_does_more,
+        invoke_role_managed_policy,
+        rule_matches_refused_calls,
+        rule_matches_any_task_policy,
+        rule_plain_enabled,
+        rule_rewrites_the_event,
+        permission_for_any_rule,
+        queue_open_to_any_rule,
+    ]
+
+
+@pytest.mark.parametrize("mutate", _mutations() + _feature_mutations(), ids=lambda f: f.__name__)
 def test_checks_catch_a_widened_role(template, mutate):
-    resources = copy.deepcopy(evaluated(template, Mode="audit"))
-    assert role_problems(resources, "audit") == []
+    resources = copy.deepcopy(deployed(template, "audit", features=ALL_FEATURES))
+    assert all_problems(resources) == []
     mutate(resources)
-    assert role_problems(resources, "audit") != []
+    assert all_problems(resources) != []
 
