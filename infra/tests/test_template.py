@@ -72,7 +72,14 @@ FEATURES = {
         "off": {"FollowUps": "Disabled"},
         "actions": set(SCHEDULER_ACTIONS) | {"iam:PassRole"},
     },
+    "archive": {
+        "on": {"CreateArchiveBucket": "true"},
+        "off": {"CreateArchiveBucket": "false", "ArchiveBucketName": ""},
+        "actions": {"s3:PutObject"},
+    },
 }
+ARCHIVE_BUCKET = "ArchiveBucket"
+CREATED_BUCKET = "${ArchiveBucket}"  # the created bucket's name, as Fn::Sub leaves it here
 ALL_FEATURES = tuple(FEATURES)
 
 ENV_PARAMETERS = {
@@ -90,7 +97,12 @@ ENV_PARAMETERS = {
 }
 
 # Variables whose value depends on a feature being on (empty or "false" when it is off).
-CONDITIONAL_ENV = {"ROOTSWEEP_FOLLOW_UP_GROUP", "ROOTSWEEP_FOLLOW_UP_ROLE_ARN", "ROOTSWEEP_FOLLOW_UP_IN_GRACE"}
+CONDITIONAL_ENV = {
+    "ROOTSWEEP_FOLLOW_UP_GROUP",
+    "ROOTSWEEP_FOLLOW_UP_ROLE_ARN",
+    "ROOTSWEEP_FOLLOW_UP_IN_GRACE",
+    "ROOTSWEEP_ARCHIVE",
+}
 
 # The bounds the function enforces (functions/rootsweep/src/config.rs): the parameters' patterns
 # must accept exactly these, so that a deployment never starts a function that refuses to run.
@@ -302,9 +314,16 @@ def role_statements(resources: dict) -> tuple[list[dict], list[str]]:
     return statements, problems
 
 
-def role_problems(resources: dict, mode: str, exemptions: tuple[str, ...] = (), features: tuple[str, ...] = ()) -> list[str]:
+def role_problems(
+    resources: dict,
+    mode: str,
+    exemptions: tuple[str, ...] = (),
+    features: tuple[str, ...] = (),
+    archive_bucket: str = CREATED_BUCKET,
+    archive_prefix: str = "rootsweep",
+) -> list[str]:
     """Problems with the role as deployed in `mode` with the exemption parameters `exemptions` set
-    and the optional `features` on."""
+    and the optional `features` on (the archive in `archive_bucket` under `archive_prefix`)."""
     expected_actions = FUNCTION_ACTIONS | PLATFORM_ACTIONS
     for parameter in exemptions:
         expected_actions |= EXEMPTION_ACTIONS[parameter]
@@ -351,6 +370,14 @@ def role_problems(resources: dict, mode: str, exemptions: tuple[str, ...] = (), 
             problems.append(f"{sid}: ListTagsForResource on {resources_}, not only member accounts")
         if "sqs:SendMessage" in st_actions and resources_ != [getatt(FAILED_INVOCATION_QUEUE, "Arn")]:
             problems.append(f"{sid}: sqs:SendMessage on {resources_}, not only the on-failure queue")
+
+        # Archive: new objects under <prefix>/runs/ of the archive bucket, nothing else of S3.
+        if any(a.startswith("s3:") for a in st_actions):
+            archive_objects = f"arn:aws:s3:::{archive_bucket}/{archive_prefix}/runs/*"
+            if st_actions != ["s3:PutObject"]:
+                problems.append(f"{sid}: S3 actions {st_actions}, expected only s3:PutObject")
+            if resources_ != [archive_objects]:
+                problems.append(f"{sid}: s3:PutObject on {resources_}, not only {archive_objects}")
 
         # Follow-ups: schedules of the stack's own group only; the invoke role only, to Scheduler.
         if set(st_actions) & set(SCHEDULER_ACTIONS):
@@ -550,6 +577,76 @@ def follow_up_problems(resources: dict) -> list[str]:
     return problems
 
 
+def archive_bucket_problems(resources: dict, object_lock_days: int = 0, retention_days: int = 731) -> list[str]:
+    """Problems with the archive bucket the stack creates (CreateArchiveBucket=true)."""
+    problems = []
+    bucket = resources[ARCHIVE_BUCKET]
+    props = bucket["Properties"]
+    if (bucket.get("DeletionPolicy"), bucket.get("UpdateReplacePolicy")) != ("Retain", "Retain"):
+        problems.append("the archive bucket is not retained when the stack is deleted or the bucket replaced")
+    rules = props.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration", [])
+    if not rules or rules[0].get("ServerSideEncryptionByDefault", {}).get("SSEAlgorithm") not in ("AES256", "aws:kms"):
+        problems.append(f"no default encryption: {rules}")
+    if props.get("VersioningConfiguration") != {"Status": "Enabled"}:
+        problems.append(f"versioning {props.get('VersioningConfiguration')}")
+    block = props.get("PublicAccessBlockConfiguration", {})
+    for key in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"):
+        if block.get(key) is not True:
+            problems.append(f"public access block {key} is {block.get(key)}")
+    if props.get("OwnershipControls") != {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}:
+        problems.append(f"object ownership {props.get('OwnershipControls')}")
+    lifecycle = props.get("LifecycleConfiguration", {}).get("Rules", [])
+    expiring = [r for r in lifecycle if r.get("Status") == "Enabled" and "ExpirationInDays" in r]
+    if [r["ExpirationInDays"] for r in expiring] != [retention_days]:
+        problems.append(f"current versions do not expire after {retention_days} days: {lifecycle}")
+    if not [r for r in expiring if r.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays")]:
+        problems.append("noncurrent versions never expire")
+    for rule in lifecycle:
+        if "Prefix" in rule or "TagFilters" in rule:
+            problems.append(f"lifecycle rule {rule.get('Id')} covers part of the bucket only")
+    if object_lock_days:
+        expected_lock = {
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": object_lock_days}},
+        }
+        if props.get("ObjectLockEnabled") is not True or props.get("ObjectLockConfiguration") != expected_lock:
+            problems.append(f"Object Lock is not COMPLIANCE for {object_lock_days} days: {props.get('ObjectLockConfiguration')}")
+    elif "ObjectLockEnabled" in props or "ObjectLockConfiguration" in props:
+        problems.append("Object Lock set although ObjectLockRetentionDays is 0")
+
+    policies = [res for res in resources.values() if res["Type"] == "AWS::S3::BucketPolicy"]
+    if len(policies) != 1 or policies[0]["Properties"]["Bucket"] != ref(ARCHIVE_BUCKET):
+        problems.append(f"expected one bucket policy on the archive bucket, found {len(policies)}")
+        return problems
+    policy = policies[0]
+    if (policy.get("DeletionPolicy"), policy.get("UpdateReplacePolicy")) != ("Retain", "Retain"):
+        problems.append("the bucket policy is not kept with the bucket")
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    everything = [getatt(ARCHIVE_BUCKET, "Arn"), "${ArchiveBucket.Arn}/*"]
+    tls = {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": everything,
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+    if not any({k: v for k, v in st.items() if k != "Sid"} == tls for st in statements):
+        problems.append("the bucket policy does not deny every request without TLS")
+    if [st for st in statements if st.get("Effect") != "Deny"]:
+        problems.append("the bucket policy allows something: access is the role's (and the operator's) IAM policy")
+    return problems
+
+
+def rules_hold(template: dict, **overrides) -> dict[str, bool]:
+    """Each template rule for these parameter values: False when CloudFormation would refuse."""
+    evaluator = Evaluator(template, parameter_values(template, **overrides))
+    results = {}
+    for name, rule in template.get("Rules", {}).items():
+        applies = evaluator._truth(rule["RuleCondition"]) if "RuleCondition" in rule else True
+        results[name] = not applies or all(evaluator._truth(a["Assert"]) for a in rule["Assertions"])
+    return results
+
+
 def alarm_metric_names(alarm: dict) -> set[str]:
     props = alarm["Properties"]
     names = {props.get("MetricName")}
@@ -631,6 +728,60 @@ def test_follow_up_environment(template, in_grace):
     assert outputs["FollowUpScheduleGroupName"]["Value"] == ref(FOLLOW_UP_GROUP_RESOURCE)
 
 
+@pytest.mark.parametrize("mode", ["audit", "enforce"])
+def test_archive_in_an_existing_bucket(template, mode):
+    resources = deployed(template, mode, features=("archive",), CreateArchiveBucket="false", ArchiveBucketName="evidence-bucket", ArchivePrefix="audit/rootsweep")
+    assert ARCHIVE_BUCKET not in resources
+    problems = role_problems(resources, mode, features=("archive",), archive_bucket="evidence-bucket", archive_prefix="audit/rootsweep")
+    assert problems == []
+    variables = resources[FUNCTION]["Properties"]["Environment"]["Variables"]
+    assert variables["ROOTSWEEP_ARCHIVE"] == "s3://evidence-bucket/audit/rootsweep"
+    outputs = deployed_outputs(template, ArchiveBucketName="evidence-bucket", ArchivePrefix="audit/rootsweep")
+    assert outputs["ArchiveLocation"]["Value"] == "s3://evidence-bucket/audit/rootsweep"
+
+
+def test_archive_in_a_created_bucket(template):
+    resources = deployed(template, features=("archive",))
+    assert archive_bucket_problems(resources) == []
+    assert resources[FUNCTION]["Properties"]["Environment"]["Variables"]["ROOTSWEEP_ARCHIVE"] == "s3://${ArchiveBucket}/rootsweep"
+    assert deployed_outputs(template, CreateArchiveBucket="true")["ArchiveLocation"]["Value"] == "s3://${ArchiveBucket}/rootsweep"
+    longer = deployed(template, features=("archive",), ArchiveRetentionDays=2557)
+    assert archive_bucket_problems(longer, retention_days=2557) == []
+
+
+@pytest.mark.parametrize("days", [1, 365, 2557])
+def test_object_lock_in_compliance_mode_when_asked(template, days):
+    resources = deployed(template, features=("archive",), ObjectLockRetentionDays=days)
+    assert archive_bucket_problems(resources, object_lock_days=days) == []
+    assert archive_bucket_problems(deployed(template, features=("archive",)), object_lock_days=days) != []
+
+
+def test_no_archive_by_default(template):
+    resources = evaluated(template)
+    assert ARCHIVE_BUCKET not in resources
+    assert not [name for name, res in resources.items() if res["Type"].startswith("AWS::S3::")]
+    assert resources[FUNCTION]["Properties"]["Environment"]["Variables"]["ROOTSWEEP_ARCHIVE"] == ""
+    assert "ArchiveLocation" not in deployed_outputs(template)
+    statements, _ = role_statements(resources)
+    assert not [st for st in statements if any(str(a).startswith("s3:") for a in as_list(st["Action"]))]
+
+
+@pytest.mark.parametrize(
+    "values, holds",
+    [
+        ({}, True),
+        ({"CreateArchiveBucket": "true"}, True),
+        ({"ArchiveBucketName": "evidence-bucket"}, True),
+        ({"CreateArchiveBucket": "true", "ObjectLockRetentionDays": 30}, True),
+        ({"CreateArchiveBucket": "true", "ArchiveBucketName": "evidence-bucket"}, False),
+        ({"ArchiveBucketName": "evidence-bucket", "ObjectLockRetentionDays": 30}, False),
+        ({"ObjectLockRetentionDays": 30}, False),
+    ],
+)
+def test_rules_refuse_contradicting_archive_parameters(template, values, holds):
+    assert all(rules_hold(template, **values).values()) is holds, rules_hold(template, **values)
+
+
 def test_the_recovery_event_matcher_is_faithful():
     # The matcher itself: exact values, suffix, exists - so the rule checks above mean something.
     assert event_matches({"a": ["x"]}, {"a": "x"}) and not event_matches({"a": ["x"]}, {"a": "y"})
@@ -653,7 +804,7 @@ def test_follow_ups_failed_alarm(template):
 def test_no_iam_statement_anywhere_uses_a_wildcard_action(template):
     # The function's role is checked in detail above; this covers every other policy in the
     # template too (the KMS key policy's kms:* for the account is the one AWS requires).
-    allowed = {("AlarmTopicKey", "kms:*"), ("DeadLetterQueuesPolicy", "sqs:*")}
+    allowed = {("AlarmTopicKey", "kms:*"), ("DeadLetterQueuesPolicy", "sqs:*"), ("ArchiveBucketPolicy", "s3:*")}
 
     def walk(node, owner):
         if isinstance(node, dict):
@@ -685,6 +836,8 @@ def test_no_iam_statement_anywhere_uses_a_wildcard_action(template):
     ]
     queue_policy = resources["DeadLetterQueuesPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert [st["Effect"] for st in queue_policy if st["Action"] == "sqs:*"] == ["Deny"]
+    bucket_policy = resources["ArchiveBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert {st["Effect"] for st in bucket_policy if st["Action"] == "s3:*"} == {"Deny"}
 
 
 def test_delete_task_policy_only_in_enforce_mode(template):
@@ -769,6 +922,12 @@ def test_environment_comes_from_the_parameters(template):
         ("ScheduleExpression", ["cron(0 3 * * ? *)", "rate(12 hours)"], ["nightly", "0 3 * * *"]),
         ("AlarmEmail", ["", "secops@example.com"], ["secops", "a@b"]),
         ("LogsKmsKeyArn", ["", "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"], ["alias/aws/logs"]),
+        ("ArchiveBucketName", ["", "evidence-bucket", "org.audit.evidence"], ["Evidence", "ab", "bucket/", "s3://evidence", "a" * 64]),
+        (
+            "ArchivePrefix",
+            ["rootsweep", "audit/rootsweep", "a.b/c_d-e", "2026"],
+            ["", "/rootsweep", "rootsweep/", "a//b", "runs/*", "a?", ".", "a/../b", "a/./b", "${AWS::Region}", "a b"],
+        ),
     ],
 )
 def test_parameter_patterns(template, parameter, good, bad):
@@ -1048,7 +1207,11 @@ def _mutations():
 
 def all_problems(resources: dict) -> list[str]:
     """Every check of the template as deployed in audit mode with every optional feature on."""
-    return role_problems(resources, "audit", features=ALL_FEATURES) + follow_up_problems(resources)
+    return (
+        role_problems(resources, "audit", features=ALL_FEATURES)
+        + follow_up_problems(resources)
+        + archive_bucket_problems(resources)
+    )
 
 
 def _invoke_statement(resources):
@@ -1115,7 +1278,44 @@ def _feature_mutations():
         statements = r["DeadLetterQueuesPolicy"]["Properties"]["PolicyDocument"]["Statement"]
         del [st for st in statements if st["Effect"] == "Allow"][0]["Condition"]
 
+    def archive_whole_bucket(r):
+        _statement(r, "WriteRunArchive")["Resource"] = "arn:aws:s3:::${ArchiveBucket}/*"
+
+    def archive_anywhere(r):
+        _statement(r, "WriteRunArchive")["Resource"] = "*"
+
+    def archive_read_too(r):
+        _statement(r, "WriteRunArchive")["Action"] = ["s3:PutObject", "s3:GetObject"]
+
+    def archive_delete_too(r):
+        _statement(r, "WriteRunArchive")["Action"] = ["s3:PutObject", "s3:DeleteObject"]
+
+    def archive_public(r):
+        r[ARCHIVE_BUCKET]["Properties"]["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] = False
+
+    def archive_unversioned(r):
+        r[ARCHIVE_BUCKET]["Properties"]["VersioningConfiguration"] = {"Status": "Suspended"}
+
+    def archive_deleted_with_stack(r):
+        r[ARCHIVE_BUCKET]["DeletionPolicy"] = "Delete"
+
+    def archive_without_tls_rule(r):
+        statements = r["ArchiveBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        statements[:] = [st for st in statements if st["Sid"] != "DenyInsecureTransport"]
+
+    def archive_acls_back(r):
+        r[ARCHIVE_BUCKET]["Properties"]["OwnershipControls"]["Rules"][0]["ObjectOwnership"] = "ObjectWriter"
+
     return [
+        archive_whole_bucket,
+        archive_anywhere,
+        archive_read_too,
+        archive_delete_too,
+        archive_public,
+        archive_unversioned,
+        archive_deleted_with_stack,
+        archive_without_tls_rule,
+        archive_acls_back,
         schedules_of_any_group,
         schedules_anywhere,
         update_schedules_too,
