@@ -79,6 +79,50 @@ FEATURES = {
     },
 }
 ARCHIVE_BUCKET = "ArchiveBucket"
+RUN_REPORTS_TABLE = "RunReportsTable"
+
+# The report lines as the function writes them (functions/rootsweep/src/outcome.rs, report.rs):
+# the Athena table must declare each field with a type that reads it.
+ACCOUNT_LINE_FIELDS = {
+    "kind": "string",
+    "run_id": "string",
+    "account_id": "string",  # 12 digits, leading zeros included
+    "account_name": "string",
+    "account_state": "string",
+    "outcome": "string",
+    "due_at": "string",
+    "stage": "string",
+    "reason": "string",
+    "rule": "string",
+    "error": "string",
+    "credentials": "array<struct<kind:string,id:string,created:string,last_used:string,status:string>>",
+    "password_last_used": "string",
+    "actions": "array<struct<action:string,kind:string,id:string>>",
+    "notes": "array<string>",
+    "date_anomalies": "array<string>",
+    "root_sessions": "array<struct<task_policy:string,request_id:string>>",
+    "finished_at": "string",
+}
+SUMMARY_LINE_FIELDS = {
+    "kind": "string",
+    "run_id": "string",
+    "mode": "string",
+    "grace_period": "string",
+    "started_at": "string",
+    "duration_seconds": "double",
+    "whole_organization": "boolean",
+    "complete": "boolean",
+    "listing_error": "string",
+    "remediation_held": "string",
+    "over_remediation_cap": "boolean",
+    "accounts_scanned": "int",
+    "accounts": "map<string,int>",
+    "accounts_held_by_odd_dates": "int",
+    "credentials_found": "map<string,int>",
+    "credentials_deleted": "map<string,int>",
+    "attention": "array<struct<account_id:string,outcome:string,detail:string>>",
+    "metrics_error": "string",
+}
 CREATED_BUCKET = "${ArchiveBucket}"  # the created bucket's name, as Fn::Sub leaves it here
 ALL_FEATURES = tuple(FEATURES)
 
@@ -782,6 +826,129 @@ def test_rules_refuse_contradicting_archive_parameters(template, values, holds):
     assert all(rules_hold(template, **values).values()) is holds, rules_hold(template, **values)
 
 
+def athena_table_problems(resources: dict, location: str) -> list[str]:
+    """Problems with the Athena table over the archive at `location` (s3://bucket/prefix)."""
+    problems = []
+    table = resources[RUN_REPORTS_TABLE]["Properties"]
+    if table["DatabaseName"] != ref("EvidenceDatabase"):
+        problems.append(f"table in {table['DatabaseName']}")
+    table_input = table["TableInput"]
+    if table_input.get("TableType") != "EXTERNAL_TABLE":
+        problems.append(f"table type {table_input.get('TableType')}")
+    expected_parameters = {
+        "classification": "json",
+        "projection.enabled": "true",
+        "projection.run_date.type": "date",
+        "projection.run_date.format": "yyyy-MM-dd",
+        "projection.run_date.range": "2024-11-01,NOW",
+        "projection.run_date.interval": "1",
+        "projection.run_date.interval.unit": "DAYS",
+        "storage.location.template": f"{location}/runs/date=${{run_date}}/",
+    }
+    if table_input.get("Parameters") != expected_parameters:
+        problems.append(f"table parameters {table_input.get('Parameters')}")
+    if table_input.get("PartitionKeys") and [(k["Name"], k["Type"]) for k in table_input["PartitionKeys"]] != [("run_date", "string")]:
+        problems.append(f"partition keys {table_input['PartitionKeys']}")
+    storage = table_input["StorageDescriptor"]
+    if storage.get("Location") != f"{location}/runs/":
+        problems.append(f"table location {storage.get('Location')}")
+    serde = storage.get("SerdeInfo", {})
+    if serde.get("SerializationLibrary") != "org.openx.data.jsonserde.JsonSerDe":
+        problems.append(f"SerDe {serde.get('SerializationLibrary')}")
+    if serde.get("Parameters") != {"ignore.malformed.json": "true", "case.insensitive": "true"}:
+        problems.append(f"SerDe parameters {serde.get('Parameters')}")
+    columns = {column["Name"]: column["Type"] for column in storage["Columns"]}
+    expected = {**ACCOUNT_LINE_FIELDS, **SUMMARY_LINE_FIELDS}
+    if columns != expected:
+        wrong = {
+            name: (columns.get(name), expected.get(name))
+            for name in set(columns) | set(expected)
+            if columns.get(name) != expected.get(name)
+        }
+        problems.append(f"columns differ from the report lines (declared, expected): {wrong}")
+    return problems
+
+
+@pytest.mark.parametrize(
+    "values, location",
+    [
+        ({"CreateArchiveBucket": "true"}, "s3://${ArchiveBucket}/rootsweep"),
+        ({"ArchiveBucketName": "evidence-bucket", "ArchivePrefix": "audit/rootsweep"}, "s3://evidence-bucket/audit/rootsweep"),
+    ],
+)
+def test_athena_table_over_the_archive(template, values, location):
+    resources = evaluated(template, CreateAthenaTable="true", **values)
+    assert athena_table_problems(resources, location) == []
+    database = resources["EvidenceDatabase"]["Properties"]
+    assert database["CatalogId"] == ACCOUNT and database["DatabaseInput"]["Name"] == "rootsweep"
+    outputs = deployed_outputs(template, CreateAthenaTable="true", **values)
+    assert outputs["AthenaTable"]["Value"] == "${EvidenceDatabase}.run_reports"
+    # The table is metadata: no role reads it, and the function's role gains nothing from it.
+    assert role_problems(resources, "audit", features=("follow_ups", "archive"), archive_bucket=location[5:].split("/")[0],
+                         archive_prefix=location[5:].split("/", 1)[1]) == []
+
+
+def test_athena_table_checks_catch_a_wrong_table(template):
+    resources = evaluated(template, CreateAthenaTable="true", CreateArchiveBucket="true")
+    location = "s3://${ArchiveBucket}/rootsweep"
+    for mutate in (
+        lambda ti: ti["StorageDescriptor"]["Columns"].pop(),
+        lambda ti: ti["StorageDescriptor"]["Columns"].append({"Name": "accounts_clean", "Type": "int"}),
+        lambda ti: [c.update(Type="string") for c in ti["StorageDescriptor"]["Columns"] if c["Name"] == "accounts"],
+        lambda ti: ti["Parameters"].update({"storage.location.template": location + "/runs/${run_date}/"}),
+        lambda ti: ti["StorageDescriptor"]["SerdeInfo"]["Parameters"].pop("ignore.malformed.json"),
+        lambda ti: ti["StorageDescriptor"].update(Location=location + "/"),
+    ):
+        broken = copy.deepcopy(resources)
+        mutate(broken[RUN_REPORTS_TABLE]["Properties"]["TableInput"])
+        assert athena_table_problems(broken, location) != []
+
+
+def test_no_athena_table_without_asking_or_without_an_archive(template):
+    for values in ({}, {"CreateArchiveBucket": "true"}, {"CreateAthenaTable": "true"}):
+        resources = evaluated(template, **values)
+        assert not [name for name, res in resources.items() if res["Type"].startswith("AWS::Glue::")]
+    assert rules_hold(template, CreateAthenaTable="true")["AthenaTableNeedsAnArchive"] is False
+    assert rules_hold(template, CreateAthenaTable="true", CreateArchiveBucket="true")["AthenaTableNeedsAnArchive"] is True
+
+
+# Words the README's Athena queries may use besides the table's columns and their own aliases.
+SQL_WORDS = {
+    "select", "distinct", "from", "where", "and", "or", "not", "in", "is", "null", "between", "as",
+    "group", "by", "order", "asc", "desc", "with", "left", "join", "on", "unnest", "cast", "date",
+    "varchar", "interval", "day", "true", "false", "count", "max", "min", "sum", "avg",
+    "date_diff", "from_iso8601_timestamp", "approx_percentile", "sequence", "cardinality",
+}
+
+
+def readme_sql_blocks() -> list[str]:
+    return re.findall(r"```sql\n(.*?)```", (INFRA / "README.md").read_text(), re.S)
+
+
+def test_readme_athena_queries_name_only_real_columns(template):
+    # Offline, no Athena: every identifier in a query is a column of the table, an alias the
+    # query defines, the table itself or an SQL word - a misspelt column fails here.
+    resources = evaluated(template, CreateAthenaTable="true", CreateArchiveBucket="true")
+    table_input = resources[RUN_REPORTS_TABLE]["Properties"]["TableInput"]
+    columns = {c["Name"] for c in table_input["StorageDescriptor"]["Columns"]}
+    columns |= {k["Name"] for k in table_input["PartitionKeys"]}
+    database = template["Parameters"]["AthenaDatabaseName"]["Default"]
+    blocks = readme_sql_blocks()
+    assert len(blocks) >= 5
+    for sql in blocks:
+        assert f"FROM {database}.{table_input['Name']}" in sql
+        text = re.sub(r"'[^']*'", "''", sql)  # string literals are not identifiers
+        text = text.replace(f"{database}.{table_input['Name']}", "")
+        aliases = set(re.findall(r"\bAS\s+(\w+)", text, re.I))
+        aliases |= set(re.findall(r"\bAS\s+\w+\s*\((\w+)\)", text, re.I))  # AS t (d)
+        aliases |= set(re.findall(r"\b(\w+)\s+AS\s*\(", text, re.I))  # CTE names
+        words = {w for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)}
+        unknown = {w for w in words if w.lower() not in SQL_WORDS and w not in columns and w not in aliases}
+        assert unknown == set(), (unknown, sql)
+        # Every query reads one audit period's partitions only.
+        assert "run_date BETWEEN" in sql or "run_date >=" in sql, sql
+
+
 def test_the_recovery_event_matcher_is_faithful():
     # The matcher itself: exact values, suffix, exists - so the rule checks above mean something.
     assert event_matches({"a": ["x"]}, {"a": "x"}) and not event_matches({"a": ["x"]}, {"a": "y"})
@@ -922,6 +1089,7 @@ def test_environment_comes_from_the_parameters(template):
         ("ScheduleExpression", ["cron(0 3 * * ? *)", "rate(12 hours)"], ["nightly", "0 3 * * *"]),
         ("AlarmEmail", ["", "secops@example.com"], ["secops", "a@b"]),
         ("LogsKmsKeyArn", ["", "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"], ["alias/aws/logs"]),
+        ("AthenaDatabaseName", ["rootsweep", "security_evidence", "r2"], ["", "Rootsweep", "root-sweep", "2rootsweep", "a" * 65]),
         ("ArchiveBucketName", ["", "evidence-bucket", "org.audit.evidence"], ["Evidence", "ab", "bucket/", "s3://evidence", "a" * 64]),
         (
             "ArchivePrefix",
