@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -71,6 +74,11 @@ FEATURES = {
         "on": {"FollowUps": "Enabled"},
         "off": {"FollowUps": "Disabled"},
         "actions": set(SCHEDULER_ACTIONS) | {"iam:PassRole"},
+    },
+    "security_hub": {
+        "on": {"SecurityHubFindings": "true"},
+        "off": {"SecurityHubFindings": "false"},
+        "actions": {"securityhub:BatchImportFindings", "securityhub:GetFindings"},
     },
     "archive": {
         "on": {"CreateArchiveBucket": "true"},
@@ -138,6 +146,7 @@ ENV_PARAMETERS = {
     "ROOTSWEEP_ROOT_SESSION_DURATION": "RootSessionDuration",
     "ROOTSWEEP_MAX_REMEDIATIONS": "MaxRemediations",
     "ROOTSWEEP_DELETE_VIRTUAL_MFA_DEVICES": "DeleteVirtualMfaDevices",
+    "ROOTSWEEP_SECURITY_HUB": "SecurityHubFindings",
 }
 
 # Variables whose value depends on a feature being on (empty or "false" when it is off).
@@ -415,6 +424,21 @@ def role_problems(
         if "sqs:SendMessage" in st_actions and resources_ != [getatt(FAILED_INVOCATION_QUEUE, "Arn")]:
             problems.append(f"{sid}: sqs:SendMessage on {resources_}, not only the on-failure queue")
 
+        # Security Hub: findings of this account's default product about this account only;
+        # reading this account's hub.
+        if "securityhub:BatchImportFindings" in st_actions:
+            if st_actions != ["securityhub:BatchImportFindings"]:
+                problems.append(f"{sid}: BatchImportFindings shares a statement with {st_actions}")
+            if resources_ != [DEFAULT_PRODUCT]:
+                problems.append(f"{sid}: BatchImportFindings on {resources_}, not only {DEFAULT_PRODUCT}")
+            if st.get("Condition") != {"StringEquals": {"securityhub:TargetAccount": ACCOUNT}}:
+                problems.append(f"{sid}: BatchImportFindings not limited to this account: {st.get('Condition')}")
+        if "securityhub:GetFindings" in st_actions:
+            if st_actions != ["securityhub:GetFindings"] or resources_ != [HUB]:
+                problems.append(f"{sid}: GetFindings as {st_actions} on {resources_}, not only on {HUB}")
+        if any(a.startswith("securityhub:") for a in st_actions) and not set(st_actions) <= FEATURES["security_hub"]["actions"]:
+            problems.append(f"{sid}: Security Hub actions {st_actions}")
+
         # Archive: new objects under <prefix>/runs/ of the archive bucket, nothing else of S3.
         if any(a.startswith("s3:") for a in st_actions):
             archive_objects = f"arn:aws:s3:::{archive_bucket}/{archive_prefix}/runs/*"
@@ -456,6 +480,8 @@ def role_problems(
 
 FOLLOW_UP_SCHEDULES = "arn:aws:scheduler:us-east-1:111122223333:schedule/${FollowUpScheduleGroup}/*"
 ACCOUNT = PSEUDO["AWS::AccountId"]
+DEFAULT_PRODUCT = "arn:aws:securityhub:us-east-1:111122223333:product/111122223333/default"
+HUB = "arn:aws:securityhub:us-east-1:111122223333:hub/default"
 
 
 def attached_documents(resources: dict, role: str) -> list[dict]:
@@ -947,6 +973,78 @@ def test_readme_athena_queries_name_only_real_columns(template):
         assert unknown == set(), (unknown, sql)
         # Every query reads one audit period's partitions only.
         assert "run_date BETWEEN" in sql or "run_date >=" in sql, sql
+
+
+def test_security_hub_off_by_default(template):
+    params = template["Parameters"]["SecurityHubFindings"]
+    assert params["Default"] == "false" and sorted(params["AllowedValues"]) == ["false", "true"]
+    resources = evaluated(template)
+    assert resources[FUNCTION]["Properties"]["Environment"]["Variables"]["ROOTSWEEP_SECURITY_HUB"] == "false"
+    statements, _ = role_statements(resources)
+    assert not [st for st in statements if any(str(a).startswith("securityhub:") for a in as_list(st["Action"]))]
+    on = deployed(template, features=("security_hub",))
+    assert on[FUNCTION]["Properties"]["Environment"]["Variables"]["ROOTSWEEP_SECURITY_HUB"] == "true"
+
+
+# Every optional resource and statement on: the linters see the template deployed with its
+# defaults only (checkov evaluates conditions with the defaults), so the other branches are
+# linted here, from a copy whose defaults turn everything on.
+EVERYTHING_ON = {
+    "Mode": "enforce",
+    "ExemptOrganizationalUnits": "ou-ab12-breakgls",
+    "ExemptTagKey": "rootsweep:exempt",
+    "FollowUps": "Enabled",
+    "FollowUpInGrace": "true",
+    "CreateArchiveBucket": "true",
+    "ObjectLockRetentionDays": 30,
+    "CreateAthenaTable": "true",
+    "SecurityHubFindings": "true",
+    "DeleteVirtualMfaDevices": "true",
+    "AlarmEmail": "secops@example.com",
+    "LogsKmsKeyArn": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    "PermissionsBoundaryArn": "arn:aws:iam::111122223333:policy/boundary",
+}
+CHECKOV = Path(__file__).resolve().parents[2] / ".venv" / "checkov" / "bin" / "checkov"
+
+
+@pytest.fixture(scope="module")
+def everything_on_template(tmp_path_factory) -> Path:
+    variant = load_template()
+    for name, value in EVERYTHING_ON.items():
+        variant["Parameters"][name]["Default"] = value
+    # CodeUri is relative to the template: point it at the crate from the copy's directory.
+    variant["Resources"][FUNCTION]["Properties"]["CodeUri"] = str((INFRA / "../functions/rootsweep").resolve())
+    path = tmp_path_factory.mktemp("variant") / "template.json"
+    path.write_text(json.dumps(variant, indent=1))
+    return path
+
+
+def test_everything_on_is_a_consistent_deployment(template):
+    values = parameter_values(template, **EVERYTHING_ON)
+    assert all(rules_hold(template, **values).values())
+    resources = evaluated(template, **EVERYTHING_ON)
+    assert role_problems(resources, "enforce", tuple(EXEMPTIONS_SET), ALL_FEATURES) == []
+    assert follow_up_problems(resources) == [] and archive_bucket_problems(resources, object_lock_days=30) == []
+
+
+def test_cfn_lint_passes_with_everything_on(everything_on_template):
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    result = subprocess.run([str(cfn_lint), str(everything_on_template)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.skipif(not CHECKOV.exists(), reason="checkov's virtualenv (.venv/checkov) is made by make lint-infra")
+def test_checkov_passes_with_everything_on(everything_on_template):
+    result = subprocess.run(
+        [str(CHECKOV), "--quiet", "--compact", "--skip-download", "--framework", "cloudformation", "-f", str(everything_on_template)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true"},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    # The archive bucket and the Glue table were scanned, not dropped as conditional.
+    passed = int(re.search(r"Passed checks: (\d+)", result.stdout).group(1))
+    assert passed >= 28, result.stdout
 
 
 def test_the_recovery_event_matcher_is_faithful():
@@ -1474,7 +1572,27 @@ def _feature_mutations():
     def archive_acls_back(r):
         r[ARCHIVE_BUCKET]["Properties"]["OwnershipControls"]["Rules"][0]["ObjectOwnership"] = "ObjectWriter"
 
+    def findings_of_any_product(r):
+        _statement(r, "ImportRootCredentialFindings")["Resource"] = "arn:aws:securityhub:us-east-1:111122223333:product/*"
+
+    def findings_for_any_account(r):
+        del _statement(r, "ImportRootCredentialFindings")["Condition"]
+
+    def findings_in_any_region(r):
+        _statement(r, "ImportRootCredentialFindings")["Resource"] = "arn:aws:securityhub:*:111122223333:product/111122223333/default"
+
+    def update_findings_too(r):
+        _statement(r, "ReadOwnFindings")["Action"] = ["securityhub:GetFindings", "securityhub:BatchUpdateFindings"]
+
+    def read_any_hub(r):
+        _statement(r, "ReadOwnFindings")["Resource"] = "*"
+
     return [
+        findings_of_any_product,
+        findings_for_any_account,
+        findings_in_any_region,
+        update_findings_too,
+        read_any_hub,
         archive_whole_bucket,
         archive_anywhere,
         archive_read_too,
