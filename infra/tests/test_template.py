@@ -1047,6 +1047,31 @@ def test_checkov_passes_with_everything_on(everything_on_template):
     assert passed >= 28, result.stdout
 
 
+def test_number_parameters_are_compared_as_strings(template):
+    # Wherever the template uses a Number parameter its value is a string ("0", not 0): an
+    # Fn::Equals against the number 0 would never hold, and Object Lock would be turned on with
+    # a retention of 0 days.
+    numbers = {name for name, p in template["Parameters"].items() if p["Type"] == "Number"}
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, item in node.items():
+                if key == "Fn::Equals":
+                    refs = [x["Ref"] for x in item if isinstance(x, dict) and "Ref" in x]
+                    literals = [x for x in item if not isinstance(x, dict)]
+                    if set(refs) & numbers:
+                        found.append(literals)
+                walk(item)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(template["Conditions"])
+    walk(template["Rules"])
+    assert found and all(isinstance(x, str) for literals in found for x in literals), found
+
+
 def test_the_recovery_event_matcher_is_faithful():
     # The matcher itself: exact values, suffix, exists - so the rule checks above mean something.
     assert event_matches({"a": ["x"]}, {"a": "x"}) and not event_matches({"a": ["x"]}, {"a": "y"})
