@@ -1418,8 +1418,7 @@ def test_log_group_has_retention_and_json_format(template):
     assert log_group["Type"] == "AWS::Logs::LogGroup"
     assert log_group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
     assert template["Parameters"]["LogRetentionDays"]["Default"] in template["Parameters"]["LogRetentionDays"]["AllowedValues"]
-    # The report lines carry no "level": Lambda's filter counts them as INFO and drops them
-    # below WARN or ERROR.
+    # The report lines are logged at INFO: Lambda's filter set to WARN or ERROR would drop them.
     assert set(template["Parameters"]["LogLevel"]["AllowedValues"]) <= {"TRACE", "DEBUG", "INFO"}
     assert logging["ApplicationLogLevel"] == template["Parameters"]["LogLevel"]["Default"] == "INFO"
     assert "KmsKeyId" not in resources[LOG_GROUP]["Properties"]  # no key given: none set
