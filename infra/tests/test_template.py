@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -59,6 +62,78 @@ RESOURCE_STAR_ALLOWED = {
     "cloudwatch:PutMetricData",
 }
 
+# Optional features: the parameter values that turn each on and off, and the calls each adds to
+# the function's role (none without it).
+FOLLOW_UP_GROUP_RESOURCE = "FollowUpScheduleGroup"
+INVOKE_ROLE = "FollowUpInvokeRole"
+RECOVERY_RULE = "RecoveryRule"
+SCHEDULE_DLQ = "ScheduleDeadLetterQueue"
+SCHEDULER_ACTIONS = ["scheduler:CreateSchedule", "scheduler:GetSchedule", "scheduler:DeleteSchedule"]
+FEATURES = {
+    "follow_ups": {
+        "on": {"FollowUps": "Enabled"},
+        "off": {"FollowUps": "Disabled"},
+        "actions": set(SCHEDULER_ACTIONS) | {"iam:PassRole"},
+    },
+    "security_hub": {
+        "on": {"SecurityHubFindings": "true"},
+        "off": {"SecurityHubFindings": "false"},
+        "actions": {"securityhub:BatchImportFindings", "securityhub:GetFindings"},
+    },
+    "archive": {
+        "on": {"CreateArchiveBucket": "true"},
+        "off": {"CreateArchiveBucket": "false", "ArchiveBucketName": ""},
+        "actions": {"s3:PutObject"},
+    },
+}
+ARCHIVE_BUCKET = "ArchiveBucket"
+RUN_REPORTS_TABLE = "RunReportsTable"
+
+# The report lines as the function writes them (functions/rootsweep/src/outcome.rs, report.rs):
+# the Athena table must declare each field with a type that reads it.
+ACCOUNT_LINE_FIELDS = {
+    "kind": "string",
+    "run_id": "string",
+    "account_id": "string",  # 12 digits, leading zeros included
+    "account_name": "string",
+    "account_state": "string",
+    "outcome": "string",
+    "due_at": "string",
+    "stage": "string",
+    "reason": "string",
+    "rule": "string",
+    "error": "string",
+    "credentials": "array<struct<kind:string,id:string,created:string,last_used:string,status:string>>",
+    "password_last_used": "string",
+    "actions": "array<struct<action:string,kind:string,id:string>>",
+    "notes": "array<string>",
+    "date_anomalies": "array<string>",
+    "root_sessions": "array<struct<task_policy:string,request_id:string>>",
+    "finished_at": "string",
+}
+SUMMARY_LINE_FIELDS = {
+    "kind": "string",
+    "run_id": "string",
+    "mode": "string",
+    "grace_period": "string",
+    "started_at": "string",
+    "duration_seconds": "double",
+    "whole_organization": "boolean",
+    "complete": "boolean",
+    "listing_error": "string",
+    "remediation_held": "string",
+    "over_remediation_cap": "boolean",
+    "accounts_scanned": "int",
+    "accounts": "map<string,int>",
+    "accounts_held_by_odd_dates": "int",
+    "credentials_found": "map<string,int>",
+    "credentials_deleted": "map<string,int>",
+    "attention": "array<struct<account_id:string,outcome:string,detail:string>>",
+    "metrics_error": "string",
+}
+CREATED_BUCKET = "${ArchiveBucket}"  # the created bucket's name, as Fn::Sub leaves it here
+ALL_FEATURES = tuple(FEATURES)
+
 ENV_PARAMETERS = {
     "ROOTSWEEP_MODE": "Mode",
     "ROOTSWEEP_GRACE_PERIOD": "GracePeriod",
@@ -70,7 +145,23 @@ ENV_PARAMETERS = {
     "ROOTSWEEP_METRICS_NAMESPACE": "MetricsNamespace",
     "ROOTSWEEP_ROOT_SESSION_DURATION": "RootSessionDuration",
     "ROOTSWEEP_MAX_REMEDIATIONS": "MaxRemediations",
+    "ROOTSWEEP_DELETE_VIRTUAL_MFA_DEVICES": "DeleteVirtualMfaDevices",
+    "ROOTSWEEP_SECURITY_HUB": "SecurityHubFindings",
 }
+
+# Variables whose value depends on a feature being on (empty or "false" when it is off).
+CONDITIONAL_ENV = {
+    "ROOTSWEEP_FOLLOW_UP_GROUP",
+    "ROOTSWEEP_FOLLOW_UP_ROLE_ARN",
+    "ROOTSWEEP_FOLLOW_UP_IN_GRACE",
+    "ROOTSWEEP_ARCHIVE",
+}
+
+# The bounds the function enforces (functions/rootsweep/src/config.rs): the parameters' patterns
+# must accept exactly these, so that a deployment never starts a function that refuses to run.
+GRACE_BOUNDS_SECONDS = (3600, 365 * 86400)
+SESSION_BOUNDS_SECONDS = (90, 900)  # two calls at the 45 s operation timeout .. AssumeRoot's max
+UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 PSEUDO = {
     "AWS::Partition": "aws",
@@ -145,15 +236,17 @@ class Evaluator:
 
     def _sub(self, text: str, variables: dict) -> str:
         def replace(match: re.Match) -> str:
-            name = match.group(1)
+            if match.group(1) is not None:
+                return "${" + match.group(1) + "}"  # ${!Literal} is the literal ${Literal}
+            name = match.group(2)
             if name in variables:
-                return str(self.value(variables[name]))
+                return symbolic(self.value(variables[name]))
             found = self._lookup(name)
             if found is None or found is NO_VALUE:
                 return match.group(0)  # a resource reference: keep it symbolic
             return str(found)
 
-        return re.sub(r"\$\{([^}!]+)\}", replace, text)
+        return re.sub(r"\$\{!([^}]+)\}|\$\{([^}!]+)\}", replace, text)
 
     def value(self, node):
         if isinstance(node, dict):
@@ -188,8 +281,43 @@ class Evaluator:
         return node
 
 
+def deployed_outputs(template: dict, **overrides) -> dict:
+    evaluator = Evaluator(template, parameter_values(template, **overrides))
+    return {
+        name: evaluator.value(output)
+        for name, output in template["Outputs"].items()
+        if "Condition" not in output or evaluator.condition(output["Condition"])
+    }
+
+
+def symbolic(value) -> str:
+    """A value as Fn::Sub writes it: a resource reference left unresolved reads ${Name}."""
+    if isinstance(value, dict) and list(value) == ["Ref"]:
+        return "${" + value["Ref"] + "}"
+    if isinstance(value, dict) and list(value) == ["Fn::GetAtt"]:
+        return "${" + ".".join(value["Fn::GetAtt"]) + "}"
+    return str(value)
+
+
 def evaluated(template: dict, **overrides) -> dict:
-    return Evaluator(template, parameter_values(template, **overrides)).value(template["Resources"])
+    """The resources as deployed with these parameter values: those whose condition is false
+    are left out, the intrinsic functions of the rest evaluated."""
+    evaluator = Evaluator(template, parameter_values(template, **overrides))
+    return {
+        name: evaluator.value(resource)
+        for name, resource in template["Resources"].items()
+        if "Condition" not in resource or evaluator.condition(resource["Condition"])
+    }
+
+
+def deployed(template: dict, mode: str = "audit", exemptions=(), features=(), **overrides) -> dict:
+    """The resources in `mode` with exactly the given exemptions and optional features on."""
+    values: dict = {}
+    for name, feature in FEATURES.items():
+        values.update(feature["on"] if name in features else feature["off"])
+    values.update({name: EXEMPTIONS_SET[name] for name in exemptions})
+    values.update(overrides)
+    return evaluated(template, Mode=mode, **values)
 
 
 def as_list(value) -> list:
@@ -239,11 +367,21 @@ def role_statements(resources: dict) -> tuple[list[dict], list[str]]:
     return statements, problems
 
 
-def role_problems(resources: dict, mode: str, exemptions: tuple[str, ...] = ()) -> list[str]:
-    """Problems with the role as deployed in `mode` with the exemption parameters `exemptions` set."""
+def role_problems(
+    resources: dict,
+    mode: str,
+    exemptions: tuple[str, ...] = (),
+    features: tuple[str, ...] = (),
+    archive_bucket: str = CREATED_BUCKET,
+    archive_prefix: str = "rootsweep",
+) -> list[str]:
+    """Problems with the role as deployed in `mode` with the exemption parameters `exemptions` set
+    and the optional `features` on (the archive in `archive_bucket` under `archive_prefix`)."""
     expected_actions = FUNCTION_ACTIONS | PLATFORM_ACTIONS
     for parameter in exemptions:
         expected_actions |= EXEMPTION_ACTIONS[parameter]
+    for feature in features:
+        expected_actions |= FEATURES[feature]["actions"]
     statements, problems = role_statements(resources)
     actions: set[str] = set()
     for st in statements:
@@ -286,6 +424,45 @@ def role_problems(resources: dict, mode: str, exemptions: tuple[str, ...] = ()) 
         if "sqs:SendMessage" in st_actions and resources_ != [getatt(FAILED_INVOCATION_QUEUE, "Arn")]:
             problems.append(f"{sid}: sqs:SendMessage on {resources_}, not only the on-failure queue")
 
+        # Security Hub: findings of this account's default product about this account only;
+        # reading this account's hub.
+        if "securityhub:BatchImportFindings" in st_actions:
+            if st_actions != ["securityhub:BatchImportFindings"]:
+                problems.append(f"{sid}: BatchImportFindings shares a statement with {st_actions}")
+            if resources_ != [DEFAULT_PRODUCT]:
+                problems.append(f"{sid}: BatchImportFindings on {resources_}, not only {DEFAULT_PRODUCT}")
+            if st.get("Condition") != {"StringEquals": {"securityhub:TargetAccount": ACCOUNT}}:
+                problems.append(f"{sid}: BatchImportFindings not limited to this account: {st.get('Condition')}")
+        if "securityhub:GetFindings" in st_actions:
+            if st_actions != ["securityhub:GetFindings"] or resources_ != [HUB]:
+                problems.append(f"{sid}: GetFindings as {st_actions} on {resources_}, not only on {HUB}")
+        if any(a.startswith("securityhub:") for a in st_actions) and not set(st_actions) <= FEATURES["security_hub"]["actions"]:
+            problems.append(f"{sid}: Security Hub actions {st_actions}")
+
+        # Archive: new objects under <prefix>/runs/ of the archive bucket, nothing else of S3.
+        if any(a.startswith("s3:") for a in st_actions):
+            archive_objects = f"arn:aws:s3:::{archive_bucket}/{archive_prefix}/runs/*"
+            if st_actions != ["s3:PutObject"]:
+                problems.append(f"{sid}: S3 actions {st_actions}, expected only s3:PutObject")
+            if resources_ != [archive_objects]:
+                problems.append(f"{sid}: s3:PutObject on {resources_}, not only {archive_objects}")
+
+        # Follow-ups: schedules of the stack's own group only; the invoke role only, to Scheduler.
+        if set(st_actions) & set(SCHEDULER_ACTIONS):
+            if sorted(st_actions) != sorted(SCHEDULER_ACTIONS):
+                problems.append(f"{sid}: scheduler actions {st_actions}, expected exactly {SCHEDULER_ACTIONS}")
+            if resources_ != [FOLLOW_UP_SCHEDULES]:
+                problems.append(f"{sid}: scheduler actions on {resources_}, not only {FOLLOW_UP_SCHEDULES}")
+            if st.get("Condition"):
+                problems.append(f"{sid}: unexpected condition {st['Condition']}")
+        if "iam:PassRole" in st_actions:
+            if st_actions != ["iam:PassRole"]:
+                problems.append(f"{sid}: iam:PassRole shares a statement with {st_actions}")
+            if resources_ != [getatt(INVOKE_ROLE, "Arn")]:
+                problems.append(f"{sid}: iam:PassRole on {resources_}, not only {INVOKE_ROLE}")
+            if st.get("Condition") != {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}:
+                problems.append(f"{sid}: iam:PassRole not limited to Scheduler: {st.get('Condition')}")
+
     assume_root = [st for st in statements if "sts:AssumeRoot" in as_list(st.get("Action", []))]
     if len(assume_root) != 1:
         problems.append(f"{len(assume_root)} statements grant sts:AssumeRoot, expected exactly 1")
@@ -299,6 +476,245 @@ def role_problems(resources: dict, mode: str, exemptions: tuple[str, ...] = ()) 
     if trust != [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]:
         problems.append(f"{ROLE} trusts more than Lambda: {trust}")
     return problems
+
+
+FOLLOW_UP_SCHEDULES = "arn:aws:scheduler:us-east-1:111122223333:schedule/${FollowUpScheduleGroup}/*"
+ACCOUNT = PSEUDO["AWS::AccountId"]
+DEFAULT_PRODUCT = "arn:aws:securityhub:us-east-1:111122223333:product/111122223333/default"
+HUB = "arn:aws:securityhub:us-east-1:111122223333:hub/default"
+
+
+def attached_documents(resources: dict, role: str) -> list[dict]:
+    """Policy documents attached to `role` by policy resources outside it."""
+    documents = []
+    for res in resources.values():
+        if res["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy"):
+            roles = as_list(res["Properties"].get("Roles", [])) + as_list(res["Properties"].get("RoleName", []))
+            if ref(role) in roles:
+                documents.append(res["Properties"]["PolicyDocument"])
+    return documents
+
+
+def event_matches(pattern: dict, event: dict) -> bool:
+    """EventBridge pattern matching, for the operators the template uses: exact values, prefix,
+    suffix and exists (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html)."""
+    for key, rule in pattern.items():
+        present = isinstance(event, dict) and key in event
+        value = event.get(key) if present else None
+        if isinstance(rule, dict):
+            if not isinstance(value, dict) or not event_matches(rule, value):
+                return False
+            continue
+        if not any(_matches_one(alternative, present, value) for alternative in rule):
+            return False
+    return True
+
+
+def _matches_one(alternative, present: bool, value) -> bool:
+    if isinstance(alternative, dict):
+        (operator, argument), = alternative.items()
+        if operator == "exists":
+            return present == argument
+        if operator == "prefix":
+            return present and isinstance(value, str) and value.startswith(argument)
+        if operator == "suffix":
+            return present and isinstance(value, str) and value.endswith(argument)
+        raise AssertionError(f"operator {operator} not modelled here")
+    return present and value == alternative
+
+
+def assume_root_event(task_policy: str = "IAMCreateRootUserPassword", **detail) -> dict:
+    """An AssumeRoot CloudTrail record as EventBridge delivers it: the record's fields as in the
+    IAM User Guide's example (Track privileged tasks in CloudTrail), in the event's detail."""
+    record = {
+        "eventVersion": "1.08",
+        "userIdentity": {"type": "AssumedRole", "accountId": "111122223333"},
+        "eventTime": "2026-11-25T20:52:11Z",
+        "eventSource": "sts.amazonaws.com",
+        "eventName": "AssumeRoot",
+        "awsRegion": "us-east-1",
+        "requestParameters": {
+            "targetPrincipal": "222222222222",
+            "taskPolicyArn": {"arn": f"arn:aws:iam::aws:policy/root-task/{task_policy}"},
+        },
+        "responseElements": {"credentials": {"expiration": "Nov 25, 2026, 9:07:11 PM"}},
+        "readOnly": True,
+        "eventType": "AwsApiCall",
+        "managementEvent": True,
+    }
+    record.update(detail)
+    return {
+        "version": "0",
+        "detail-type": "AWS API Call via CloudTrail",
+        "source": "aws.sts",
+        "account": "111122223333",
+        "region": "us-east-1",
+        "detail": record,
+    }
+
+
+RECOVERY = assume_root_event()
+NOT_RECOVERIES = {
+    "refused": assume_root_event(errorCode="AccessDenied", errorMessage="not authorized", responseElements=None),
+    "audit": assume_root_event("IAMAuditRootUserCredentials"),
+    "delete": assume_root_event("IAMDeleteRootUserCredentials"),
+    "s3_unlock": assume_root_event("S3UnlockBucketPolicy"),
+    "assume_role": {**RECOVERY, "detail": {**RECOVERY["detail"], "eventName": "AssumeRole"}},
+    "other_source": {**RECOVERY, "source": "aws.iam"},
+    "console": {**RECOVERY, "detail-type": "AWS Console Signin via CloudTrail"},
+}
+
+
+def follow_up_problems(resources: dict) -> list[str]:
+    """Problems with the follow-up resources (FollowUps=Enabled): the invoke role, the recovery
+    rule and what it may invoke, the dead letters it may send."""
+    problems = []
+    group = resources[FOLLOW_UP_GROUP_RESOURCE]
+    if group["Properties"].get("Name") != f"{PSEUDO['AWS::StackName']}-rootsweep-follow-ups":
+        problems.append(f"schedule group name {group['Properties'].get('Name')}")
+
+    role = resources[INVOKE_ROLE]["Properties"]
+    trust = role["AssumeRolePolicyDocument"]["Statement"]
+    expected_trust = [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "scheduler.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": ACCOUNT},
+                "ArnEquals": {"aws:SourceArn": getatt(FOLLOW_UP_GROUP_RESOURCE, "Arn")},
+            },
+        }
+    ]
+    if trust != expected_trust:
+        problems.append(f"{INVOKE_ROLE} trust is {trust}, not Scheduler for this account's follow-up group")
+    for key in ("ManagedPolicyArns", "Policies"):
+        if role.get(key):
+            problems.append(f"{INVOKE_ROLE} has {key}")
+    statements = [st for doc in attached_documents(resources, INVOKE_ROLE) for st in as_list(doc["Statement"])]
+    expected_statements = [
+        {"Sid": "InvokeRootsweep", "Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": getatt(FUNCTION, "Arn")}
+    ]
+    if statements != expected_statements:
+        problems.append(f"{INVOKE_ROLE} may do {statements}, not only invoke the function")
+
+    rule = resources[RECOVERY_RULE]["Properties"]
+    if rule.get("State") != "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS":
+        problems.append(f"rule state {rule.get('State')}: AssumeRoot is a read-only management event")
+    if rule.get("EventBusName", "default") != "default":
+        problems.append(f"rule on bus {rule['EventBusName']}: CloudTrail events arrive on the default bus")
+    pattern = rule["EventPattern"]
+    if not event_matches(pattern, RECOVERY):
+        problems.append("the rule does not match a successful AssumeRoot with IAMCreateRootUserPassword")
+    for name, event in NOT_RECOVERIES.items():
+        if event_matches(pattern, event):
+            problems.append(f"the rule matches a {name} event")
+    targets = rule.get("Targets", [])
+    if [target.get("Arn") for target in targets] != [getatt(FUNCTION, "Arn")]:
+        problems.append(f"rule targets {targets}, not only the function")
+    for target in targets:
+        for key in ("Input", "InputPath", "InputTransformer"):
+            if key in target:
+                problems.append(f"rule target changes the event ({key}): the function reads it as CloudTrail sends it")
+        if target.get("DeadLetterConfig") != {"Arn": getatt(SCHEDULE_DLQ, "Arn")}:
+            problems.append(f"rule target dead letters go to {target.get('DeadLetterConfig')}")
+
+    permissions = [res["Properties"] for res in resources.values() if res["Type"] == "AWS::Lambda::Permission"]
+    expected_permission = {
+        "FunctionName": getatt(FUNCTION, "Arn"),
+        "Action": "lambda:InvokeFunction",
+        "Principal": "events.amazonaws.com",
+        "SourceAccount": ACCOUNT,
+        "SourceArn": getatt(RECOVERY_RULE, "Arn"),
+    }
+    if permissions != [expected_permission]:
+        problems.append(f"Lambda permissions {permissions}, expected only the recovery rule's")
+
+    queue_policy = resources["DeadLetterQueuesPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    allows = [st for st in queue_policy if st["Effect"] == "Allow"]
+    expected_allow = [
+        {
+            "Sid": "RecoveryRuleDeadLetters",
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sqs:SendMessage",
+            "Resource": getatt(SCHEDULE_DLQ, "Arn"),
+            "Condition": {"ArnEquals": {"aws:SourceArn": getatt(RECOVERY_RULE, "Arn")}},
+        }
+    ]
+    if allows != expected_allow:
+        problems.append(f"dead-letter queue policy allows {allows}")
+    return problems
+
+
+def archive_bucket_problems(resources: dict, object_lock_days: int = 0, retention_days: int = 731) -> list[str]:
+    """Problems with the archive bucket the stack creates (CreateArchiveBucket=true)."""
+    problems = []
+    bucket = resources[ARCHIVE_BUCKET]
+    props = bucket["Properties"]
+    if (bucket.get("DeletionPolicy"), bucket.get("UpdateReplacePolicy")) != ("Retain", "Retain"):
+        problems.append("the archive bucket is not retained when the stack is deleted or the bucket replaced")
+    rules = props.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration", [])
+    if not rules or rules[0].get("ServerSideEncryptionByDefault", {}).get("SSEAlgorithm") not in ("AES256", "aws:kms"):
+        problems.append(f"no default encryption: {rules}")
+    if props.get("VersioningConfiguration") != {"Status": "Enabled"}:
+        problems.append(f"versioning {props.get('VersioningConfiguration')}")
+    block = props.get("PublicAccessBlockConfiguration", {})
+    for key in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"):
+        if block.get(key) is not True:
+            problems.append(f"public access block {key} is {block.get(key)}")
+    if props.get("OwnershipControls") != {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}:
+        problems.append(f"object ownership {props.get('OwnershipControls')}")
+    lifecycle = props.get("LifecycleConfiguration", {}).get("Rules", [])
+    expiring = [r for r in lifecycle if r.get("Status") == "Enabled" and "ExpirationInDays" in r]
+    if [r["ExpirationInDays"] for r in expiring] != [retention_days]:
+        problems.append(f"current versions do not expire after {retention_days} days: {lifecycle}")
+    if not [r for r in expiring if r.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays")]:
+        problems.append("noncurrent versions never expire")
+    for rule in lifecycle:
+        if "Prefix" in rule or "TagFilters" in rule:
+            problems.append(f"lifecycle rule {rule.get('Id')} covers part of the bucket only")
+    if object_lock_days:
+        expected_lock = {
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": object_lock_days}},
+        }
+        if props.get("ObjectLockEnabled") is not True or props.get("ObjectLockConfiguration") != expected_lock:
+            problems.append(f"Object Lock is not COMPLIANCE for {object_lock_days} days: {props.get('ObjectLockConfiguration')}")
+    elif "ObjectLockEnabled" in props or "ObjectLockConfiguration" in props:
+        problems.append("Object Lock set although ObjectLockRetentionDays is 0")
+
+    policies = [res for res in resources.values() if res["Type"] == "AWS::S3::BucketPolicy"]
+    if len(policies) != 1 or policies[0]["Properties"]["Bucket"] != ref(ARCHIVE_BUCKET):
+        problems.append(f"expected one bucket policy on the archive bucket, found {len(policies)}")
+        return problems
+    policy = policies[0]
+    if (policy.get("DeletionPolicy"), policy.get("UpdateReplacePolicy")) != ("Retain", "Retain"):
+        problems.append("the bucket policy is not kept with the bucket")
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    everything = [getatt(ARCHIVE_BUCKET, "Arn"), "${ArchiveBucket.Arn}/*"]
+    tls = {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": everything,
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+    if not any({k: v for k, v in st.items() if k != "Sid"} == tls for st in statements):
+        problems.append("the bucket policy does not deny every request without TLS")
+    if [st for st in statements if st.get("Effect") != "Deny"]:
+        problems.append("the bucket policy allows something: access is the role's (and the operator's) IAM policy")
+    return problems
+
+
+def rules_hold(template: dict, **overrides) -> dict[str, bool]:
+    """Each template rule for these parameter values: False when CloudFormation would refuse."""
+    evaluator = Evaluator(template, parameter_values(template, **overrides))
+    results = {}
+    for name, rule in template.get("Rules", {}).items():
+        applies = evaluator._truth(rule["RuleCondition"]) if "RuleCondition" in rule else True
+        results[name] = not applies or all(evaluator._truth(a["Assert"]) for a in rule["Assertions"])
+    return results
 
 
 def alarm_metric_names(alarm: dict) -> set[str]:
@@ -322,22 +738,363 @@ def alarms_by_metric(resources: dict, metric: str) -> list[tuple[str, dict]]:
 # ------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("mode", ["audit", "enforce"])
 def test_role_has_exactly_the_contract_permissions(template, mode):
-    assert role_problems(evaluated(template, Mode=mode), mode) == []
+    assert role_problems(deployed(template, mode), mode) == []
 
 
 @pytest.mark.parametrize("mode", ["audit", "enforce"])
 @pytest.mark.parametrize("exemptions", [("ExemptOrganizationalUnits",), ("ExemptTagKey",), tuple(EXEMPTIONS_SET)])
 def test_exemptions_add_only_the_calls_they_need(template, mode, exemptions):
-    values = {name: EXEMPTIONS_SET[name] for name in exemptions}
-    assert role_problems(evaluated(template, Mode=mode, **values), mode, exemptions) == []
+    assert role_problems(deployed(template, mode, exemptions), mode, exemptions) == []
     # Without the parameter, its calls are not granted (checked above), and with it they are.
-    assert role_problems(evaluated(template, Mode=mode), mode, exemptions) != []
+    assert role_problems(deployed(template, mode), mode, exemptions) != []
+
+
+@pytest.mark.parametrize("mode", ["audit", "enforce"])
+@pytest.mark.parametrize("features", [(name,) for name in FEATURES] + [ALL_FEATURES])
+def test_features_add_only_the_calls_they_need(template, mode, features):
+    assert role_problems(deployed(template, mode, features=features), mode, features=features) == []
+    assert role_problems(deployed(template, mode), mode, features=features) != []
+
+
+def test_defaults_turn_follow_ups_on(template):
+    params = template["Parameters"]
+    assert params["FollowUps"]["Default"] == "Enabled"
+    assert sorted(params["FollowUps"]["AllowedValues"]) == ["Disabled", "Enabled"]
+    assert params["FollowUpInGrace"]["Default"] == "false"
+    assert sorted(params["FollowUpInGrace"]["AllowedValues"]) == ["false", "true"]
+    assert role_problems(evaluated(template), "audit", features=("follow_ups",)) == []
+
+
+def test_follow_ups_invoke_role_rule_and_permission(template):
+    assert follow_up_problems(deployed(template, features=("follow_ups",))) == []
+
+
+def test_follow_ups_disabled_creates_nothing_of_them(template):
+    resources = deployed(template)
+    for name in (FOLLOW_UP_GROUP_RESOURCE, INVOKE_ROLE, "FollowUpInvokePolicy", RECOVERY_RULE, "RecoveryRulePermission", "FollowUpsFailedAlarm"):
+        assert name not in resources
+    assert not [name for name, res in resources.items() if res["Type"] in (
+        "AWS::Scheduler::ScheduleGroup", "AWS::Events::Rule", "AWS::Lambda::Permission")]
+    queue_policy = resources["DeadLetterQueuesPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert [st["Effect"] for st in queue_policy] == ["Deny"]
+    variables = resources[FUNCTION]["Properties"]["Environment"]["Variables"]
+    assert variables["ROOTSWEEP_FOLLOW_UP_GROUP"] == ""
+    assert variables["ROOTSWEEP_FOLLOW_UP_ROLE_ARN"] == ""
+    # In-grace follow-ups need follow-ups: off with them.
+    assert deployed(template, FollowUpInGrace="true")[FUNCTION]["Properties"]["Environment"]["Variables"][
+        "ROOTSWEEP_FOLLOW_UP_IN_GRACE"
+    ] == "false"
+    assert "FollowUpScheduleGroupName" not in deployed_outputs(template, FollowUps="Disabled")
+
+
+@pytest.mark.parametrize("in_grace", ["true", "false"])
+def test_follow_up_environment(template, in_grace):
+    resources = deployed(template, features=("follow_ups",), FollowUpInGrace=in_grace)
+    variables = resources[FUNCTION]["Properties"]["Environment"]["Variables"]
+    assert variables["ROOTSWEEP_FOLLOW_UP_GROUP"] == ref(FOLLOW_UP_GROUP_RESOURCE)
+    assert variables["ROOTSWEEP_FOLLOW_UP_ROLE_ARN"] == getatt(INVOKE_ROLE, "Arn")
+    assert variables["ROOTSWEEP_FOLLOW_UP_IN_GRACE"] == in_grace
+    outputs = deployed_outputs(template, FollowUps="Enabled")
+    assert outputs["FollowUpScheduleGroupName"]["Value"] == ref(FOLLOW_UP_GROUP_RESOURCE)
+
+
+@pytest.mark.parametrize("mode", ["audit", "enforce"])
+def test_archive_in_an_existing_bucket(template, mode):
+    resources = deployed(template, mode, features=("archive",), CreateArchiveBucket="false", ArchiveBucketName="evidence-bucket", ArchivePrefix="audit/rootsweep")
+    assert ARCHIVE_BUCKET not in resources
+    problems = role_problems(resources, mode, features=("archive",), archive_bucket="evidence-bucket", archive_prefix="audit/rootsweep")
+    assert problems == []
+    variables = resources[FUNCTION]["Properties"]["Environment"]["Variables"]
+    assert variables["ROOTSWEEP_ARCHIVE"] == "s3://evidence-bucket/audit/rootsweep"
+    outputs = deployed_outputs(template, ArchiveBucketName="evidence-bucket", ArchivePrefix="audit/rootsweep")
+    assert outputs["ArchiveLocation"]["Value"] == "s3://evidence-bucket/audit/rootsweep"
+
+
+def test_archive_in_a_created_bucket(template):
+    resources = deployed(template, features=("archive",))
+    assert archive_bucket_problems(resources) == []
+    assert resources[FUNCTION]["Properties"]["Environment"]["Variables"]["ROOTSWEEP_ARCHIVE"] == "s3://${ArchiveBucket}/rootsweep"
+    assert deployed_outputs(template, CreateArchiveBucket="true")["ArchiveLocation"]["Value"] == "s3://${ArchiveBucket}/rootsweep"
+    longer = deployed(template, features=("archive",), ArchiveRetentionDays=2557)
+    assert archive_bucket_problems(longer, retention_days=2557) == []
+
+
+@pytest.mark.parametrize("days", [1, 365, 2557])
+def test_object_lock_in_compliance_mode_when_asked(template, days):
+    resources = deployed(template, features=("archive",), ObjectLockRetentionDays=days)
+    assert archive_bucket_problems(resources, object_lock_days=days) == []
+    assert archive_bucket_problems(deployed(template, features=("archive",)), object_lock_days=days) != []
+
+
+def test_no_archive_by_default(template):
+    resources = evaluated(template)
+    assert ARCHIVE_BUCKET not in resources
+    assert not [name for name, res in resources.items() if res["Type"].startswith("AWS::S3::")]
+    assert resources[FUNCTION]["Properties"]["Environment"]["Variables"]["ROOTSWEEP_ARCHIVE"] == ""
+    assert "ArchiveLocation" not in deployed_outputs(template)
+    statements, _ = role_statements(resources)
+    assert not [st for st in statements if any(str(a).startswith("s3:") for a in as_list(st["Action"]))]
+
+
+@pytest.mark.parametrize(
+    "values, holds",
+    [
+        ({}, True),
+        ({"CreateArchiveBucket": "true"}, True),
+        ({"ArchiveBucketName": "evidence-bucket"}, True),
+        ({"CreateArchiveBucket": "true", "ObjectLockRetentionDays": 30}, True),
+        ({"CreateArchiveBucket": "true", "ArchiveBucketName": "evidence-bucket"}, False),
+        ({"ArchiveBucketName": "evidence-bucket", "ObjectLockRetentionDays": 30}, False),
+        ({"ObjectLockRetentionDays": 30}, False),
+    ],
+)
+def test_rules_refuse_contradicting_archive_parameters(template, values, holds):
+    assert all(rules_hold(template, **values).values()) is holds, rules_hold(template, **values)
+
+
+def athena_table_problems(resources: dict, location: str) -> list[str]:
+    """Problems with the Athena table over the archive at `location` (s3://bucket/prefix)."""
+    problems = []
+    table = resources[RUN_REPORTS_TABLE]["Properties"]
+    if table["DatabaseName"] != ref("EvidenceDatabase"):
+        problems.append(f"table in {table['DatabaseName']}")
+    table_input = table["TableInput"]
+    if table_input.get("TableType") != "EXTERNAL_TABLE":
+        problems.append(f"table type {table_input.get('TableType')}")
+    expected_parameters = {
+        "classification": "json",
+        "projection.enabled": "true",
+        "projection.run_date.type": "date",
+        "projection.run_date.format": "yyyy-MM-dd",
+        "projection.run_date.range": "2024-11-01,NOW",
+        "projection.run_date.interval": "1",
+        "projection.run_date.interval.unit": "DAYS",
+        "storage.location.template": f"{location}/runs/date=${{run_date}}/",
+    }
+    if table_input.get("Parameters") != expected_parameters:
+        problems.append(f"table parameters {table_input.get('Parameters')}")
+    if table_input.get("PartitionKeys") and [(k["Name"], k["Type"]) for k in table_input["PartitionKeys"]] != [("run_date", "string")]:
+        problems.append(f"partition keys {table_input['PartitionKeys']}")
+    storage = table_input["StorageDescriptor"]
+    if storage.get("Location") != f"{location}/runs/":
+        problems.append(f"table location {storage.get('Location')}")
+    serde = storage.get("SerdeInfo", {})
+    if serde.get("SerializationLibrary") != "org.openx.data.jsonserde.JsonSerDe":
+        problems.append(f"SerDe {serde.get('SerializationLibrary')}")
+    if serde.get("Parameters") != {"ignore.malformed.json": "true", "case.insensitive": "true"}:
+        problems.append(f"SerDe parameters {serde.get('Parameters')}")
+    columns = {column["Name"]: column["Type"] for column in storage["Columns"]}
+    expected = {**ACCOUNT_LINE_FIELDS, **SUMMARY_LINE_FIELDS}
+    if columns != expected:
+        wrong = {
+            name: (columns.get(name), expected.get(name))
+            for name in set(columns) | set(expected)
+            if columns.get(name) != expected.get(name)
+        }
+        problems.append(f"columns differ from the report lines (declared, expected): {wrong}")
+    return problems
+
+
+@pytest.mark.parametrize(
+    "values, location",
+    [
+        ({"CreateArchiveBucket": "true"}, "s3://${ArchiveBucket}/rootsweep"),
+        ({"ArchiveBucketName": "evidence-bucket", "ArchivePrefix": "audit/rootsweep"}, "s3://evidence-bucket/audit/rootsweep"),
+    ],
+)
+def test_athena_table_over_the_archive(template, values, location):
+    resources = evaluated(template, CreateAthenaTable="true", **values)
+    assert athena_table_problems(resources, location) == []
+    database = resources["EvidenceDatabase"]["Properties"]
+    assert database["CatalogId"] == ACCOUNT and database["DatabaseInput"]["Name"] == "rootsweep"
+    outputs = deployed_outputs(template, CreateAthenaTable="true", **values)
+    assert outputs["AthenaTable"]["Value"] == "${EvidenceDatabase}.run_reports"
+    # The table is metadata: no role reads it, and the function's role gains nothing from it.
+    assert role_problems(resources, "audit", features=("follow_ups", "archive"), archive_bucket=location[5:].split("/")[0],
+                         archive_prefix=location[5:].split("/", 1)[1]) == []
+
+
+def test_athena_table_checks_catch_a_wrong_table(template):
+    resources = evaluated(template, CreateAthenaTable="true", CreateArchiveBucket="true")
+    location = "s3://${ArchiveBucket}/rootsweep"
+    for mutate in (
+        lambda ti: ti["StorageDescriptor"]["Columns"].pop(),
+        lambda ti: ti["StorageDescriptor"]["Columns"].append({"Name": "accounts_clean", "Type": "int"}),
+        lambda ti: [c.update(Type="string") for c in ti["StorageDescriptor"]["Columns"] if c["Name"] == "accounts"],
+        lambda ti: ti["Parameters"].update({"storage.location.template": location + "/runs/${run_date}/"}),
+        lambda ti: ti["StorageDescriptor"]["SerdeInfo"]["Parameters"].pop("ignore.malformed.json"),
+        lambda ti: ti["StorageDescriptor"].update(Location=location + "/"),
+    ):
+        broken = copy.deepcopy(resources)
+        mutate(broken[RUN_REPORTS_TABLE]["Properties"]["TableInput"])
+        assert athena_table_problems(broken, location) != []
+
+
+def test_no_athena_table_without_asking_or_without_an_archive(template):
+    for values in ({}, {"CreateArchiveBucket": "true"}, {"CreateAthenaTable": "true"}):
+        resources = evaluated(template, **values)
+        assert not [name for name, res in resources.items() if res["Type"].startswith("AWS::Glue::")]
+    assert rules_hold(template, CreateAthenaTable="true")["AthenaTableNeedsAnArchive"] is False
+    assert rules_hold(template, CreateAthenaTable="true", CreateArchiveBucket="true")["AthenaTableNeedsAnArchive"] is True
+
+
+# Words the README's Athena queries may use besides the table's columns and their own aliases.
+SQL_WORDS = {
+    "select", "distinct", "from", "where", "and", "or", "not", "in", "is", "null", "between", "as",
+    "group", "by", "order", "asc", "desc", "with", "left", "join", "on", "unnest", "cast", "date",
+    "varchar", "interval", "day", "true", "false", "count", "max", "min", "sum", "avg",
+    "date_diff", "from_iso8601_timestamp", "approx_percentile", "sequence", "cardinality",
+}
+
+
+def readme_sql_blocks() -> list[str]:
+    return re.findall(r"```sql\n(.*?)```", (INFRA / "README.md").read_text(), re.S)
+
+
+def test_readme_athena_queries_name_only_real_columns(template):
+    # Offline, no Athena: every identifier in a query is a column of the table, an alias the
+    # query defines, the table itself or an SQL word - a misspelt column fails here.
+    resources = evaluated(template, CreateAthenaTable="true", CreateArchiveBucket="true")
+    table_input = resources[RUN_REPORTS_TABLE]["Properties"]["TableInput"]
+    columns = {c["Name"] for c in table_input["StorageDescriptor"]["Columns"]}
+    columns |= {k["Name"] for k in table_input["PartitionKeys"]}
+    database = template["Parameters"]["AthenaDatabaseName"]["Default"]
+    blocks = readme_sql_blocks()
+    assert len(blocks) >= 5
+    for sql in blocks:
+        assert f"FROM {database}.{table_input['Name']}" in sql
+        text = re.sub(r"'[^']*'", "''", sql)  # string literals are not identifiers
+        text = text.replace(f"{database}.{table_input['Name']}", "")
+        aliases = set(re.findall(r"\bAS\s+(\w+)", text, re.I))
+        aliases |= set(re.findall(r"\bAS\s+\w+\s*\((\w+)\)", text, re.I))  # AS t (d)
+        aliases |= set(re.findall(r"\b(\w+)\s+AS\s*\(", text, re.I))  # CTE names
+        words = {w for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)}
+        unknown = {w for w in words if w.lower() not in SQL_WORDS and w not in columns and w not in aliases}
+        assert unknown == set(), (unknown, sql)
+        # Every query reads one audit period's partitions only.
+        assert "run_date BETWEEN" in sql or "run_date >=" in sql, sql
+
+
+def test_security_hub_off_by_default(template):
+    params = template["Parameters"]["SecurityHubFindings"]
+    assert params["Default"] == "false" and sorted(params["AllowedValues"]) == ["false", "true"]
+    resources = evaluated(template)
+    assert resources[FUNCTION]["Properties"]["Environment"]["Variables"]["ROOTSWEEP_SECURITY_HUB"] == "false"
+    statements, _ = role_statements(resources)
+    assert not [st for st in statements if any(str(a).startswith("securityhub:") for a in as_list(st["Action"]))]
+    on = deployed(template, features=("security_hub",))
+    assert on[FUNCTION]["Properties"]["Environment"]["Variables"]["ROOTSWEEP_SECURITY_HUB"] == "true"
+
+
+# Every optional resource and statement on: the linters see the template deployed with its
+# defaults only (checkov evaluates conditions with the defaults), so the other branches are
+# linted here, from a copy whose defaults turn everything on.
+EVERYTHING_ON = {
+    "Mode": "enforce",
+    "ExemptOrganizationalUnits": "ou-ab12-breakgls",
+    "ExemptTagKey": "rootsweep:exempt",
+    "FollowUps": "Enabled",
+    "FollowUpInGrace": "true",
+    "CreateArchiveBucket": "true",
+    "ObjectLockRetentionDays": 30,
+    "CreateAthenaTable": "true",
+    "SecurityHubFindings": "true",
+    "DeleteVirtualMfaDevices": "true",
+    "AlarmEmail": "secops@example.com",
+    "LogsKmsKeyArn": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    "PermissionsBoundaryArn": "arn:aws:iam::111122223333:policy/boundary",
+}
+CHECKOV = Path(__file__).resolve().parents[2] / ".venv" / "checkov" / "bin" / "checkov"
+
+
+@pytest.fixture(scope="module")
+def everything_on_template(tmp_path_factory) -> Path:
+    variant = load_template()
+    for name, value in EVERYTHING_ON.items():
+        variant["Parameters"][name]["Default"] = value
+    # CodeUri is relative to the template: point it at the crate from the copy's directory.
+    variant["Resources"][FUNCTION]["Properties"]["CodeUri"] = str((INFRA / "../functions/rootsweep").resolve())
+    path = tmp_path_factory.mktemp("variant") / "template.json"
+    path.write_text(json.dumps(variant, indent=1))
+    return path
+
+
+def test_everything_on_is_a_consistent_deployment(template):
+    values = parameter_values(template, **EVERYTHING_ON)
+    assert all(rules_hold(template, **values).values())
+    resources = evaluated(template, **EVERYTHING_ON)
+    assert role_problems(resources, "enforce", tuple(EXEMPTIONS_SET), ALL_FEATURES) == []
+    assert follow_up_problems(resources) == [] and archive_bucket_problems(resources, object_lock_days=30) == []
+
+
+def test_cfn_lint_passes_with_everything_on(everything_on_template):
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    result = subprocess.run([str(cfn_lint), str(everything_on_template)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.skipif(not CHECKOV.exists(), reason="checkov's virtualenv (.venv/checkov) is made by make lint-infra")
+def test_checkov_passes_with_everything_on(everything_on_template):
+    result = subprocess.run(
+        [str(CHECKOV), "--quiet", "--compact", "--skip-download", "--framework", "cloudformation", "-f", str(everything_on_template)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true"},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    # The archive bucket and the Glue table were scanned, not dropped as conditional.
+    passed = int(re.search(r"Passed checks: (\d+)", result.stdout).group(1))
+    assert passed >= 28, result.stdout
+
+
+def test_number_parameters_are_compared_as_strings(template):
+    # Wherever the template uses a Number parameter its value is a string ("0", not 0): an
+    # Fn::Equals against the number 0 would never hold, and Object Lock would be turned on with
+    # a retention of 0 days.
+    numbers = {name for name, p in template["Parameters"].items() if p["Type"] == "Number"}
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, item in node.items():
+                if key == "Fn::Equals":
+                    refs = [x["Ref"] for x in item if isinstance(x, dict) and "Ref" in x]
+                    literals = [x for x in item if not isinstance(x, dict)]
+                    if set(refs) & numbers:
+                        found.append(literals)
+                walk(item)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(template["Conditions"])
+    walk(template["Rules"])
+    assert found and all(isinstance(x, str) for literals in found for x in literals), found
+
+
+def test_the_recovery_event_matcher_is_faithful():
+    # The matcher itself: exact values, suffix, exists - so the rule checks above mean something.
+    assert event_matches({"a": ["x"]}, {"a": "x"}) and not event_matches({"a": ["x"]}, {"a": "y"})
+    assert event_matches({"a": [{"exists": False}]}, {}) and not event_matches({"a": [{"exists": False}]}, {"a": "e"})
+    assert event_matches({"a": {"b": [{"suffix": "/P"}]}}, {"a": {"b": "arn/P"}})
+    assert not event_matches({"a": {"b": [{"suffix": "/P"}]}}, {"a": {"b": "arn/Q"}})
+    assert not event_matches({"a": {"b": ["x"]}}, {"a": "x"})
+
+
+def test_follow_ups_failed_alarm(template):
+    resources = deployed(template, features=("follow_ups",))
+    (_, alarm), = alarms_by_metric(resources, "FollowUpsFailed")
+    props = alarm["Properties"]
+    assert props["Namespace"] == "Rootsweep"
+    assert (props["ComparisonOperator"], props["Threshold"], props["Statistic"]) == ("GreaterThanThreshold", 0, "Sum")
+    assert props["AlarmActions"] == [ref(TOPIC)]
+    assert alarms_by_metric(deployed(template), "FollowUpsFailed") == []
 
 
 def test_no_iam_statement_anywhere_uses_a_wildcard_action(template):
     # The function's role is checked in detail above; this covers every other policy in the
     # template too (the KMS key policy's kms:* for the account is the one AWS requires).
-    allowed = {("AlarmTopicKey", "kms:*"), ("DeadLetterQueuesPolicy", "sqs:*")}
+    allowed = {("AlarmTopicKey", "kms:*"), ("DeadLetterQueuesPolicy", "sqs:*"), ("ArchiveBucketPolicy", "s3:*")}
 
     def walk(node, owner):
         if isinstance(node, dict):
@@ -352,7 +1109,7 @@ def test_no_iam_statement_anywhere_uses_a_wildcard_action(template):
             for item in node:
                 yield from walk(item, owner)
 
-    resources = evaluated(template)
+    resources = deployed(template, features=ALL_FEATURES)
     found = [hit for name, res in resources.items() for hit in walk(res, name)]
     assert found == []
     # The two allowed ones are what they claim to be.
@@ -368,7 +1125,9 @@ def test_no_iam_statement_anywhere_uses_a_wildcard_action(template):
         }
     ]
     queue_policy = resources["DeadLetterQueuesPolicy"]["Properties"]["PolicyDocument"]["Statement"]
-    assert [st["Effect"] for st in queue_policy] == ["Deny"]
+    assert [st["Effect"] for st in queue_policy if st["Action"] == "sqs:*"] == ["Deny"]
+    bucket_policy = resources["ArchiveBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert {st["Effect"] for st in bucket_policy if st["Action"] == "s3:*"} == {"Deny"}
 
 
 def test_delete_task_policy_only_in_enforce_mode(template):
@@ -405,6 +1164,9 @@ def test_function_build_runtime_and_concurrency(template):
     assert props["Timeout"] == {"Ref": "Timeout"}
     timeout = template["Parameters"]["Timeout"]
     assert timeout["Default"] == 900 and timeout["MaxValue"] == 900
+    # The run starts no account in its last 60 s and the handler refuses to start with 60 s or
+    # less left: a timeout of 120 s is the least that leaves any time to work.
+    assert timeout["MinValue"] == 120
 
 
 def test_code_uri_is_the_crate_that_defines_the_lambda_binary(template):
@@ -417,7 +1179,10 @@ def test_code_uri_is_the_crate_that_defines_the_lambda_binary(template):
 
 def test_environment_comes_from_the_parameters(template):
     variables = template["Resources"][FUNCTION]["Properties"]["Environment"]["Variables"]
-    assert variables == {var: {"Ref": param} for var, param in ENV_PARAMETERS.items()}
+    plain = {var: value for var, value in variables.items() if var not in CONDITIONAL_ENV}
+    assert plain == {var: {"Ref": param} for var, param in ENV_PARAMETERS.items()}
+    # The rest depend on whether their feature is on: checked with each feature.
+    assert set(variables) - set(plain) == CONDITIONAL_ENV
     params = template["Parameters"]
     assert params["GracePeriod"]["Default"] == "72h"
     assert params["Concurrency"]["Default"] == 8
@@ -425,19 +1190,35 @@ def test_environment_comes_from_the_parameters(template):
     assert params["ExemptAccounts"]["Default"] == ""
     assert params["MetricsNamespace"]["Default"] == "Rootsweep"
     assert params["RootSessionDuration"]["Default"] == "900s"
+    delete_virtual = params["DeleteVirtualMfaDevices"]
+    # Off by default: later copies of the delete task policy refuse the call, and a refused call
+    # shows up in the member account as AccessDenied by root.
+    assert delete_virtual["Default"] == "false"
+    assert sorted(delete_virtual["AllowedValues"]) == ["false", "true"]
 
 
 @pytest.mark.parametrize(
     "parameter, good, bad",
     [
-        ("GracePeriod", ["72h", "7d", "90m", "2w"], ["72", "0h", "-3d", "1h 30m", "3 days"]),
+        (
+            "GracePeriod",
+            ["72h", "7d", "90m", "2w", "60m", "1h", "365d", "8760h", "52w", "525600m"],
+            ["72", "0h", "-3d", "1h 30m", "3 days", "59m", "48m", "366d", "8761h", "53w", "525601m", "072h"],
+        ),
         ("ExemptAccounts", ["", "111111111111", "111111111111,222222222222"], ["12345", "111111111111,", "111111111111, 222222222222"]),
         ("ExemptOrganizationalUnits", ["", "ou-ab12-cd34ef56", "ou-ab12-cd34ef56,r-ab12"], ["ou-1", "OU-AB12-CD34EF56", "ou-ab12-cd34ef56, r-ab12"]),
-        ("RootSessionDuration", ["900s", "60s", "15m", "1m"], ["901s", "59s", "16m", "1h", "900"]),
+        ("RootSessionDuration", ["900s", "90s", "15m", "2m"], ["901s", "89s", "60s", "1m", "16m", "1h", "900"]),
         ("MetricsNamespace", ["Rootsweep", "Security/Rootsweep"], ["", "AWS/Rootsweep", ":x", "x" * 256]),
         ("ScheduleExpression", ["cron(0 3 * * ? *)", "rate(12 hours)"], ["nightly", "0 3 * * *"]),
         ("AlarmEmail", ["", "secops@example.com"], ["secops", "a@b"]),
         ("LogsKmsKeyArn", ["", "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"], ["alias/aws/logs"]),
+        ("AthenaDatabaseName", ["rootsweep", "security_evidence", "r2"], ["", "Rootsweep", "root-sweep", "2rootsweep", "a" * 65]),
+        ("ArchiveBucketName", ["", "evidence-bucket", "org.audit.evidence"], ["Evidence", "ab", "bucket/", "s3://evidence", "a" * 64]),
+        (
+            "ArchivePrefix",
+            ["rootsweep", "audit/rootsweep", "a.b/c_d-e", "2026"],
+            ["", "/rootsweep", "rootsweep/", "a//b", "runs/*", "a?", ".", "a/../b", "a/./b", "${AWS::Region}", "a b"],
+        ),
     ],
 )
 def test_parameter_patterns(template, parameter, good, bad):
@@ -446,6 +1227,24 @@ def test_parameter_patterns(template, parameter, good, bad):
     assert pattern.fullmatch(str(param["Default"])), "the default must satisfy its own pattern"
     assert [v for v in good if not pattern.fullmatch(v)] == []
     assert [v for v in bad if pattern.fullmatch(v)] == []
+
+
+@pytest.mark.parametrize(
+    "parameter, units, bounds",
+    [("GracePeriod", "mhdw", GRACE_BOUNDS_SECONDS), ("RootSessionDuration", "sm", SESSION_BOUNDS_SECONDS)],
+)
+def test_duration_patterns_accept_exactly_what_the_function_accepts(template, parameter, units, bounds):
+    # Every number in every unit the pattern knows, up to well past the upper bound: accepted
+    # exactly when the function would accept it.
+    pattern = re.compile(template["Parameters"][parameter]["AllowedPattern"])
+    low, high = bounds
+    wrong = []
+    for unit in units:
+        for amount in range(0, high // UNIT_SECONDS[unit] + 100):
+            value = f"{amount}{unit}"
+            if bool(pattern.fullmatch(value)) != (low <= amount * UNIT_SECONDS[unit] <= high):
+                wrong.append(value)
+    assert wrong == []
 
 
 def test_schedule_has_retry_policy_dead_letter_queue_and_full_run_input(template):
@@ -478,7 +1277,8 @@ def test_async_failures_go_to_an_on_failure_destination(template):
 
 
 @pytest.mark.parametrize(
-    "metric", ["SweepCompleted", "AccountsFailed", "CredentialsDeleted", "Errors"]
+    "metric",
+    ["SweepCompleted", "AccountsFailed", "CredentialsDeleted", "Errors", "AccountsHeldByOddDates", "AccountsRetryLater"],
 )
 def test_each_alarm_exists_and_notifies_the_topic(template, metric):
     resources = evaluated(template)
@@ -526,6 +1326,74 @@ def test_missed_sweep_window_is_interval_plus_slack_for_every_allowed_value(temp
             assert window <= 7 * 86400  # CloudWatch's limit for Period x EvaluationPeriods
 
 
+def test_odd_dates_alarm_fires_on_any_account_held_by_odd_dates_and_clears(template):
+    for interval in template["Parameters"]["ScheduleIntervalHours"]["AllowedValues"]:
+        resources = evaluated(template, ScheduleIntervalHours=interval)
+        (_, alarm), = alarms_by_metric(resources, "AccountsHeldByOddDates")
+        props = alarm["Properties"]
+        assert (props["ComparisonOperator"], props["Threshold"]) == ("GreaterThanThreshold", 0)
+        # Maximum over one schedule interval: the last scheduled run decides, a targeted run's
+        # zero in between does not clear it.
+        assert props["Statistic"] == "Maximum"
+        assert props["Period"] == int(interval) * 3600
+        assert props["EvaluationPeriods"] == 1
+        assert props["TreatMissingData"] == "ignore"
+        assert props["OKActions"] == [ref(TOPIC)]
+
+
+def test_retry_later_alarm_needs_two_consecutive_runs_for_every_schedule_interval(template):
+    for interval in template["Parameters"]["ScheduleIntervalHours"]["AllowedValues"]:
+        resources = evaluated(template, ScheduleIntervalHours=interval)
+        (_, alarm), = alarms_by_metric(resources, "AccountsRetryLater")
+        props = alarm["Properties"]
+        assert (props["ComparisonOperator"], props["Threshold"]) == ("GreaterThanThreshold", 0)
+        assert props["Statistic"] == "Maximum"
+        # One period per scheduled run, two of two breaching: the last two runs.
+        assert props["Period"] == int(interval) * 3600, interval
+        assert props["EvaluationPeriods"] == props["DatapointsToAlarm"] == 2
+        assert props["Period"] * props["EvaluationPeriods"] <= 7 * 86400  # CloudWatch's limit
+        assert props["Period"] % 60 == 0
+        assert props["TreatMissingData"] == "ignore"  # a missed run is the missed-sweep alarm's
+        assert props["OKActions"] == [ref(TOPIC)]
+
+
+def dashboard(resources: dict) -> dict:
+    body = resources["RootsweepDashboard"]["Properties"]["DashboardBody"]
+    return json.loads(body)
+
+
+@pytest.mark.parametrize("features", [(), ALL_FEATURES])
+def test_dashboard_shows_every_alarm_and_is_valid_json(template, features):
+    resources = deployed(template, features=features)
+    body = dashboard(resources)
+    shown = [
+        alarm
+        for widget in body["widgets"]
+        if widget["type"] == "alarm"
+        for alarm in widget["properties"]["alarms"]
+    ]
+    alarms = sorted(name for name, res in resources.items() if res["Type"] == "AWS::CloudWatch::Alarm")
+    assert sorted(shown) == sorted("${" + name + ".Arn}" for name in alarms)
+    metrics = json.dumps(body)
+    for metric in ("AccountsHeldByOddDates", "AccountsRetryLater", "FollowUpsCreated", "FollowUpsReplaced", "FollowUpsKept", "FollowUpsFailed"):
+        assert f'"{metric}"' in metrics
+
+
+# The run summary's per-outcome counts moved into the map `accounts` (accounts.clean, ...): the
+# old flat names must not come back into a query.
+OLD_SUMMARY_FIELDS = re.compile(
+    r"\baccounts_(clean|in_grace|due|remediated|retry_later|skipped|exempt|failed|not_reached)\b"
+)
+
+
+def test_logs_insights_queries_use_the_summary_map_not_the_old_flat_counts(template):
+    readme = (INFRA / "README.md").read_text()
+    assert OLD_SUMMARY_FIELDS.findall(readme) == []
+    assert OLD_SUMMARY_FIELDS.findall(TEMPLATE_PATH.read_text()) == []
+    for outcome in ("clean", "in_grace", "due", "remediated", "retry_later", "failed", "not_reached"):
+        assert f"accounts.{outcome}" in readme
+
+
 def test_alarm_email_subscription_only_when_an_address_is_given(template):
     subscriptions = [
         (name, res) for name, res in template["Resources"].items() if res["Type"] == "AWS::SNS::Subscription"
@@ -550,8 +1418,7 @@ def test_log_group_has_retention_and_json_format(template):
     assert log_group["Type"] == "AWS::Logs::LogGroup"
     assert log_group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
     assert template["Parameters"]["LogRetentionDays"]["Default"] in template["Parameters"]["LogRetentionDays"]["AllowedValues"]
-    # The report lines carry no "level": Lambda's filter counts them as INFO and drops them
-    # below WARN or ERROR.
+    # The report lines are logged at INFO: Lambda's filter set to WARN or ERROR would drop them.
     assert set(template["Parameters"]["LogLevel"]["AllowedValues"]) <= {"TRACE", "DEBUG", "INFO"}
     assert logging["ApplicationLogLevel"] == template["Parameters"]["LogLevel"]["Default"] == "INFO"
     assert "KmsKeyId" not in resources[LOG_GROUP]["Properties"]  # no key given: none set
@@ -628,10 +1495,161 @@ def _mutations():
     ]
 
 
-@pytest.mark.parametrize("mutate", _mutations(), ids=lambda f: f.__name__)
+def all_problems(resources: dict) -> list[str]:
+    """Every check of the template as deployed in audit mode with every optional feature on."""
+    return (
+        role_problems(resources, "audit", features=ALL_FEATURES)
+        + follow_up_problems(resources)
+        + archive_bucket_problems(resources)
+    )
+
+
+def _invoke_statement(resources):
+    (statement,) = resources["FollowUpInvokePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    return statement
+
+
+def _rule(resources):
+    return resources[RECOVERY_RULE]["Properties"]
+
+
+def _feature_mutations():
+    """Widenings of what the optional features add; each must be caught."""
+
+    def schedules_of_any_group(r):
+        _statement(r, "ManageFollowUpSchedules")["Resource"] = "arn:aws:scheduler:us-east-1:111122223333:schedule/*"
+
+    def schedules_anywhere(r):
+        _statement(r, "ManageFollowUpSchedules")["Resource"] = "*"
+
+    def update_schedules_too(r):
+        _statement(r, "ManageFollowUpSchedules")["Action"].append("scheduler:UpdateSchedule")
+
+    def pass_any_role(r):
+        _statement(r, "PassFollowUpInvokeRole")["Resource"] = "*"
+
+    def pass_role_to_any_service(r):
+        del _statement(r, "PassFollowUpInvokeRole")["Condition"]
+
+    def pass_role_to_lambda(r):
+        _statement(r, "PassFollowUpInvokeRole")["Condition"]["StringEquals"]["iam:PassedToService"] = "lambda.amazonaws.com"
+
+    def invoke_role_trusts_any_account(r):
+        del r[INVOKE_ROLE]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["StringEquals"]
+
+    def invoke_role_trusts_any_group(r):
+        del r[INVOKE_ROLE]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["ArnEquals"]
+
+    def invoke_any_function(r):
+        _invoke_statement(r)["Resource"] = "*"
+
+    def invoke_role_does_more(r):
+        _invoke_statement(r)["Action"] = ["lambda:InvokeFunction", "lambda:UpdateFunctionCode"]
+
+    def invoke_role_managed_policy(r):
+        r[INVOKE_ROLE]["Properties"]["ManagedPolicyArns"] = ["arn:aws:iam::aws:policy/service-role/AWSLambdaRole"]
+
+    def rule_matches_refused_calls(r):
+        del _rule(r)["EventPattern"]["detail"]["errorCode"]
+
+    def rule_matches_any_task_policy(r):
+        del _rule(r)["EventPattern"]["detail"]["requestParameters"]
+
+    def rule_plain_enabled(r):
+        _rule(r)["State"] = "ENABLED"
+
+    def rule_rewrites_the_event(r):
+        _rule(r)["Targets"][0]["InputPath"] = "$.detail"
+
+    def permission_for_any_rule(r):
+        del r["RecoveryRulePermission"]["Properties"]["SourceArn"]
+
+    def queue_open_to_any_rule(r):
+        statements = r["DeadLetterQueuesPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        del [st for st in statements if st["Effect"] == "Allow"][0]["Condition"]
+
+    def archive_whole_bucket(r):
+        _statement(r, "WriteRunArchive")["Resource"] = "arn:aws:s3:::${ArchiveBucket}/*"
+
+    def archive_anywhere(r):
+        _statement(r, "WriteRunArchive")["Resource"] = "*"
+
+    def archive_read_too(r):
+        _statement(r, "WriteRunArchive")["Action"] = ["s3:PutObject", "s3:GetObject"]
+
+    def archive_delete_too(r):
+        _statement(r, "WriteRunArchive")["Action"] = ["s3:PutObject", "s3:DeleteObject"]
+
+    def archive_public(r):
+        r[ARCHIVE_BUCKET]["Properties"]["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] = False
+
+    def archive_unversioned(r):
+        r[ARCHIVE_BUCKET]["Properties"]["VersioningConfiguration"] = {"Status": "Suspended"}
+
+    def archive_deleted_with_stack(r):
+        r[ARCHIVE_BUCKET]["DeletionPolicy"] = "Delete"
+
+    def archive_without_tls_rule(r):
+        statements = r["ArchiveBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        statements[:] = [st for st in statements if st["Sid"] != "DenyInsecureTransport"]
+
+    def archive_acls_back(r):
+        r[ARCHIVE_BUCKET]["Properties"]["OwnershipControls"]["Rules"][0]["ObjectOwnership"] = "ObjectWriter"
+
+    def findings_of_any_product(r):
+        _statement(r, "ImportRootCredentialFindings")["Resource"] = "arn:aws:securityhub:us-east-1:111122223333:product/*"
+
+    def findings_for_any_account(r):
+        del _statement(r, "ImportRootCredentialFindings")["Condition"]
+
+    def findings_in_any_region(r):
+        _statement(r, "ImportRootCredentialFindings")["Resource"] = "arn:aws:securityhub:*:111122223333:product/111122223333/default"
+
+    def update_findings_too(r):
+        _statement(r, "ReadOwnFindings")["Action"] = ["securityhub:GetFindings", "securityhub:BatchUpdateFindings"]
+
+    def read_any_hub(r):
+        _statement(r, "ReadOwnFindings")["Resource"] = "*"
+
+    return [
+        findings_of_any_product,
+        findings_for_any_account,
+        findings_in_any_region,
+        update_findings_too,
+        read_any_hub,
+        archive_whole_bucket,
+        archive_anywhere,
+        archive_read_too,
+        archive_delete_too,
+        archive_public,
+        archive_unversioned,
+        archive_deleted_with_stack,
+        archive_without_tls_rule,
+        archive_acls_back,
+        schedules_of_any_group,
+        schedules_anywhere,
+        update_schedules_too,
+        pass_any_role,
+        pass_role_to_any_service,
+        pass_role_to_lambda,
+        invoke_role_trusts_any_account,
+        invoke_role_trusts_any_group,
+        invoke_any_function,
+        invoke_role_does_more,
+        invoke_role_managed_policy,
+        rule_matches_refused_calls,
+        rule_matches_any_task_policy,
+        rule_plain_enabled,
+        rule_rewrites_the_event,
+        permission_for_any_rule,
+        queue_open_to_any_rule,
+    ]
+
+
+@pytest.mark.parametrize("mutate", _mutations() + _feature_mutations(), ids=lambda f: f.__name__)
 def test_checks_catch_a_widened_role(template, mutate):
-    resources = copy.deepcopy(evaluated(template, Mode="audit"))
-    assert role_problems(resources, "audit") == []
+    resources = copy.deepcopy(deployed(template, "audit", features=ALL_FEATURES))
+    assert all_problems(resources) == []
     mutate(resources)
-    assert role_problems(resources, "audit") != []
+    assert all_problems(resources) != []
 
