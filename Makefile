@@ -2,6 +2,8 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 VENV := .venv
+# checkov pins boto3 apart from aws-sam-cli: an environment of its own (see lint-infra).
+CHECKOV_VENV := $(VENV)/checkov
 PIP := $(VENV)/bin/pip
 CARGO ?= cargo
 
@@ -33,7 +35,8 @@ lint-rust:
 test-rust:
 	$(CARGO) test --workspace --locked
 
-test-python: $(VENV)/.installed
+## The checkov environment first: infra/tests run checkov on the template with every option on.
+test-python: $(VENV)/.installed $(CHECKOV_VENV)/.installed
 	$(CARGO) build -p rootsweep-emulator --locked
 	$(VENV)/bin/pytest -q tests/emulator/py infra/tests
 
@@ -41,7 +44,6 @@ lint: lint-rust lint-infra
 
 ## checkov pins boto3==1.35.49 exactly, aws-sam-cli pins boto3==1.43.108: no one environment
 ## holds both, so checkov gets its own, inside $(VENV) (infra/requirements-checkov.txt).
-CHECKOV_VENV := $(VENV)/checkov
 $(CHECKOV_VENV)/.installed: infra/requirements-checkov.txt
 	python3 -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-checkov.txt

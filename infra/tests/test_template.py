@@ -145,6 +145,7 @@ ENV_PARAMETERS = {
     "ROOTSWEEP_METRICS_NAMESPACE": "MetricsNamespace",
     "ROOTSWEEP_ROOT_SESSION_DURATION": "RootSessionDuration",
     "ROOTSWEEP_MAX_REMEDIATIONS": "MaxRemediations",
+    "ROOTSWEEP_ASSUME_ROOT_RATE": "AssumeRootRate",
     "ROOTSWEEP_DELETE_VIRTUAL_MFA_DEVICES": "DeleteVirtualMfaDevices",
     "ROOTSWEEP_SECURITY_HUB": "SecurityHubFindings",
 }

@@ -214,7 +214,7 @@ fn hold(due: Vec<DueAccount>, held: &HoldReason) -> Vec<AccountReport> {
         .map(|DueAccount { mut report, due_at }| {
             report.outcome = Outcome::Due {
                 due_at,
-                held: held.clone(),
+                held: Some(held.clone()),
             };
             report
         })

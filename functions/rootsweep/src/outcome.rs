@@ -68,10 +68,11 @@ pub enum Outcome {
     InGrace {
         due_at: DateTime<Utc>,
     },
-    /// Past their grace period, not deleted, for the reason given.
+    /// Past their grace period and not deleted: `held` says why, once the run has decided
+    /// (`None` in a plan still waiting for its decision).
     Due {
         due_at: DateTime<Utc>,
-        held: HoldReason,
+        held: Option<HoldReason>,
     },
     /// Past their grace period, deleted, and checked gone.
     Remediated {
@@ -132,7 +133,7 @@ impl Outcome {
     pub fn detail(&self) -> Option<String> {
         match self {
             Outcome::Clean | Outcome::InGrace { .. } | Outcome::Remediated { .. } => None,
-            Outcome::Due { held, .. } => Some(held.to_string()),
+            Outcome::Due { held, .. } => held.as_ref().map(ToString::to_string),
             Outcome::RetryLater { error, .. } => Some(format!(
                 "{error}. AWS refuses to deactivate MFA for a while after a root password recovery: the next run will finish this account"
             )),

@@ -346,7 +346,10 @@ impl<R: RootAccess> Auditor<R> {
             return Audited::Settled(report);
         }
         report.outcome = match self.verdict(&mut report).await {
-            Ok(Verdict::Due { due_at }) => return Audited::Due(DueAccount { report, due_at }),
+            Ok(Verdict::Due { due_at }) => {
+                report.outcome = Outcome::Due { due_at, held: None };
+                return Audited::Due(DueAccount { report, due_at });
+            }
             Ok(Verdict::Clean) => Outcome::Clean,
             Ok(Verdict::InGrace { due_at }) => Outcome::InGrace { due_at },
             Err(failure) => Outcome::Failed(failure),

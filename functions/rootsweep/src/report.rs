@@ -91,9 +91,10 @@ fn tally<K: Ord + Copy>(all: &[K], items: impl Iterator<Item = K>) -> BTreeMap<K
 
 fn attention(account: &AccountReport) -> Option<Attention> {
     let detail = match &account.outcome {
-        Outcome::Due { due_at, held } => {
-            format!("root credentials past their grace period since {due_at} ({held})")
-        }
+        Outcome::Due { due_at, .. } => format!(
+            "root credentials past their grace period since {due_at} ({})",
+            account.outcome.detail().unwrap_or_default()
+        ),
         Outcome::InGrace { due_at } if account.held_by_odd_dates() => {
             let odd: Vec<String> = account
                 .date_anomalies

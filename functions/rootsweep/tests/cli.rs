@@ -663,6 +663,9 @@ async fn verbose_logs_never_show_a_session_credential() {
     .await;
     assert_exit(&output, 0);
     let everything = format!("{}\n{}", stdout(&output), stderr(&output));
+    // The search below means something only if the logs were written at all.
+    let logs = stderr(&output);
+    assert!(logs.contains("sweep starting"), "the logs:\n{logs}");
     let sessions = emulator.issued_credentials();
     assert!(!sessions.is_empty());
     // The emulator marks every session credential, so a partial copy shows too.

@@ -116,7 +116,7 @@ async fn audit_mode_reports_due_credentials_and_opens_no_delete_session() {
     assert!(matches!(
         report.outcome_of(&id(1)),
         Outcome::Due {
-            held: HoldReason::AuditMode,
+            held: Some(HoldReason::AuditMode),
             ..
         }
     ));
@@ -391,11 +391,11 @@ async fn more_due_accounts_than_the_cap_deletes_nothing_and_says_how_to_proceed(
             *report.outcome_of(&id(n)),
             Outcome::Due {
                 due_at: report.outcome_of(&id(n)).due_at().unwrap(),
-                held: HoldReason::OverCap {
+                held: Some(HoldReason::OverCap {
                     due: 3,
                     unknown: 0,
                     cap: 2
-                }
+                })
             }
         );
     }
@@ -428,11 +428,11 @@ async fn accounts_whose_audit_failed_count_against_the_cap() {
     assert!(matches!(
         report.outcome_of(&id(1)),
         Outcome::Due {
-            held: HoldReason::OverCap {
+            held: Some(HoldReason::OverCap {
                 due: 1,
                 unknown: 2,
                 cap: 2
-            },
+            }),
             ..
         }
     ));
@@ -458,7 +458,7 @@ async fn a_listing_that_breaks_off_deletes_nothing_even_within_the_cap() {
         assert!(matches!(
             account.outcome,
             Outcome::Due {
-                held: HoldReason::IncompleteView,
+                held: Some(HoldReason::IncompleteView),
                 ..
             }
         ));

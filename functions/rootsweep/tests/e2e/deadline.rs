@@ -275,7 +275,11 @@ fn an_account_still_being_remediated_near_the_deadline_is_stopped_and_lists_what
         .filter(|a| a.outcome.kind() == OutcomeKind::Remediated)
         .map(|a| a.account_id.as_str())
         .collect();
-    assert_eq!(late.len() + before.len() + 1, due.len(), "{late:?} {before:?}");
+    assert_eq!(
+        late.len() + before.len() + 1,
+        due.len(),
+        "{late:?} {before:?}"
+    );
     for id in before {
         assert!(after.account(id).unwrap().root_user.is_clean(), "{id}");
     }
