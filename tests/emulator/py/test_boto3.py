@@ -4,6 +4,7 @@ Starts the built binary (ROOTSWEEP_EMULATOR_BIN, default target/debug/rootsweep-
 free port with a generated org, then checks each service's effect through the admin API.
 """
 
+import contextlib
 import json
 import os
 import subprocess
@@ -22,11 +23,12 @@ DELETE = "arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials"
 ACCOUNTS = 45
 
 
-@pytest.fixture(scope="module")
-def emulator():
+@contextlib.contextmanager
+def running_emulator(*args):
+    """The emulator binary on a free port with a generated org and `args`; yields its URL."""
     binary = Path(os.environ.get("ROOTSWEEP_EMULATOR_BIN", REPO / "target/debug/rootsweep-emulator"))
     process = subprocess.Popen(
-        [str(binary), "--listen", "127.0.0.1:0", "--accounts", str(ACCOUNTS), "--seed", "5"],
+        [str(binary), "--listen", "127.0.0.1:0", "--accounts", str(ACCOUNTS), "--seed", "5", *args],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -39,12 +41,24 @@ def emulator():
         assert process.wait(timeout=30) == 0, "the emulator stops cleanly on SIGTERM"
 
 
+@pytest.fixture(scope="module")
+def emulator():
+    with running_emulator() as url:
+        yield url
+
+
 def admin(url, path):
     with urllib.request.urlopen(f"{url}/_emulator/{path}") as response:
         return json.load(response)
 
 
-def client(url, service, credentials=None):
+def post(url, path, document):
+    request = urllib.request.Request(f"{url}/_emulator/{path}", data=json.dumps(document).encode(), method="POST")
+    with urllib.request.urlopen(request) as response:
+        return response.status
+
+
+def client(url, service, credentials=None, attempts=3):
     credentials = credentials or {
         "aws_access_key_id": "AKIDEXAMPLE",
         "aws_secret_access_key": "secret",
@@ -53,7 +67,7 @@ def client(url, service, credentials=None):
         service,
         endpoint_url=url,
         region_name="us-east-1",
-        config=Config(retries={"mode": "standard", "max_attempts": 3}),
+        config=Config(retries={"mode": "standard", "total_max_attempts": attempts}),
         **credentials,
     )
 
@@ -157,13 +171,44 @@ def test_put_metric_data_over_json(emulator):
 
 
 def test_faults_over_the_admin_api(emulator):
-    faults = [{"operation": "ListRoots", "kind": "throttle", "count": 1}]
-    request = urllib.request.Request(
-        f"{emulator}/_emulator/faults", data=json.dumps(faults).encode(), method="POST"
-    )
-    with urllib.request.urlopen(request) as response:
-        assert response.status == 204
+    assert post(emulator, "faults", [{"operation": "ListRoots", "kind": "throttle", "count": 1}]) == 204
     roots = client(emulator, "organizations").list_roots()["Roots"]
     assert len(roots) == 1
     statuses = [c["status"] for c in admin(emulator, "calls") if c["operation"] == "ListRoots"]
     assert statuses == [400, 200], "botocore retried the throttled call"
+
+
+def error_of(call):
+    with pytest.raises(ClientError) as error:
+        call()
+    response = error.value.response
+    return response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Code"], response["Error"]["Message"]
+
+
+def test_throttling_file_limits_assume_root(tmp_path):
+    limits = tmp_path / "throttling.json"
+    limits.write_text(json.dumps({"assume_root": {"rate_per_second": 0, "burst": 1}}))
+    with running_emulator("--throttling", str(limits)) as url:
+        due = account_named(admin(url, "state"), "due")
+        root_session(url, due["id"], AUDIT)
+        sts = client(url, "sts", attempts=1)
+        call = lambda: sts.assume_root(TargetPrincipal=due["id"], TaskPolicyArn={"arn": AUDIT})
+        assert error_of(call) == (400, "Throttling", "Rate exceeded")
+        stats = admin(url, "throttling")
+        assert stats["config"] == {"assume_root": {"rate_per_second": 0.0, "burst": 1}}
+        assert stats["throttled"] == {"AssumeRoot": 1}
+        throttled = [c for c in admin(url, "calls") if c["throttled"]]
+        assert [(c["operation"], c["throttled"]) for c in throttled] == [("AssumeRoot", "assume_root_rate")]
+
+
+def test_throttling_over_the_admin_api(emulator):
+    assert post(emulator, "throttling", {"organizations": {"rate": {"rate_per_second": 0, "burst": 1}}}) == 204
+    try:
+        organizations = client(emulator, "organizations", attempts=1)
+        organizations.describe_organization()
+        status, code, message = error_of(organizations.describe_organization)
+        assert (status, code) == (400, "TooManyRequestsException")
+        assert message.startswith("You have sent too many requests")
+    finally:
+        assert post(emulator, "throttling", {}) == 204
+    client(emulator, "organizations").describe_organization()

@@ -23,6 +23,7 @@ mod server;
 mod services;
 mod session;
 mod sigv4;
+mod throttle;
 mod world;
 
 use std::io;
@@ -41,6 +42,7 @@ pub use model::{
 pub use protocol::Protocol;
 pub use services::{Dimension, MetricDatum, StatisticSet};
 pub use session::{RootSession, TaskPolicy};
+pub use throttle::{OrganizationsLimits, ThrottleLimit, Throttling, ThrottlingStats, TokenBucket};
 pub use world::{CallRecord, CallerKind};
 
 use server::Shared;
@@ -52,6 +54,7 @@ pub struct Emulator {
     org: Org,
     latency_ms: u64,
     faults: Vec<Fault>,
+    throttling: Throttling,
 }
 
 impl Emulator {
@@ -60,6 +63,7 @@ impl Emulator {
             org,
             latency_ms: 0,
             faults: Vec::new(),
+            throttling: Throttling::default(),
         }
     }
 
@@ -72,6 +76,12 @@ impl Emulator {
     /// The faults armed from the start.
     pub fn faults(mut self, faults: Vec<Fault>) -> Self {
         self.faults = faults;
+        self
+    }
+
+    /// Throttling limits, as AWS applies them; off unless set (see [`Throttling`]).
+    pub fn throttling(mut self, throttling: Throttling) -> Self {
+        self.throttling = throttling;
         self
     }
 
@@ -103,10 +113,14 @@ impl Emulator {
         self.org
             .validate()
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        self.throttling
+            .validate()
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let mut world = World::new(self.org);
         world.faults.replace(self.faults);
+        world.throttle.configure(self.throttling);
         let shared = Arc::new(Shared::new(world, self.latency_ms));
         let mut stopping = shared.shutdown.subscribe();
         let app = server::router(shared.clone());
@@ -162,6 +176,16 @@ impl EmulatorHandle {
     /// Replaces the armed faults (an empty list clears them).
     pub fn set_faults(&self, faults: Vec<Fault>) {
         self.shared.world().faults.replace(faults);
+    }
+
+    /// Replaces the throttling limits (full buckets; the counts of throttled calls stay).
+    pub fn set_throttling(&self, throttling: Throttling) {
+        self.shared.world().throttle.configure(throttling);
+    }
+
+    /// The limits in force, throttled calls per operation, Organizations calls in flight.
+    pub fn throttling_stats(&self) -> ThrottlingStats {
+        self.shared.world().throttle.stats()
     }
 
     /// Every set of credentials AssumeRoot handed out, so a test can check none leaked.

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use rootsweep_emulator::{Emulator, Fault, Org};
+use rootsweep_emulator::{Emulator, Fault, Org, Throttling};
 use tokio::signal::unix::{SignalKind, signal};
 use tracing_subscriber::EnvFilter;
 
@@ -35,6 +35,9 @@ struct Args {
     /// A JSON file with a list of faults to arm from the start.
     #[arg(long)]
     faults: Option<PathBuf>,
+    /// A JSON file with throttling limits (see the README); without it, no throttling.
+    #[arg(long)]
+    throttling: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -61,14 +64,19 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         Some(path) => Org::load(path)?,
         None => Org::generate(args.accounts, args.seed),
     };
-    let faults = match &args.faults {
-        Some(path) => load_faults(path)?,
+    let faults: Vec<Fault> = match &args.faults {
+        Some(path) => load_json(path, "faults")?,
         None => Vec::new(),
+    };
+    let throttling: Throttling = match &args.throttling {
+        Some(path) => load_json(path, "throttling")?,
+        None => Throttling::default(),
     };
     let accounts = org.accounts.len();
     let emulator = Emulator::new(org)
         .latency_ms(args.latency_ms)
         .faults(faults)
+        .throttling(throttling)
         .listen(args.listen)
         .await?;
     // The first stdout line is the URL: scripts read it to find a port-0 emulator.
@@ -88,8 +96,8 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-fn load_faults(path: &Path) -> Result<Vec<Fault>, String> {
+fn load_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T, String> {
     let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read faults file {}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("faults file {}: {e}", path.display()))
+        .map_err(|e| format!("cannot read {what} file {}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{what} file {}: {e}", path.display()))
 }

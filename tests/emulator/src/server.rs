@@ -2,7 +2,7 @@
 //! SigV4 credential scope and taken through authentication, faults, and the service.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
@@ -20,6 +20,7 @@ use crate::protocol::{self, Protocol, Reply};
 use crate::services::Service;
 use crate::session::Caller;
 use crate::sigv4::Signer;
+use crate::throttle::OrganizationsSlot;
 use crate::world::{CallRecord, CallerKind, World, request_id};
 
 /// Far above any real request (PutMetricData allows 1 MB), far below trouble.
@@ -90,40 +91,37 @@ async fn aws(State(shared): State<Arc<Shared>>, request: Request) -> Response<Bo
         status: 0,
         error_code: None,
         fault: None,
+        throttled: None,
     };
 
-    let (result, hold_ms) = match (&signer, service) {
-        (None, _) => (Err(ApiError::missing_authentication()), 0),
-        (Some(signer), None) => (
-            Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "UnknownService",
-                format!("service {:?} is not emulated", signer.service),
-            )),
-            0,
-        ),
-        (Some(signer), Some(service)) => {
-            let body = axum::body::to_bytes(body, MAX_BODY_BYTES).await;
-            match body {
-                Ok(body) => {
-                    serve(
-                        &shared,
-                        service,
-                        signer,
-                        protocol,
-                        &parts,
-                        body,
-                        &mut record,
-                    )
-                    .await
-                }
-                Err(e) => (
-                    Err(ApiError::validation(format!("cannot read the body: {e}"))),
-                    0,
-                ),
+    let outcome = match (&signer, service) {
+        (None, _) => Outcome::error(ApiError::missing_authentication()),
+        (Some(signer), None) => Outcome::error(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "UnknownService",
+            format!("service {:?} is not emulated", signer.service),
+        )),
+        (Some(signer), Some(service)) => match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+            Ok(body) => {
+                serve(
+                    &shared,
+                    service,
+                    signer,
+                    protocol,
+                    &parts,
+                    body,
+                    &mut record,
+                )
+                .await
             }
-        }
+            Err(e) => Outcome::error(ApiError::validation(format!("cannot read the body: {e}"))),
+        },
     };
+    let Outcome {
+        result,
+        hold_ms,
+        slot,
+    } = outcome;
 
     record.status = result.as_ref().map_or_else(|e| e.status.as_u16(), |_| 200);
     record.error_code = result.as_ref().err().map(|e| e.code.clone());
@@ -138,11 +136,31 @@ async fn aws(State(shared): State<Arc<Shared>>, request: Request) -> Response<Bo
     shared.world().calls.push(record);
     // A slow fault: the work is done and recorded, only the answer is late.
     shared.pause(hold_ms).await;
-    protocol::render(protocol, service, &operation, &request_id, result)
+    let response = protocol::render(protocol, service, &operation, &request_id, result);
+    // An Organizations call counts as in flight until its answer is on its way.
+    drop(slot);
+    response
 }
 
-/// Decodes, authenticates, applies a fault, and calls the service. Returns the result and how
-/// long to hold the answer.
+/// What serving a call came to: the result, how long to hold the answer, and the Organizations
+/// concurrency slot held meanwhile.
+struct Outcome {
+    result: Result<Reply, ApiError>,
+    hold_ms: u64,
+    slot: Option<OrganizationsSlot>,
+}
+
+impl Outcome {
+    fn error(error: ApiError) -> Self {
+        Self {
+            result: Err(error),
+            hold_ms: 0,
+            slot: None,
+        }
+    }
+}
+
+/// Decodes, authenticates, throttles, applies a fault, and calls the service.
 async fn serve(
     shared: &Shared,
     service: Service,
@@ -151,32 +169,72 @@ async fn serve(
     parts: &Parts,
     body: axum::body::Bytes,
     record: &mut CallRecord,
-) -> (Result<Reply, ApiError>, u64) {
+) -> Outcome {
     let request = match protocol::decode(protocol, service, &parts.headers, parts.uri.path(), body)
     {
         Ok(request) => request,
-        Err(e) => return (Err(e), 0),
+        Err(e) => return Outcome::error(e),
     };
     record.operation = request.operation.clone();
     let token = parts
         .headers
         .get("x-amz-security-token")
         .and_then(|v| v.to_str().ok());
-
-    let admitted = {
-        let mut world = shared.world();
-        world
-            .authenticate(&signer.access_key_id, token, time::now())
-            .map(|caller| {
-                let target = service.target_account(&request.operation, &request.input, &caller);
-                let fault = world.faults.take(&request.operation, target.as_deref());
-                (caller, target, fault)
-            })
-    };
-    let (caller, target, fault) = match admitted {
+    let admission = admit(
+        &mut shared.world(),
+        service,
+        &signer.access_key_id,
+        token,
+        &request,
+        record,
+    );
+    let (caller, fault, slot) = match admission {
         Ok(admitted) => admitted,
-        Err(e) => return (Err(e), 0),
+        Err(e) => return Outcome::error(e),
     };
+    let hold_ms = match fault {
+        Some(FaultKind::Latency { ms }) => {
+            shared.pause(ms).await;
+            0
+        }
+        Some(FaultKind::Slow { ms }) => ms,
+        Some(kind) => match kind.error(service, &request.operation) {
+            Some(error) => {
+                return Outcome {
+                    result: Err(error),
+                    hold_ms: 0,
+                    slot,
+                };
+            }
+            None => 0,
+        },
+        None => 0,
+    };
+    let result = service.call(
+        &mut shared.world(),
+        &caller,
+        &request.operation,
+        &request.input,
+        time::now(),
+    );
+    Outcome {
+        result,
+        hold_ms,
+        slot,
+    }
+}
+
+/// Authenticates the caller, then lets the call past the throttling limits and takes the fault
+/// that applies to it, noting each step in the call's record.
+fn admit(
+    world: &mut World,
+    service: Service,
+    access_key_id: &str,
+    token: Option<&str>,
+    request: &protocol::Request,
+    record: &mut CallRecord,
+) -> Result<(Caller, Option<FaultKind>, Option<OrganizationsSlot>), ApiError> {
+    let caller = world.authenticate(access_key_id, token, time::now())?;
     (record.caller, record.session_account_id, record.task_policy) = match &caller {
         Caller::Principal { .. } => (CallerKind::Principal, None, None),
         Caller::Root(session) => (
@@ -185,26 +243,22 @@ async fn serve(
             Some(session.task_policy),
         ),
     };
-    record.target_account_id = target;
+    let target = service.target_account(&request.operation, &request.input, &caller);
+    record.target_account_id = target.clone();
+    // Throttling comes before anything the call could do, as AWS's front ends apply it.
+    let slot = world
+        .throttle
+        .admit(
+            service,
+            &request.operation,
+            caller.account_id(),
+            Instant::now(),
+        )
+        .map_err(|limit| {
+            record.throttled = Some(limit);
+            limit.error()
+        })?;
+    let fault = world.faults.take(&request.operation, target.as_deref());
     record.fault = fault.map(|kind| kind.name().to_owned());
-
-    let mut hold_ms = 0;
-    match fault {
-        Some(FaultKind::Latency { ms }) => shared.pause(ms).await,
-        Some(FaultKind::Slow { ms }) => hold_ms = ms,
-        Some(kind) => {
-            if let Some(error) = kind.error(service, &request.operation) {
-                return (Err(error), 0);
-            }
-        }
-        None => {}
-    }
-    let result = service.call(
-        &mut shared.world(),
-        &caller,
-        &request.operation,
-        &request.input,
-        time::now(),
-    );
-    (result, hold_ms)
+    Ok((caller, fault, slot))
 }

@@ -14,6 +14,7 @@ use crate::model::random_string;
 use crate::protocol::Protocol;
 use crate::services::MetricDatum;
 use crate::session::{Caller, RootSession, SESSION_KEY_PREFIX, TaskPolicy};
+use crate::throttle::{Throttle, ThrottleLimit};
 
 pub(crate) struct World {
     pub org: Org,
@@ -23,6 +24,7 @@ pub(crate) struct World {
     pub calls: Vec<CallRecord>,
     pub metrics: Vec<MetricDatum>,
     pub faults: FaultSet,
+    pub throttle: Throttle,
 }
 
 impl World {
@@ -34,6 +36,7 @@ impl World {
             calls: Vec::new(),
             metrics: Vec::new(),
             faults: FaultSet::default(),
+            throttle: Throttle::default(),
         }
     }
 
@@ -131,6 +134,8 @@ pub struct CallRecord {
     pub error_code: Option<String>,
     /// The kind of injected fault that applied, if any (`throttle`, `latency`, ...).
     pub fault: Option<String>,
+    /// The throttling limit that refused the call, if one did (see [`crate::Throttling`]).
+    pub throttled: Option<ThrottleLimit>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -211,6 +211,7 @@ pub fn render(
     request_id: &str,
     result: Result<Reply, ApiError>,
 ) -> Response<Body> {
+    let namespace = service.map(Service::xml_namespace).unwrap_or_default();
     let (status, content_type, body, error) = match result {
         Ok(reply) => {
             let (content_type, body) = match (protocol, reply) {
@@ -219,7 +220,6 @@ pub fn render(
                         Reply::Xml(xml) => Some(xml),
                         _ => None,
                     };
-                    let namespace = service.map(Service::xml_namespace).unwrap_or_default();
                     (
                         query::CONTENT_TYPE,
                         query::response(operation, namespace, result, request_id).into_bytes(),
@@ -236,7 +236,7 @@ pub fn render(
             let (content_type, body) = match protocol {
                 Protocol::Query => (
                     query::CONTENT_TYPE,
-                    query::error(&error, request_id).into_bytes(),
+                    query::error(&error, namespace, request_id).into_bytes(),
                 ),
                 Protocol::RpcV2Cbor => (cbor::CONTENT_TYPE, cbor::encode_error(&error)),
                 json_protocol => (

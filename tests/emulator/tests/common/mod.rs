@@ -170,3 +170,11 @@ pub async fn eventually(mut done: impl FnMut() -> bool) {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+/// `config` with a single attempt per call, so a test sees each error the emulator answers.
+pub fn without_retries(config: &SdkConfig) -> SdkConfig {
+    config
+        .to_builder()
+        .retry_config(RetryConfig::standard().with_max_attempts(1))
+        .build()
+}
