@@ -212,3 +212,15 @@ def test_throttling_over_the_admin_api(emulator):
     finally:
         assert post(emulator, "throttling", {}) == 204
     client(emulator, "organizations").describe_organization()
+
+
+def test_iam_propagation_delay_keeps_reads_stale():
+    with running_emulator("--iam-propagation-delay-ms", "3600000") as url:
+        due = account_named(admin(url, "state"), "due")
+        remover = client(url, "iam", root_session(url, due["id"], DELETE))
+        remover.delete_login_profile()
+        after = next(a for a in admin(url, "state")["accounts"] if a["id"] == due["id"])
+        assert "login_profile" not in after["root_user"], "the deletion happened"
+        assert "LoginProfile" in remover.get_login_profile(), "but IAM reads do not see it yet"
+        with pytest.raises(remover.exceptions.NoSuchEntityException):
+            remover.delete_login_profile()

@@ -18,6 +18,7 @@ mod admin;
 mod error;
 mod faults;
 mod model;
+mod propagation;
 mod protocol;
 mod server;
 mod services;
@@ -29,6 +30,7 @@ mod world;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -45,6 +47,7 @@ pub use session::{RootSession, TaskPolicy};
 pub use throttle::{OrganizationsLimits, ThrottleLimit, Throttling, ThrottlingStats, TokenBucket};
 pub use world::{CallRecord, CallerKind};
 
+use propagation::Propagation;
 use server::Shared;
 use world::World;
 
@@ -55,6 +58,7 @@ pub struct Emulator {
     latency_ms: u64,
     faults: Vec<Fault>,
     throttling: Throttling,
+    iam_propagation_delay: Duration,
 }
 
 impl Emulator {
@@ -64,6 +68,7 @@ impl Emulator {
             latency_ms: 0,
             faults: Vec::new(),
             throttling: Throttling::default(),
+            iam_propagation_delay: Duration::ZERO,
         }
     }
 
@@ -82,6 +87,14 @@ impl Emulator {
     /// Throttling limits, as AWS applies them; off unless set (see [`Throttling`]).
     pub fn throttling(mut self, throttling: Throttling) -> Self {
         self.throttling = throttling;
+        self
+    }
+
+    /// IAM's eventual consistency: for `ms` after a deletion or deactivation, IAM's reads of that
+    /// root user still see it as before (the write happened: [`EmulatorHandle::state`] shows it).
+    /// 0, the default, makes every write visible at once.
+    pub fn iam_propagation_delay_ms(mut self, ms: u64) -> Self {
+        self.iam_propagation_delay = Duration::from_millis(ms);
         self
     }
 
@@ -121,6 +134,7 @@ impl Emulator {
         let mut world = World::new(self.org);
         world.faults.replace(self.faults);
         world.throttle.configure(self.throttling);
+        world.propagation = Propagation::new(self.iam_propagation_delay);
         let shared = Arc::new(Shared::new(world, self.latency_ms));
         let mut stopping = shared.shutdown.subscribe();
         let app = server::router(shared.clone());

@@ -35,6 +35,10 @@ struct Args {
     /// A JSON file with a list of faults to arm from the start.
     #[arg(long)]
     faults: Option<PathBuf>,
+    /// IAM's eventual consistency: for this long after a deletion, IAM reads still see the
+    /// deleted credential (milliseconds; 0 makes every change visible at once).
+    #[arg(long, default_value_t = 0)]
+    iam_propagation_delay_ms: u64,
     /// A JSON file with throttling limits (see the README); without it, no throttling.
     #[arg(long)]
     throttling: Option<PathBuf>,
@@ -77,6 +81,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .latency_ms(args.latency_ms)
         .faults(faults)
         .throttling(throttling)
+        .iam_propagation_delay_ms(args.iam_propagation_delay_ms)
         .listen(args.listen)
         .await?;
     // The first stdout line is the URL: scripts read it to find a port-0 emulator.

@@ -11,6 +11,7 @@ use crate::error::ApiError;
 use crate::faults::FaultSet;
 use crate::model::Org;
 use crate::model::random_string;
+use crate::propagation::Propagation;
 use crate::protocol::Protocol;
 use crate::services::MetricDatum;
 use crate::session::{Caller, RootSession, SESSION_KEY_PREFIX, TaskPolicy};
@@ -25,6 +26,7 @@ pub(crate) struct World {
     pub metrics: Vec<MetricDatum>,
     pub faults: FaultSet,
     pub throttle: Throttle,
+    pub propagation: Propagation,
 }
 
 impl World {
@@ -37,6 +39,7 @@ impl World {
             metrics: Vec::new(),
             faults: FaultSet::default(),
             throttle: Throttle::default(),
+            propagation: Propagation::default(),
         }
     }
 

@@ -1,8 +1,11 @@
 //! IAM: `ListOrganizationsFeatures` for the caller, and the root user's credentials for root
 //! sessions. A root session sends no `UserName`: every call acts on its account's root user.
 
-use super::Service;
+use std::time::Instant;
+
 use axum::http::StatusCode;
+
+use super::Service;
 
 use crate::error::ApiError;
 use crate::model::{MfaKind, RootUser};
@@ -52,14 +55,48 @@ pub fn call(
         return denied("a root session acts on the root user: omit UserName");
     }
     let account_id = session.account_id.clone();
+    let now = Instant::now();
     // A test may have removed the account (`edit_org`) since the session was issued.
     let root = &mut world
         .org
         .account_mut(&account_id)
         .ok_or_else(ApiError::invalid_client_token)?
         .root_user;
+    if WRITES.contains(&operation) {
+        let before = world.propagation.is_on().then(|| root.clone());
+        let reply = write(operation, root, input)?;
+        if let Some(before) = before {
+            world.propagation.record(&account_id, before, now);
+        }
+        Ok(reply)
+    } else {
+        read(
+            operation,
+            &account_id,
+            world.propagation.visible(&account_id, root, now),
+            input,
+        )
+    }
+}
+
+/// The calls that change the root user: they act on its current state at once, while reads may
+/// see the state from before them for a while (see [`crate::propagation`]).
+const WRITES: [&str; 5] = [
+    "DeleteLoginProfile",
+    "DeleteAccessKey",
+    "DeleteSigningCertificate",
+    "DeactivateMFADevice",
+    "DeleteVirtualMFADevice",
+];
+
+fn read(
+    operation: &str,
+    account_id: &str,
+    root: &RootUser,
+    input: &Input,
+) -> Result<Reply, ApiError> {
     match operation {
-        "GetUser" => Ok(get_user(&account_id, root)),
+        "GetUser" => Ok(get_user(account_id, root)),
         "GetLoginProfile" => {
             let profile = root.login_profile.as_ref().ok_or_else(no_login_profile)?;
             Ok(Reply::Xml(
@@ -86,25 +123,7 @@ pub fn call(
                 )
                 .text("IsTruncated", false),
         )),
-        "GetAccessKeyLastUsed" => {
-            let id = required(input, "AccessKeyId")?;
-            let key = root
-                .access_keys
-                .iter()
-                .find(|key| key.id == id)
-                .ok_or_else(|| no_access_key(id))?;
-            let used = key.last_used.as_ref();
-            // AWS answers "N/A" for the service and region of a key never used.
-            let last_used = Xml::new()
-                .optional("LastUsedDate", used.map(|u| iso8601(u.date)))
-                .text("ServiceName", used.map_or("N/A", |u| &u.service))
-                .text("Region", used.map_or("N/A", |u| &u.region));
-            Ok(Reply::Xml(
-                Xml::new()
-                    .text("UserName", ROOT)
-                    .child("AccessKeyLastUsed", last_used),
-            ))
-        }
+        "GetAccessKeyLastUsed" => access_key_last_used(root, required(input, "AccessKeyId")?),
         "ListSigningCertificates" => Ok(Reply::Xml(
             Xml::new()
                 .list(
@@ -134,22 +153,44 @@ pub fn call(
                 .text("IsTruncated", false),
         )),
         "GetAccountSummary" => Ok(account_summary(root)),
+        _ => Err(Service::Iam.unknown_operation(operation)),
+    }
+}
+
+fn access_key_last_used(root: &RootUser, id: &str) -> Result<Reply, ApiError> {
+    let key = root
+        .access_keys
+        .iter()
+        .find(|key| key.id == id)
+        .ok_or_else(|| no_access_key(id))?;
+    let used = key.last_used.as_ref();
+    // AWS answers "N/A" for the service and region of a key never used.
+    let last_used = Xml::new()
+        .optional("LastUsedDate", used.map(|u| iso8601(u.date)))
+        .text("ServiceName", used.map_or("N/A", |u| &u.service))
+        .text("Region", used.map_or("N/A", |u| &u.region));
+    Ok(Reply::Xml(
+        Xml::new()
+            .text("UserName", ROOT)
+            .child("AccessKeyLastUsed", last_used),
+    ))
+}
+
+fn write(operation: &str, root: &mut RootUser, input: &Input) -> Result<Reply, ApiError> {
+    match operation {
         "DeleteLoginProfile" => {
             // PasswordLastUsed stays on the user, as on AWS.
             root.login_profile.take().ok_or_else(no_login_profile)?;
-            Ok(Reply::Empty)
         }
         "DeleteAccessKey" => {
             let id = required(input, "AccessKeyId")?;
             remove(&mut root.access_keys, |key| key.id == id).ok_or_else(|| no_access_key(id))?;
-            Ok(Reply::Empty)
         }
         "DeleteSigningCertificate" => {
             let id = required(input, "CertificateId")?;
             remove(&mut root.signing_certificates, |cert| cert.id == id).ok_or_else(|| {
                 ApiError::no_such_entity(format!("The Certificate with id {id} cannot be found."))
             })?;
-            Ok(Reply::Empty)
         }
         "DeactivateMFADevice" => {
             let serial = required(input, "SerialNumber")?;
@@ -163,30 +204,33 @@ pub fn call(
             if device.kind == MfaKind::Virtual {
                 root.unassigned_virtual_mfa_devices.push(device.serial);
             }
-            Ok(Reply::Empty)
         }
         "DeleteVirtualMFADevice" => {
-            let serial = required(input, "SerialNumber")?;
-            if root
-                .mfa_devices
-                .iter()
-                .any(|device| device.serial == serial)
-            {
-                return Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    "DeleteConflict",
-                    "MFA device is still in use. Deactivate it first.",
-                ));
-            }
-            remove(&mut root.unassigned_virtual_mfa_devices, |s| s == serial).ok_or_else(|| {
-                ApiError::no_such_entity(format!(
-                    "VirtualMFADevice with serial number {serial} doesn't exist."
-                ))
-            })?;
-            Ok(Reply::Empty)
+            delete_virtual_mfa_device(root, required(input, "SerialNumber")?)?
         }
-        _ => Err(Service::Iam.unknown_operation(operation)),
+        _ => return Err(Service::Iam.unknown_operation(operation)),
     }
+    Ok(Reply::Empty)
+}
+
+fn delete_virtual_mfa_device(root: &mut RootUser, serial: &str) -> Result<(), ApiError> {
+    if root
+        .mfa_devices
+        .iter()
+        .any(|device| device.serial == serial)
+    {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "DeleteConflict",
+            "MFA device is still in use. Deactivate it first.",
+        ));
+    }
+    remove(&mut root.unassigned_virtual_mfa_devices, |s| s == serial).ok_or_else(|| {
+        ApiError::no_such_entity(format!(
+            "VirtualMFADevice with serial number {serial} doesn't exist."
+        ))
+    })?;
+    Ok(())
 }
 
 /// Operations that act on the caller's own user when sent without `UserName`.
