@@ -224,3 +224,37 @@ def test_iam_propagation_delay_keeps_reads_stale():
         assert "LoginProfile" in remover.get_login_profile(), "but IAM reads do not see it yet"
         with pytest.raises(remover.exceptions.NoSuchEntityException):
             remover.delete_login_profile()
+
+
+def test_iam_marker_paging(emulator):
+    holder = account_named(admin(emulator, "state"), "access-keys")
+    expected = [key["id"] for key in holder["root_user"]["access_keys"]]
+    assert len(expected) == 2, "seed 5's first access-keys account has two keys"
+    iam = client(emulator, "iam", root_session(emulator, holder["id"], AUDIT))
+    keys = iam.list_access_keys(MaxItems=1)
+    assert keys["IsTruncated"] and [k["AccessKeyId"] for k in keys["AccessKeyMetadata"]] == expected[:1]
+    pages = list(iam.get_paginator("list_access_keys").paginate(PaginationConfig={"PageSize": 1}))
+    assert [k["AccessKeyId"] for page in pages for k in page["AccessKeyMetadata"]] == expected
+    with pytest.raises(ClientError) as error:
+        iam.list_mfa_devices(Marker=keys["Marker"])
+    assert error.value.response["Error"] == {"Type": "Sender", "Code": "ValidationError", "Message": "Invalid Marker."}
+    assert error_of(lambda: iam.list_mfa_devices(MaxItems=1001))[:2] == (400, "ValidationError")
+
+
+def test_organizations_short_pages_and_bound_tokens():
+    with running_emulator("--organizations-short-pages", "0") as url:
+        organizations = client(url, "organizations", attempts=1)
+        pages = list(organizations.get_paginator("list_accounts").paginate())
+        sizes = [len(page["Accounts"]) for page in pages]
+        assert 0 in sizes[:-1] and sizes[-1] == 0, f"empty pages with a NextToken, and an empty last one: {sizes}"
+        assert any(0 < size < 20 for size in sizes), sizes
+        ids = [account["Id"] for page in pages for account in page["Accounts"]]
+        assert ids == [account["id"] for account in admin(url, "state")["accounts"]]
+
+        token = organizations.list_accounts()["NextToken"]
+        root = next(r for page in organizations.get_paginator("list_roots").paginate() for r in page["Roots"])
+        with pytest.raises(ClientError) as error:
+            organizations.list_accounts_for_parent(ParentId=root["Id"], NextToken=token)
+        assert error.value.response["Error"]["Code"] == "InvalidInputException"
+        assert error.value.response["Reason"] == "INVALID_NEXT_TOKEN"
+        assert error_of(lambda: organizations.list_accounts(MaxResults=21))[:2] == (400, "InvalidInputException")

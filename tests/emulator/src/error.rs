@@ -9,6 +9,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: String,
     pub message: String,
+    /// The `Reason` member some JSON errors carry (Organizations' `InvalidInputException`).
+    pub reason: Option<&'static str>,
 }
 
 impl ApiError {
@@ -17,7 +19,13 @@ impl ApiError {
             status,
             code: code.to_owned(),
             message: message.into(),
+            reason: None,
         }
+    }
+
+    pub fn with_reason(mut self, reason: &'static str) -> Self {
+        self.reason = Some(reason);
+        self
     }
 
     /// The query protocol's `<Type>` and the query-compatible header's second half.

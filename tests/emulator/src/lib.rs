@@ -18,6 +18,7 @@ mod admin;
 mod error;
 mod faults;
 mod model;
+mod paging;
 mod propagation;
 mod protocol;
 mod server;
@@ -59,6 +60,7 @@ pub struct Emulator {
     faults: Vec<Fault>,
     throttling: Throttling,
     iam_propagation_delay: Duration,
+    organizations_short_pages: Option<u64>,
 }
 
 impl Emulator {
@@ -69,6 +71,7 @@ impl Emulator {
             faults: Vec::new(),
             throttling: Throttling::default(),
             iam_propagation_delay: Duration::ZERO,
+            organizations_short_pages: None,
         }
     }
 
@@ -95,6 +98,14 @@ impl Emulator {
     /// 0, the default, makes every write visible at once.
     pub fn iam_propagation_delay_ms(mut self, ms: u64) -> Self {
         self.iam_propagation_delay = Duration::from_millis(ms);
+        self
+    }
+
+    /// Organizations lists answer short and empty pages (with a `NextToken`, as AWS may), in a
+    /// pattern that starts at a place set by `seed`; the last page of a listing is empty.
+    /// Clients must page until `NextToken` is absent. Off by default: pages are full.
+    pub fn organizations_short_pages(mut self, seed: u64) -> Self {
+        self.organizations_short_pages = Some(seed);
         self
     }
 
@@ -135,6 +146,7 @@ impl Emulator {
         world.faults.replace(self.faults);
         world.throttle.configure(self.throttling);
         world.propagation = Propagation::new(self.iam_propagation_delay);
+        world.organizations_short_pages = self.organizations_short_pages;
         let shared = Arc::new(Shared::new(world, self.latency_ms));
         let mut stopping = shared.shutdown.subscribe();
         let app = server::router(shared.clone());

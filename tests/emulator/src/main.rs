@@ -39,6 +39,9 @@ struct Args {
     /// deleted credential (milliseconds; 0 makes every change visible at once).
     #[arg(long, default_value_t = 0)]
     iam_propagation_delay_ms: u64,
+    /// Organizations lists answer short and empty pages, in a pattern set by this seed.
+    #[arg(long, value_name = "SEED")]
+    organizations_short_pages: Option<u64>,
     /// A JSON file with throttling limits (see the README); without it, no throttling.
     #[arg(long)]
     throttling: Option<PathBuf>,
@@ -77,7 +80,11 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         None => Throttling::default(),
     };
     let accounts = org.accounts.len();
-    let emulator = Emulator::new(org)
+    let mut emulator = Emulator::new(org);
+    if let Some(seed) = args.organizations_short_pages {
+        emulator = emulator.organizations_short_pages(seed);
+    }
+    let emulator = emulator
         .latency_ms(args.latency_ms)
         .faults(faults)
         .throttling(throttling)

@@ -27,6 +27,8 @@ pub(crate) struct World {
     pub faults: FaultSet,
     pub throttle: Throttle,
     pub propagation: Propagation,
+    /// Organizations lists return short and empty pages, from this seed (see `organizations`).
+    pub organizations_short_pages: Option<u64>,
 }
 
 impl World {
@@ -40,6 +42,7 @@ impl World {
             faults: FaultSet::default(),
             throttle: Throttle::default(),
             propagation: Propagation::default(),
+            organizations_short_pages: None,
         }
     }
 

@@ -36,7 +36,9 @@ pub fn encode_reply(reply: Reply) -> Vec<u8> {
 }
 
 pub fn encode_error(error: &ApiError) -> Vec<u8> {
-    json!({"__type": error.code, "Message": error.message})
-        .to_string()
-        .into_bytes()
+    let mut body = json!({"__type": error.code, "Message": error.message});
+    if let Some(reason) = error.reason {
+        body["Reason"] = json!(reason);
+    }
+    body.to_string().into_bytes()
 }

@@ -9,6 +9,7 @@ use super::Service;
 
 use crate::error::ApiError;
 use crate::model::{MfaKind, RootUser};
+use crate::paging;
 use crate::protocol::query::{iso8601, required};
 use crate::protocol::{Input, Reply, Xml};
 use crate::session::{Caller, TaskPolicy};
@@ -109,52 +110,104 @@ fn read(
                 ),
             ))
         }
-        "ListAccessKeys" => Ok(Reply::Xml(
-            Xml::new()
-                .list(
-                    "AccessKeyMetadata",
-                    root.access_keys.iter().map(|key| {
-                        Xml::new()
-                            .text("UserName", ROOT)
-                            .text("AccessKeyId", &key.id)
-                            .text("Status", key.status.as_str())
-                            .date("CreateDate", key.created)
-                    }),
-                )
-                .text("IsTruncated", false),
-        )),
+        "ListAccessKeys" => listing(
+            operation,
+            input,
+            "AccessKeyMetadata",
+            &root.access_keys,
+            |key| {
+                Xml::new()
+                    .text("UserName", ROOT)
+                    .text("AccessKeyId", &key.id)
+                    .text("Status", key.status.as_str())
+                    .date("CreateDate", key.created)
+            },
+        ),
         "GetAccessKeyLastUsed" => access_key_last_used(root, required(input, "AccessKeyId")?),
-        "ListSigningCertificates" => Ok(Reply::Xml(
-            Xml::new()
-                .list(
-                    "Certificates",
-                    root.signing_certificates.iter().map(|cert| {
-                        Xml::new()
-                            .text("UserName", ROOT)
-                            .text("CertificateId", &cert.id)
-                            .text("CertificateBody", cert.body())
-                            .text("Status", cert.status.as_str())
-                            .date("UploadDate", cert.uploaded)
-                    }),
-                )
-                .text("IsTruncated", false),
-        )),
-        "ListMFADevices" => Ok(Reply::Xml(
-            Xml::new()
-                .list(
-                    "MFADevices",
-                    root.mfa_devices.iter().map(|device| {
-                        Xml::new()
-                            .text("UserName", ROOT)
-                            .text("SerialNumber", &device.serial)
-                            .date("EnableDate", device.enabled)
-                    }),
-                )
-                .text("IsTruncated", false),
-        )),
+        "ListSigningCertificates" => listing(
+            operation,
+            input,
+            "Certificates",
+            &root.signing_certificates,
+            |cert| {
+                Xml::new()
+                    .text("UserName", ROOT)
+                    .text("CertificateId", &cert.id)
+                    .text("CertificateBody", cert.body())
+                    .text("Status", cert.status.as_str())
+                    .date("UploadDate", cert.uploaded)
+            },
+        ),
+        "ListMFADevices" => listing(
+            operation,
+            input,
+            "MFADevices",
+            &root.mfa_devices,
+            |device| {
+                Xml::new()
+                    .text("UserName", ROOT)
+                    .text("SerialNumber", &device.serial)
+                    .date("EnableDate", device.enabled)
+            },
+        ),
         "GetAccountSummary" => Ok(account_summary(root)),
         _ => Err(Service::Iam.unknown_operation(operation)),
     }
+}
+
+/// IAM's `MaxItems` when the caller gives none (IAM API reference, e.g. `ListAccessKeys`:
+/// "If you do not include this parameter, the number of items defaults to 100"), and its
+/// largest (`maxItemsType`, 1..=1000).
+const DEFAULT_MAX_ITEMS: u64 = 100;
+const MAX_ITEMS: u64 = 1000;
+
+/// One page of a list call: `MaxItems` items from `Marker` on, `IsTruncated` and, when there is
+/// more, the `Marker` of the next page.
+fn listing<T>(
+    operation: &str,
+    input: &Input,
+    name: &str,
+    items: &[T],
+    member: impl Fn(&T) -> Xml,
+) -> Result<Reply, ApiError> {
+    let max = input
+        .u64("MaxItems")
+        .map_err(|value| ApiError::validation(format!("MaxItems {value} is not a whole number")))?
+        .unwrap_or(DEFAULT_MAX_ITEMS);
+    if !(1..=MAX_ITEMS).contains(&max) {
+        let bound = match max {
+            0 => "greater than or equal to 1",
+            _ => "less than or equal to 1000",
+        };
+        return Err(ApiError::validation(format!(
+            "1 validation error detected: Value '{max}' at 'maxItems' failed to satisfy constraint: Member must have value {bound}"
+        )));
+    }
+    let start = match input.str("Marker") {
+        None => 0,
+        // Another call's marker, or one made up, is refused as IAM does (seen with a
+        // ListUsers marker given to ListAccessKeys: "Invalid Marker").
+        Some(marker) => paging::cursor(marker, &[operation])
+            .ok_or_else(|| ApiError::validation("Invalid Marker."))?
+            .offset
+            .min(items.len()),
+    };
+    let end = (start + max as usize).min(items.len());
+    let next = (end < items.len()).then(|| {
+        paging::token(
+            &[operation],
+            paging::Cursor {
+                offset: end,
+                page: 0,
+            },
+        )
+    });
+    Ok(Reply::Xml(
+        Xml::new()
+            .list(name, items[start..end].iter().map(member))
+            .text("IsTruncated", next.is_some())
+            .optional("Marker", next),
+    ))
 }
 
 fn access_key_last_used(root: &RootUser, id: &str) -> Result<Reply, ApiError> {
