@@ -5,19 +5,27 @@ free port with a generated org, then checks each service's effect through the ad
 """
 
 import contextlib
+import importlib
 import json
 import os
 import subprocess
 import urllib.request
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import boto3
+import botocore.auth
+import botocore.compat
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 REPO = Path(__file__).resolve().parents[3]
+# The emulator's default caller credentials (README: SigV4): it checks every signature.
+CALLER = {
+    "aws_access_key_id": "AKIDEXAMPLE",
+    "aws_secret_access_key": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+}
 AUDIT = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"
 DELETE = "arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials"
 ACCOUNTS = 45
@@ -58,15 +66,12 @@ def post(url, path, document):
         return response.status
 
 
-def client(url, service, credentials=None, attempts=3):
-    credentials = credentials or {
-        "aws_access_key_id": "AKIDEXAMPLE",
-        "aws_secret_access_key": "secret",
-    }
+def client(url, service, credentials=None, attempts=3, region="us-east-1"):
+    credentials = credentials or CALLER
     return boto3.client(
         service,
         endpoint_url=url,
-        region_name="us-east-1",
+        region_name=region,
         config=Config(retries={"mode": "standard", "total_max_attempts": attempts}),
         **credentials,
     )
@@ -258,3 +263,50 @@ def test_organizations_short_pages_and_bound_tokens():
         assert error.value.response["Error"]["Code"] == "InvalidInputException"
         assert error.value.response["Reason"] == "INVALID_NEXT_TOKEN"
         assert error_of(lambda: organizations.list_accounts(MaxResults=21))[:2] == (400, "InvalidInputException")
+
+
+def test_signatures_are_checked(emulator):
+    wrong = {**CALLER, "aws_secret_access_key": "not the secret"}
+    mismatch = "The request signature we calculated does not match the signature you provided."
+    status, code, message = error_of(client(emulator, "sts", wrong, attempts=1).get_caller_identity)
+    assert (status, code) == (403, "SignatureDoesNotMatch") and message.startswith(mismatch)
+    status, code, _ = error_of(client(emulator, "organizations", wrong, attempts=1).list_roots)
+    assert (status, code) == (400, "InvalidSignatureException")
+    unknown = {"aws_access_key_id": "AKIAUNKNOWNKEY000000", "aws_secret_access_key": "x"}
+    assert error_of(client(emulator, "iam", unknown, attempts=1).list_organizations_features) == (
+        403,
+        "InvalidClientTokenId",
+        "The security token included in the request is invalid.",
+    )
+    status, code, _ = error_of(client(emulator, "organizations", unknown, attempts=1).list_roots)
+    assert (status, code) == (400, "UnrecognizedClientException")
+    status, code, _ = error_of(client(emulator, "sts", region="e2e-0", attempts=1).get_caller_identity)
+    assert (status, code) == (403, "SignatureDoesNotMatch")
+
+
+def skew_clock(monkeypatch, delta):
+    """Moves the clock botocore signs with: its own signer's and, with awscrt installed, the CRT's."""
+    real = botocore.compat.get_current_datetime
+    skewed = lambda *args, **kwargs: real(*args, **kwargs) + delta
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", skewed)
+    crt_auth = importlib.import_module("botocore.crt.auth") if botocore.compat.HAS_CRT else None
+    if crt_auth is not None:
+        monkeypatch.setattr(crt_auth, "get_current_datetime", skewed)
+
+
+def test_clock_skew_beyond_five_minutes(emulator, monkeypatch):
+    skew_clock(monkeypatch, -timedelta(minutes=10))
+    status, code, message = error_of(client(emulator, "sts", attempts=1).get_caller_identity)
+    assert (status, code) == (403, "SignatureDoesNotMatch")
+    assert message.startswith("Signature expired: ") and message.endswith(" - 5 min.)")
+    status, code, message = error_of(client(emulator, "organizations", attempts=1).list_roots)
+    assert (status, code) == (400, "InvalidSignatureException") and message.startswith("Signature expired")
+    skew_clock(monkeypatch, timedelta(minutes=4))
+    client(emulator, "sts", attempts=1).get_caller_identity()
+
+
+def test_caller_credentials_flag():
+    with running_emulator("--caller-access-key-id", "AKIAPYCALLER", "--caller-secret-access-key", "py-secret") as url:
+        custom = {"aws_access_key_id": "AKIAPYCALLER", "aws_secret_access_key": "py-secret"}
+        assert client(url, "sts", custom).get_caller_identity()["Arn"].startswith("arn:aws:sts::")
+        assert error_of(client(url, "sts", attempts=1).get_caller_identity)[1] == "InvalidClientTokenId"

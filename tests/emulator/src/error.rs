@@ -45,29 +45,4 @@ impl ApiError {
     pub fn no_such_entity(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "NoSuchEntity", message)
     }
-
-    /// Unsigned requests, as every AWS service answers them.
-    pub fn missing_authentication() -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "MissingAuthenticationToken",
-            "Request is missing Authentication Token",
-        )
-    }
-
-    pub fn invalid_client_token() -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "InvalidClientTokenId",
-            "The security token included in the request is invalid.",
-        )
-    }
-
-    pub fn expired_token() -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "ExpiredToken",
-            "The security token included in the request is expired",
-        )
-    }
 }

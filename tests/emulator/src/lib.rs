@@ -44,7 +44,10 @@ pub use model::{
 };
 pub use protocol::Protocol;
 pub use services::{Dimension, MetricDatum, StatisticSet};
-pub use session::{RootSession, TaskPolicy};
+pub use session::{
+    CallerCredentials, DEFAULT_CALLER_ACCESS_KEY_ID, DEFAULT_CALLER_SECRET_ACCESS_KEY, RootSession,
+    TaskPolicy,
+};
 pub use throttle::{OrganizationsLimits, ThrottleLimit, Throttling, ThrottlingStats, TokenBucket};
 pub use world::{CallRecord, CallerKind};
 
@@ -61,6 +64,7 @@ pub struct Emulator {
     throttling: Throttling,
     iam_propagation_delay: Duration,
     organizations_short_pages: Option<u64>,
+    caller_credentials: CallerCredentials,
 }
 
 impl Emulator {
@@ -72,6 +76,7 @@ impl Emulator {
             throttling: Throttling::default(),
             iam_propagation_delay: Duration::ZERO,
             organizations_short_pages: None,
+            caller_credentials: CallerCredentials::default(),
         }
     }
 
@@ -106,6 +111,14 @@ impl Emulator {
     /// Clients must page until `NextToken` is absent. Off by default: pages are full.
     pub fn organizations_short_pages(mut self, seed: u64) -> Self {
         self.organizations_short_pages = Some(seed);
+        self
+    }
+
+    /// The long-term credentials the caller principal signs with; without this,
+    /// [`DEFAULT_CALLER_ACCESS_KEY_ID`] and [`DEFAULT_CALLER_SECRET_ACCESS_KEY`]. Every request
+    /// must be signed with these or with a root session's credentials.
+    pub fn caller_credentials(mut self, credentials: CallerCredentials) -> Self {
+        self.caller_credentials = credentials;
         self
     }
 
@@ -147,6 +160,7 @@ impl Emulator {
         world.throttle.configure(self.throttling);
         world.propagation = Propagation::new(self.iam_propagation_delay);
         world.organizations_short_pages = self.organizations_short_pages;
+        world.caller_credentials = self.caller_credentials;
         let shared = Arc::new(Shared::new(world, self.latency_ms));
         let mut stopping = shared.shutdown.subscribe();
         let app = server::router(shared.clone());
@@ -187,6 +201,11 @@ impl EmulatorHandle {
     /// a sweeper's audit and its deletion.
     pub fn edit_org(&self, edit: impl FnOnce(&mut Org)) {
         edit(&mut self.shared.world().org);
+    }
+
+    /// The credentials the caller principal signs with.
+    pub fn caller_credentials(&self) -> CallerCredentials {
+        self.shared.world().caller_credentials.clone()
     }
 
     /// Every AWS call received so far, in order.

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use rootsweep_emulator::{Emulator, Fault, Org, Throttling};
+use rootsweep_emulator::{CallerCredentials, Emulator, Fault, Org, Throttling};
 use tokio::signal::unix::{SignalKind, signal};
 use tracing_subscriber::EnvFilter;
 
@@ -42,6 +42,12 @@ struct Args {
     /// Organizations lists answer short and empty pages, in a pattern set by this seed.
     #[arg(long, value_name = "SEED")]
     organizations_short_pages: Option<u64>,
+    /// The access key id the caller principal signs with (default AKIDEXAMPLE).
+    #[arg(long, requires = "caller_secret_access_key")]
+    caller_access_key_id: Option<String>,
+    /// Its secret (default AWS's example secret, see the README).
+    #[arg(long, requires = "caller_access_key_id")]
+    caller_secret_access_key: Option<String>,
     /// A JSON file with throttling limits (see the README); without it, no throttling.
     #[arg(long)]
     throttling: Option<PathBuf>,
@@ -83,6 +89,9 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let mut emulator = Emulator::new(org);
     if let Some(seed) = args.organizations_short_pages {
         emulator = emulator.organizations_short_pages(seed);
+    }
+    if let (Some(id), Some(secret)) = (args.caller_access_key_id, args.caller_secret_access_key) {
+        emulator = emulator.caller_credentials(CallerCredentials::new(id, secret));
     }
     let emulator = emulator
         .latency_ms(args.latency_ms)

@@ -10,6 +10,7 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
+use chrono::Utc;
 use tokio::sync::watch;
 
 use crate::admin;
@@ -19,7 +20,7 @@ use crate::model::time;
 use crate::protocol::{self, Protocol, Reply};
 use crate::services::Service;
 use crate::session::Caller;
-use crate::sigv4::Signer;
+use crate::sigv4::{self, AuthError, Signer};
 use crate::throttle::OrganizationsSlot;
 use crate::world::{CallRecord, CallerKind, World, request_id};
 
@@ -95,7 +96,7 @@ async fn aws(State(shared): State<Arc<Shared>>, request: Request) -> Response<Bo
     };
 
     let outcome = match (&signer, service) {
-        (None, _) => Outcome::error(ApiError::missing_authentication()),
+        (None, _) => Outcome::error(AuthError::Missing.api_error(protocol)),
         (Some(signer), None) => Outcome::error(ApiError::new(
             StatusCode::BAD_REQUEST,
             "UnknownService",
@@ -170,25 +171,27 @@ async fn serve(
     body: axum::body::Bytes,
     record: &mut CallRecord,
 ) -> Outcome {
-    let request = match protocol::decode(protocol, service, &parts.headers, parts.uri.path(), body)
-    {
-        Ok(request) => request,
-        Err(e) => return Outcome::error(e),
-    };
-    record.operation = request.operation.clone();
-    let token = parts
-        .headers
-        .get("x-amz-security-token")
-        .and_then(|v| v.to_str().ok());
-    let admission = admit(
-        &mut shared.world(),
+    let decoded = protocol::decode(
+        protocol,
         service,
-        &signer.access_key_id,
-        token,
-        &request,
-        record,
+        &parts.headers,
+        parts.uri.path(),
+        body.clone(),
     );
-    let (caller, fault, slot) = match admission {
+    if let Ok(request) = &decoded {
+        record.operation = request.operation.clone();
+    }
+    // Authentication comes first: a malformed request that is not signed right is refused for
+    // its signature, as AWS does.
+    let authenticated = authenticate(&shared.world(), signer, parts, &body);
+    let admission = authenticated
+        .map_err(|e| e.api_error(protocol))
+        .and_then(|caller| {
+            let request = decoded?;
+            let (fault, slot) = admit(&mut shared.world(), service, &caller, &request, record)?;
+            Ok((caller, request, fault, slot))
+        });
+    let (caller, request, fault, slot) = match admission {
         Ok(admitted) => admitted,
         Err(e) => return Outcome::error(e),
     };
@@ -224,18 +227,32 @@ async fn serve(
     }
 }
 
-/// Authenticates the caller, then lets the call past the throttling limits and takes the fault
-/// that applies to it, noting each step in the call's record.
+/// The caller whose credentials signed the request, once its signature checks out.
+fn authenticate(
+    world: &World,
+    signer: &Signer,
+    parts: &Parts,
+    body: &[u8],
+) -> Result<Caller, AuthError> {
+    let token = parts
+        .headers
+        .get("x-amz-security-token")
+        .and_then(|v| v.to_str().ok());
+    let (caller, secret) = world.authenticate(&signer.access_key_id, token, time::now())?;
+    sigv4::verify(parts, body, &secret, Utc::now())?;
+    Ok(caller)
+}
+
+/// Lets an authenticated call past the throttling limits and takes the fault that applies to
+/// it, noting each step in the call's record.
 fn admit(
     world: &mut World,
     service: Service,
-    access_key_id: &str,
-    token: Option<&str>,
+    caller: &Caller,
     request: &protocol::Request,
     record: &mut CallRecord,
-) -> Result<(Caller, Option<FaultKind>, Option<OrganizationsSlot>), ApiError> {
-    let caller = world.authenticate(access_key_id, token, time::now())?;
-    (record.caller, record.session_account_id, record.task_policy) = match &caller {
+) -> Result<(Option<FaultKind>, Option<OrganizationsSlot>), ApiError> {
+    (record.caller, record.session_account_id, record.task_policy) = match caller {
         Caller::Principal { .. } => (CallerKind::Principal, None, None),
         Caller::Root(session) => (
             CallerKind::RootSession,
@@ -243,7 +260,7 @@ fn admit(
             Some(session.task_policy),
         ),
     };
-    let target = service.target_account(&request.operation, &request.input, &caller);
+    let target = service.target_account(&request.operation, &request.input, caller);
     record.target_account_id = target.clone();
     // Throttling comes before anything the call could do, as AWS's front ends apply it.
     let slot = world
@@ -260,5 +277,5 @@ fn admit(
         })?;
     let fault = world.faults.take(&request.operation, target.as_deref());
     record.fault = fault.map(|kind| kind.name().to_owned());
-    Ok((caller, fault, slot))
+    Ok((fault, slot))
 }

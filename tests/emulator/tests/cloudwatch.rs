@@ -140,13 +140,12 @@ async fn large_batch_arrives_gzipped_and_complete() {
 #[tokio::test]
 async fn query_protocol_and_validation() {
     let emulator = Emulator::start(test_org()).await.unwrap();
-    let authorization = "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250315/us-east-1/monitoring/aws4_request, SignedHeaders=host, Signature=0";
+    let signing = Signing::caller("monitoring");
     let form = "Content-Type: application/x-www-form-urlencoded; charset=utf-8";
-    let (status, body) = http(
+    let (status, body) = signed_post(
         &emulator,
-        "POST",
-        "/",
-        &[authorization, form],
+        &signing,
+        &[form],
         "Action=PutMetricData&Version=2010-08-01&Namespace=RootSweep\
          &MetricData.member.1.MetricName=Runs&MetricData.member.1.Value=1\
          &MetricData.member.1.Timestamp=2025-03-15T10%3A23%3A45Z\
@@ -165,11 +164,10 @@ async fn query_protocol_and_validation() {
     assert_eq!(stored.dimensions[0].value, "audit");
     assert_eq!(emulator.calls().pop().unwrap().protocol, Protocol::Query);
 
-    let (status, body) = http(
+    let (status, body) = signed_post(
         &emulator,
-        "POST",
-        "/",
-        &[authorization, form],
+        &signing,
+        &[form],
         "Action=PutMetricData&MetricData.member.1.Value=1",
     )
     .await;

@@ -11,8 +11,9 @@ use crate::error::ApiError;
 use crate::model::{MfaKind, RootUser};
 use crate::paging;
 use crate::protocol::query::{iso8601, required};
-use crate::protocol::{Input, Reply, Xml};
+use crate::protocol::{Input, Protocol, Reply, Xml};
 use crate::session::{Caller, TaskPolicy};
+use crate::sigv4::AuthError;
 use crate::world::World;
 
 /// The root user, as IAM names it in `UserName` fields (seed 001).
@@ -61,7 +62,7 @@ pub fn call(
     let root = &mut world
         .org
         .account_mut(&account_id)
-        .ok_or_else(ApiError::invalid_client_token)?
+        .ok_or_else(|| AuthError::UnknownKey.api_error(Protocol::Query))?
         .root_user;
     if WRITES.contains(&operation) {
         let before = world.propagation.is_on().then(|| root.clone());
