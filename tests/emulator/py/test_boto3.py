@@ -310,3 +310,38 @@ def test_caller_credentials_flag():
         custom = {"aws_access_key_id": "AKIAPYCALLER", "aws_secret_access_key": "py-secret"}
         assert client(url, "sts", custom).get_caller_identity()["Arn"].startswith("arn:aws:sts::")
         assert error_of(client(url, "sts", attempts=1).get_caller_identity)[1] == "InvalidClientTokenId"
+
+
+def test_caller_policy_from_the_template():
+    template = REPO / "infra/template.yaml"
+    with running_emulator("--caller-policy-template", str(template), "--template-parameter", "Mode=audit") as url:
+        due = account_named(admin(url, "state"), "due")
+        root_session(url, due["id"], AUDIT)
+        sts = client(url, "sts", attempts=1)
+        status, code, message = error_of(
+            lambda: sts.assume_root(TargetPrincipal=due["id"], TaskPolicyArn={"arn": DELETE})
+        )
+        assert (status, code) == (403, "AccessDenied")
+        assert message == (
+            f"User: {sts.get_caller_identity()['Arn']} is not authorized to perform: sts:AssumeRoot on resource: "
+            f"arn:aws:iam::{due['id']}:root because no identity-based policy allows the sts:AssumeRoot action"
+        )
+        organizations = client(url, "organizations", attempts=1)
+        organizations.describe_organization()
+        assert error_of(organizations.list_roots)[:2] == (400, "AccessDeniedException")
+
+
+def test_assume_root_is_refused_on_the_global_endpoint(emulator):
+    due = account_named(admin(emulator, "state"), "due")
+    sts = client(emulator, "sts", attempts=1)
+
+    def global_host(request, **_):
+        request.headers["Host"] = "sts.amazonaws.com"
+
+    sts.meta.events.register("before-sign.sts.*", global_host)
+    assert error_of(lambda: sts.assume_root(TargetPrincipal=due["id"], TaskPolicyArn={"arn": AUDIT})) == (
+        400,
+        "InvalidAction",
+        "Unknown Operation",
+    )
+    assert sts.get_caller_identity()["Arn"].startswith("arn:aws:sts::")

@@ -19,6 +19,7 @@ mod error;
 mod faults;
 mod model;
 mod paging;
+mod policy;
 mod propagation;
 mod protocol;
 mod server;
@@ -42,6 +43,7 @@ pub use model::{
     JoinedMethod, LoginProfile, MfaDevice, MfaKind, Org, OrgError, OrganizationalUnit,
     PreflightFailure, RootUser, SigningCertificate,
 };
+pub use policy::{PolicyError, TemplatePolicy};
 pub use protocol::Protocol;
 pub use services::{Dimension, MetricDatum, StatisticSet};
 pub use session::{
@@ -65,6 +67,7 @@ pub struct Emulator {
     iam_propagation_delay: Duration,
     organizations_short_pages: Option<u64>,
     caller_credentials: CallerCredentials,
+    caller_policy: Option<TemplatePolicy>,
 }
 
 impl Emulator {
@@ -77,6 +80,7 @@ impl Emulator {
             iam_propagation_delay: Duration::ZERO,
             organizations_short_pages: None,
             caller_credentials: CallerCredentials::default(),
+            caller_policy: None,
         }
     }
 
@@ -122,6 +126,14 @@ impl Emulator {
         self
     }
 
+    /// Evaluates every request of the caller principal (not root sessions) against the policies
+    /// of the Lambda function's role in a SAM/CloudFormation template, as IAM would: calls
+    /// they do not allow answer `AccessDenied`. Off by default (the caller may do anything).
+    pub fn caller_policy(mut self, template: TemplatePolicy) -> Self {
+        self.caller_policy = Some(template);
+        self
+    }
+
     /// Starts on 127.0.0.1 with a free port.
     pub async fn start(org: Org) -> io::Result<EmulatorHandle> {
         Self::new(org).spawn().await
@@ -153,6 +165,11 @@ impl Emulator {
         self.throttling
             .validate()
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        let caller_policy = self
+            .caller_policy
+            .map(|template| template.resolve(self.org.caller_account_id()))
+            .transpose()
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let mut world = World::new(self.org);
@@ -161,6 +178,7 @@ impl Emulator {
         world.propagation = Propagation::new(self.iam_propagation_delay);
         world.organizations_short_pages = self.organizations_short_pages;
         world.caller_credentials = self.caller_credentials;
+        world.caller_policy = caller_policy;
         let shared = Arc::new(Shared::new(world, self.latency_ms));
         let mut stopping = shared.shutdown.subscribe();
         let app = server::router(shared.clone());

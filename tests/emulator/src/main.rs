@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use rootsweep_emulator::{CallerCredentials, Emulator, Fault, Org, Throttling};
+use rootsweep_emulator::{CallerCredentials, Emulator, Fault, Org, TemplatePolicy, Throttling};
 use tokio::signal::unix::{SignalKind, signal};
 use tracing_subscriber::EnvFilter;
 
@@ -48,6 +48,13 @@ struct Args {
     /// Its secret (default AWS's example secret, see the README).
     #[arg(long, requires = "caller_access_key_id")]
     caller_secret_access_key: Option<String>,
+    /// A SAM/CloudFormation template whose Lambda function role's policies every caller request
+    /// is evaluated against (infra/template.yaml); without it, no caller policy.
+    #[arg(long, value_name = "FILE")]
+    caller_policy_template: Option<PathBuf>,
+    /// A template parameter for --caller-policy-template, NAME=VALUE (repeatable), e.g. Mode=enforce.
+    #[arg(long, value_name = "NAME=VALUE", requires = "caller_policy_template", value_parser = parameter)]
+    template_parameter: Vec<(String, String)>,
     /// A JSON file with throttling limits (see the README); without it, no throttling.
     #[arg(long)]
     throttling: Option<PathBuf>,
@@ -90,6 +97,15 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(seed) = args.organizations_short_pages {
         emulator = emulator.organizations_short_pages(seed);
     }
+    if let Some(path) = &args.caller_policy_template {
+        let template = args
+            .template_parameter
+            .iter()
+            .fold(TemplatePolicy::load(path)?, |template, (name, value)| {
+                template.parameter(name, value)
+            });
+        emulator = emulator.caller_policy(template);
+    }
     if let (Some(id), Some(secret)) = (args.caller_access_key_id, args.caller_secret_access_key) {
         emulator = emulator.caller_credentials(CallerCredentials::new(id, secret));
     }
@@ -115,6 +131,13 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     tracing::info!("shutting down");
     emulator.shutdown().await?;
     Ok(())
+}
+
+/// `NAME=VALUE`.
+fn parameter(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .ok_or_else(|| format!("{text:?} is not NAME=VALUE"))
 }
 
 fn load_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T, String> {

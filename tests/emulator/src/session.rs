@@ -160,6 +160,14 @@ impl Caller {
         }
     }
 
+    /// The role behind the caller's session (`aws:PrincipalArn`); a root session's root ARN.
+    pub fn role_arn(&self) -> String {
+        match self {
+            Caller::Principal { account_id } => format!("arn:aws:iam::{account_id}:role/RootSweep"),
+            Caller::Root(_) => self.arn(),
+        }
+    }
+
     pub fn user_id(&self) -> String {
         match self {
             Caller::Principal { .. } => "AROAEMULATORCALLER:emulator".to_owned(),

@@ -30,6 +30,8 @@ const AMZ_DATE: &str = "%Y%m%dT%H%M%SZ";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Signer {
     pub access_key_id: String,
+    /// The credential scope's region (checked by [`verify`]).
+    pub region: String,
     /// The credential scope's service: `sts`, `iam`, `organizations`, `monitoring`, ...
     pub service: String,
 }
@@ -39,6 +41,7 @@ impl Signer {
         let scope = Scope::parse(authorization_part(headers, "Credential")?)?;
         Some(Signer {
             access_key_id: scope.access_key_id.to_owned(),
+            region: scope.region.to_owned(),
             service: scope.service.to_owned(),
         })
     }
@@ -167,7 +170,7 @@ pub fn verify(
     let (time, amz_date) = request_time(headers)
         .ok_or_else(|| incomplete("existence of either a 'X-Amz-Date' or a 'Date' header"))?;
     let scope = Scope::parse(credential).ok_or_else(|| incomplete("a valid 'Credential'"))?;
-    check_scope(&scope, &amz_date)?;
+    check_scope(&scope, &amz_date, is_global_sts(headers))?;
     check_skew(time, now)?;
     let signed_headers: Vec<&str> = signed_headers.split(';').collect();
     if !signed_headers.contains(&"host") {
@@ -206,8 +209,20 @@ fn request_time(headers: &HeaderMap) -> Option<(DateTime<Utc>, String)> {
     Some((time, time.format(AMZ_DATE).to_string()))
 }
 
-/// The scope's date must be the request's, its region a region of the `aws` partition.
-fn check_scope(scope: &Scope, amz_date: &str) -> Result<(), AuthError> {
+/// Whether the request went to STS's global endpoint, `sts.amazonaws.com`. With one loopback
+/// endpoint for everything, only the `Host` header can say so: a client that wants to play the
+/// global endpoint sends that host.
+pub fn is_global_sts(headers: &HeaderMap) -> bool {
+    headers
+        .get("host")
+        .and_then(|v| v.to_str().ok())
+        .map(|host| host.split(':').next().unwrap_or_default())
+        .is_some_and(|host| host.eq_ignore_ascii_case("sts.amazonaws.com"))
+}
+
+/// The scope's date must be the request's, its region a region of the `aws` partition, and
+/// us-east-1 on STS's global endpoint (the only region it serves).
+fn check_scope(scope: &Scope, amz_date: &str, global_sts: bool) -> Result<(), AuthError> {
     let date = &amz_date[..8];
     if scope.date != date {
         return Err(AuthError::Mismatch(format!(
@@ -215,7 +230,7 @@ fn check_scope(scope: &Scope, amz_date: &str) -> Result<(), AuthError> {
             scope.date
         )));
     }
-    if !is_region(scope.region) {
+    if !is_region(scope.region) || (global_sts && scope.region != "us-east-1") {
         return Err(AuthError::Mismatch(format!(
             "Credential should be scoped to a valid region, not '{}'. ",
             scope.region
@@ -228,7 +243,7 @@ fn check_scope(scope: &Scope, amz_date: &str) -> Result<(), AuthError> {
 /// botocore's `partitions.json`): what the SDKs' endpoint rules take for a region of that
 /// partition. With one endpoint for every region, the emulator cannot tell the real ones from
 /// names of that shape.
-pub fn is_region(region: &str) -> bool {
+fn is_region(region: &str) -> bool {
     let parts: Vec<&str> = region.split('-').collect();
     let word = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     match parts[..] {
@@ -413,6 +428,7 @@ mod tests {
             Signer::from_headers(&parts.headers),
             Some(Signer {
                 access_key_id: "AKIDEXAMPLE".into(),
+                region: "us-east-1".into(),
                 service: "service".into()
             })
         );

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::faults::FaultSet;
 use crate::model::Org;
 use crate::model::random_string;
+use crate::policy::CallerPolicy;
 use crate::propagation::Propagation;
 use crate::protocol::Protocol;
 use crate::services::MetricDatum;
@@ -30,6 +31,8 @@ pub(crate) struct World {
     /// Organizations lists return short and empty pages, from this seed (see `organizations`).
     pub organizations_short_pages: Option<u64>,
     pub caller_credentials: CallerCredentials,
+    /// The caller principal's IAM policy, when a run evaluates one.
+    pub caller_policy: Option<CallerPolicy>,
 }
 
 impl World {
@@ -45,6 +48,7 @@ impl World {
             propagation: Propagation::default(),
             organizations_short_pages: None,
             caller_credentials: CallerCredentials::default(),
+            caller_policy: None,
         }
     }
 

@@ -288,7 +288,7 @@ fn delete_virtual_mfa_device(root: &mut RootUser, serial: &str) -> Result<(), Ap
 }
 
 /// Operations that act on the caller's own user when sent without `UserName`.
-fn root_user_operation(operation: &str) -> bool {
+pub fn root_user_operation(operation: &str) -> bool {
     TaskPolicy::IAMAuditRootUserCredentials.allows(operation, true)
         || TaskPolicy::IAMDeleteRootUserCredentials.allows(operation, true)
 }

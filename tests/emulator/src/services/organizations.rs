@@ -144,6 +144,31 @@ pub fn call(
     Ok(Reply::Json(reply))
 }
 
+/// The resource an Organizations call acts on, as policies name it: an account, OU or root ARN
+/// for the calls with resource-level permissions (`DescribeAccount`, `ListParents`,
+/// `ListTagsForResource`), `*` for the others. `None` for calls the emulator does not serve.
+pub fn resource(operation: &str, input: &Input, org: &Org) -> Option<String> {
+    let arn = |id: &str| {
+        let kind = match id {
+            _ if id.starts_with("ou-") => "ou",
+            _ if id.starts_with("r-") => "root",
+            _ => "account",
+        };
+        org.arn(Some((kind, id)))
+    };
+    match operation {
+        "DescribeAccount" => input.str("AccountId").map(arn),
+        "ListParents" => input.str("ChildId").map(arn),
+        "ListTagsForResource" => input.str("ResourceId").map(arn),
+        "DescribeOrganization"
+        | "ListAccounts"
+        | "ListRoots"
+        | "ListOrganizationalUnitsForParent"
+        | "ListAccountsForParent" => Some("*".to_owned()),
+        _ => None,
+    }
+}
+
 fn error(code: &str, message: &str) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, code, message)
 }
