@@ -345,3 +345,41 @@ def test_assume_root_is_refused_on_the_global_endpoint(emulator):
         "Unknown Operation",
     )
     assert sts.get_caller_identity()["Arn"].startswith("arn:aws:sts::")
+
+
+def test_put_metric_data_limits_over_json(emulator):
+    cloudwatch = client(emulator, "cloudwatch", attempts=1)
+    before = len(admin(emulator, "metrics"))
+    cases = [
+        ([{"MetricName": "M", "Value": 1.0}] * 1001, "The collection MetricData must not have a size greater than 1000."),
+        (
+            [{"MetricName": "M", "Value": 1.0, "Dimensions": [{"Name": f"D{i}", "Value": "v"} for i in range(31)]}],
+            "The collection MetricData.member.1.Dimensions must not have a size greater than 30.",
+        ),
+        ([{"MetricName": "M", "Value": float("nan")}], "The value NaN for parameter MetricData.member.1.Value is invalid."),
+        ([{"MetricName": "M", "Value": float("-inf")}], "The value -Infinity for parameter MetricData.member.1.Value is invalid."),
+        ([{"MetricName": "M", "Value": 2.0**361}], "for parameter MetricData.member.1.Value is invalid."),
+    ]
+    for data, says in cases:
+        with pytest.raises(ClientError) as error:
+            cloudwatch.put_metric_data(Namespace="RootSweepPy", MetricData=data)
+        response = error.value.response
+        assert response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        assert response["ResponseMetadata"]["HTTPHeaders"]["x-amzn-query-error"] == "InvalidParameterValue;Sender"
+        assert response["Error"]["Code"] == "InvalidParameterValue"
+        assert response["Error"]["Message"].endswith(says), response["Error"]["Message"]
+    assert len(admin(emulator, "metrics")) == before
+
+
+def test_iam_answers_for_the_callers_own_credentials(emulator):
+    iam = client(emulator, "iam", attempts=1)
+    assert error_of(iam.get_login_profile) == (
+        400,
+        "ValidationError",
+        "Must specify userName when calling with non-User credentials",
+    )
+    holder = account_named(admin(emulator, "state"), "access-keys")
+    audit = client(emulator, "iam", root_session(emulator, holder["id"], AUDIT), attempts=1)
+    status, code, message = error_of(lambda: audit.get_access_key_last_used(AccessKeyId="AKIANOSUCHKEY0000001"))
+    assert (status, code) == (403, "AccessDenied")
+    assert message.endswith("iam:GetAccessKeyLastUsed on resource: access key AKIANOSUCHKEY0000001")

@@ -238,10 +238,13 @@ pub fn render(
                     query::CONTENT_TYPE,
                     query::error(&error, namespace, request_id).into_bytes(),
                 ),
-                Protocol::RpcV2Cbor => (cbor::CONTENT_TYPE, cbor::encode_error(&error)),
+                Protocol::RpcV2Cbor => (
+                    cbor::CONTENT_TYPE,
+                    cbor::encode_error(&error, &error_type(service, &error)),
+                ),
                 json_protocol => (
                     json::content_type(json_protocol),
-                    json::encode_error(&error),
+                    json::encode_error(&error, &error_type(service, &error)),
                 ),
             };
             (error.status, content_type, body, Some(error))
@@ -267,6 +270,15 @@ pub fn render(
         headers.insert("x-amzn-query-error", value);
     }
     response
+}
+
+/// The `__type` of a JSON or CBOR error: the modeled error's shape id for a query-compatible
+/// service (Smithy's `awsQueryCompatible`: the body names the shape, the `x-amzn-query-error`
+/// header the query code), else the code.
+fn error_type(service: Option<Service>, error: &ApiError) -> String {
+    service
+        .and_then(|service| service.error_shape(&error.code))
+        .unwrap_or_else(|| error.code.clone())
 }
 
 #[cfg(test)]

@@ -35,12 +35,7 @@ pub fn call(
         Caller::Principal { .. } if operation == "ListOrganizationsFeatures" => {
             return list_organizations_features(world);
         }
-        Caller::Principal { .. } => {
-            return match root_user_operation(operation) {
-                true => denied("root user operations need a root session from sts:AssumeRoot"),
-                false => Err(Service::Iam.unknown_operation(operation)),
-            };
-        }
+        Caller::Principal { .. } => return caller_user_operation(operation, input),
         Caller::Root(session) => session,
     };
     if !session
@@ -124,7 +119,9 @@ fn read(
                     .date("CreateDate", key.created)
             },
         ),
-        "GetAccessKeyLastUsed" => access_key_last_used(root, required(input, "AccessKeyId")?),
+        "GetAccessKeyLastUsed" => {
+            access_key_last_used(account_id, root, required(input, "AccessKeyId")?)
+        }
         "ListSigningCertificates" => listing(
             operation,
             input,
@@ -211,12 +208,16 @@ fn listing<T>(
     ))
 }
 
-fn access_key_last_used(root: &RootUser, id: &str) -> Result<Reply, ApiError> {
-    let key = root
-        .access_keys
-        .iter()
-        .find(|key| key.id == id)
-        .ok_or_else(|| no_access_key(id))?;
+/// An access key that is not the root user's (unknown, or another account's) is `AccessDenied`
+/// on "resource: access key ID", not `NoSuchEntity`: the IAM API reference lists no
+/// `NoSuchEntity` for this operation (nor does botocore's model any error), and IAM-compatible
+/// services answer so, telling nothing about keys outside the caller's account.
+fn access_key_last_used(account_id: &str, root: &RootUser, id: &str) -> Result<Reply, ApiError> {
+    let key = root.access_keys.iter().find(|key| key.id == id).ok_or_else(|| {
+        Service::Iam.access_denied(format!(
+            "User: arn:aws:iam::{account_id}:root is not authorized to perform: iam:GetAccessKeyLastUsed on resource: access key {id}"
+        ))
+    })?;
     let used = key.last_used.as_ref();
     // AWS answers "N/A" for the service and region of a key never used.
     let last_used = Xml::new()
@@ -285,6 +286,24 @@ fn delete_virtual_mfa_device(root: &mut RootUser, serial: &str) -> Result<(), Ap
         ))
     })?;
     Ok(())
+}
+
+/// A root-user operation sent with the caller's (role) credentials. Without `UserName` IAM
+/// cannot tell whose credentials are meant and answers `ValidationError` "Must specify userName
+/// when calling with non-User credentials" (400), as it does for any role session; with one, it
+/// looks for that IAM user in the caller's account, which holds none in the emulator.
+fn caller_user_operation(operation: &str, input: &Input) -> Result<Reply, ApiError> {
+    if !root_user_operation(operation) {
+        return Err(Service::Iam.unknown_operation(operation));
+    }
+    match input.str("UserName") {
+        None => Err(ApiError::validation(
+            "Must specify userName when calling with non-User credentials",
+        )),
+        Some(user) => Err(ApiError::no_such_entity(format!(
+            "The user with name {user} cannot be found."
+        ))),
+    }
 }
 
 /// Operations that act on the caller's own user when sent without `UserName`.

@@ -79,6 +79,22 @@ impl Service {
         self == Self::CloudWatch
     }
 
+    /// The shape id of a modeled error of a query-compatible service, by its query code
+    /// (botocore's `monitoring` model: `InvalidParameterValueException` has the code
+    /// `InvalidParameterValue`, and so on).
+    pub fn error_shape(self, code: &str) -> Option<String> {
+        let shape = match (self, code) {
+            (Self::CloudWatch, "InvalidParameterValue") => "InvalidParameterValueException",
+            (Self::CloudWatch, "MissingParameter") => "MissingRequiredParameterException",
+            (Self::CloudWatch, "InvalidParameterCombination") => {
+                "InvalidParameterCombinationException"
+            }
+            (Self::CloudWatch, "InternalServiceError") => "InternalServiceFault",
+            _ => return None,
+        };
+        Some(format!("com.amazonaws.cloudwatch#{shape}"))
+    }
+
     pub fn throttling(self) -> ApiError {
         match self {
             Self::Organizations => ApiError::new(
