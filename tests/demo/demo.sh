@@ -23,7 +23,8 @@ url=$(head -n 1 "$work/emulator.out")
 
 # Exactly what an operator would set against real AWS, with the endpoint pointed at the emulator.
 export AWS_ENDPOINT_URL="$url" AWS_REGION=us-east-1
-export AWS_ACCESS_KEY_ID=AKIADEMOOPERATOR AWS_SECRET_ACCESS_KEY=demo-operator-secret
+# The emulator checks signatures: these are the caller credentials it knows by default.
+export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
 export ROOTSWEEP_GRACE_PERIOD=72h ROOTSWEEP_EXEMPT_TAG_KEY=rootsweep:exempt ROOTSWEEP_EXEMPT_TAG_VALUE=true
 
 step() { printf '\n\033[1m== %s\033[0m\n$ %s\n\n' "$1" "$2"; }

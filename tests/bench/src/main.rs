@@ -33,8 +33,14 @@ fn main() {
     let args = Args::parse();
     // Set before any thread starts: the SDK reads these like any AWS tool would.
     for (name, value) in [
-        ("AWS_ACCESS_KEY_ID", "AKIABENCHOPERATOR"),
-        ("AWS_SECRET_ACCESS_KEY", "bench-operator-secret"),
+        (
+            "AWS_ACCESS_KEY_ID",
+            rootsweep_emulator::DEFAULT_CALLER_ACCESS_KEY_ID,
+        ),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            rootsweep_emulator::DEFAULT_CALLER_SECRET_ACCESS_KEY,
+        ),
         ("AWS_REGION", "us-east-1"),
     ] {
         // SAFETY: single-threaded at this point; no other code reads the environment yet.

@@ -4,29 +4,39 @@ Starts the built binary (ROOTSWEEP_EMULATOR_BIN, default target/debug/rootsweep-
 free port with a generated org, then checks each service's effect through the admin API.
 """
 
+import contextlib
+import importlib
 import json
 import os
 import subprocess
 import urllib.request
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import boto3
+import botocore.auth
+import botocore.compat
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 REPO = Path(__file__).resolve().parents[3]
+# The emulator's default caller credentials (README: SigV4): it checks every signature.
+CALLER = {
+    "aws_access_key_id": "AKIDEXAMPLE",
+    "aws_secret_access_key": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+}
 AUDIT = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"
 DELETE = "arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials"
 ACCOUNTS = 45
 
 
-@pytest.fixture(scope="module")
-def emulator():
+@contextlib.contextmanager
+def running_emulator(*args):
+    """The emulator binary on a free port with a generated org and `args`; yields its URL."""
     binary = Path(os.environ.get("ROOTSWEEP_EMULATOR_BIN", REPO / "target/debug/rootsweep-emulator"))
     process = subprocess.Popen(
-        [str(binary), "--listen", "127.0.0.1:0", "--accounts", str(ACCOUNTS), "--seed", "5"],
+        [str(binary), "--listen", "127.0.0.1:0", "--accounts", str(ACCOUNTS), "--seed", "5", *args],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -39,21 +49,30 @@ def emulator():
         assert process.wait(timeout=30) == 0, "the emulator stops cleanly on SIGTERM"
 
 
+@pytest.fixture(scope="module")
+def emulator():
+    with running_emulator() as url:
+        yield url
+
+
 def admin(url, path):
     with urllib.request.urlopen(f"{url}/_emulator/{path}") as response:
         return json.load(response)
 
 
-def client(url, service, credentials=None):
-    credentials = credentials or {
-        "aws_access_key_id": "AKIDEXAMPLE",
-        "aws_secret_access_key": "secret",
-    }
+def post(url, path, document):
+    request = urllib.request.Request(f"{url}/_emulator/{path}", data=json.dumps(document).encode(), method="POST")
+    with urllib.request.urlopen(request) as response:
+        return response.status
+
+
+def client(url, service, credentials=None, attempts=3, region="us-east-1"):
+    credentials = credentials or CALLER
     return boto3.client(
         service,
         endpoint_url=url,
-        region_name="us-east-1",
-        config=Config(retries={"mode": "standard", "max_attempts": 3}),
+        region_name=region,
+        config=Config(retries={"mode": "standard", "total_max_attempts": attempts}),
         **credentials,
     )
 
@@ -157,13 +176,210 @@ def test_put_metric_data_over_json(emulator):
 
 
 def test_faults_over_the_admin_api(emulator):
-    faults = [{"operation": "ListRoots", "kind": "throttle", "count": 1}]
-    request = urllib.request.Request(
-        f"{emulator}/_emulator/faults", data=json.dumps(faults).encode(), method="POST"
-    )
-    with urllib.request.urlopen(request) as response:
-        assert response.status == 204
+    assert post(emulator, "faults", [{"operation": "ListRoots", "kind": "throttle", "count": 1}]) == 204
     roots = client(emulator, "organizations").list_roots()["Roots"]
     assert len(roots) == 1
     statuses = [c["status"] for c in admin(emulator, "calls") if c["operation"] == "ListRoots"]
     assert statuses == [400, 200], "botocore retried the throttled call"
+
+
+def error_of(call):
+    with pytest.raises(ClientError) as error:
+        call()
+    response = error.value.response
+    return response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Code"], response["Error"]["Message"]
+
+
+def test_throttling_file_limits_assume_root(tmp_path):
+    limits = tmp_path / "throttling.json"
+    limits.write_text(json.dumps({"assume_root": {"rate_per_second": 0, "burst": 1}}))
+    with running_emulator("--throttling", str(limits)) as url:
+        due = account_named(admin(url, "state"), "due")
+        root_session(url, due["id"], AUDIT)
+        sts = client(url, "sts", attempts=1)
+        call = lambda: sts.assume_root(TargetPrincipal=due["id"], TaskPolicyArn={"arn": AUDIT})
+        assert error_of(call) == (400, "Throttling", "Rate exceeded")
+        stats = admin(url, "throttling")
+        assert stats["config"] == {"assume_root": {"rate_per_second": 0.0, "burst": 1}}
+        assert stats["throttled"] == {"AssumeRoot": 1}
+        throttled = [c for c in admin(url, "calls") if c["throttled"]]
+        assert [(c["operation"], c["throttled"]) for c in throttled] == [("AssumeRoot", "assume_root_rate")]
+
+
+def test_throttling_over_the_admin_api(emulator):
+    assert post(emulator, "throttling", {"organizations": {"rate": {"rate_per_second": 0, "burst": 1}}}) == 204
+    try:
+        organizations = client(emulator, "organizations", attempts=1)
+        organizations.describe_organization()
+        status, code, message = error_of(organizations.describe_organization)
+        assert (status, code) == (400, "TooManyRequestsException")
+        assert message.startswith("You have sent too many requests")
+    finally:
+        assert post(emulator, "throttling", {}) == 204
+    client(emulator, "organizations").describe_organization()
+
+
+def test_iam_propagation_delay_keeps_reads_stale():
+    with running_emulator("--iam-propagation-delay-ms", "3600000") as url:
+        due = account_named(admin(url, "state"), "due")
+        remover = client(url, "iam", root_session(url, due["id"], DELETE))
+        remover.delete_login_profile()
+        after = next(a for a in admin(url, "state")["accounts"] if a["id"] == due["id"])
+        assert "login_profile" not in after["root_user"], "the deletion happened"
+        assert "LoginProfile" in remover.get_login_profile(), "but IAM reads do not see it yet"
+        with pytest.raises(remover.exceptions.NoSuchEntityException):
+            remover.delete_login_profile()
+
+
+def test_iam_marker_paging(emulator):
+    holder = account_named(admin(emulator, "state"), "access-keys")
+    expected = [key["id"] for key in holder["root_user"]["access_keys"]]
+    assert len(expected) == 2, "seed 5's first access-keys account has two keys"
+    iam = client(emulator, "iam", root_session(emulator, holder["id"], AUDIT))
+    keys = iam.list_access_keys(MaxItems=1)
+    assert keys["IsTruncated"] and [k["AccessKeyId"] for k in keys["AccessKeyMetadata"]] == expected[:1]
+    pages = list(iam.get_paginator("list_access_keys").paginate(PaginationConfig={"PageSize": 1}))
+    assert [k["AccessKeyId"] for page in pages for k in page["AccessKeyMetadata"]] == expected
+    with pytest.raises(ClientError) as error:
+        iam.list_mfa_devices(Marker=keys["Marker"])
+    assert error.value.response["Error"] == {"Type": "Sender", "Code": "ValidationError", "Message": "Invalid Marker."}
+    assert error_of(lambda: iam.list_mfa_devices(MaxItems=1001))[:2] == (400, "ValidationError")
+
+
+def test_organizations_short_pages_and_bound_tokens():
+    with running_emulator("--organizations-short-pages", "0") as url:
+        organizations = client(url, "organizations", attempts=1)
+        pages = list(organizations.get_paginator("list_accounts").paginate())
+        sizes = [len(page["Accounts"]) for page in pages]
+        assert 0 in sizes[:-1] and sizes[-1] == 0, f"empty pages with a NextToken, and an empty last one: {sizes}"
+        assert any(0 < size < 20 for size in sizes), sizes
+        ids = [account["Id"] for page in pages for account in page["Accounts"]]
+        assert ids == [account["id"] for account in admin(url, "state")["accounts"]]
+
+        token = organizations.list_accounts()["NextToken"]
+        root = next(r for page in organizations.get_paginator("list_roots").paginate() for r in page["Roots"])
+        with pytest.raises(ClientError) as error:
+            organizations.list_accounts_for_parent(ParentId=root["Id"], NextToken=token)
+        assert error.value.response["Error"]["Code"] == "InvalidInputException"
+        assert error.value.response["Reason"] == "INVALID_NEXT_TOKEN"
+        assert error_of(lambda: organizations.list_accounts(MaxResults=21))[:2] == (400, "InvalidInputException")
+
+
+def test_signatures_are_checked(emulator):
+    wrong = {**CALLER, "aws_secret_access_key": "not the secret"}
+    mismatch = "The request signature we calculated does not match the signature you provided."
+    status, code, message = error_of(client(emulator, "sts", wrong, attempts=1).get_caller_identity)
+    assert (status, code) == (403, "SignatureDoesNotMatch") and message.startswith(mismatch)
+    status, code, _ = error_of(client(emulator, "organizations", wrong, attempts=1).list_roots)
+    assert (status, code) == (400, "InvalidSignatureException")
+    unknown = {"aws_access_key_id": "AKIAUNKNOWNKEY000000", "aws_secret_access_key": "x"}
+    assert error_of(client(emulator, "iam", unknown, attempts=1).list_organizations_features) == (
+        403,
+        "InvalidClientTokenId",
+        "The security token included in the request is invalid.",
+    )
+    status, code, _ = error_of(client(emulator, "organizations", unknown, attempts=1).list_roots)
+    assert (status, code) == (400, "UnrecognizedClientException")
+    status, code, _ = error_of(client(emulator, "sts", region="e2e-0", attempts=1).get_caller_identity)
+    assert (status, code) == (403, "SignatureDoesNotMatch")
+
+
+def skew_clock(monkeypatch, delta):
+    """Moves the clock botocore signs with: its own signer's and, with awscrt installed, the CRT's."""
+    real = botocore.compat.get_current_datetime
+    skewed = lambda *args, **kwargs: real(*args, **kwargs) + delta
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", skewed)
+    crt_auth = importlib.import_module("botocore.crt.auth") if botocore.compat.HAS_CRT else None
+    if crt_auth is not None:
+        monkeypatch.setattr(crt_auth, "get_current_datetime", skewed)
+
+
+def test_clock_skew_beyond_five_minutes(emulator, monkeypatch):
+    skew_clock(monkeypatch, -timedelta(minutes=10))
+    status, code, message = error_of(client(emulator, "sts", attempts=1).get_caller_identity)
+    assert (status, code) == (403, "SignatureDoesNotMatch")
+    assert message.startswith("Signature expired: ") and message.endswith(" - 5 min.)")
+    status, code, message = error_of(client(emulator, "organizations", attempts=1).list_roots)
+    assert (status, code) == (400, "InvalidSignatureException") and message.startswith("Signature expired")
+    skew_clock(monkeypatch, timedelta(minutes=4))
+    client(emulator, "sts", attempts=1).get_caller_identity()
+
+
+def test_caller_credentials_flag():
+    with running_emulator("--caller-access-key-id", "AKIAPYCALLER", "--caller-secret-access-key", "py-secret") as url:
+        custom = {"aws_access_key_id": "AKIAPYCALLER", "aws_secret_access_key": "py-secret"}
+        assert client(url, "sts", custom).get_caller_identity()["Arn"].startswith("arn:aws:sts::")
+        assert error_of(client(url, "sts", attempts=1).get_caller_identity)[1] == "InvalidClientTokenId"
+
+
+def test_caller_policy_from_the_template():
+    template = REPO / "infra/template.yaml"
+    with running_emulator("--caller-policy-template", str(template), "--template-parameter", "Mode=audit") as url:
+        due = account_named(admin(url, "state"), "due")
+        root_session(url, due["id"], AUDIT)
+        sts = client(url, "sts", attempts=1)
+        status, code, message = error_of(
+            lambda: sts.assume_root(TargetPrincipal=due["id"], TaskPolicyArn={"arn": DELETE})
+        )
+        assert (status, code) == (403, "AccessDenied")
+        assert message == (
+            f"User: {sts.get_caller_identity()['Arn']} is not authorized to perform: sts:AssumeRoot on resource: "
+            f"arn:aws:iam::{due['id']}:root because no identity-based policy allows the sts:AssumeRoot action"
+        )
+        organizations = client(url, "organizations", attempts=1)
+        organizations.describe_organization()
+        assert error_of(organizations.list_roots)[:2] == (400, "AccessDeniedException")
+
+
+def test_assume_root_is_refused_on_the_global_endpoint(emulator):
+    due = account_named(admin(emulator, "state"), "due")
+    sts = client(emulator, "sts", attempts=1)
+
+    def global_host(request, **_):
+        request.headers["Host"] = "sts.amazonaws.com"
+
+    sts.meta.events.register("before-sign.sts.*", global_host)
+    assert error_of(lambda: sts.assume_root(TargetPrincipal=due["id"], TaskPolicyArn={"arn": AUDIT})) == (
+        400,
+        "InvalidAction",
+        "Unknown Operation",
+    )
+    assert sts.get_caller_identity()["Arn"].startswith("arn:aws:sts::")
+
+
+def test_put_metric_data_limits_over_json(emulator):
+    cloudwatch = client(emulator, "cloudwatch", attempts=1)
+    before = len(admin(emulator, "metrics"))
+    cases = [
+        ([{"MetricName": "M", "Value": 1.0}] * 1001, "The collection MetricData must not have a size greater than 1000."),
+        (
+            [{"MetricName": "M", "Value": 1.0, "Dimensions": [{"Name": f"D{i}", "Value": "v"} for i in range(31)]}],
+            "The collection MetricData.member.1.Dimensions must not have a size greater than 30.",
+        ),
+        ([{"MetricName": "M", "Value": float("nan")}], "The value NaN for parameter MetricData.member.1.Value is invalid."),
+        ([{"MetricName": "M", "Value": float("-inf")}], "The value -Infinity for parameter MetricData.member.1.Value is invalid."),
+        ([{"MetricName": "M", "Value": 2.0**361}], "for parameter MetricData.member.1.Value is invalid."),
+    ]
+    for data, says in cases:
+        with pytest.raises(ClientError) as error:
+            cloudwatch.put_metric_data(Namespace="RootSweepPy", MetricData=data)
+        response = error.value.response
+        assert response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        assert response["ResponseMetadata"]["HTTPHeaders"]["x-amzn-query-error"] == "InvalidParameterValue;Sender"
+        assert response["Error"]["Code"] == "InvalidParameterValue"
+        assert response["Error"]["Message"].endswith(says), response["Error"]["Message"]
+    assert len(admin(emulator, "metrics")) == before
+
+
+def test_iam_answers_for_the_callers_own_credentials(emulator):
+    iam = client(emulator, "iam", attempts=1)
+    assert error_of(iam.get_login_profile) == (
+        400,
+        "ValidationError",
+        "Must specify userName when calling with non-User credentials",
+    )
+    holder = account_named(admin(emulator, "state"), "access-keys")
+    audit = client(emulator, "iam", root_session(emulator, holder["id"], AUDIT), attempts=1)
+    status, code, message = error_of(lambda: audit.get_access_key_last_used(AccessKeyId="AKIANOSUCHKEY0000001"))
+    assert (status, code) == (403, "AccessDenied")
+    assert message.endswith("iam:GetAccessKeyLastUsed on resource: access key AKIANOSUCHKEY0000001")

@@ -11,12 +11,14 @@ use axum::routing::get;
 
 use crate::faults::Fault;
 use crate::server::Shared;
+use crate::throttle::Throttling;
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/state", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().org.clone()) }))
         .route("/calls", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().calls.clone()) }))
         .route("/metrics", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().metrics.clone()) }))
+        .route("/throttling", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().throttle.stats()) }).post(set_throttling))
         .route(
             "/faults",
             axum::routing::post(set_faults).delete(|State(shared): State<Arc<Shared>>| async move {
@@ -36,6 +38,24 @@ async fn set_faults(State(shared): State<Arc<Shared>>, body: Bytes) -> Response 
         Err(e) => (
             StatusCode::BAD_REQUEST,
             format!("invalid fault list: {e}\n"),
+        )
+            .into_response(),
+    }
+}
+
+/// Replaces the throttling limits with the JSON object in the body.
+async fn set_throttling(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let parsed = serde_json::from_slice::<Throttling>(&body)
+        .map_err(|e| e.to_string())
+        .and_then(|throttling| throttling.validate().map(|()| throttling));
+    match parsed {
+        Ok(throttling) => {
+            shared.world().throttle.configure(throttling);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => (
+            StatusCode::BAD_REQUEST,
+            format!("invalid throttling: {e}\n"),
         )
             .into_response(),
     }

@@ -9,6 +9,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: String,
     pub message: String,
+    /// The `Reason` member some JSON errors carry (Organizations' `InvalidInputException`).
+    pub reason: Option<&'static str>,
 }
 
 impl ApiError {
@@ -17,7 +19,13 @@ impl ApiError {
             status,
             code: code.to_owned(),
             message: message.into(),
+            reason: None,
         }
+    }
+
+    pub fn with_reason(mut self, reason: &'static str) -> Self {
+        self.reason = Some(reason);
+        self
     }
 
     /// The query protocol's `<Type>` and the query-compatible header's second half.
@@ -36,30 +44,5 @@ impl ApiError {
 
     pub fn no_such_entity(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "NoSuchEntity", message)
-    }
-
-    /// Unsigned requests, as every AWS service answers them.
-    pub fn missing_authentication() -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "MissingAuthenticationToken",
-            "Request is missing Authentication Token",
-        )
-    }
-
-    pub fn invalid_client_token() -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "InvalidClientTokenId",
-            "The security token included in the request is invalid.",
-        )
-    }
-
-    pub fn expired_token() -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "ExpiredToken",
-            "The security token included in the request is expired",
-        )
     }
 }

@@ -18,16 +18,21 @@ mod admin;
 mod error;
 mod faults;
 mod model;
+mod paging;
+mod policy;
+mod propagation;
 mod protocol;
 mod server;
 mod services;
 mod session;
 mod sigv4;
+mod throttle;
 mod world;
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -38,11 +43,17 @@ pub use model::{
     JoinedMethod, LoginProfile, MfaDevice, MfaKind, Org, OrgError, OrganizationalUnit,
     PreflightFailure, RootUser, SigningCertificate,
 };
+pub use policy::{PolicyError, TemplatePolicy};
 pub use protocol::Protocol;
 pub use services::{Dimension, MetricDatum, StatisticSet};
-pub use session::{RootSession, TaskPolicy};
+pub use session::{
+    CallerCredentials, DEFAULT_CALLER_ACCESS_KEY_ID, DEFAULT_CALLER_SECRET_ACCESS_KEY, RootSession,
+    TaskPolicy,
+};
+pub use throttle::{OrganizationsLimits, ThrottleLimit, Throttling, ThrottlingStats, TokenBucket};
 pub use world::{CallRecord, CallerKind};
 
+use propagation::Propagation;
 use server::Shared;
 use world::World;
 
@@ -52,6 +63,11 @@ pub struct Emulator {
     org: Org,
     latency_ms: u64,
     faults: Vec<Fault>,
+    throttling: Throttling,
+    iam_propagation_delay: Duration,
+    organizations_short_pages: Option<u64>,
+    caller_credentials: CallerCredentials,
+    caller_policy: Option<TemplatePolicy>,
 }
 
 impl Emulator {
@@ -60,6 +76,11 @@ impl Emulator {
             org,
             latency_ms: 0,
             faults: Vec::new(),
+            throttling: Throttling::default(),
+            iam_propagation_delay: Duration::ZERO,
+            organizations_short_pages: None,
+            caller_credentials: CallerCredentials::default(),
+            caller_policy: None,
         }
     }
 
@@ -72,6 +93,44 @@ impl Emulator {
     /// The faults armed from the start.
     pub fn faults(mut self, faults: Vec<Fault>) -> Self {
         self.faults = faults;
+        self
+    }
+
+    /// Throttling limits, as AWS applies them; off unless set (see [`Throttling`]).
+    pub fn throttling(mut self, throttling: Throttling) -> Self {
+        self.throttling = throttling;
+        self
+    }
+
+    /// IAM's eventual consistency: for `ms` after a deletion or deactivation, IAM's reads of that
+    /// root user still see it as before (the write happened: [`EmulatorHandle::state`] shows it).
+    /// 0, the default, makes every write visible at once.
+    pub fn iam_propagation_delay_ms(mut self, ms: u64) -> Self {
+        self.iam_propagation_delay = Duration::from_millis(ms);
+        self
+    }
+
+    /// Organizations lists answer short and empty pages (with a `NextToken`, as AWS may), in a
+    /// pattern that starts at a place set by `seed`; the last page of a listing is empty.
+    /// Clients must page until `NextToken` is absent. Off by default: pages are full.
+    pub fn organizations_short_pages(mut self, seed: u64) -> Self {
+        self.organizations_short_pages = Some(seed);
+        self
+    }
+
+    /// The long-term credentials the caller principal signs with; without this,
+    /// [`DEFAULT_CALLER_ACCESS_KEY_ID`] and [`DEFAULT_CALLER_SECRET_ACCESS_KEY`]. Every request
+    /// must be signed with these or with a root session's credentials.
+    pub fn caller_credentials(mut self, credentials: CallerCredentials) -> Self {
+        self.caller_credentials = credentials;
+        self
+    }
+
+    /// Evaluates every request of the caller principal (not root sessions) against the policies
+    /// of the Lambda function's role in a SAM/CloudFormation template, as IAM would: calls
+    /// they do not allow answer `AccessDenied`. Off by default (the caller may do anything).
+    pub fn caller_policy(mut self, template: TemplatePolicy) -> Self {
+        self.caller_policy = Some(template);
         self
     }
 
@@ -103,10 +162,23 @@ impl Emulator {
         self.org
             .validate()
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        self.throttling
+            .validate()
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        let caller_policy = self
+            .caller_policy
+            .map(|template| template.resolve(self.org.caller_account_id()))
+            .transpose()
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let mut world = World::new(self.org);
         world.faults.replace(self.faults);
+        world.throttle.configure(self.throttling);
+        world.propagation = Propagation::new(self.iam_propagation_delay);
+        world.organizations_short_pages = self.organizations_short_pages;
+        world.caller_credentials = self.caller_credentials;
+        world.caller_policy = caller_policy;
         let shared = Arc::new(Shared::new(world, self.latency_ms));
         let mut stopping = shared.shutdown.subscribe();
         let app = server::router(shared.clone());
@@ -149,6 +221,11 @@ impl EmulatorHandle {
         edit(&mut self.shared.world().org);
     }
 
+    /// The credentials the caller principal signs with.
+    pub fn caller_credentials(&self) -> CallerCredentials {
+        self.shared.world().caller_credentials.clone()
+    }
+
     /// Every AWS call received so far, in order.
     pub fn calls(&self) -> Vec<CallRecord> {
         self.shared.world().calls.clone()
@@ -162,6 +239,16 @@ impl EmulatorHandle {
     /// Replaces the armed faults (an empty list clears them).
     pub fn set_faults(&self, faults: Vec<Fault>) {
         self.shared.world().faults.replace(faults);
+    }
+
+    /// Replaces the throttling limits (full buckets; the counts of throttled calls stay).
+    pub fn set_throttling(&self, throttling: Throttling) {
+        self.shared.world().throttle.configure(throttling);
+    }
+
+    /// The limits in force, throttled calls per operation, Organizations calls in flight.
+    pub fn throttling_stats(&self) -> ThrottlingStats {
+        self.shared.world().throttle.stats()
     }
 
     /// Every set of credentials AssumeRoot handed out, so a test can check none leaked.

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use rootsweep_emulator::{Emulator, Fault, Org};
+use rootsweep_emulator::{CallerCredentials, Emulator, Fault, Org, TemplatePolicy, Throttling};
 use tokio::signal::unix::{SignalKind, signal};
 use tracing_subscriber::EnvFilter;
 
@@ -35,6 +35,29 @@ struct Args {
     /// A JSON file with a list of faults to arm from the start.
     #[arg(long)]
     faults: Option<PathBuf>,
+    /// IAM's eventual consistency: for this long after a deletion, IAM reads still see the
+    /// deleted credential (milliseconds; 0 makes every change visible at once).
+    #[arg(long, default_value_t = 0)]
+    iam_propagation_delay_ms: u64,
+    /// Organizations lists answer short and empty pages, in a pattern set by this seed.
+    #[arg(long, value_name = "SEED")]
+    organizations_short_pages: Option<u64>,
+    /// The access key id the caller principal signs with (default AKIDEXAMPLE).
+    #[arg(long, requires = "caller_secret_access_key")]
+    caller_access_key_id: Option<String>,
+    /// Its secret (default AWS's example secret, see the README).
+    #[arg(long, requires = "caller_access_key_id")]
+    caller_secret_access_key: Option<String>,
+    /// A SAM/CloudFormation template whose Lambda function role's policies every caller request
+    /// is evaluated against (infra/template.yaml); without it, no caller policy.
+    #[arg(long, value_name = "FILE")]
+    caller_policy_template: Option<PathBuf>,
+    /// A template parameter for --caller-policy-template, NAME=VALUE (repeatable), e.g. Mode=enforce.
+    #[arg(long, value_name = "NAME=VALUE", requires = "caller_policy_template", value_parser = parameter)]
+    template_parameter: Vec<(String, String)>,
+    /// A JSON file with throttling limits (see the README); without it, no throttling.
+    #[arg(long)]
+    throttling: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -61,14 +84,36 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         Some(path) => Org::load(path)?,
         None => Org::generate(args.accounts, args.seed),
     };
-    let faults = match &args.faults {
-        Some(path) => load_faults(path)?,
+    let faults: Vec<Fault> = match &args.faults {
+        Some(path) => load_json(path, "faults")?,
         None => Vec::new(),
     };
+    let throttling: Throttling = match &args.throttling {
+        Some(path) => load_json(path, "throttling")?,
+        None => Throttling::default(),
+    };
     let accounts = org.accounts.len();
-    let emulator = Emulator::new(org)
+    let mut emulator = Emulator::new(org);
+    if let Some(seed) = args.organizations_short_pages {
+        emulator = emulator.organizations_short_pages(seed);
+    }
+    if let Some(path) = &args.caller_policy_template {
+        let template = args
+            .template_parameter
+            .iter()
+            .fold(TemplatePolicy::load(path)?, |template, (name, value)| {
+                template.parameter(name, value)
+            });
+        emulator = emulator.caller_policy(template);
+    }
+    if let (Some(id), Some(secret)) = (args.caller_access_key_id, args.caller_secret_access_key) {
+        emulator = emulator.caller_credentials(CallerCredentials::new(id, secret));
+    }
+    let emulator = emulator
         .latency_ms(args.latency_ms)
         .faults(faults)
+        .throttling(throttling)
+        .iam_propagation_delay_ms(args.iam_propagation_delay_ms)
         .listen(args.listen)
         .await?;
     // The first stdout line is the URL: scripts read it to find a port-0 emulator.
@@ -88,8 +133,15 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-fn load_faults(path: &Path) -> Result<Vec<Fault>, String> {
+/// `NAME=VALUE`.
+fn parameter(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .ok_or_else(|| format!("{text:?} is not NAME=VALUE"))
+}
+
+fn load_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T, String> {
     let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read faults file {}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("faults file {}: {e}", path.display()))
+        .map_err(|e| format!("cannot read {what} file {}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{what} file {}: {e}", path.display()))
 }

@@ -2,7 +2,7 @@
 //! SigV4 credential scope and taken through authentication, faults, and the service.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
@@ -10,6 +10,7 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
+use chrono::Utc;
 use tokio::sync::watch;
 
 use crate::admin;
@@ -19,7 +20,8 @@ use crate::model::time;
 use crate::protocol::{self, Protocol, Reply};
 use crate::services::Service;
 use crate::session::Caller;
-use crate::sigv4::Signer;
+use crate::sigv4::{self, AuthError, Signer};
+use crate::throttle::OrganizationsSlot;
 use crate::world::{CallRecord, CallerKind, World, request_id};
 
 /// Far above any real request (PutMetricData allows 1 MB), far below trouble.
@@ -90,40 +92,37 @@ async fn aws(State(shared): State<Arc<Shared>>, request: Request) -> Response<Bo
         status: 0,
         error_code: None,
         fault: None,
+        throttled: None,
     };
 
-    let (result, hold_ms) = match (&signer, service) {
-        (None, _) => (Err(ApiError::missing_authentication()), 0),
-        (Some(signer), None) => (
-            Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "UnknownService",
-                format!("service {:?} is not emulated", signer.service),
-            )),
-            0,
-        ),
-        (Some(signer), Some(service)) => {
-            let body = axum::body::to_bytes(body, MAX_BODY_BYTES).await;
-            match body {
-                Ok(body) => {
-                    serve(
-                        &shared,
-                        service,
-                        signer,
-                        protocol,
-                        &parts,
-                        body,
-                        &mut record,
-                    )
-                    .await
-                }
-                Err(e) => (
-                    Err(ApiError::validation(format!("cannot read the body: {e}"))),
-                    0,
-                ),
+    let outcome = match (&signer, service) {
+        (None, _) => Outcome::error(AuthError::Missing.api_error(protocol)),
+        (Some(signer), None) => Outcome::error(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "UnknownService",
+            format!("service {:?} is not emulated", signer.service),
+        )),
+        (Some(signer), Some(service)) => match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+            Ok(body) => {
+                serve(
+                    &shared,
+                    service,
+                    signer,
+                    protocol,
+                    &parts,
+                    body,
+                    &mut record,
+                )
+                .await
             }
-        }
+            Err(e) => Outcome::error(ApiError::validation(format!("cannot read the body: {e}"))),
+        },
     };
+    let Outcome {
+        result,
+        hold_ms,
+        slot,
+    } = outcome;
 
     record.status = result.as_ref().map_or_else(|e| e.status.as_u16(), |_| 200);
     record.error_code = result.as_ref().err().map(|e| e.code.clone());
@@ -138,11 +137,31 @@ async fn aws(State(shared): State<Arc<Shared>>, request: Request) -> Response<Bo
     shared.world().calls.push(record);
     // A slow fault: the work is done and recorded, only the answer is late.
     shared.pause(hold_ms).await;
-    protocol::render(protocol, service, &operation, &request_id, result)
+    let response = protocol::render(protocol, service, &operation, &request_id, result);
+    // An Organizations call counts as in flight until its answer is on its way.
+    drop(slot);
+    response
 }
 
-/// Decodes, authenticates, applies a fault, and calls the service. Returns the result and how
-/// long to hold the answer.
+/// What serving a call came to: the result, how long to hold the answer, and the Organizations
+/// concurrency slot held meanwhile.
+struct Outcome {
+    result: Result<Reply, ApiError>,
+    hold_ms: u64,
+    slot: Option<OrganizationsSlot>,
+}
+
+impl Outcome {
+    fn error(error: ApiError) -> Self {
+        Self {
+            result: Err(error),
+            hold_ms: 0,
+            slot: None,
+        }
+    }
+}
+
+/// Decodes, authenticates, throttles, applies a fault, and calls the service.
 async fn serve(
     shared: &Shared,
     service: Service,
@@ -151,54 +170,60 @@ async fn serve(
     parts: &Parts,
     body: axum::body::Bytes,
     record: &mut CallRecord,
-) -> (Result<Reply, ApiError>, u64) {
-    let request = match protocol::decode(protocol, service, &parts.headers, parts.uri.path(), body)
-    {
-        Ok(request) => request,
-        Err(e) => return (Err(e), 0),
-    };
-    record.operation = request.operation.clone();
-    let token = parts
-        .headers
-        .get("x-amz-security-token")
-        .and_then(|v| v.to_str().ok());
-
-    let admitted = {
-        let mut world = shared.world();
-        world
-            .authenticate(&signer.access_key_id, token, time::now())
-            .map(|caller| {
-                let target = service.target_account(&request.operation, &request.input, &caller);
-                let fault = world.faults.take(&request.operation, target.as_deref());
-                (caller, target, fault)
-            })
-    };
-    let (caller, target, fault) = match admitted {
-        Ok(admitted) => admitted,
-        Err(e) => return (Err(e), 0),
-    };
-    (record.caller, record.session_account_id, record.task_policy) = match &caller {
-        Caller::Principal { .. } => (CallerKind::Principal, None, None),
-        Caller::Root(session) => (
-            CallerKind::RootSession,
-            Some(session.account_id.clone()),
-            Some(session.task_policy),
-        ),
-    };
-    record.target_account_id = target;
-    record.fault = fault.map(|kind| kind.name().to_owned());
-
-    let mut hold_ms = 0;
-    match fault {
-        Some(FaultKind::Latency { ms }) => shared.pause(ms).await,
-        Some(FaultKind::Slow { ms }) => hold_ms = ms,
-        Some(kind) => {
-            if let Some(error) = kind.error(service, &request.operation) {
-                return (Err(error), 0);
-            }
-        }
-        None => {}
+) -> Outcome {
+    let decoded = protocol::decode(
+        protocol,
+        service,
+        &parts.headers,
+        parts.uri.path(),
+        body.clone(),
+    );
+    if let Ok(request) = &decoded {
+        record.operation = request.operation.clone();
     }
+    // Authentication comes first: a malformed request that is not signed right is refused for
+    // its signature, as AWS does.
+    let authenticated = authenticate(&shared.world(), signer, parts, &body);
+    let admission = authenticated
+        .map_err(|e| e.api_error(protocol))
+        .and_then(|caller| {
+            let request = decoded?;
+            let endpoint = Endpoint {
+                region: &signer.region,
+                global_sts: sigv4::is_global_sts(&parts.headers),
+            };
+            let (fault, slot) = admit(
+                &mut shared.world(),
+                service,
+                &endpoint,
+                &caller,
+                &request,
+                record,
+            )?;
+            Ok((caller, request, fault, slot))
+        });
+    let (caller, request, fault, slot) = match admission {
+        Ok(admitted) => admitted,
+        Err(e) => return Outcome::error(e),
+    };
+    let hold_ms = match fault {
+        Some(FaultKind::Latency { ms }) => {
+            shared.pause(ms).await;
+            0
+        }
+        Some(FaultKind::Slow { ms }) => ms,
+        Some(kind) => match kind.error(service, &request.operation) {
+            Some(error) => {
+                return Outcome {
+                    result: Err(error),
+                    hold_ms: 0,
+                    slot,
+                };
+            }
+            None => 0,
+        },
+        None => 0,
+    };
     let result = service.call(
         &mut shared.world(),
         &caller,
@@ -206,5 +231,112 @@ async fn serve(
         &request.input,
         time::now(),
     );
-    (result, hold_ms)
+    Outcome {
+        result,
+        hold_ms,
+        slot,
+    }
+}
+
+/// The caller whose credentials signed the request, once its signature checks out.
+fn authenticate(
+    world: &World,
+    signer: &Signer,
+    parts: &Parts,
+    body: &[u8],
+) -> Result<Caller, AuthError> {
+    let token = parts
+        .headers
+        .get("x-amz-security-token")
+        .and_then(|v| v.to_str().ok());
+    let (caller, secret) = world.authenticate(&signer.access_key_id, token, time::now())?;
+    sigv4::verify(parts, body, &secret, Utc::now())?;
+    Ok(caller)
+}
+
+/// Where a request was sent: the region it was signed for, and whether to STS's global endpoint.
+struct Endpoint<'a> {
+    region: &'a str,
+    global_sts: bool,
+}
+
+/// Lets an authenticated call past the throttling limits and the caller's policy, and takes the
+/// fault that applies to it, noting each step in the call's record.
+fn admit(
+    world: &mut World,
+    service: Service,
+    endpoint: &Endpoint,
+    caller: &Caller,
+    request: &protocol::Request,
+    record: &mut CallRecord,
+) -> Result<(Option<FaultKind>, Option<OrganizationsSlot>), ApiError> {
+    (record.caller, record.session_account_id, record.task_policy) = match caller {
+        Caller::Principal { .. } => (CallerKind::Principal, None, None),
+        Caller::Root(session) => (
+            CallerKind::RootSession,
+            Some(session.account_id.clone()),
+            Some(session.task_policy),
+        ),
+    };
+    let target = service.target_account(&request.operation, &request.input, caller);
+    record.target_account_id = target.clone();
+    // "The STS global endpoint is not supported for AssumeRoot" (STS API reference,
+    // AssumeRoot); the global endpoint answers it as an action it does not know (seen with
+    // boto3 on the legacy global endpoint, boto/boto3#4461).
+    if service == Service::Sts && request.operation == "AssumeRoot" && endpoint.global_sts {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidAction",
+            "Unknown Operation",
+        ));
+    }
+    // Throttling comes before anything the call could do, as AWS's front ends apply it.
+    let slot = world
+        .throttle
+        .admit(
+            service,
+            &request.operation,
+            caller.account_id(),
+            Instant::now(),
+        )
+        .map_err(|limit| {
+            record.throttled = Some(limit);
+            limit.error()
+        })?;
+    authorize(world, service, endpoint, caller, request)?;
+    let fault = world.faults.take(&request.operation, target.as_deref());
+    record.fault = fault.map(|kind| kind.name().to_owned());
+    Ok((fault, slot))
+}
+
+/// Evaluates a call of the caller principal against its policy, when the run has one.
+fn authorize(
+    world: &World,
+    service: Service,
+    endpoint: &Endpoint,
+    caller: &Caller,
+    request: &protocol::Request,
+) -> Result<(), ApiError> {
+    let (Some(policy), Caller::Principal { account_id }) = (&world.caller_policy, caller) else {
+        return Ok(());
+    };
+    let Some(mut wanted) = service.authorization(&request.operation, &request.input, &world.org)
+    else {
+        return Ok(());
+    };
+    // Global condition keys of every request ("AWS global condition context keys").
+    wanted.context.extend(
+        [
+            ("aws:PrincipalAccount", account_id.clone()),
+            ("aws:PrincipalArn", caller.role_arn()),
+            ("aws:PrincipalType", "AssumedRole".to_owned()),
+            ("aws:RequestedRegion", endpoint.region.to_owned()),
+            // AWS is only reached over HTTPS; the loopback HTTP stands in for it.
+            ("aws:SecureTransport", "true".to_owned()),
+        ]
+        .map(|(key, value)| (key.to_owned(), value)),
+    );
+    policy
+        .check(&caller.arn(), &wanted)
+        .map_err(|message| service.access_denied(message))
 }

@@ -98,6 +98,37 @@ pub struct RootSession {
     pub expiration: DateTime<Utc>,
 }
 
+/// The caller's long-term credentials when a run sets none: AWS's own example pair (the SigV4
+/// documentation's `AKIDEXAMPLE`).
+pub const DEFAULT_CALLER_ACCESS_KEY_ID: &str = "AKIDEXAMPLE";
+pub const DEFAULT_CALLER_SECRET_ACCESS_KEY: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+
+/// The credentials the caller principal (the function's role in production) signs with. The
+/// emulator knows the secret, as AWS does, to check every signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+impl CallerCredentials {
+    pub fn new(access_key_id: impl Into<String>, secret_access_key: impl Into<String>) -> Self {
+        Self {
+            access_key_id: access_key_id.into(),
+            secret_access_key: secret_access_key.into(),
+        }
+    }
+}
+
+impl Default for CallerCredentials {
+    fn default() -> Self {
+        Self::new(
+            DEFAULT_CALLER_ACCESS_KEY_ID,
+            DEFAULT_CALLER_SECRET_ACCESS_KEY,
+        )
+    }
+}
+
 /// Access key ids of root sessions start with this, so the emulator (and a log scan) can tell
 /// them from the caller's own keys.
 pub const SESSION_KEY_PREFIX: &str = "ASIAEMU";
@@ -126,6 +157,14 @@ impl Caller {
                 format!("arn:aws:sts::{account_id}:assumed-role/RootSweep/emulator")
             }
             Caller::Root(session) => format!("arn:aws:iam::{}:root", session.account_id),
+        }
+    }
+
+    /// The role behind the caller's session (`aws:PrincipalArn`); a root session's root ARN.
+    pub fn role_arn(&self) -> String {
+        match self {
+            Caller::Principal { account_id } => format!("arn:aws:iam::{account_id}:role/RootSweep"),
+            Caller::Root(_) => self.arn(),
         }
     }
 

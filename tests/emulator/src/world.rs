@@ -7,13 +7,16 @@ use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiError;
 use crate::faults::FaultSet;
 use crate::model::Org;
 use crate::model::random_string;
+use crate::policy::CallerPolicy;
+use crate::propagation::Propagation;
 use crate::protocol::Protocol;
 use crate::services::MetricDatum;
-use crate::session::{Caller, RootSession, SESSION_KEY_PREFIX, TaskPolicy};
+use crate::session::{Caller, CallerCredentials, RootSession, SESSION_KEY_PREFIX, TaskPolicy};
+use crate::sigv4::AuthError;
+use crate::throttle::{Throttle, ThrottleLimit};
 
 pub(crate) struct World {
     pub org: Org,
@@ -23,6 +26,13 @@ pub(crate) struct World {
     pub calls: Vec<CallRecord>,
     pub metrics: Vec<MetricDatum>,
     pub faults: FaultSet,
+    pub throttle: Throttle,
+    pub propagation: Propagation,
+    /// Organizations lists return short and empty pages, from this seed (see `organizations`).
+    pub organizations_short_pages: Option<u64>,
+    pub caller_credentials: CallerCredentials,
+    /// The caller principal's IAM policy, when a run evaluates one.
+    pub caller_policy: Option<CallerPolicy>,
 }
 
 impl World {
@@ -34,32 +44,43 @@ impl World {
             calls: Vec::new(),
             metrics: Vec::new(),
             faults: FaultSet::default(),
+            throttle: Throttle::default(),
+            propagation: Propagation::default(),
+            organizations_short_pages: None,
+            caller_credentials: CallerCredentials::default(),
+            caller_policy: None,
         }
     }
 
-    /// Tells who signed the request. Keys that look like ours must be live sessions; any other
-    /// key is the org's caller (tests use static keys such as `AKIDEXAMPLE`).
+    /// Tells who signed the request, and the secret to check its signature with: the configured
+    /// caller credentials (with no session token) or a live root session (with its token).
     pub fn authenticate(
         &self,
         access_key_id: &str,
         session_token: Option<&str>,
         now: DateTime<Utc>,
-    ) -> Result<Caller, ApiError> {
-        if !access_key_id.starts_with(SESSION_KEY_PREFIX) {
-            return Ok(Caller::Principal {
-                account_id: self.org.caller_account_id().to_owned(),
-            });
+    ) -> Result<(Caller, String), AuthError> {
+        let caller = &self.caller_credentials;
+        if access_key_id == caller.access_key_id && session_token.is_none() {
+            let account_id = self.org.caller_account_id().to_owned();
+            return Ok((
+                Caller::Principal { account_id },
+                caller.secret_access_key.clone(),
+            ));
         }
         let session = self
             .session_index
             .get(access_key_id)
             .map(|&index| &self.sessions[index])
             .filter(|session| session_token == Some(session.session_token.as_str()))
-            .ok_or_else(ApiError::invalid_client_token)?;
+            .ok_or(AuthError::UnknownKey)?;
         if now >= session.expiration {
-            return Err(ApiError::expired_token());
+            return Err(AuthError::ExpiredToken);
         }
-        Ok(Caller::Root(session.clone()))
+        Ok((
+            Caller::Root(session.clone()),
+            session.secret_access_key.clone(),
+        ))
     }
 
     /// Issues recognisable credentials for a root session on `account_id`.
@@ -131,6 +152,8 @@ pub struct CallRecord {
     pub error_code: Option<String>,
     /// The kind of injected fault that applied, if any (`throttle`, `latency`, ...).
     pub fault: Option<String>,
+    /// The throttling limit that refused the call, if one did (see [`crate::Throttling`]).
+    pub throttled: Option<ThrottleLimit>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

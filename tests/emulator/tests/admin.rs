@@ -131,36 +131,21 @@ async fn unsigned_and_unknown_requests_get_aws_errors() {
         "{body}"
     );
 
-    let signed = |service: &str| {
-        format!(
-            "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250315/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0"
-        )
-    };
-    let (status, body) = http(&emulator, "POST", "/", &[&signed("s3")], "").await;
+    let (status, body) = signed_post(&emulator, &Signing::caller("s3"), &[], "").await;
     assert_eq!(status, 400);
     assert!(body.contains("UnknownService"), "{body}");
 
-    let (status, body) = http(
-        &emulator,
-        "POST",
-        "/",
-        &[&signed("iam")],
-        "Action=CreateUser&UserName=x",
-    )
-    .await;
+    let form = "Action=CreateUser&UserName=x";
+    let (status, body) = signed_post(&emulator, &Signing::caller("iam"), &[], form).await;
     assert_eq!(status, 400);
     assert!(body.contains("<Code>InvalidAction</Code>"), "{body}");
 
-    let target = "X-Amz-Target: AWSOrganizationsV20161128.CreateAccount";
-    let json = "Content-Type: application/x-amz-json-1.1";
-    let (status, body) = http(
-        &emulator,
-        "POST",
-        "/",
-        &[&signed("organizations"), target, json],
-        "{}",
-    )
-    .await;
+    let headers = [
+        "X-Amz-Target: AWSOrganizationsV20161128.CreateAccount",
+        "Content-Type: application/x-amz-json-1.1",
+    ];
+    let organizations = Signing::caller("organizations");
+    let (status, body) = signed_post(&emulator, &organizations, &headers, "{}").await;
     assert_eq!(status, 400);
     assert!(
         body.contains("\"__type\":\"UnknownOperationException\""),

@@ -5,6 +5,7 @@ mod common;
 use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit, StatisticSet};
 use aws_smithy_types::DateTime as SdkDateTime;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use chrono::DateTime;
 use common::*;
 use rootsweep_emulator::{Emulator, Protocol};
@@ -140,13 +141,12 @@ async fn large_batch_arrives_gzipped_and_complete() {
 #[tokio::test]
 async fn query_protocol_and_validation() {
     let emulator = Emulator::start(test_org()).await.unwrap();
-    let authorization = "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250315/us-east-1/monitoring/aws4_request, SignedHeaders=host, Signature=0";
+    let signing = Signing::caller("monitoring");
     let form = "Content-Type: application/x-www-form-urlencoded; charset=utf-8";
-    let (status, body) = http(
+    let (status, body) = signed_post(
         &emulator,
-        "POST",
-        "/",
-        &[authorization, form],
+        &signing,
+        &[form],
         "Action=PutMetricData&Version=2010-08-01&Namespace=RootSweep\
          &MetricData.member.1.MetricName=Runs&MetricData.member.1.Value=1\
          &MetricData.member.1.Timestamp=2025-03-15T10%3A23%3A45Z\
@@ -165,11 +165,10 @@ async fn query_protocol_and_validation() {
     assert_eq!(stored.dimensions[0].value, "audit");
     assert_eq!(emulator.calls().pop().unwrap().protocol, Protocol::Query);
 
-    let (status, body) = http(
+    let (status, body) = signed_post(
         &emulator,
-        "POST",
-        "/",
-        &[authorization, form],
+        &signing,
+        &[form],
         "Action=PutMetricData&MetricData.member.1.Value=1",
     )
     .await;
@@ -194,6 +193,141 @@ async fn query_protocol_and_validation() {
         emulator.metrics().len(),
         1,
         "nothing stored from a refused request"
+    );
+    emulator.shutdown().await.unwrap();
+}
+
+/// One datum named `name` with `value`, and `dimensions` dimensions.
+fn datum(value: f64, dimensions: usize) -> MetricDatum {
+    (0..dimensions)
+        .fold(
+            MetricDatum::builder().metric_name("Runs").value(value),
+            |datum, i| {
+                datum.dimensions(
+                    Dimension::builder()
+                        .name(format!("D{i}"))
+                        .value("v")
+                        .build(),
+                )
+            },
+        )
+        .build()
+}
+
+#[tokio::test]
+async fn limits_of_put_metric_data_over_cbor() {
+    let emulator = Emulator::start(test_org()).await.unwrap();
+    let client = Client::new(&without_retries(&caller_config(&emulator).await));
+    let put = |data: Vec<MetricDatum>| {
+        client
+            .put_metric_data()
+            .namespace("RootSweep")
+            .set_metric_data(Some(data))
+            .send()
+    };
+    // At the limits: 1,000 metrics of 30 dimensions, values at +-2^360 and 0.
+    let edge = 2f64.powi(360);
+    let mut data: Vec<MetricDatum> = (0..997).map(|i| datum(f64::from(i), 30)).collect();
+    data.extend([datum(edge, 0), datum(-edge, 0), datum(0.0, 0)]);
+    put(data).await.unwrap();
+    assert_eq!(emulator.metrics().len(), 1000);
+
+    let too_many: Vec<MetricDatum> = (0..1001).map(|_| datum(1.0, 0)).collect();
+    let cases = [
+        (
+            too_many,
+            "The collection MetricData must not have a size greater than 1000.",
+        ),
+        (
+            vec![datum(1.0, 0), datum(1.0, 31)],
+            "The collection MetricData.member.2.Dimensions must not have a size greater than 30.",
+        ),
+        (
+            vec![datum(f64::NAN, 0)],
+            "The value NaN for parameter MetricData.member.1.Value is invalid.",
+        ),
+        (
+            vec![datum(f64::INFINITY, 0)],
+            "The value Infinity for parameter MetricData.member.1.Value is invalid.",
+        ),
+        (
+            vec![datum(edge * 2.0, 0)],
+            "for parameter MetricData.member.1.Value is invalid.",
+        ),
+        (
+            vec![datum(1e-200, 0)],
+            "for parameter MetricData.member.1.Value is invalid.",
+        ),
+    ];
+    for (data, says) in cases {
+        let error = put(data).await.unwrap_err();
+        let raw = error.raw_response().unwrap();
+        assert_eq!(raw.status().as_u16(), 400);
+        assert_eq!(
+            raw.headers().get("x-amzn-query-error"),
+            Some("InvalidParameterValue;Sender")
+        );
+        let body: ciborium::Value = ciborium::from_reader(raw.body().bytes().unwrap()).unwrap();
+        let kind = body
+            .as_map()
+            .unwrap()
+            .iter()
+            .find(|(k, _)| k.as_text() == Some("__type"));
+        assert_eq!(
+            kind.and_then(|(_, v)| v.as_text()),
+            Some("com.amazonaws.cloudwatch#InvalidParameterValueException")
+        );
+        let error = error.into_service_error();
+        assert!(error.is_invalid_parameter_value_exception(), "{error:?}");
+        assert!(
+            error.message().unwrap().ends_with(says),
+            "{:?}",
+            error.message()
+        );
+    }
+    let values = MetricDatum::builder()
+        .metric_name("Latency")
+        .set_values(Some(vec![1.0; 151]))
+        .build();
+    let error = put(vec![values]).await.unwrap_err().into_service_error();
+    assert_eq!(
+        error.message(),
+        Some("The collection MetricData.member.1.Values must not have a size greater than 150.")
+    );
+    let uneven = MetricDatum::builder()
+        .metric_name("Latency")
+        .values(1.0)
+        .values(2.0)
+        .counts(1.0)
+        .build();
+    let error = put(vec![uneven]).await.unwrap_err().into_service_error();
+    assert!(
+        error.is_invalid_parameter_combination_exception(),
+        "{error:?}"
+    );
+    assert_eq!(
+        emulator.metrics().len(),
+        1000,
+        "nothing stored from a refused request"
+    );
+    emulator.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn limits_over_the_query_protocol() {
+    let emulator = Emulator::start(test_org()).await.unwrap();
+    let form = "Content-Type: application/x-www-form-urlencoded; charset=utf-8";
+    let body = "Action=PutMetricData&Version=2010-08-01&Namespace=RootSweep\
+                &MetricData.member.1.MetricName=Runs&MetricData.member.1.Value=NaN";
+    let (status, answer) =
+        signed_post(&emulator, &Signing::caller("monitoring"), &[form], body).await;
+    assert_eq!(status, 400);
+    assert!(
+        answer.starts_with(
+            "<ErrorResponse xmlns=\"http://monitoring.amazonaws.com/doc/2010-08-01/\"><Error><Type>Sender</Type>\
+             <Code>InvalidParameterValue</Code><Message>The value NaN for parameter MetricData.member.1.Value is invalid.</Message>"
+        ),
+        "{answer}"
     );
     emulator.shutdown().await.unwrap();
 }

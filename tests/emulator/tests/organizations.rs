@@ -138,21 +138,15 @@ async fn describe_organization_and_accounts() {
     emulator.shutdown().await.unwrap();
 }
 
-#[tokio::test]
-async fn one_walk_of_the_ou_tree_finds_every_account() {
-    let org = Org::generate(60, 3);
-    let expected: BTreeSet<String> = org.accounts.iter().map(|a| a.id.clone()).collect();
-    let exempt = org
-        .accounts
+/// Every account, found by one walk of the OU tree from the root, following every `NextToken`.
+async fn walk(client: &Client) -> BTreeSet<String> {
+    let roots = client.list_roots().into_paginator().send();
+    let roots = roots.collect::<Result<Vec<_>, _>>().await.unwrap();
+    let mut parents: Vec<String> = roots
         .iter()
-        .find(|a| a.name.starts_with("exempt-"))
-        .unwrap()
-        .clone();
-    let emulator = Emulator::start(org).await.unwrap();
-    let client = Client::new(&caller_config(&emulator).await);
-
-    let roots = client.list_roots().send().await.unwrap();
-    let mut parents = vec![roots.roots()[0].id().unwrap().to_owned()];
+        .flat_map(|page| page.roots())
+        .map(|root| root.id().unwrap().to_owned())
+        .collect();
     let mut found = BTreeSet::new();
     while let Some(parent) = parents.pop() {
         let pages = client
@@ -176,7 +170,42 @@ async fn one_walk_of_the_ou_tree_finds_every_account() {
         let accounts = pages.iter().flat_map(|page| page.accounts());
         found.extend(accounts.map(|a| a.id().unwrap().to_owned()));
     }
-    assert_eq!(found, expected);
+    found
+}
+
+#[tokio::test]
+async fn one_walk_of_the_ou_tree_finds_every_account_even_with_short_pages() {
+    let org = Org::generate(60, 3);
+    let expected: BTreeSet<String> = org.accounts.iter().map(|a| a.id.clone()).collect();
+    for seed in 0..3 {
+        let emulator = Emulator::new(org.clone())
+            .organizations_short_pages(seed)
+            .spawn()
+            .await
+            .unwrap();
+        let client = Client::new(&caller_config(&emulator).await);
+        assert_eq!(
+            walk(&client).await,
+            expected,
+            "short pages from seed {seed}"
+        );
+        emulator.shutdown().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn one_walk_of_the_ou_tree_finds_every_account() {
+    let org = Org::generate(60, 3);
+    let expected: BTreeSet<String> = org.accounts.iter().map(|a| a.id.clone()).collect();
+    let exempt = org
+        .accounts
+        .iter()
+        .find(|a| a.name.starts_with("exempt-"))
+        .unwrap()
+        .clone();
+    let emulator = Emulator::start(org).await.unwrap();
+    let client = Client::new(&caller_config(&emulator).await);
+    assert_eq!(walk(&client).await, expected);
 
     // The exempt account sits two levels down and carries the exemption tag.
     let parent = client

@@ -404,10 +404,70 @@ async fn assume_root_refuses_what_aws_refuses() {
         .unwrap_err();
     assert_eq!(metrics.into_service_error().code(), Some("AccessDenied"));
 
-    // The caller's own credentials cannot act on a root user.
-    let caller_iam = aws_sdk_iam::Client::new(&caller_config(&emulator).await);
-    let error = caller_iam.get_user().send().await.unwrap_err();
-    assert_eq!(error.into_service_error().code(), Some("AccessDenied"));
+    emulator.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_callers_own_credentials_name_no_user() {
+    let emulator = Emulator::start(test_org()).await.unwrap();
+    let caller_iam = aws_sdk_iam::Client::new(&without_retries(&caller_config(&emulator).await));
+    // A role's credentials have no user of their own: IAM asks for a UserName.
+    let error = caller_iam.get_login_profile().send().await.unwrap_err();
+    assert_eq!(error.raw_response().unwrap().status().as_u16(), 400);
+    let body = std::str::from_utf8(error.raw_response().unwrap().body().bytes().unwrap())
+        .unwrap()
+        .to_owned();
+    assert!(
+        body.starts_with("<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">"),
+        "{body}"
+    );
+    let error = error.into_service_error();
+    assert_eq!(
+        (error.code(), error.message()),
+        (
+            Some("ValidationError"),
+            Some("Must specify userName when calling with non-User credentials")
+        )
+    );
+    let keys = caller_iam.list_access_keys().send().await.unwrap_err();
+    assert_eq!(keys.into_service_error().code(), Some("ValidationError"));
+    let delete = caller_iam.delete_login_profile().send().await.unwrap_err();
+    assert_eq!(delete.into_service_error().code(), Some("ValidationError"));
+    // With a UserName, IAM looks for that user in the caller's account, which has none.
+    let error = caller_iam
+        .get_login_profile()
+        .user_name("root")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        error.into_service_error(),
+        GetLoginProfileError::NoSuchEntityException(_)
+    ));
+    emulator.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn last_use_of_a_key_that_is_not_the_root_users_is_access_denied() {
+    let emulator = Emulator::start(test_org()).await.unwrap();
+    for (account, key) in [(FULL, "AKIANOSUCHKEY0000001"), (CLEAN, ACTIVE_KEY)] {
+        let iam = iam_for(&emulator, account, AUDIT).await;
+        let error = iam
+            .get_access_key_last_used()
+            .access_key_id(key)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(error.raw_response().unwrap().status().as_u16(), 403);
+        let error = error.into_service_error();
+        assert_eq!(error.code(), Some("AccessDenied"));
+        assert_eq!(
+            error.message().unwrap(),
+            format!(
+                "User: arn:aws:iam::{account}:root is not authorized to perform: iam:GetAccessKeyLastUsed on resource: access key {key}"
+            )
+        );
+    }
     emulator.shutdown().await.unwrap();
 }
 

@@ -48,8 +48,9 @@ pub const GRACE_HOURS: i64 = 72;
 
 /// The caller's own static keys: not a root session, so the emulator treats them as the org's
 /// caller (the delegated administrator of the generated org).
-pub const CALLER_ACCESS_KEY_ID: &str = "AKIDE2ECALLER";
-pub const CALLER_SECRET_ACCESS_KEY: &str = "e2e-caller-secret";
+/// The emulator checks signatures: these are the caller credentials it knows by default.
+pub const CALLER_ACCESS_KEY_ID: &str = rootsweep_emulator::DEFAULT_CALLER_ACCESS_KEY_ID;
+pub const CALLER_SECRET_ACCESS_KEY: &str = rootsweep_emulator::DEFAULT_CALLER_SECRET_ACCESS_KEY;
 
 /// The timeouts of a test SDK configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,7 +107,8 @@ pub const DELETE_OPERATIONS: [&str; 5] = [
 /// tests use different seeds, hence different account ids, where that matters.)
 pub async fn sdk_config(endpoint: &str, timeouts: Timeouts) -> SdkConfig {
     static NEXT_REGION: AtomicUsize = AtomicUsize::new(0);
-    let region = format!("test-{}", NEXT_REGION.fetch_add(1, Ordering::Relaxed));
+    // Shaped like a region of the aws partition (us-...-N), which the emulator requires.
+    let region = format!("us-test-{}", NEXT_REGION.fetch_add(1, Ordering::Relaxed));
     aws_config::defaults(BehaviorVersion::latest())
         .http_client(rootsweep::aws::shared_http_client())
         .endpoint_url(endpoint)

@@ -40,14 +40,14 @@ fn to_json(cbor: Cbor) -> Result<Value, ApiError> {
                 .map_err(|_| serialization(format!("integer {i} out of range")))?;
             Value::Number(number)
         }
-        // CloudWatch refuses NaN and infinities; JSON cannot hold them either.
-        Cbor::Float(f) => Value::Number(Number::from_f64(f).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "InvalidParameterValue",
-                format!("The value {f} is not a valid number."),
-            )
-        })?),
+        // JSON cannot hold NaN and the infinities: they become the strings the JSON protocols
+        // send for them, which the service then refuses with the parameter's name.
+        Cbor::Float(f) => match Number::from_f64(f) {
+            Some(number) => Value::Number(number),
+            None if f.is_nan() => Value::String("NaN".to_owned()),
+            None if f > 0.0 => Value::String("Infinity".to_owned()),
+            None => Value::String("-Infinity".to_owned()),
+        },
         // Tag 1 (epoch-based date) and any other tag: the tagged value is what we need.
         Cbor::Tag(_, inner) => to_json(*inner)?,
         Cbor::Array(items) => {
@@ -74,8 +74,9 @@ pub fn encode_reply(reply: Reply) -> Vec<u8> {
     }
 }
 
-pub fn encode_error(error: &ApiError) -> Vec<u8> {
-    encode(&json!({"__type": error.code, "message": error.message}))
+/// `{"__type": type_name, "message": ..}`; `type_name` is the error's shape id or its code.
+pub fn encode_error(error: &ApiError, type_name: &str) -> Vec<u8> {
+    encode(&json!({"__type": type_name, "message": error.message}))
 }
 
 fn encode(value: &Value) -> Vec<u8> {
@@ -114,11 +115,10 @@ mod tests {
 
     #[test]
     fn errors_round_trip() {
-        let bytes = encode_error(&ApiError::new(
-            StatusCode::BAD_REQUEST,
+        let bytes = encode_error(
+            &ApiError::new(StatusCode::BAD_REQUEST, "Throttling", "Rate exceeded"),
             "Throttling",
-            "Rate exceeded",
-        ));
+        );
         assert_eq!(
             decode(&bytes).unwrap(),
             json!({"__type": "Throttling", "message": "Rate exceeded"})

@@ -35,8 +35,12 @@ pub fn encode_reply(reply: Reply) -> Vec<u8> {
     }
 }
 
-pub fn encode_error(error: &ApiError) -> Vec<u8> {
-    json!({"__type": error.code, "Message": error.message})
-        .to_string()
-        .into_bytes()
+/// `{"__type": type_name, "Message": .., "Reason": ..}`; `type_name` is the error's shape id or
+/// its code.
+pub fn encode_error(error: &ApiError, type_name: &str) -> Vec<u8> {
+    let mut body = json!({"__type": type_name, "Message": error.message});
+    if let Some(reason) = error.reason {
+        body["Reason"] = json!(reason);
+    }
+    body.to_string().into_bytes()
 }

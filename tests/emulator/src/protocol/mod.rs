@@ -211,6 +211,7 @@ pub fn render(
     request_id: &str,
     result: Result<Reply, ApiError>,
 ) -> Response<Body> {
+    let namespace = service.map(Service::xml_namespace).unwrap_or_default();
     let (status, content_type, body, error) = match result {
         Ok(reply) => {
             let (content_type, body) = match (protocol, reply) {
@@ -219,7 +220,6 @@ pub fn render(
                         Reply::Xml(xml) => Some(xml),
                         _ => None,
                     };
-                    let namespace = service.map(Service::xml_namespace).unwrap_or_default();
                     (
                         query::CONTENT_TYPE,
                         query::response(operation, namespace, result, request_id).into_bytes(),
@@ -236,12 +236,15 @@ pub fn render(
             let (content_type, body) = match protocol {
                 Protocol::Query => (
                     query::CONTENT_TYPE,
-                    query::error(&error, request_id).into_bytes(),
+                    query::error(&error, namespace, request_id).into_bytes(),
                 ),
-                Protocol::RpcV2Cbor => (cbor::CONTENT_TYPE, cbor::encode_error(&error)),
+                Protocol::RpcV2Cbor => (
+                    cbor::CONTENT_TYPE,
+                    cbor::encode_error(&error, &error_type(service, &error)),
+                ),
                 json_protocol => (
                     json::content_type(json_protocol),
-                    json::encode_error(&error),
+                    json::encode_error(&error, &error_type(service, &error)),
                 ),
             };
             (error.status, content_type, body, Some(error))
@@ -267,6 +270,15 @@ pub fn render(
         headers.insert("x-amzn-query-error", value);
     }
     response
+}
+
+/// The `__type` of a JSON or CBOR error: the modeled error's shape id for a query-compatible
+/// service (Smithy's `awsQueryCompatible`: the body names the shape, the `x-amzn-query-error`
+/// header the query code), else the code.
+fn error_type(service: Option<Service>, error: &ApiError) -> String {
+    service
+        .and_then(|service| service.error_shape(&error.code))
+        .unwrap_or_else(|| error.code.clone())
 }
 
 #[cfg(test)]

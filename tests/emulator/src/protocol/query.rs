@@ -154,13 +154,20 @@ pub fn response(operation: &str, namespace: &str, result: Option<Xml>, request_i
     )
 }
 
-pub fn error(error: &ApiError, request_id: &str) -> String {
+/// `<ErrorResponse xmlns=..><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>`,
+/// in the service's namespace as IAM and STS send it (for example the IAM API reference's
+/// "Common Errors" samples); without a namespace when the service is unknown.
+pub fn error(error: &ApiError, namespace: &str, request_id: &str) -> String {
     let inner = Xml::new()
         .text("Type", error.fault_type())
         .text("Code", &error.code)
         .text("Message", &error.message);
+    let xmlns = match namespace {
+        "" => String::new(),
+        namespace => format!(" xmlns=\"{namespace}\""),
+    };
     format!(
-        "<ErrorResponse><Error>{}</Error><RequestId>{}</RequestId></ErrorResponse>",
+        "<ErrorResponse{xmlns}><Error>{}</Error><RequestId>{}</RequestId></ErrorResponse>",
         inner.0,
         escape(request_id)
     )
@@ -227,8 +234,8 @@ mod tests {
         );
         let err = ApiError::no_such_entity("x <y>");
         assert_eq!(
-            error(&err, "id"),
-            "<ErrorResponse><Error><Type>Sender</Type><Code>NoSuchEntity</Code><Message>x &lt;y&gt;</Message></Error><RequestId>id</RequestId></ErrorResponse>"
+            error(&err, "ns", "id"),
+            "<ErrorResponse xmlns=\"ns\"><Error><Type>Sender</Type><Code>NoSuchEntity</Code><Message>x &lt;y&gt;</Message></Error><RequestId>id</RequestId></ErrorResponse>"
         );
     }
 

@@ -1,14 +1,19 @@
 //! IAM: `ListOrganizationsFeatures` for the caller, and the root user's credentials for root
 //! sessions. A root session sends no `UserName`: every call acts on its account's root user.
 
-use super::Service;
+use std::time::Instant;
+
 use axum::http::StatusCode;
+
+use super::Service;
 
 use crate::error::ApiError;
 use crate::model::{MfaKind, RootUser};
+use crate::paging;
 use crate::protocol::query::{iso8601, required};
-use crate::protocol::{Input, Reply, Xml};
+use crate::protocol::{Input, Protocol, Reply, Xml};
 use crate::session::{Caller, TaskPolicy};
+use crate::sigv4::AuthError;
 use crate::world::World;
 
 /// The root user, as IAM names it in `UserName` fields (seed 001).
@@ -30,12 +35,7 @@ pub fn call(
         Caller::Principal { .. } if operation == "ListOrganizationsFeatures" => {
             return list_organizations_features(world);
         }
-        Caller::Principal { .. } => {
-            return match root_user_operation(operation) {
-                true => denied("root user operations need a root session from sts:AssumeRoot"),
-                false => Err(Service::Iam.unknown_operation(operation)),
-            };
-        }
+        Caller::Principal { .. } => return caller_user_operation(operation, input),
         Caller::Root(session) => session,
     };
     if !session
@@ -52,14 +52,48 @@ pub fn call(
         return denied("a root session acts on the root user: omit UserName");
     }
     let account_id = session.account_id.clone();
+    let now = Instant::now();
     // A test may have removed the account (`edit_org`) since the session was issued.
     let root = &mut world
         .org
         .account_mut(&account_id)
-        .ok_or_else(ApiError::invalid_client_token)?
+        .ok_or_else(|| AuthError::UnknownKey.api_error(Protocol::Query))?
         .root_user;
+    if WRITES.contains(&operation) {
+        let before = world.propagation.is_on().then(|| root.clone());
+        let reply = write(operation, root, input)?;
+        if let Some(before) = before {
+            world.propagation.record(&account_id, before, now);
+        }
+        Ok(reply)
+    } else {
+        read(
+            operation,
+            &account_id,
+            world.propagation.visible(&account_id, root, now),
+            input,
+        )
+    }
+}
+
+/// The calls that change the root user: they act on its current state at once, while reads may
+/// see the state from before them for a while (see [`crate::propagation`]).
+const WRITES: [&str; 5] = [
+    "DeleteLoginProfile",
+    "DeleteAccessKey",
+    "DeleteSigningCertificate",
+    "DeactivateMFADevice",
+    "DeleteVirtualMFADevice",
+];
+
+fn read(
+    operation: &str,
+    account_id: &str,
+    root: &RootUser,
+    input: &Input,
+) -> Result<Reply, ApiError> {
     match operation {
-        "GetUser" => Ok(get_user(&account_id, root)),
+        "GetUser" => Ok(get_user(account_id, root)),
         "GetLoginProfile" => {
             let profile = root.login_profile.as_ref().ok_or_else(no_login_profile)?;
             Ok(Reply::Xml(
@@ -72,84 +106,146 @@ pub fn call(
                 ),
             ))
         }
-        "ListAccessKeys" => Ok(Reply::Xml(
-            Xml::new()
-                .list(
-                    "AccessKeyMetadata",
-                    root.access_keys.iter().map(|key| {
-                        Xml::new()
-                            .text("UserName", ROOT)
-                            .text("AccessKeyId", &key.id)
-                            .text("Status", key.status.as_str())
-                            .date("CreateDate", key.created)
-                    }),
-                )
-                .text("IsTruncated", false),
-        )),
-        "GetAccessKeyLastUsed" => {
-            let id = required(input, "AccessKeyId")?;
-            let key = root
-                .access_keys
-                .iter()
-                .find(|key| key.id == id)
-                .ok_or_else(|| no_access_key(id))?;
-            let used = key.last_used.as_ref();
-            // AWS answers "N/A" for the service and region of a key never used.
-            let last_used = Xml::new()
-                .optional("LastUsedDate", used.map(|u| iso8601(u.date)))
-                .text("ServiceName", used.map_or("N/A", |u| &u.service))
-                .text("Region", used.map_or("N/A", |u| &u.region));
-            Ok(Reply::Xml(
+        "ListAccessKeys" => listing(
+            operation,
+            input,
+            "AccessKeyMetadata",
+            &root.access_keys,
+            |key| {
                 Xml::new()
                     .text("UserName", ROOT)
-                    .child("AccessKeyLastUsed", last_used),
-            ))
+                    .text("AccessKeyId", &key.id)
+                    .text("Status", key.status.as_str())
+                    .date("CreateDate", key.created)
+            },
+        ),
+        "GetAccessKeyLastUsed" => {
+            access_key_last_used(account_id, root, required(input, "AccessKeyId")?)
         }
-        "ListSigningCertificates" => Ok(Reply::Xml(
-            Xml::new()
-                .list(
-                    "Certificates",
-                    root.signing_certificates.iter().map(|cert| {
-                        Xml::new()
-                            .text("UserName", ROOT)
-                            .text("CertificateId", &cert.id)
-                            .text("CertificateBody", cert.body())
-                            .text("Status", cert.status.as_str())
-                            .date("UploadDate", cert.uploaded)
-                    }),
-                )
-                .text("IsTruncated", false),
-        )),
-        "ListMFADevices" => Ok(Reply::Xml(
-            Xml::new()
-                .list(
-                    "MFADevices",
-                    root.mfa_devices.iter().map(|device| {
-                        Xml::new()
-                            .text("UserName", ROOT)
-                            .text("SerialNumber", &device.serial)
-                            .date("EnableDate", device.enabled)
-                    }),
-                )
-                .text("IsTruncated", false),
-        )),
+        "ListSigningCertificates" => listing(
+            operation,
+            input,
+            "Certificates",
+            &root.signing_certificates,
+            |cert| {
+                Xml::new()
+                    .text("UserName", ROOT)
+                    .text("CertificateId", &cert.id)
+                    .text("CertificateBody", cert.body())
+                    .text("Status", cert.status.as_str())
+                    .date("UploadDate", cert.uploaded)
+            },
+        ),
+        "ListMFADevices" => listing(
+            operation,
+            input,
+            "MFADevices",
+            &root.mfa_devices,
+            |device| {
+                Xml::new()
+                    .text("UserName", ROOT)
+                    .text("SerialNumber", &device.serial)
+                    .date("EnableDate", device.enabled)
+            },
+        ),
         "GetAccountSummary" => Ok(account_summary(root)),
+        _ => Err(Service::Iam.unknown_operation(operation)),
+    }
+}
+
+/// IAM's `MaxItems` when the caller gives none (IAM API reference, e.g. `ListAccessKeys`:
+/// "If you do not include this parameter, the number of items defaults to 100"), and its
+/// largest (`maxItemsType`, 1..=1000).
+const DEFAULT_MAX_ITEMS: u64 = 100;
+const MAX_ITEMS: u64 = 1000;
+
+/// One page of a list call: `MaxItems` items from `Marker` on, `IsTruncated` and, when there is
+/// more, the `Marker` of the next page.
+fn listing<T>(
+    operation: &str,
+    input: &Input,
+    name: &str,
+    items: &[T],
+    member: impl Fn(&T) -> Xml,
+) -> Result<Reply, ApiError> {
+    let max = input
+        .u64("MaxItems")
+        .map_err(|value| ApiError::validation(format!("MaxItems {value} is not a whole number")))?
+        .unwrap_or(DEFAULT_MAX_ITEMS);
+    if !(1..=MAX_ITEMS).contains(&max) {
+        let bound = match max {
+            0 => "greater than or equal to 1",
+            _ => "less than or equal to 1000",
+        };
+        return Err(ApiError::validation(format!(
+            "1 validation error detected: Value '{max}' at 'maxItems' failed to satisfy constraint: Member must have value {bound}"
+        )));
+    }
+    let start = match input.str("Marker") {
+        None => 0,
+        // Another call's marker, or one made up, is refused as IAM does (seen with a
+        // ListUsers marker given to ListAccessKeys: "Invalid Marker").
+        Some(marker) => paging::cursor(marker, &[operation])
+            .ok_or_else(|| ApiError::validation("Invalid Marker."))?
+            .offset
+            .min(items.len()),
+    };
+    let end = (start + max as usize).min(items.len());
+    let next = (end < items.len()).then(|| {
+        paging::token(
+            &[operation],
+            paging::Cursor {
+                offset: end,
+                page: 0,
+            },
+        )
+    });
+    Ok(Reply::Xml(
+        Xml::new()
+            .list(name, items[start..end].iter().map(member))
+            .text("IsTruncated", next.is_some())
+            .optional("Marker", next),
+    ))
+}
+
+/// An access key that is not the root user's (unknown, or another account's) is `AccessDenied`
+/// on "resource: access key ID", not `NoSuchEntity`: the IAM API reference lists no
+/// `NoSuchEntity` for this operation (nor does botocore's model any error), and IAM-compatible
+/// services answer so, telling nothing about keys outside the caller's account.
+fn access_key_last_used(account_id: &str, root: &RootUser, id: &str) -> Result<Reply, ApiError> {
+    let key = root.access_keys.iter().find(|key| key.id == id).ok_or_else(|| {
+        Service::Iam.access_denied(format!(
+            "User: arn:aws:iam::{account_id}:root is not authorized to perform: iam:GetAccessKeyLastUsed on resource: access key {id}"
+        ))
+    })?;
+    let used = key.last_used.as_ref();
+    // AWS answers "N/A" for the service and region of a key never used.
+    let last_used = Xml::new()
+        .optional("LastUsedDate", used.map(|u| iso8601(u.date)))
+        .text("ServiceName", used.map_or("N/A", |u| &u.service))
+        .text("Region", used.map_or("N/A", |u| &u.region));
+    Ok(Reply::Xml(
+        Xml::new()
+            .text("UserName", ROOT)
+            .child("AccessKeyLastUsed", last_used),
+    ))
+}
+
+fn write(operation: &str, root: &mut RootUser, input: &Input) -> Result<Reply, ApiError> {
+    match operation {
         "DeleteLoginProfile" => {
             // PasswordLastUsed stays on the user, as on AWS.
             root.login_profile.take().ok_or_else(no_login_profile)?;
-            Ok(Reply::Empty)
         }
         "DeleteAccessKey" => {
             let id = required(input, "AccessKeyId")?;
             remove(&mut root.access_keys, |key| key.id == id).ok_or_else(|| no_access_key(id))?;
-            Ok(Reply::Empty)
         }
         "DeleteSigningCertificate" => {
             let id = required(input, "CertificateId")?;
             remove(&mut root.signing_certificates, |cert| cert.id == id).ok_or_else(|| {
                 ApiError::no_such_entity(format!("The Certificate with id {id} cannot be found."))
             })?;
-            Ok(Reply::Empty)
         }
         "DeactivateMFADevice" => {
             let serial = required(input, "SerialNumber")?;
@@ -163,34 +259,55 @@ pub fn call(
             if device.kind == MfaKind::Virtual {
                 root.unassigned_virtual_mfa_devices.push(device.serial);
             }
-            Ok(Reply::Empty)
         }
         "DeleteVirtualMFADevice" => {
-            let serial = required(input, "SerialNumber")?;
-            if root
-                .mfa_devices
-                .iter()
-                .any(|device| device.serial == serial)
-            {
-                return Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    "DeleteConflict",
-                    "MFA device is still in use. Deactivate it first.",
-                ));
-            }
-            remove(&mut root.unassigned_virtual_mfa_devices, |s| s == serial).ok_or_else(|| {
-                ApiError::no_such_entity(format!(
-                    "VirtualMFADevice with serial number {serial} doesn't exist."
-                ))
-            })?;
-            Ok(Reply::Empty)
+            delete_virtual_mfa_device(root, required(input, "SerialNumber")?)?
         }
-        _ => Err(Service::Iam.unknown_operation(operation)),
+        _ => return Err(Service::Iam.unknown_operation(operation)),
+    }
+    Ok(Reply::Empty)
+}
+
+fn delete_virtual_mfa_device(root: &mut RootUser, serial: &str) -> Result<(), ApiError> {
+    if root
+        .mfa_devices
+        .iter()
+        .any(|device| device.serial == serial)
+    {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "DeleteConflict",
+            "MFA device is still in use. Deactivate it first.",
+        ));
+    }
+    remove(&mut root.unassigned_virtual_mfa_devices, |s| s == serial).ok_or_else(|| {
+        ApiError::no_such_entity(format!(
+            "VirtualMFADevice with serial number {serial} doesn't exist."
+        ))
+    })?;
+    Ok(())
+}
+
+/// A root-user operation sent with the caller's (role) credentials. Without `UserName` IAM
+/// cannot tell whose credentials are meant and answers `ValidationError` "Must specify userName
+/// when calling with non-User credentials" (400), as it does for any role session; with one, it
+/// looks for that IAM user in the caller's account, which holds none in the emulator.
+fn caller_user_operation(operation: &str, input: &Input) -> Result<Reply, ApiError> {
+    if !root_user_operation(operation) {
+        return Err(Service::Iam.unknown_operation(operation));
+    }
+    match input.str("UserName") {
+        None => Err(ApiError::validation(
+            "Must specify userName when calling with non-User credentials",
+        )),
+        Some(user) => Err(ApiError::no_such_entity(format!(
+            "The user with name {user} cannot be found."
+        ))),
     }
 }
 
 /// Operations that act on the caller's own user when sent without `UserName`.
-fn root_user_operation(operation: &str) -> bool {
+pub fn root_user_operation(operation: &str) -> bool {
     TaskPolicy::IAMAuditRootUserCredentials.allows(operation, true)
         || TaskPolicy::IAMDeleteRootUserCredentials.allows(operation, true)
 }

@@ -10,6 +10,8 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 
 use crate::error::ApiError;
+use crate::model::Org;
+use crate::policy::Request;
 use crate::protocol::{Input, Protocol, Reply};
 use crate::session::Caller;
 use crate::world::World;
@@ -75,6 +77,22 @@ impl Service {
     /// (Smithy's `awsQueryCompatible`), sent in the `x-amzn-query-error` header.
     pub fn query_compatible(self) -> bool {
         self == Self::CloudWatch
+    }
+
+    /// The shape id of a modeled error of a query-compatible service, by its query code
+    /// (botocore's `monitoring` model: `InvalidParameterValueException` has the code
+    /// `InvalidParameterValue`, and so on).
+    pub fn error_shape(self, code: &str) -> Option<String> {
+        let shape = match (self, code) {
+            (Self::CloudWatch, "InvalidParameterValue") => "InvalidParameterValueException",
+            (Self::CloudWatch, "MissingParameter") => "MissingRequiredParameterException",
+            (Self::CloudWatch, "InvalidParameterCombination") => {
+                "InvalidParameterCombinationException"
+            }
+            (Self::CloudWatch, "InternalServiceError") => "InternalServiceFault",
+            _ => return None,
+        };
+        Some(format!("com.amazonaws.cloudwatch#{shape}"))
     }
 
     pub fn throttling(self) -> ApiError {
@@ -145,6 +163,57 @@ impl Service {
                 .find_map(|name| input.str(name))
                 .map(str::to_owned),
             _ => None,
+        }
+    }
+
+    /// What the caller principal's policy must allow for this call: the action, the resource
+    /// (per the Service Authorization Reference: `*` where an action has no resource-level
+    /// permissions) and the service's condition keys. `None` when no permission is needed:
+    /// `sts:GetCallerIdentity` ("No permissions are required", STS API reference), operations
+    /// the emulator does not serve, and IAM root-user calls without `UserName` (they fail
+    /// validation first; our assumption).
+    pub fn authorization(self, operation: &str, input: &Input, org: &Org) -> Option<Request> {
+        let (resource, context) = match (self, operation) {
+            (Self::Sts, "AssumeRoot") => {
+                let target = sts::account_of_principal(input.str("TargetPrincipal")?);
+                let arn = input.get("TaskPolicyArn").and_then(|p| p.get("arn"));
+                let context = arn
+                    .and_then(|arn| arn.as_str())
+                    .map(|arn| ("sts:TaskPolicyArn".to_owned(), arn.to_owned()));
+                (
+                    format!("arn:aws:iam::{target}:root"),
+                    Vec::from_iter(context),
+                )
+            }
+            (Self::Iam, "ListOrganizationsFeatures") => ("*".to_owned(), Vec::new()),
+            (Self::Iam, _) if iam::root_user_operation(operation) => {
+                let user = input.str("UserName")?;
+                let account = org.caller_account_id();
+                (format!("arn:aws:iam::{account}:user/{user}"), Vec::new())
+            }
+            (Self::Organizations, _) => {
+                (organizations::resource(operation, input, org)?, Vec::new())
+            }
+            (Self::CloudWatch, "PutMetricData") => {
+                let namespace = input
+                    .str("Namespace")
+                    .map(|n| ("cloudwatch:namespace".to_owned(), n.to_owned()));
+                ("*".to_owned(), Vec::from_iter(namespace))
+            }
+            _ => return None,
+        };
+        Some(Request {
+            action: format!("{}:{operation}", self.action_prefix()),
+            resource,
+            context,
+        })
+    }
+
+    /// The service prefix of IAM actions (CloudWatch's is not its signing name).
+    fn action_prefix(self) -> &'static str {
+        match self {
+            Self::CloudWatch => "cloudwatch",
+            other => other.signing_name(),
         }
     }
 

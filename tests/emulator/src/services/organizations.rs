@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use super::Service;
 use crate::error::ApiError;
 use crate::model::{Account, Org, OrganizationalUnit};
+use crate::paging;
 use crate::protocol::{Input, Reply};
 use crate::session::Caller;
 use crate::world::World;
@@ -25,6 +26,7 @@ pub fn call(
         )));
     }
     let org = &world.org;
+    let short_pages = world.organizations_short_pages;
     if !org.in_use() {
         return Err(error(
             "AWSOrganizationsNotInUseException",
@@ -45,7 +47,7 @@ pub fn call(
             }})
         }
         "ListAccounts" => {
-            let (page, next) = paginate(&org.accounts, input)?;
+            let (page, next) = paginate(&org.accounts, input, &[operation], short_pages)?;
             with_token(json!({"Accounts": accounts(org, page)}), next)
         }
         "DescribeAccount" => {
@@ -58,20 +60,25 @@ pub fn call(
             })?;
             json!({"Account": account_json(org, account)})
         }
-        "ListRoots" => json!({"Roots": [{
-            "Id": org.root_id(),
-            "Arn": org.arn(Some(("root", &org.root_id()))),
-            "Name": "Root",
-            "PolicyTypes": [],
-        }]}),
+        "ListRoots" => {
+            let roots = [json!({
+                "Id": org.root_id(),
+                "Arn": org.arn(Some(("root", &org.root_id()))),
+                "Name": "Root",
+                "PolicyTypes": [],
+            })];
+            let (page, next) = paginate(&roots, input, &[operation], short_pages)?;
+            with_token(json!({"Roots": page}), next)
+        }
         "ListOrganizationalUnitsForParent" => {
-            let parent = parent_filter(org, required(input, "ParentId")?)?;
+            let parent_id = required(input, "ParentId")?;
+            let parent = parent_filter(org, parent_id)?;
             let children: Vec<&OrganizationalUnit> = org
                 .organizational_units
                 .iter()
                 .filter(|ou| ou.parent.as_deref() == parent)
                 .collect();
-            let (page, next) = paginate(&children, input)?;
+            let (page, next) = paginate(&children, input, &[operation, parent_id], short_pages)?;
             let units: Vec<Value> = page
                 .iter()
                 .map(|ou| json!({"Id": ou.id, "Arn": org.arn(Some(("ou", &ou.id))), "Name": ou.name}))
@@ -79,13 +86,14 @@ pub fn call(
             with_token(json!({"OrganizationalUnits": units}), next)
         }
         "ListAccountsForParent" => {
-            let parent = parent_filter(org, required(input, "ParentId")?)?;
+            let parent_id = required(input, "ParentId")?;
+            let parent = parent_filter(org, parent_id)?;
             let children: Vec<&Account> = org
                 .accounts
                 .iter()
                 .filter(|account| account.parent.as_deref() == parent)
                 .collect();
-            let (page, next) = paginate(&children, input)?;
+            let (page, next) = paginate(&children, input, &[operation, parent_id], short_pages)?;
             with_token(
                 json!({"Accounts": accounts(org, page.iter().copied())}),
                 next,
@@ -107,7 +115,9 @@ pub fn call(
                 Some(ou) => json!({"Id": ou, "Type": "ORGANIZATIONAL_UNIT"}),
                 None => json!({"Id": org.root_id(), "Type": "ROOT"}),
             };
-            json!({"Parents": [parent]})
+            let parents = [parent];
+            let (page, next) = paginate(&parents, input, &[operation, child], short_pages)?;
+            with_token(json!({"Parents": page}), next)
         }
         "ListTagsForResource" => {
             let id = required(input, "ResourceId")?;
@@ -126,11 +136,37 @@ pub fn call(
                     ));
                 }
             };
-            json!({"Tags": tags})
+            let (page, next) = paginate(&tags, input, &[operation, id], short_pages)?;
+            with_token(json!({"Tags": page}), next)
         }
         _ => return Err(Service::Organizations.unknown_operation(operation)),
     };
     Ok(Reply::Json(reply))
+}
+
+/// The resource an Organizations call acts on, as policies name it: an account, OU or root ARN
+/// for the calls with resource-level permissions (`DescribeAccount`, `ListParents`,
+/// `ListTagsForResource`), `*` for the others. `None` for calls the emulator does not serve.
+pub fn resource(operation: &str, input: &Input, org: &Org) -> Option<String> {
+    let arn = |id: &str| {
+        let kind = match id {
+            _ if id.starts_with("ou-") => "ou",
+            _ if id.starts_with("r-") => "root",
+            _ => "account",
+        };
+        org.arn(Some((kind, id)))
+    };
+    match operation {
+        "DescribeAccount" => input.str("AccountId").map(arn),
+        "ListParents" => input.str("ChildId").map(arn),
+        "ListTagsForResource" => input.str("ResourceId").map(arn),
+        "DescribeOrganization"
+        | "ListAccounts"
+        | "ListRoots"
+        | "ListOrganizationalUnitsForParent"
+        | "ListAccountsForParent" => Some("*".to_owned()),
+        _ => None,
+    }
 }
 
 fn error(code: &str, message: &str) -> ApiError {
@@ -161,8 +197,15 @@ fn parent_filter<'a>(org: &Org, parent_id: &'a str) -> Result<Option<&'a str>, A
     }
 }
 
-/// One page of `items` per `MaxResults` (1..=20, default 20) and `NextToken`.
-fn paginate<'a, T>(items: &'a [T], input: &Input) -> Result<(&'a [T], Option<String>), ApiError> {
+/// One page of `items` per `MaxResults` (1..=20, default 20) and `NextToken`; `binding` names
+/// the listing (operation, then parameters) that the token belongs to. With `short_pages` (a
+/// seed), pages follow [`SHORT_PAGES`] instead of being full.
+fn paginate<'a, T>(
+    items: &'a [T],
+    input: &Input,
+    binding: &[&str],
+    short_pages: Option<u64>,
+) -> Result<(&'a [T], Option<String>), ApiError> {
     let max = input
         .u64("MaxResults")
         .map_err(|value| invalid_input(format!("MaxResults {value} is not a number.")))?
@@ -172,21 +215,46 @@ fn paginate<'a, T>(items: &'a [T], input: &Input) -> Result<(&'a [T], Option<Str
             "1 validation error detected: Value '{max}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to {MAX_PAGE}"
         )));
     }
-    let start = match input.str("NextToken") {
-        None => 0,
-        Some(token) => token
-            .strip_prefix(TOKEN_PREFIX)
-            .and_then(|offset| offset.parse::<usize>().ok())
-            .filter(|&offset| offset <= items.len())
-            .ok_or_else(|| invalid_input("The specified NextToken is not valid.".to_owned()))?,
+    let at = match input.str("NextToken") {
+        None => paging::Cursor::default(),
+        Some(token) => paging::cursor(token, binding).ok_or_else(|| {
+            invalid_input("You specified an invalid value for nextToken.".to_owned())
+                .with_reason("INVALID_NEXT_TOKEN")
+        })?,
     };
-    let end = (start + max as usize).min(items.len());
-    let next = (end < items.len()).then(|| format!("{TOKEN_PREFIX}{end}"));
+    let start = at.offset.min(items.len());
+    let size = match short_pages {
+        None => max as usize,
+        Some(seed) => SHORT_PAGES[(seed as usize + at.page as usize) % SHORT_PAGES.len()](max),
+    };
+    let end = (start + size).min(items.len());
+    // Short pages end a listing with an empty page: a page that reached the last item still
+    // carries a token, and only the empty page after it has none.
+    let more = end < items.len() || (short_pages.is_some() && start < items.len());
+    let next = more.then(|| {
+        paging::token(
+            binding,
+            paging::Cursor {
+                offset: end,
+                page: at.page + 1,
+            },
+        )
+    });
     Ok((&items[start..end], next))
 }
 
-/// Tokens are opaque to clients; ours carry the next offset.
-const TOKEN_PREFIX: &str = "emu-page-";
+/// Page sizes for `MaxResults` `max` when short pages are on, in turn from a seeded start.
+/// Organizations' API reference (for example `ListAccounts`): "These operations can occasionally
+/// return an empty set of results even when there are more results available. The `NextToken`
+/// response parameter value is `null` only when there are no more results to display."
+const SHORT_PAGES: [fn(u64) -> usize; 6] = [
+    |_| 0,
+    |max| max as usize,
+    |_| 1,
+    |_| 0,
+    |max| max.div_ceil(2) as usize,
+    |max| max as usize,
+];
 
 fn with_token(mut reply: Value, next: Option<String>) -> Value {
     if let Some(token) = next {

@@ -3,7 +3,7 @@
 
 #![allow(dead_code)] // each test binary uses its own subset
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -11,7 +11,13 @@ use aws_credential_types::Credentials;
 use aws_sdk_sts::error::SdkError;
 use aws_sdk_sts::operation::assume_root::{AssumeRootError, AssumeRootOutput};
 use aws_sdk_sts::types::PolicyDescriptorType;
-use rootsweep_emulator::{EmulatorHandle, Org};
+use aws_sigv4::http_request::{
+    PayloadChecksumKind, SignableBody, SignableRequest, SigningSettings, sign,
+};
+use aws_sigv4::sign::v4;
+use rootsweep_emulator::{
+    DEFAULT_CALLER_ACCESS_KEY_ID, DEFAULT_CALLER_SECRET_ACCESS_KEY, EmulatorHandle, Org,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -82,7 +88,13 @@ pub async fn config(emulator: &EmulatorHandle, credentials: Credentials) -> SdkC
 pub async fn caller_config(emulator: &EmulatorHandle) -> SdkConfig {
     config(
         emulator,
-        Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI", None, None, "test"),
+        Credentials::new(
+            DEFAULT_CALLER_ACCESS_KEY_ID,
+            DEFAULT_CALLER_SECRET_ACCESS_KEY,
+            None,
+            None,
+            "test",
+        ),
     )
     .await
 }
@@ -136,7 +148,8 @@ pub async fn iam_for(
     aws_sdk_iam::Client::new(&root_session(emulator, account, task_policy_arn).await)
 }
 
-/// A minimal HTTP/1.1 exchange (admin API, hand-made AWS requests): (status, body).
+/// A minimal HTTP/1.1 exchange (admin API, hand-made AWS requests): (status, body). The
+/// `Host` is `localhost` unless `headers` name one.
 pub async fn http(
     emulator: &EmulatorHandle,
     method: &str,
@@ -145,9 +158,17 @@ pub async fn http(
     body: &str,
 ) -> (u16, String) {
     let mut stream = TcpStream::connect(emulator.addr()).await.expect("connect");
+    let named_host = headers
+        .iter()
+        .any(|h| h.to_ascii_lowercase().starts_with("host:"));
+    let host = if named_host {
+        ""
+    } else {
+        "Host: localhost\r\n"
+    };
     let extra: String = headers.iter().map(|h| format!("{h}\r\n")).collect();
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\n{extra}Content-Length: {}\r\n\
+        "{method} {path} HTTP/1.1\r\n{host}{extra}Content-Length: {}\r\n\
          Connection: close\r\n\r\n{body}",
         body.len()
     );
@@ -163,10 +184,115 @@ pub async fn http(
     (status, body.to_owned())
 }
 
+/// `POST /` with these header lines and body.
+pub async fn post(emulator: &EmulatorHandle, headers: &[String], body: &str) -> (u16, String) {
+    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+    http(emulator, "POST", "/", &headers, body).await
+}
+
+/// `POST /` with `headers` and `body`, signed as `signing` says.
+pub async fn signed_post(
+    emulator: &EmulatorHandle,
+    signing: &Signing,
+    headers: &[&str],
+    body: &str,
+) -> (u16, String) {
+    post(
+        emulator,
+        &signing.sign("localhost", "/", headers, body),
+        body,
+    )
+    .await
+}
+
 /// Waits (without a deadline of its own) until `done` holds, for effects that finish after the
 /// client stopped waiting.
 pub async fn eventually(mut done: impl FnMut() -> bool) {
     while !done() {
         tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// `config` with a single attempt per call, so a test sees each error the emulator answers.
+pub fn without_retries(config: &SdkConfig) -> SdkConfig {
+    config
+        .to_builder()
+        .retry_config(RetryConfig::standard().with_max_attempts(1))
+        .build()
+}
+
+/// How a hand-made request is signed, by aws-sigv4 (the AWS SDK for Rust's own signer).
+pub struct Signing {
+    pub service: &'static str,
+    pub region: String,
+    pub credentials: Credentials,
+    pub time: SystemTime,
+    /// Sign `UNSIGNED-PAYLOAD` instead of the body's hash.
+    pub unsigned_payload: bool,
+    /// Send `x-amz-content-sha256` (the payload hash that was signed).
+    pub content_sha256: bool,
+}
+
+impl Signing {
+    /// The caller's default credentials, us-east-1, now, the body signed.
+    pub fn caller(service: &'static str) -> Self {
+        Self {
+            service,
+            region: "us-east-1".to_owned(),
+            credentials: Credentials::new(
+                DEFAULT_CALLER_ACCESS_KEY_ID,
+                DEFAULT_CALLER_SECRET_ACCESS_KEY,
+                None,
+                None,
+                "test",
+            ),
+            time: SystemTime::now(),
+            unsigned_payload: false,
+            content_sha256: false,
+        }
+    }
+
+    /// `headers` (as `name: value` lines) plus the signature's headers, for a request to
+    /// `host` at `path` (with its query) carrying `body`.
+    pub fn sign(&self, host: &str, path: &str, headers: &[&str], body: &str) -> Vec<String> {
+        let mut pairs: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|line| {
+                let (name, value) = line.split_once(':').expect("name: value");
+                (name.trim(), value.trim())
+            })
+            .collect();
+        pairs.push(("host", host));
+        let mut settings = SigningSettings::default();
+        if self.content_sha256 {
+            settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+        }
+        let identity = self.credentials.clone().into();
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(&self.region)
+            .name(self.service)
+            .time(self.time)
+            .settings(settings)
+            .build()
+            .expect("signing parameters")
+            .into();
+        let body = match self.unsigned_payload {
+            true => SignableBody::UnsignedPayload,
+            false => SignableBody::Bytes(body.as_bytes()),
+        };
+        let url = format!("http://{host}{path}");
+        let signable = SignableRequest::new("POST", url, pairs.iter().copied(), body)
+            .expect("a signable request");
+        let (instructions, _) = sign(signable, &params).expect("signed").into_parts();
+        pairs
+            .iter()
+            .map(|(name, value)| format!("{name}: {value}"))
+            .chain(
+                instructions
+                    .headers()
+                    .map(|(name, value)| format!("{name}: {value}")),
+            )
+            .collect()
     }
 }

@@ -1,0 +1,389 @@
+//! The caller's IAM policy, off unless a run loads one: the statements of the Lambda function
+//! role's policies in a SAM/CloudFormation template (`infra/template.yaml`), evaluated for every
+//! request the caller principal makes. Root sessions are not evaluated here: their task policy
+//! scopes them already.
+
+mod statement;
+mod template;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value;
+
+pub(crate) use statement::Request;
+use statement::{Decision, Statement, decide};
+use template::{Resolver, get_att};
+
+/// Why a template could not give the role's policies.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("cannot read template {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("template is not YAML: {0}")]
+    Yaml(#[from] serde_yaml_ng::Error),
+    #[error("template: {0}")]
+    Template(String),
+    #[error("policy statement: {0}")]
+    Statement(String),
+}
+
+/// A template and the parameter values to deploy it with; the role's statements are resolved
+/// when the emulator starts, with `AWS::AccountId` the org's caller account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TemplatePolicy {
+    template: Value,
+    overrides: BTreeMap<String, String>,
+}
+
+impl TemplatePolicy {
+    /// Parses a template (YAML with CloudFormation's short-form tags, or JSON).
+    pub fn parse(text: &str) -> Result<Self, PolicyError> {
+        let yaml: serde_yaml_ng::Value = serde_yaml_ng::from_str(text)?;
+        Ok(Self {
+            template: template::normalize(yaml)?,
+            overrides: BTreeMap::new(),
+        })
+    }
+
+    pub fn load(path: &Path) -> Result<Self, PolicyError> {
+        let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::parse(&text)
+    }
+
+    /// Deploys with `name` set to `value` instead of its default (`Mode=enforce`). Pseudo
+    /// parameters can be set too (`AWS::Region`).
+    pub fn parameter(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.overrides.insert(name.into(), value.into());
+        self
+    }
+
+    /// The role's statements for a stack in `account_id`.
+    pub(crate) fn resolve(&self, account_id: &str) -> Result<CallerPolicy, PolicyError> {
+        let resolver = Resolver::new(&self.template, self.values(account_id)?);
+        let resources = self
+            .template
+            .get("Resources")
+            .and_then(Value::as_object)
+            .ok_or_else(|| PolicyError::Template("no Resources".to_owned()))?;
+        let role = function_role(resources)?;
+        let mut documents = role_documents(&resolver, &resources[role])?;
+        documents.extend(attached_documents(&resolver, resources, role)?);
+        let mut statements = Vec::new();
+        for document in documents {
+            let listed = match document.get("Statement") {
+                Some(Value::Array(items)) => items.clone(),
+                Some(one) => vec![one.clone()],
+                None => Vec::new(),
+            };
+            for item in &listed {
+                statements.push(Statement::parse(item)?);
+            }
+        }
+        Ok(CallerPolicy { statements })
+    }
+
+    /// Parameter values (defaults, then overrides, each checked against `AllowedValues`) and
+    /// pseudo parameters.
+    fn values(&self, account_id: &str) -> Result<BTreeMap<String, Value>, PolicyError> {
+        let invalid = |message: String| Err(PolicyError::Template(message));
+        let declared = self.template.get("Parameters").and_then(Value::as_object);
+        let mut values: BTreeMap<String, Value> = [
+            ("AWS::Partition", "aws"),
+            ("AWS::AccountId", account_id),
+            ("AWS::Region", "us-east-1"),
+            ("AWS::URLSuffix", "amazonaws.com"),
+            ("AWS::StackName", "rootsweep"),
+        ]
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), Value::String(value.to_owned())))
+        .collect();
+        for (name, declaration) in declared.into_iter().flatten() {
+            if let Some(default) = declaration.get("Default") {
+                values.insert(
+                    name.clone(),
+                    parameter_value(declaration, &text_of(default)),
+                );
+            }
+        }
+        for (name, value) in &self.overrides {
+            let Some(declaration) = declared.and_then(|d| d.get(name)) else {
+                if name.starts_with("AWS::") {
+                    values.insert(name.clone(), Value::String(value.clone()));
+                    continue;
+                }
+                return invalid(format!("the template has no parameter {name}"));
+            };
+            let allowed = declaration.get("AllowedValues").and_then(Value::as_array);
+            if allowed.is_some_and(|allowed| !allowed.iter().any(|a| text_of(a) == *value)) {
+                return invalid(format!("{value:?} is not an allowed value of {name}"));
+            }
+            values.insert(name.clone(), parameter_value(declaration, value));
+        }
+        Ok(values)
+    }
+}
+
+/// A parameter's value as `Ref` gives it: a list for list types, else a string.
+fn parameter_value(declaration: &Value, text: &str) -> Value {
+    let kind = declaration
+        .get("Type")
+        .and_then(Value::as_str)
+        .unwrap_or("String");
+    match kind.starts_with("List<") || kind == "CommaDelimitedList" {
+        true => Value::Array(
+            text.split(',')
+                .map(|s| Value::String(s.to_owned()))
+                .collect(),
+        ),
+        false => Value::String(text.to_owned()),
+    }
+}
+
+fn text_of(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The logical id of the role the template's Lambda function runs as.
+fn function_role(resources: &serde_json::Map<String, Value>) -> Result<&str, PolicyError> {
+    let invalid = |message: &str| PolicyError::Template(message.to_owned());
+    let mut roles = Vec::new();
+    for resource in resources.values() {
+        let kind = resource.get("Type").and_then(Value::as_str);
+        if !matches!(
+            kind,
+            Some("AWS::Serverless::Function" | "AWS::Lambda::Function")
+        ) {
+            continue;
+        }
+        let role = resource
+            .pointer("/Properties/Role/Fn::GetAtt")
+            .ok_or_else(|| {
+                invalid("the function's Role must be !GetAtt <a role in the template>.Arn")
+            })?;
+        roles.push(get_att(role)?.0);
+    }
+    roles.dedup();
+    let role = match &roles[..] {
+        [role] => role,
+        [] => return Err(invalid("the template has no Lambda function")),
+        _ => return Err(invalid("the template's functions run as different roles")),
+    };
+    let (name, resource) = resources
+        .get_key_value(role.as_str())
+        .ok_or_else(|| invalid("the function's role is not in the template"))?;
+    match resource.get("Type").and_then(Value::as_str) {
+        Some("AWS::IAM::Role") => Ok(name.as_str()),
+        _ => Err(invalid("the function's Role is not an AWS::IAM::Role")),
+    }
+}
+
+/// The role's inline policy documents. A permissions boundary would limit them in ways the
+/// emulator does not evaluate, so a template deployed with one is refused; managed policies
+/// from outside the template are left out (denying more than AWS would, never less).
+fn role_documents(resolver: &Resolver, role: &Value) -> Result<Vec<Value>, PolicyError> {
+    let properties = resolver
+        .resolve(&role["Properties"])?
+        .unwrap_or(Value::Null);
+    if properties.get("PermissionsBoundary").is_some() {
+        return Err(PolicyError::Template(
+            "the role has a permissions boundary, which the emulator does not evaluate".to_owned(),
+        ));
+    }
+    if let Some(managed) = properties.get("ManagedPolicyArns") {
+        tracing::warn!(%managed, "managed policies are not evaluated: their grants are left out");
+    }
+    let policies = properties.get("Policies").and_then(Value::as_array);
+    Ok(policies
+        .into_iter()
+        .flatten()
+        .filter_map(|policy| policy.get("PolicyDocument").cloned())
+        .collect())
+}
+
+/// Documents of `AWS::IAM::Policy`, `AWS::IAM::ManagedPolicy` and `AWS::IAM::RolePolicy`
+/// resources attached to the role (`Roles: [!Ref Role]` or `RoleName: !Ref Role`) whose
+/// `Condition`, if any, holds.
+fn attached_documents(
+    resolver: &Resolver,
+    resources: &serde_json::Map<String, Value>,
+    role: &str,
+) -> Result<Vec<Value>, PolicyError> {
+    let mut documents = Vec::new();
+    for resource in resources.values() {
+        let kind = resource
+            .get("Type")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if !matches!(
+            kind,
+            "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" | "AWS::IAM::RolePolicy"
+        ) {
+            continue;
+        }
+        if let Some(condition) = resource.get("Condition").and_then(Value::as_str)
+            && !resolver.condition(condition, 0)?
+        {
+            continue;
+        }
+        let properties = resolver
+            .resolve(&resource["Properties"])?
+            .unwrap_or(Value::Null);
+        let roles = properties.get("Roles").and_then(Value::as_array);
+        let named = roles.into_iter().flatten().any(|r| r == role)
+            || properties.get("RoleName").and_then(Value::as_str) == Some(role);
+        if named && let Some(document) = properties.get("PolicyDocument") {
+            documents.push(document.clone());
+        }
+    }
+    Ok(documents)
+}
+
+/// The caller principal's statements, in force for a run.
+#[derive(Debug, Clone)]
+pub(crate) struct CallerPolicy {
+    statements: Vec<Statement>,
+}
+
+impl CallerPolicy {
+    /// Nothing, or the message of the `AccessDenied` AWS answers ("Access denied error message
+    /// examples", IAM User Guide: "User: ARN is not authorized to perform: ACTION on resource:
+    /// RESOURCE because no identity-based policy allows the ACTION action").
+    pub fn check(&self, caller_arn: &str, request: &Request) -> Result<(), String> {
+        let on = match request.resource.as_str() {
+            "*" => String::new(),
+            resource => format!(" on resource: {resource}"),
+        };
+        let action = &request.action;
+        match decide(&self.statements, request) {
+            Decision::Allow => Ok(()),
+            Decision::ImplicitDeny => Err(format!(
+                "User: {caller_arn} is not authorized to perform: {action}{on} because no identity-based policy allows the {action} action"
+            )),
+            Decision::ExplicitDeny => Err(format!(
+                "User: {caller_arn} is not authorized to perform: {action}{on} with an explicit deny in an identity-based policy"
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEMPLATE: &str = include_str!("../../../../infra/template.yaml");
+
+    fn check(
+        policy: &CallerPolicy,
+        action: &str,
+        resource: &str,
+        context: &[(&str, &str)],
+    ) -> Result<(), String> {
+        let request = Request {
+            action: action.to_owned(),
+            resource: resource.to_owned(),
+            context: context
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        };
+        policy.check("arn:aws:sts::1:assumed-role/R/s", &request)
+    }
+
+    #[test]
+    fn the_real_template_in_both_modes() {
+        let delete = "arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials";
+        let audit = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials";
+        let root = "arn:aws:iam::222222222222:root";
+        let template = TemplatePolicy::parse(TEMPLATE).unwrap();
+        let audit_mode = template.resolve("111111111111").unwrap();
+        assert!(
+            check(
+                &audit_mode,
+                "sts:AssumeRoot",
+                root,
+                &[("sts:TaskPolicyArn", audit)]
+            )
+            .is_ok()
+        );
+        let denied = check(
+            &audit_mode,
+            "sts:AssumeRoot",
+            root,
+            &[("sts:TaskPolicyArn", delete)],
+        );
+        assert_eq!(
+            denied.unwrap_err(),
+            "User: arn:aws:sts::1:assumed-role/R/s is not authorized to perform: sts:AssumeRoot on resource: arn:aws:iam::222222222222:root because no identity-based policy allows the sts:AssumeRoot action"
+        );
+        let enforce = template
+            .clone()
+            .parameter("Mode", "enforce")
+            .resolve("1")
+            .unwrap();
+        assert!(
+            check(
+                &enforce,
+                "sts:AssumeRoot",
+                root,
+                &[("sts:TaskPolicyArn", delete)]
+            )
+            .is_ok()
+        );
+        assert!(check(&enforce, "organizations:ListTagsForResource", "*", &[]).is_err());
+        let tags = template
+            .clone()
+            .parameter("ExemptTagKey", "rootsweep:exempt")
+            .resolve("1")
+            .unwrap();
+        let account = "arn:aws:organizations::1:account/o-abcdefghij/222222222222";
+        assert!(check(&tags, "organizations:ListTagsForResource", account, &[]).is_ok());
+        let ou = "arn:aws:organizations::1:ou/o-abcdefghij/ou-ab12-cd34ef56";
+        assert!(check(&tags, "organizations:ListTagsForResource", ou, &[]).is_err());
+        let namespace = |n| {
+            check(
+                &enforce,
+                "cloudwatch:PutMetricData",
+                "*",
+                &[("cloudwatch:namespace", n)],
+            )
+        };
+        assert!(namespace("Rootsweep").is_ok() && namespace("Other").is_err());
+    }
+
+    #[test]
+    fn bad_overrides_and_boundaries_are_refused() {
+        let template = TemplatePolicy::parse(TEMPLATE).unwrap();
+        for (name, value, says) in [
+            ("Mood", "x", "no parameter Mood"),
+            ("Mode", "delete", "not an allowed value of Mode"),
+            (
+                "PermissionsBoundaryArn",
+                "arn:aws:iam::1:policy/b",
+                "permissions boundary",
+            ),
+        ] {
+            let error = template
+                .clone()
+                .parameter(name, value)
+                .resolve("1")
+                .unwrap_err();
+            assert!(error.to_string().contains(says), "{error}");
+        }
+        assert!(
+            TemplatePolicy::parse("Resources: {}")
+                .unwrap()
+                .resolve("1")
+                .is_err()
+        );
+    }
+}
