@@ -1,9 +1,7 @@
 //! The `/_emulator/*` admin API over plain HTTP, and the protocol edges a hand-made request hits.
 
-mod common;
-
+use crate::common::*;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use common::*;
 use rootsweep_emulator::{CallRecord, CallerKind, Emulator, Fault, FaultKind, MetricDatum, Org};
 
 #[tokio::test]

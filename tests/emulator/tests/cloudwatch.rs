@@ -1,13 +1,11 @@
 //! PutMetricData: the Rust SDK's rpc-v2-cbor (plain and gzipped) and the query protocol.
 
-mod common;
-
+use crate::common::*;
 use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit, StatisticSet};
 use aws_smithy_types::DateTime as SdkDateTime;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use chrono::DateTime;
-use common::*;
 use rootsweep_emulator::{Emulator, Protocol};
 
 #[tokio::test]

@@ -1,13 +1,11 @@
 //! IAM's eventual consistency (`iam_propagation_delay_ms`) through the real AWS SDK for Rust:
 //! reads keep seeing deleted credentials for the delay, the emulator's state does not.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::*;
 use aws_sdk_iam::operation::get_login_profile::GetLoginProfileError;
 use aws_sdk_iam::types::SummaryKeyType;
-use common::*;
 use rootsweep_emulator::Emulator;
 
 const AN_HOUR_MS: u64 = 3_600_000;

@@ -1,16 +1,14 @@
 //! Each fault kind as the AWS SDK for Rust sees it.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::*;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_iam::error::SdkError;
 use aws_sdk_iam::operation::deactivate_mfa_device::DeactivateMFADeviceError;
 use aws_sdk_iam::operation::get_login_profile::GetLoginProfileError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use common::*;
 use rootsweep_emulator::{Emulator, Fault, FaultKind, Org};
 
 fn faulted(

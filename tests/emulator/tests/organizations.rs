@@ -1,15 +1,13 @@
 //! Organizations through the real AWS SDK for Rust: paging, the OU walk, errors.
 
-mod common;
-
 use std::collections::BTreeSet;
 
+use crate::common::*;
 use aws_sdk_organizations::Client;
 use aws_sdk_organizations::operation::describe_account::DescribeAccountError;
 use aws_sdk_organizations::operation::describe_organization::DescribeOrganizationError;
 use aws_sdk_organizations::operation::list_accounts::ListAccountsError;
 use aws_sdk_organizations::types::{AccountState, AccountStatus, ParentType};
-use common::*;
 use rootsweep_emulator::{EXEMPT_TAG, Emulator, Org, PreflightFailure};
 
 #[tokio::test]

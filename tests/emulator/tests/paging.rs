@@ -1,12 +1,10 @@
 //! Paging through the real AWS SDK for Rust: IAM's `MaxItems`/`Marker`, Organizations' short and
 //! empty pages (`organizations_short_pages`) and tokens bound to their listing.
 
-mod common;
-
+use crate::common::*;
 use aws_sdk_organizations::operation::list_accounts_for_parent::ListAccountsForParentError;
 use aws_sdk_organizations::types::InvalidInputExceptionReason;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use common::*;
 use rootsweep_emulator::{AccessKey, Emulator, Org};
 
 #[tokio::test]

@@ -3,11 +3,9 @@
 //! mutation of it denies the call it should, with AWS's message. Also STS's global endpoint,
 //! which refuses AssumeRoot.
 
-mod common;
-
+use crate::common::*;
 use aws_sdk_cloudwatch::types::MetricDatum;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use common::*;
 use rootsweep_emulator::{Emulator, EmulatorHandle, TemplatePolicy};
 
 const TEMPLATE: &str = include_str!("../../../infra/template.yaml");

@@ -2,15 +2,13 @@
 //! knows, within 5 minutes of its clock, for a valid scope. Through the AWS SDK for Rust where it
 //! can make the request, and hand-made with aws-sigv4 (the SDK's own signer) where it cannot.
 
-mod common;
-
 use std::time::{Duration, SystemTime};
 
+use crate::common::*;
 use aws_config::SdkConfig;
 use aws_credential_types::Credentials;
 use aws_smithy_async::time::StaticTimeSource;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use common::*;
 use rootsweep_emulator::{CallerCredentials, CallerKind, Emulator};
 
 fn static_credentials(id: &str, secret: &str, token: Option<&str>) -> Credentials {

@@ -1,14 +1,12 @@
 //! AssumeRoot and the IAM root-user calls through the real AWS SDK for Rust.
 
-mod common;
-
+use crate::common::*;
 use aws_sdk_iam::operation::delete_login_profile::DeleteLoginProfileError;
 use aws_sdk_iam::operation::get_login_profile::GetLoginProfileError;
 use aws_sdk_iam::operation::list_organizations_features::ListOrganizationsFeaturesError;
 use aws_sdk_iam::types::{FeatureType, StatusType, SummaryKeyType};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use chrono::{DateTime, Utc};
-use common::*;
 use rootsweep_emulator::{CallerKind, Emulator, PreflightFailure, TaskPolicy};
 
 fn utc(date: &aws_smithy_types::DateTime) -> DateTime<Utc> {

@@ -1,10 +1,8 @@
 //! Throttling limits (off by default) through the real AWS SDK for Rust: each service's answer,
 //! the call records' marker, and the counts in `throttling_stats`.
 
-mod common;
-
+use crate::common::*;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use common::*;
 use rootsweep_emulator::{
     Emulator, Fault, FaultKind, OrganizationsLimits, ThrottleLimit, Throttling, TokenBucket,
 };

@@ -1,8 +1,6 @@
 //! Shared by the integration tests: a small known org, SDK configs pointed at the emulator, and
 //! a bare HTTP client for the admin API.
 
-#![allow(dead_code)] // each test binary uses its own subset
-
 use std::time::{Duration, SystemTime};
 
 use aws_config::retry::RetryConfig;
