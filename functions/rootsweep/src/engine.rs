@@ -5,30 +5,28 @@
 use std::sync::Arc;
 
 use futures::{StreamExt, stream};
-use tokio::time::Instant;
+
+use chrono::Utc;
 
 use crate::act::Act;
 use crate::budget::Budget;
 use crate::config::Config;
 use crate::credentials::{TaskPolicy, TaskPolicyArn};
 use crate::decide::{Decision, decide};
-use crate::event::{RunRequest, Scope};
+use crate::deliver::{Delivery, Features};
+use crate::event::{Recovery, RunRequest, Scope};
+use crate::followup;
 use crate::outcome::{AccountReport, Outcome};
 use crate::pace::Pace;
+pub use crate::plan::RunOptions;
 use crate::plan::{DueAccount, Plan, Planner};
-use crate::ports::{AwsErrorKind, Metrics, Organization, RootAccess};
+use crate::ports::{Metrics, Organization, RootAccess};
 use crate::preflight::PreflightError;
 use crate::reasons::{HoldReason, NotReachedReason};
-use crate::report::{Report, ReportSink, RunFacts, RunSummary, metric_points};
+use crate::report::{
+    RecoveryReport, Report, ReportSink, RunFacts, RunSummary, follow_up_points, metric_points,
+};
 use crate::session::Opener;
-
-/// How one run is identified and bounded.
-pub struct RunOptions {
-    /// Appears on every report line: the Lambda request id, or one made by the CLI.
-    pub run_id: String,
-    /// When the run must be over (the Lambda deadline); `None` for no limit.
-    pub deadline: Option<Instant>,
-}
 
 /// The sweep engine, generic over its AWS adapters.
 pub struct Engine<O, R, M> {
@@ -38,6 +36,7 @@ pub struct Engine<O, R, M> {
     metrics: M,
     /// AssumeRoot's caller-wide pace, across runs of this engine (a warm Lambda's too).
     pace: Arc<Pace>,
+    features: Features,
 }
 
 impl<O: Organization, R: RootAccess, M: Metrics> Engine<O, R, M> {
@@ -48,7 +47,18 @@ impl<O: Organization, R: RootAccess, M: Metrics> Engine<O, R, M> {
             org: Arc::new(org),
             root: Arc::new(root),
             metrics,
+            features: Features::default(),
         }
+    }
+
+    /// The adapters of the optional features (follow-ups, archive, findings).
+    pub fn with_features(mut self, features: Features) -> Self {
+        self.features = features;
+        self
+    }
+
+    pub fn features(&self) -> &Features {
+        &self.features
     }
 
     pub fn config(&self) -> &Config {
@@ -94,13 +104,12 @@ impl<O: Organization, R: RootAccess, M: Metrics> Engine<O, R, M> {
             pace: self.pace.clone(),
         };
         let budget = Budget::new(options.deadline);
-        planner
-            .plan(request.clone(), options.run_id, budget, sink)
-            .await
+        planner.plan(request.clone(), options, budget, sink).await
     }
 
-    /// Acts on `plan` as `decision` says, then reports: the due accounts' lines, the summary,
-    /// and the metrics (once per run, bounded by the time left).
+    /// Acts on `plan` as `decision` says, then reports: the due accounts' lines, the follow-ups,
+    /// the summary; then sends out the archive, the findings and the metrics (once per run,
+    /// each bounded by the time left).
     pub async fn conclude(&self, plan: Plan, decision: Decision, sink: &dyn ReportSink) -> Report {
         let held = match &decision {
             Decision::Remediate => None,
@@ -117,7 +126,8 @@ impl<O: Organization, R: RootAccess, M: Metrics> Engine<O, R, M> {
             held: held.clone().filter(|_| !plan.due.is_empty()),
             audit_order_seed: plan.rotation.seed,
         };
-        let (run_id, clock, budget) = (plan.run_id.clone(), plan.clock, plan.budget);
+        let (clock, budget, chain) = (plan.clock, plan.budget, plan.request.follow_up);
+        let caller = plan.facts.caller.clone();
         let task = TaskPolicyArn::new(TaskPolicy::Delete, &plan.facts.caller.partition);
         let mut accounts = plan.settled;
         let due = match held {
@@ -126,20 +136,64 @@ impl<O: Organization, R: RootAccess, M: Metrics> Engine<O, R, M> {
         };
         for report in due {
             let report = report.finish();
-            sink.account(&run_id, &report);
+            sink.account(&facts.run_id, &report);
             accounts.push(report);
         }
         accounts.sort_by(|a, b| a.account_id.cmp(&b.account_id));
-        let mut summary = RunSummary::new(
-            RunFacts {
-                duration_seconds: clock.elapsed().as_secs_f64(),
-                ..facts
-            },
-            &accounts,
-        );
+        let delivery = self.delivery(budget);
+        let wanted = match &self.config.follow_ups {
+            Some(settings) => followup::for_run(&accounts, settings, chain, Utc::now()),
+            None => Vec::new(),
+        };
+        let follow_ups = delivery
+            .follow_ups(wanted, plan.function_arn.as_deref())
+            .await;
+        let facts = RunFacts {
+            duration_seconds: clock.elapsed().as_secs_f64(),
+            ..facts
+        };
+        let mut summary = RunSummary::new(facts, &accounts);
+        summary.follow_ups = follow_ups;
         sink.summary(&summary);
-        summary.metrics_error = self.publish(&summary, budget).await;
+        (summary.archive, summary.findings) = delivery.evidence(&caller, &accounts, &summary).await;
+        summary.metrics_error = delivery.metrics(&metric_points(&summary)).await;
         Report { summary, accounts }
+    }
+
+    /// A recovery event: schedules its follow-up and reports it.
+    pub async fn follow_recovery(
+        &self,
+        recovery: &Recovery,
+        options: RunOptions,
+        sink: &dyn ReportSink,
+    ) -> RecoveryReport {
+        let delivery = self.delivery(Budget::new(options.deadline));
+        let wanted = followup::for_recovery(&recovery.account, recovery.at, self.config.grace);
+        let follow_up = delivery
+            .follow_ups(vec![wanted], options.function_arn.as_deref())
+            .await
+            .pop();
+        let mut report = RecoveryReport {
+            run_id: options.run_id,
+            account_id: recovery.account.clone(),
+            recovered_at: recovery.at,
+            event_id: recovery.event_id.clone(),
+            follow_up,
+            metrics_error: None,
+        };
+        sink.recovery(&report);
+        let points = follow_up_points(report.follow_up.as_slice());
+        report.metrics_error = delivery.metrics(&points).await;
+        report
+    }
+
+    fn delivery(&self, budget: Budget) -> Delivery<'_, M> {
+        Delivery {
+            config: &self.config,
+            metrics: &self.metrics,
+            features: &self.features,
+            budget,
+        }
     }
 
     /// Remediates the due accounts, each in a task of its own, at most `concurrency` at once.
@@ -180,28 +234,6 @@ impl<O: Organization, R: RootAccess, M: Metrics> Engine<O, R, M> {
             .buffer_unordered(self.config.concurrency.get())
             .collect()
             .await
-    }
-
-    /// Publishes the run's metrics within the time left; what went wrong, for the summary.
-    async fn publish(&self, summary: &RunSummary, budget: Budget) -> Option<String> {
-        let namespace = self.config.metrics_namespace.as_str();
-        let points = metric_points(summary);
-        let error = match budget.publish(self.metrics.publish(namespace, &points)).await {
-            Some(Ok(())) => return None,
-            None => "the run's deadline came before the metrics were published: the missed-sweep alarm may fire".to_owned(),
-            Some(Err(err)) => {
-                let hint = match err.kind {
-                    AwsErrorKind::AccessDenied => format!(
-                        ". Check that the role allows cloudwatch:PutMetricData for namespace {namespace}"
-                    ),
-                    // A timed-out call may still have been stored: the missed-sweep alarm may not fire.
-                    _ => ". The next run publishes again".into(),
-                };
-                format!("{err}{hint}")
-            }
-        };
-        tracing::warn!(error = %error, "run metrics were not published");
-        Some(error)
     }
 }
 

@@ -1,15 +1,19 @@
-//! Invocation events -> what one run is asked to do.
+//! Invocation events -> what one invocation is asked to do.
 //!
-//! Two shapes are accepted:
+//! Three shapes are accepted:
 //! - the EventBridge scheduled event (or the `{}` that EventBridge Scheduler sends): a full sweep in
 //!   the configured mode;
 //! - a direct invocation `{"accounts": ["123456789012"], "mode": "audit"}`, both fields optional,
-//!   that narrows the run to some accounts and may lower the mode to `audit`, never raise it.
+//!   that narrows the run to some accounts and may lower the mode to `audit`, never raise it; a
+//!   follow-up schedule adds `"follow_up": N`, its place in a chain of follow-ups;
+//! - the CloudTrail record of a successful `AssumeRoot` with the `IAMCreateRootUserPassword`
+//!   task policy, as an EventBridge rule delivers it: a root password recovery to follow up.
 //!
 //! Anything else is rejected before any AWS call is made.
 
 use std::collections::BTreeSet;
 
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -39,6 +43,26 @@ impl Scope {
 pub struct RunRequest {
     pub mode: Mode,
     pub scope: Scope,
+    /// For a run a follow-up schedule started: its place in the chain (1 for the first).
+    pub follow_up: Option<u32>,
+}
+
+/// What one invocation is asked to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Invocation {
+    Run(RunRequest),
+    /// A root password recovery was allowed: follow it up at its due time.
+    Recovery(Recovery),
+}
+
+/// A root password recovery allowed for `account` (the management account or delegated
+/// administrator called AssumeRoot with `IAMCreateRootUserPassword`) at `at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovery {
+    pub account: AccountId,
+    pub at: DateTime<Utc>,
+    /// CloudTrail's id of the AssumeRoot record.
+    pub event_id: String,
 }
 
 impl RunRequest {
@@ -47,6 +71,7 @@ impl RunRequest {
         Self {
             mode,
             scope: Scope::Organization,
+            follow_up: None,
         }
     }
 
@@ -69,9 +94,16 @@ impl RunRequest {
             Some(ids) if ids.is_empty() => return Err(EventError::NoAccounts),
             Some(ids) => Scope::Accounts(ids),
         };
-        Ok(Self { mode, scope })
+        Ok(Self {
+            mode,
+            scope,
+            follow_up: None,
+        })
     }
 }
+
+/// The task policy whose use says a root password will soon exist.
+const RECOVERY_TASK_POLICY: &str = "/IAMCreateRootUserPassword";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EventError {
@@ -80,11 +112,15 @@ pub enum EventError {
     )]
     NotAnObject,
     #[error(
-        "the event has detail-type {0:?}: only EventBridge \"Scheduled Event\" events start a sweep"
+        "the event has detail-type {0:?}: only EventBridge \"Scheduled Event\" events start a sweep, and \"AWS API Call via CloudTrail\" records of AssumeRoot with IAMCreateRootUserPassword a follow-up"
     )]
     NotAScheduledEvent(String),
     #[error(
-        "the event is not valid: {0}. Allowed fields: `accounts` (a list of 12-digit account ids) and `mode` (`audit` or `enforce`)"
+        "the CloudTrail record is not a root password recovery to follow up: {0}. Only a successful sts:AssumeRoot with the IAMCreateRootUserPassword task policy is"
+    )]
+    NotARecovery(String),
+    #[error(
+        "the event is not valid: {0}. Allowed fields: `accounts` (a list of 12-digit account ids), `mode` (`audit` or `enforce`) and `follow_up` (a whole number from 1, with `accounts`)"
     )]
     Invalid(String),
     #[error(
@@ -106,6 +142,7 @@ pub enum EventError {
 struct DirectInvocation {
     accounts: Option<BTreeSet<AccountId>>,
     mode: Option<Mode>,
+    follow_up: Option<u32>,
 }
 
 /// The part of an EventBridge event we rely on; the envelope's other fields are EventBridge's.
@@ -113,31 +150,121 @@ struct DirectInvocation {
 struct EventBridgeEvent {
     #[serde(rename = "detail-type")]
     detail_type: String,
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    detail: Value,
 }
 
-/// Turns an invocation event into a run request, or says plainly why it cannot.
-pub fn parse_event(event: Value, configured: Mode) -> Result<RunRequest, EventError> {
+/// The fields of a CloudTrail record a recovery is read from.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CloudTrailRecord {
+    event_name: String,
+    event_time: DateTime<Utc>,
+    #[serde(default, rename = "eventID")]
+    event_id: String,
+    error_code: Option<String>,
+    request_parameters: Option<AssumeRootParameters>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AssumeRootParameters {
+    target_principal: String,
+    task_policy_arn: PolicyArn,
+}
+
+#[derive(Deserialize)]
+struct PolicyArn {
+    arn: String,
+}
+
+/// Turns an invocation event into what to do, or says plainly why it cannot.
+pub fn parse_event(event: Value, configured: Mode) -> Result<Invocation, EventError> {
     let Value::Object(fields) = &event else {
         return Err(EventError::NotAnObject);
     };
     if fields.contains_key("detail-type") {
         let envelope: EventBridgeEvent =
             serde_json::from_value(event).map_err(|e| EventError::Invalid(e.to_string()))?;
-        return if envelope.detail_type == "Scheduled Event" {
-            Ok(RunRequest::scheduled(configured))
-        } else {
-            Err(EventError::NotAScheduledEvent(envelope.detail_type))
+        return match envelope.detail_type.as_str() {
+            "Scheduled Event" => Ok(Invocation::Run(RunRequest::scheduled(configured))),
+            "AWS API Call via CloudTrail" if envelope.source == "aws.sts" => {
+                recovery(envelope.detail).map(Invocation::Recovery)
+            }
+            _ => Err(EventError::NotAScheduledEvent(envelope.detail_type)),
         };
     }
     // `null` would otherwise read as "absent", and a null `accounts` as the whole organization.
-    for field in ["accounts", "mode"] {
+    for field in ["accounts", "mode", "follow_up"] {
         if fields.get(field) == Some(&Value::Null) {
             return Err(EventError::Null(field));
         }
     }
     let direct: DirectInvocation =
         serde_json::from_value(event).map_err(|e| EventError::Invalid(e.to_string()))?;
-    RunRequest::targeted(configured, direct.accounts, direct.mode)
+    let follow_up = match (direct.follow_up, &direct.accounts) {
+        (Some(0), _) => return Err(EventError::Invalid("`follow_up` starts at 1".into())),
+        (Some(_), None) => {
+            return Err(EventError::Invalid(
+                "`follow_up` goes with the `accounts` it follows up".into(),
+            ));
+        }
+        (follow_up, _) => follow_up,
+    };
+    let request = RunRequest::targeted(configured, direct.accounts, direct.mode)?;
+    Ok(Invocation::Run(RunRequest {
+        follow_up,
+        ..request
+    }))
+}
+
+/// A recovery from the CloudTrail record of AssumeRoot (IAM User Guide, "Logging IAM and AWS
+/// STS API calls with AWS CloudTrail": `requestParameters.targetPrincipal`, the member account
+/// id or its root user's ARN, and `requestParameters.taskPolicyArn.arn`).
+fn recovery(detail: Value) -> Result<Recovery, EventError> {
+    let record: CloudTrailRecord = serde_json::from_value(detail).map_err(|e| {
+        EventError::NotARecovery(format!("its detail is not a CloudTrail record ({e})"))
+    })?;
+    if record.event_name != "AssumeRoot" {
+        return Err(EventError::NotARecovery(format!(
+            "it records {}",
+            record.event_name
+        )));
+    }
+    if let Some(code) = record.error_code {
+        return Err(EventError::NotARecovery(format!(
+            "the call failed ({code})"
+        )));
+    }
+    let parameters = record
+        .request_parameters
+        .ok_or_else(|| EventError::NotARecovery("it has no requestParameters".into()))?;
+    if !parameters
+        .task_policy_arn
+        .arn
+        .ends_with(RECOVERY_TASK_POLICY)
+    {
+        return Err(EventError::NotARecovery(format!(
+            "its task policy is {}",
+            parameters.task_policy_arn.arn
+        )));
+    }
+    // `arn:aws:iam::123456789012:root` or `123456789012`.
+    let target = &parameters.target_principal;
+    let id = target
+        .strip_suffix(":root")
+        .and_then(|arn| arn.rsplit(':').next())
+        .unwrap_or(target);
+    let account = id.parse().map_err(|e: crate::account::InvalidAccountId| {
+        EventError::NotARecovery(format!("its targetPrincipal is not an account: {e}"))
+    })?;
+    Ok(Recovery {
+        account,
+        at: record.event_time,
+        event_id: record.event_id,
+    })
 }
 
 #[cfg(test)]
@@ -149,6 +276,91 @@ mod tests {
         list.iter().map(|s| s.parse().unwrap()).collect()
     }
 
+    /// The run an event asks for (panics on a recovery).
+    fn run(event: Value, configured: Mode) -> RunRequest {
+        match parse_event(event, configured).unwrap() {
+            Invocation::Run(request) => request,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// The CloudTrail record EventBridge delivers for an AssumeRoot call (IAM User Guide,
+    /// CloudTrail example for AssumeRoot).
+    fn assume_root_record(task: &str, target: &str) -> Value {
+        json!({
+            "version": "0", "id": "6f87d04b-9f74-4f04-a780-7acf4b0a9b38",
+            "detail-type": "AWS API Call via CloudTrail", "source": "aws.sts",
+            "account": "999999999999", "time": "2026-12-02T09:00:05Z", "region": "us-east-1",
+            "resources": [],
+            "detail": {
+                "eventVersion": "1.09", "eventTime": "2026-12-02T09:00:00Z",
+                "eventSource": "sts.amazonaws.com", "eventName": "AssumeRoot",
+                "awsRegion": "us-east-1",
+                "requestParameters": {
+                    "targetPrincipal": target,
+                    "taskPolicyArn": {"arn": format!("arn:aws:iam::aws:policy/root-task/{task}")},
+                    "durationSeconds": 900
+                },
+                "responseElements": {"credentials": {"accessKeyId": "ASIA...", "expiration": "Dec 2, 2026, 9:15:00 AM"}},
+                "requestID": "a2b1f6c7", "eventID": "0f6c1d2e-3b4a-5c6d-7e8f-9a0b1c2d3e4f",
+                "readOnly": true, "eventType": "AwsApiCall", "managementEvent": true,
+                "recipientAccountId": "999999999999", "eventCategory": "Management"
+            }
+        })
+    }
+
+    #[test]
+    fn a_password_recovery_record_is_a_recovery_to_follow_up() {
+        for target in ["111122223333", "arn:aws:iam::111122223333:root"] {
+            let event = assume_root_record("IAMCreateRootUserPassword", target);
+            assert_eq!(
+                parse_event(event, Mode::Enforce).unwrap(),
+                Invocation::Recovery(Recovery {
+                    account: "111122223333".parse().unwrap(),
+                    at: "2026-12-02T09:00:00Z".parse().unwrap(),
+                    event_id: "0f6c1d2e-3b4a-5c6d-7e8f-9a0b1c2d3e4f".into(),
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn other_assume_root_records_are_refused_and_say_why() {
+        let deleting = assume_root_record("IAMDeleteRootUserCredentials", "111122223333");
+        let err = parse_event(deleting, Mode::Enforce).unwrap_err();
+        assert!(
+            err.to_string().contains("IAMDeleteRootUserCredentials"),
+            "{err}"
+        );
+        let mut failed = assume_root_record("IAMCreateRootUserPassword", "111122223333");
+        failed["detail"]["errorCode"] = json!("AccessDenied");
+        let err = parse_event(failed, Mode::Enforce).unwrap_err();
+        assert!(
+            err.to_string().contains("the call failed (AccessDenied)"),
+            "{err}"
+        );
+        let not_an_account = assume_root_record("IAMCreateRootUserPassword", "1111");
+        assert!(matches!(
+            parse_event(not_an_account, Mode::Enforce),
+            Err(EventError::NotARecovery(_))
+        ));
+    }
+
+    #[test]
+    fn a_follow_up_invocation_carries_its_place_in_the_chain() {
+        let request = run(
+            json!({"accounts": ["111111111111"], "follow_up": 2}),
+            Mode::Enforce,
+        );
+        assert_eq!(request.follow_up, Some(2));
+        for bad in [
+            json!({"follow_up": 1}),
+            json!({"accounts": ["111111111111"], "follow_up": 0}),
+        ] {
+            assert!(parse_event(bad, Mode::Enforce).is_err());
+        }
+    }
+
     #[test]
     fn the_eventbridge_schedule_sweeps_the_organization_in_the_configured_mode() {
         let event = json!({
@@ -157,14 +369,16 @@ mod tests {
             "account": "123456789012", "time": "2026-11-23T03:00:00Z", "region": "eu-west-1",
             "resources": ["arn:aws:events:eu-west-1:123456789012:rule/rootsweep"], "detail": {}
         });
-        let request = parse_event(event, Mode::Enforce).unwrap();
-        assert_eq!(request, RunRequest::scheduled(Mode::Enforce));
+        assert_eq!(
+            run(event, Mode::Enforce),
+            RunRequest::scheduled(Mode::Enforce)
+        );
     }
 
     #[test]
     fn an_empty_object_is_a_full_run_as_configured() {
         assert_eq!(
-            parse_event(json!({}), Mode::Audit).unwrap(),
+            run(json!({}), Mode::Audit),
             RunRequest::scheduled(Mode::Audit)
         );
     }
@@ -172,7 +386,7 @@ mod tests {
     #[test]
     fn a_direct_invocation_narrows_the_run_and_may_lower_the_mode() {
         let event = json!({"accounts": ["111111111111", "222222222222"], "mode": "audit"});
-        let request = parse_event(event, Mode::Enforce).unwrap();
+        let request = run(event, Mode::Enforce);
         assert_eq!(request.mode, Mode::Audit);
         assert_eq!(
             request.scope,
@@ -183,10 +397,7 @@ mod tests {
     #[test]
     fn enforce_is_accepted_only_when_configured() {
         let event = json!({"mode": "enforce"});
-        assert_eq!(
-            parse_event(event.clone(), Mode::Enforce).unwrap().mode,
-            Mode::Enforce
-        );
+        assert_eq!(run(event.clone(), Mode::Enforce).mode, Mode::Enforce);
         let err = parse_event(event, Mode::Audit).unwrap_err();
         assert_eq!(err, EventError::ModeAboveConfigured);
         assert!(err.to_string().contains("ROOTSWEEP_MODE=enforce"));
@@ -214,6 +425,10 @@ mod tests {
             (
                 json!({"detail-type": "AWS API Call via CloudTrail"}),
                 "only EventBridge",
+            ),
+            (
+                json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.sts", "detail": {}}),
+                "not a root password recovery",
             ),
             (json!({"detail-type": 7}), "invalid type"),
         ];
@@ -267,7 +482,8 @@ mod tests {
             let configured = if enforce { Mode::Enforce } else { Mode::Audit };
             let asked = event.get("mode").and_then(Value::as_str).map(str::to_owned);
             match parse_event(event, configured) {
-                Ok(request) => {
+                Ok(Invocation::Recovery(_)) => prop_assert!(false, "no recovery without a CloudTrail record"),
+                Ok(Invocation::Run(request)) => {
                     prop_assert!(request.mode <= configured);
                     // An event that names a mode gets it, or is refused: never silently another.
                     if let Some(asked) = asked {
@@ -277,7 +493,7 @@ mod tests {
                 Err(err) => {
                     let message = err.to_string();
                     prop_assert!(
-                        ["`accounts`", "`mode`", "\"Scheduled Event\"", "ROOTSWEEP_MODE", "JSON object"]
+                        ["`accounts`", "`mode`", "\"Scheduled Event\"", "ROOTSWEEP_MODE", "JSON object", "`follow_up`"]
                             .iter()
                             .any(|allowed| message.contains(allowed)),
                         "{message}"

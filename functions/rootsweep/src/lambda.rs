@@ -8,10 +8,10 @@ use tokio::time::Instant;
 
 use crate::budget::Budget;
 use crate::engine::{Engine, RunOptions};
-use crate::event::{EventError, parse_event};
+use crate::event::{EventError, Invocation, parse_event};
 use crate::ports::{Metrics, Organization, RootAccess};
 use crate::preflight::PreflightError;
-use crate::report::{JsonLines, RunSummary};
+use crate::report::{JsonLines, RecoveryReport, RunSummary};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
@@ -43,14 +43,32 @@ impl From<HandlerError> for Diagnostic {
     }
 }
 
+/// The invocation's answer: the run summary, or the follow-up a recovery event scheduled.
+#[derive(Debug, serde::Serialize)]
+#[serde(untagged)]
+pub enum Response {
+    Run(Box<RunSummary>),
+    Recovery(RecoveryReport),
+}
+
+impl Response {
+    /// The run summary, when the invocation was a run.
+    pub fn summary(&self) -> Option<&RunSummary> {
+        match self {
+            Response::Run(summary) => Some(summary),
+            Response::Recovery(_) => None,
+        }
+    }
+}
+
 /// Handles one invocation. The report goes to stdout as JSON lines; the summary is the response.
 /// A sweep whose account listing broke off is an invocation error, so that the function's
 /// error alarm sees it, after its partial report has been written.
 pub async fn handle<O: Organization, R: RootAccess, M: Metrics>(
     engine: &Engine<O, R, M>,
     event: LambdaEvent<Value>,
-) -> Result<RunSummary, HandlerError> {
-    let request = parse_event(event.payload, engine.config().mode)?;
+) -> Result<Response, HandlerError> {
+    let invocation = parse_event(event.payload, engine.config().mode)?;
     let remaining = event
         .context
         .deadline()
@@ -63,12 +81,20 @@ pub async fn handle<O: Organization, R: RootAccess, M: Metrics>(
     let options = RunOptions {
         run_id: event.context.request_id.clone(),
         deadline: Some(deadline),
+        function_arn: Some(event.context.invoked_function_arn.clone()),
+    };
+    let sink = JsonLines::new(std::io::stdout());
+    let request = match invocation {
+        Invocation::Recovery(recovery) => {
+            let report = engine.follow_recovery(&recovery, options, &sink).await;
+            return Ok(Response::Recovery(report));
+        }
+        Invocation::Run(request) => request,
     };
     // Boxed: the run's future is deep, and the runtime's service would otherwise nest it whole.
-    let report =
-        Box::pin(engine.run(&request, options, &JsonLines::new(std::io::stdout()))).await?;
+    let report = Box::pin(engine.run(&request, options, &sink)).await?;
     match report.summary.listing_error {
         Some(error) => Err(HandlerError::IncompleteListing(error)),
-        None => Ok(report.summary),
+        None => Ok(Response::Run(Box::new(report.summary))),
     }
 }

@@ -32,6 +32,16 @@ use crate::report::ReportSink;
 use crate::scope::{Disposition, ScopeRules, disposition};
 use crate::session::{self, Opener};
 
+/// How one run is identified and bounded.
+pub struct RunOptions {
+    /// Appears on every report line: the Lambda request id, or one made by the CLI.
+    pub run_id: String,
+    /// When the run must be over (the Lambda deadline); `None` for no limit.
+    pub deadline: Option<Instant>,
+    /// The function follow-ups invoke: the Lambda's own ARN; `None` from the CLI.
+    pub function_arn: Option<String>,
+}
+
 /// An account audited and past its grace period, waiting for the decision.
 #[derive(Debug, Clone)]
 pub struct DueAccount {
@@ -43,6 +53,8 @@ pub struct DueAccount {
 #[derive(Debug)]
 pub struct Plan {
     pub run_id: String,
+    /// The function follow-ups invoke, when the run knows it.
+    pub function_arn: Option<String>,
     pub request: RunRequest,
     pub started_at: DateTime<Utc>,
     pub clock: Instant,
@@ -135,10 +147,15 @@ impl<O: Organization, R: RootAccess> Planner<O, R> {
     pub async fn plan(
         &self,
         request: RunRequest,
-        run_id: String,
+        options: RunOptions,
         budget: Budget,
         sink: &dyn ReportSink,
     ) -> Result<Plan, PreflightError> {
+        let RunOptions {
+            run_id,
+            function_arn,
+            ..
+        } = options;
         let (started_at, clock) = (Utc::now(), Instant::now());
         let facts = preflight(&*self.org).await?;
         let rules = ScopeRules {
@@ -167,6 +184,7 @@ impl<O: Organization, R: RootAccess> Planner<O, R> {
         });
         let mut plan = Plan {
             run_id,
+            function_arn,
             request,
             started_at,
             clock,

@@ -4,6 +4,7 @@
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 
 use crate::account::{Account, AccountId, Caller};
@@ -142,4 +143,84 @@ impl<M: Metrics> Metrics for Option<M> {
             None => Ok(()),
         }
     }
+}
+
+/// A one-time EventBridge Scheduler schedule of the follow-up group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schedule {
+    pub name: String,
+    /// When it fires (`at(...)` in UTC).
+    pub at: DateTime<Utc>,
+}
+
+/// A follow-up to create: at `at`, invoke `target_arn` as `role_arn` with `input`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSchedule {
+    pub name: String,
+    pub at: DateTime<Utc>,
+    pub target_arn: String,
+    pub role_arn: String,
+    pub input: String,
+}
+
+/// The optional features' ports are used a few times per run: boxed futures keep them object
+/// safe, so that each is simply present or absent (`Option<Arc<dyn ...>>`).
+pub type Call<'a, T> = BoxFuture<'a, Result<T, AwsError>>;
+
+/// EventBridge Scheduler, in the follow-up schedule group.
+pub trait Scheduler: Send + Sync {
+    /// `scheduler:GetSchedule`; `None` when there is none of that name.
+    fn get<'a>(&'a self, name: &'a str) -> Call<'a, Option<Schedule>>;
+    /// `scheduler:CreateSchedule`: one-time, deleted after it fires.
+    fn create<'a>(&'a self, schedule: &'a NewSchedule) -> Call<'a, ()>;
+    /// `scheduler:DeleteSchedule`; one already gone is not an error.
+    fn delete<'a>(&'a self, name: &'a str) -> Call<'a, ()>;
+    /// `scheduler:ListSchedules` in the group: the pending follow-ups.
+    fn list(&self) -> Call<'_, Vec<Schedule>>;
+}
+
+/// S3 objects under the archive's bucket.
+pub trait Archive: Send + Sync {
+    fn put<'a>(&'a self, key: &'a str, body: Vec<u8>) -> Call<'a, ()>;
+    /// The keys under `prefix`, after `start_after` if given, in key order.
+    fn list<'a>(&'a self, prefix: &'a str, start_after: Option<&'a str>) -> Call<'a, Vec<String>>;
+    fn get<'a>(&'a self, key: &'a str) -> Call<'a, Vec<u8>>;
+}
+
+/// A finding about one member account, as the domain sees it; the adapter adds the ASFF
+/// envelope (schema, product, caller account, region).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// Stable per member account.
+    pub id: String,
+    pub account: AccountId,
+    pub severity: &'static str,
+    /// `FAILED` or `PASSED`.
+    pub compliance: &'static str,
+    /// `ACTIVE` or `ARCHIVED`.
+    pub record_state: &'static str,
+    pub title: String,
+    pub description: String,
+    pub first_observed: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
+}
+
+/// A finding Security Hub did not take, with its reason.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FailedFinding {
+    pub id: String,
+    pub error: String,
+}
+
+/// Security Hub.
+pub trait Findings: Send + Sync {
+    /// `securityhub:BatchImportFindings` (at most 100 a call) as `caller`, whose account and
+    /// default product they are filed under; the findings it refused.
+    fn import<'a>(
+        &'a self,
+        caller: &'a Caller,
+        findings: &'a [Finding],
+    ) -> Call<'a, Vec<FailedFinding>>;
+    /// `securityhub:GetFindings`: the ids of this generator's ACTIVE findings.
+    fn active<'a>(&'a self, generator: &'a str) -> Call<'a, Vec<String>>;
 }

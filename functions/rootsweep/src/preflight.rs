@@ -3,6 +3,9 @@
 use futures::StreamExt;
 
 use crate::account::{AccountId, AccountState, Caller};
+use crate::config::Config;
+use crate::deliver::Features;
+use crate::findings::GENERATOR;
 use crate::ports::{AwsError, Organization};
 
 /// The features `iam:ListOrganizationsFeatures` must report, with the command that enables each.
@@ -127,7 +130,74 @@ pub async fn preflight(org: &impl Organization) -> Result<OrgFacts, PreflightErr
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Check {
     pub name: &'static str,
-    pub result: Result<String, PreflightError>,
+    pub result: Result<String, String>,
+}
+
+impl Check {
+    fn new(name: &'static str, result: Result<String, impl ToString>) -> Self {
+        Self {
+            name,
+            result: result.map_err(|e| e.to_string()),
+        }
+    }
+}
+
+/// The optional features that are configured, each reached once: the follow-up schedule group,
+/// the archive bucket, Security Hub. (Whether CloudTrail delivers management events to
+/// EventBridge in this region cannot be read with rootsweep's permissions: infra/README.md says
+/// how to check it.)
+pub async fn feature_checks(config: &Config, features: &Features) -> Vec<Check> {
+    let mut checks = Vec::new();
+    if let (Some(settings), Some(scheduler)) = (&config.follow_ups, &features.scheduler) {
+        let result = scheduler.list().await.map(|pending| {
+            format!(
+                "schedule group {}: {} follow-up(s) pending",
+                settings.group,
+                pending.len()
+            )
+        });
+        let remedy = |e: AwsError| {
+            format!(
+                "{e}. Check that schedule group {} exists and that scheduler:ListSchedules is allowed",
+                settings.group
+            )
+        };
+        checks.push(Check::new(
+            "Follow-ups (EventBridge Scheduler)",
+            result.map_err(remedy),
+        ));
+    }
+    if let (Some(location), Some(archive)) = (&config.archive, &features.archive) {
+        // Listing after the last possible date partition: one call, no object read.
+        let runs = location.key("runs/");
+        let after = location.key("runs/date=9999");
+        let result = archive
+            .list(&runs, Some(&after))
+            .await
+            .map(|_| format!("{location} is reachable"));
+        let remedy = |e: AwsError| {
+            format!("{e}. Check ROOTSWEEP_ARCHIVE and that s3:ListBucket on the prefix is allowed")
+        };
+        checks.push(Check::new("Run archive (S3)", result.map_err(remedy)));
+    }
+    if let (true, Some(findings)) = (config.security_hub, &features.findings) {
+        let result = findings.active(GENERATOR).await.map(|active| {
+            format!(
+                "Security Hub is enabled: {} active rootsweep finding(s)",
+                active.len()
+            )
+        });
+        let remedy = |e: AwsError| {
+            format!(
+                "{e}. Enable Security Hub in this account and region, or turn findings off (ROOTSWEEP_SECURITY_HUB)"
+            )
+        };
+        checks.push(Check::new(
+            "Findings (Security Hub)",
+            result.map_err(remedy),
+        ));
+    }
+    checks
 }
 
 /// Every prerequisite, each checked on its own so that an operator sees all that is wrong at
@@ -167,26 +237,23 @@ pub async fn checks(org: &impl Organization) -> Vec<Check> {
         }
     };
     vec![
-        Check {
-            name: "AWS credentials",
-            result: caller.map(|c| format!("calling as {}", c.arn)),
-        },
-        Check {
-            name: "Organization",
-            result: management.map(|id| format!("management account {id}")),
-        },
-        Check {
-            name: "Centralized root access (trusted access, RootCredentialsManagement, RootSessions)",
-            result: features.map(|()| "enabled".to_owned()),
-        },
-        Check {
-            name: "Caller is the management account or the delegated administrator",
-            result: role,
-        },
-        Check {
-            name: "Account listing (organizations:ListAccounts)",
-            result: listing,
-        },
+        Check::new(
+            "AWS credentials",
+            caller.map(|c| format!("calling as {}", c.arn)),
+        ),
+        Check::new(
+            "Organization",
+            management.map(|id| format!("management account {id}")),
+        ),
+        Check::new(
+            "Centralized root access (trusted access, RootCredentialsManagement, RootSessions)",
+            features.map(|()| "enabled".to_owned()),
+        ),
+        Check::new(
+            "Caller is the management account or the delegated administrator",
+            role,
+        ),
+        Check::new("Account listing (organizations:ListAccounts)", listing),
     ]
 }
 

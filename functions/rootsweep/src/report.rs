@@ -12,6 +12,9 @@ use crate::account::AccountId;
 use crate::config::Mode;
 use crate::credentials::CredentialKind;
 use crate::error::AwsError;
+use crate::evidence::Archived;
+use crate::findings::Published;
+use crate::followup::{FollowUp, FollowUpAction};
 use crate::names::camel_case;
 use crate::outcome::{AccountReport, Outcome, OutcomeKind};
 use crate::ports::{MetricPoint, MetricUnit};
@@ -63,6 +66,28 @@ pub struct RunSummary {
     pub credentials_deleted: BTreeMap<CredentialKind, usize>,
     /// Failed, not reached, retry-later, due (not deleted) and odd-dated accounts.
     pub attention: Vec<Attention>,
+    /// The follow-ups this run scheduled (or kept, skipped, failed to schedule).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub follow_ups: Vec<FollowUp>,
+    /// Where the run was archived, when an archive is configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub archive: Option<Archived>,
+    /// What went to Security Hub, when findings are on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub findings: Option<Published>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_error: Option<String>,
+}
+
+/// The answer to a recovery event: the follow-up it scheduled.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecoveryReport {
+    pub run_id: String,
+    pub account_id: AccountId,
+    pub recovered_at: DateTime<Utc>,
+    pub event_id: String,
+    /// `None` when follow-ups are off (no group configured, or no function to invoke).
+    pub follow_up: Option<FollowUp>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics_error: Option<String>,
 }
@@ -147,6 +172,9 @@ impl RunSummary {
                 accounts.iter().flat_map(AccountReport::deleted),
             ),
             attention: accounts.iter().filter_map(attention).collect(),
+            follow_ups: Vec::new(),
+            archive: None,
+            findings: None,
             metrics_error: None,
         }
     }
@@ -205,10 +233,32 @@ pub fn metric_points(summary: &RunSummary) -> Vec<MetricPoint> {
             ..MetricPoint::count(name, *n)
         }));
     }
+    points.extend(follow_up_points(&summary.follow_ups));
+    if let Some(archived) = &summary.archive {
+        points.push(MetricPoint::count(
+            "ArchiveFailed",
+            usize::from(archived.error.is_some()),
+        ));
+    }
+    if let Some(published) = &summary.findings {
+        let failed = published.failed.len() + usize::from(published.error.is_some());
+        points.push(MetricPoint::count("FindingsFailed", failed));
+    }
     if summary.complete && summary.whole_organization {
         points.push(MetricPoint::count("SweepCompleted", 1));
     }
     points
+}
+
+/// `FollowUps<Action>` for every action of the table, zeros included.
+pub fn follow_up_points(follow_ups: &[FollowUp]) -> Vec<MetricPoint> {
+    FollowUpAction::ALL
+        .iter()
+        .map(|action| {
+            let n = follow_ups.iter().filter(|f| f.action == *action).count();
+            MetricPoint::count(format!("FollowUps{}", camel_case(action.as_str())), n)
+        })
+        .collect()
 }
 
 /// Receives the report as the run produces it: each account as soon as it is done, so that a
@@ -216,6 +266,7 @@ pub fn metric_points(summary: &RunSummary) -> Vec<MetricPoint> {
 pub trait ReportSink: Send + Sync {
     fn account(&self, run_id: &str, report: &AccountReport);
     fn summary(&self, summary: &RunSummary);
+    fn recovery(&self, _report: &RecoveryReport) {}
 }
 
 /// Writes one JSON object per line (`"kind": "account_report"` or `"run_summary"`), the form
@@ -274,6 +325,15 @@ impl<W: Write + Send> ReportSink for JsonLines<W> {
             kind: "run_summary",
             run_id: None,
             body: summary,
+        });
+    }
+
+    fn recovery(&self, report: &RecoveryReport) {
+        self.write_line(&Line {
+            level: "INFO",
+            kind: "recovery_follow_up",
+            run_id: None,
+            body: report,
         });
     }
 }

@@ -36,6 +36,7 @@ fn named(ids: &[u64]) -> RunRequest {
     RunRequest {
         mode: Mode::Enforce,
         scope: Scope::Accounts(ids.iter().map(|n| id(*n)).collect()),
+        follow_up: None,
     }
 }
 
@@ -311,6 +312,7 @@ async fn near_the_deadline_no_account_is_started_and_each_is_reported_not_reache
     let options = RunOptions {
         run_id: "late".into(),
         deadline: Some(tokio::time::Instant::now() + Budget::STOP_STARTING_BEFORE_DEADLINE),
+        ..capture::options()
     };
     let report = capture::run(
         &aws.engine(enforcing()),
@@ -560,6 +562,7 @@ async fn publishing_metrics_that_hang_stops_before_the_deadline_and_is_reported(
     let options = RunOptions {
         run_id: "r".into(),
         deadline: Some(deadline),
+        ..capture::options()
     };
     let run = capture::run(
         &aws.engine(enforcing()),

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use rootsweep::lambda::{HandlerError, handle};
+use rootsweep::lambda::{HandlerError, Response, handle};
 use rootsweep::outcome::OutcomeKind;
 use rootsweep::ports::AwsErrorKind;
 use rootsweep_testkit::capture::lambda_event;
@@ -44,9 +44,10 @@ async fn a_bad_event_is_rejected_before_any_aws_call() {
 async fn a_scheduled_event_sweeps_and_answers_with_the_summary() {
     let aws = FakeAws::new().with(member(1).with_everything_old());
     let event = json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}});
-    let summary = handle(&aws.engine(enforcing()), lambda_event(event, PLENTY))
+    let response = handle(&aws.engine(enforcing()), lambda_event(event, PLENTY))
         .await
         .unwrap();
+    let summary = response.summary().expect("a run");
     assert_eq!(summary.run_id, "test-lambda-request");
     assert_eq!(summary.count(OutcomeKind::Remediated), 1);
     assert!(summary.whole_organization && summary.complete);
@@ -81,4 +82,43 @@ async fn a_listing_that_breaks_off_is_an_invocation_error_the_error_alarm_sees()
     assert!(matches!(err, HandlerError::IncompleteListing(_)), "{err}");
     // The accounts it did list were audited all the same.
     assert_eq!(aws.count("sts:AssumeRoot"), 20);
+}
+
+#[tokio::test]
+async fn a_password_recovery_event_schedules_its_follow_up_and_answers_with_it() {
+    let aws = FakeAws::new().with(member(7));
+    let engine = aws.engine(config(&[
+        ("ROOTSWEEP_MODE", "enforce"),
+        ("ROOTSWEEP_FOLLOW_UP_GROUP", "rootsweep-follow-ups"),
+        (
+            "ROOTSWEEP_FOLLOW_UP_ROLE_ARN",
+            "arn:aws:iam::999999999999:role/invoke",
+        ),
+    ]));
+    let recovered = chrono::Utc::now() - chrono::TimeDelta::minutes(10);
+    let event = json!({
+        "detail-type": "AWS API Call via CloudTrail", "source": "aws.sts",
+        "detail": {
+            "eventName": "AssumeRoot", "eventTime": recovered.to_rfc3339(), "eventID": "e-1",
+            "requestParameters": {
+                "targetPrincipal": "000000000007",
+                "taskPolicyArn": {"arn": "arn:aws:iam::aws:policy/root-task/IAMCreateRootUserPassword"}
+            }
+        }
+    });
+    let response = handle(&engine, lambda_event(event, PLENTY)).await.unwrap();
+    let Response::Recovery(report) = response else {
+        panic!("{response:?}");
+    };
+    let follow_up = report.follow_up.expect("scheduled");
+    assert_eq!(
+        follow_up.at,
+        recovered + chrono::TimeDelta::hours(72) + rootsweep::followup::MARGIN
+    );
+    assert_eq!(aws.world().schedules.len(), 1);
+    let schedule = aws.world().schedules.values().next().unwrap().clone();
+    assert_eq!(
+        schedule.target_arn,
+        "arn:aws:lambda:us-east-1:999999999999:function:rootsweep-test"
+    );
 }

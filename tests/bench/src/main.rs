@@ -100,6 +100,7 @@ async fn run_case(accounts: usize, concurrency: &str, latency_ms: u64) {
             RunOptions {
                 run_id: "bench".into(),
                 deadline: None,
+                function_arn: None,
             },
             &JsonLines::new(std::io::sink()),
         )

@@ -42,11 +42,15 @@ pub async fn run<O: Organization, R: RootAccess, M: Metrics>(
     }
 }
 
-/// Options for a test run without a deadline.
+/// The function a test run says it is, for the follow-ups it schedules.
+pub const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:999999999999:function:rootsweep";
+
+/// Options for a test run without a deadline, as the Lambda would run it.
 pub fn options() -> RunOptions {
     RunOptions {
         run_id: "test-run".into(),
         deadline: None,
+        function_arn: Some(FUNCTION_ARN.into()),
     }
 }
 
@@ -92,6 +96,8 @@ impl<'a> MakeWriter<'a> for Captured {
 pub fn lambda_event(payload: Value, left: Duration) -> lambda_runtime::LambdaEvent<Value> {
     let mut context = lambda_runtime::Context::default();
     context.request_id = "test-lambda-request".into();
+    context.invoked_function_arn =
+        "arn:aws:lambda:us-east-1:999999999999:function:rootsweep-test".into();
     let deadline = std::time::SystemTime::now() + left;
     context.deadline = deadline
         .duration_since(std::time::UNIX_EPOCH)

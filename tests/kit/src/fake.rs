@@ -8,13 +8,16 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
+use futures::FutureExt;
 use futures::stream::{self, BoxStream, StreamExt};
 use rootsweep::account::{Account, AccountId, AccountState, Caller, Partition};
 use rootsweep::config::OuId;
 use rootsweep::credentials::{Credential, CredentialKind, TaskPolicy, TaskPolicyArn};
+use rootsweep::deliver::Features;
 use rootsweep::ports::{
-    AccountSummary, AwsError, AwsErrorKind, MetricPoint, Metrics, Organization, Removal,
-    RootAccess, RootSession, RootUser,
+    AccountSummary, Archive, AwsError, AwsErrorKind, Call as PortCall, FailedFinding, Finding,
+    Findings, MetricPoint, Metrics, NewSchedule, Organization, Removal, RootAccess, RootSession,
+    RootUser, Schedule, Scheduler,
 };
 use rootsweep::{Config, Engine};
 
@@ -236,6 +239,12 @@ pub struct World {
     pub stale_reads_after_delete: u32,
     pub calls: Vec<Call>,
     pub published: Vec<Vec<MetricPoint>>,
+    /// Follow-up schedules by name, as created.
+    pub schedules: BTreeMap<String, NewSchedule>,
+    /// Archive objects by key.
+    pub objects: BTreeMap<String, Vec<u8>>,
+    /// Security Hub findings by id, as last imported.
+    pub findings: BTreeMap<String, Finding>,
     faults: Vec<Fault>,
     hooks: Vec<(Matcher, Hook)>,
     /// Deleted credentials still listed, with the reads they have left.
@@ -327,6 +336,9 @@ impl FakeAws {
             stale_reads_after_delete: 0,
             calls: Vec::new(),
             published: Vec::new(),
+            schedules: BTreeMap::new(),
+            objects: BTreeMap::new(),
+            findings: BTreeMap::new(),
             faults: Vec::new(),
             hooks: Vec::new(),
             ghosts: Vec::new(),
@@ -387,9 +399,19 @@ impl FakeAws {
         self
     }
 
-    /// The engine on this fake, as production wires it on the SDK.
+    /// The engine on this fake, as production wires it on the SDK: the optional features'
+    /// ports too, for the features `config` turns on.
     pub fn engine(&self, config: Config) -> Engine<FakeAws, FakeAws, FakeAws> {
-        Engine::new(config, self.clone(), self.clone(), self.clone())
+        let port = || Arc::new(self.clone());
+        let features = Features {
+            scheduler: config
+                .follow_ups
+                .is_some()
+                .then(|| port() as Arc<dyn Scheduler>),
+            archive: config.archive.is_some().then(|| port() as Arc<dyn Archive>),
+            findings: config.security_hub.then(|| port() as Arc<dyn Findings>),
+        };
+        Engine::new(config, self.clone(), self.clone(), self.clone()).with_features(features)
     }
 
     pub fn calls(&self) -> Vec<Call> {
@@ -757,5 +779,119 @@ impl Metrics for FakeAws {
             Ok(())
         })
         .await
+    }
+}
+
+fn not_found(operation: &'static str, code: &str, what: &str) -> AwsError {
+    AwsError::new(operation, AwsErrorKind::NotFound, what).with_code(code)
+}
+
+impl Scheduler for FakeAws {
+    fn get<'a>(&'a self, name: &'a str) -> PortCall<'a, Option<Schedule>> {
+        self.answer(Self::plain("scheduler:GetSchedule"), move |w| {
+            Ok(w.schedules.get(name).map(|s| Schedule {
+                name: s.name.clone(),
+                at: s.at,
+            }))
+        })
+        .boxed()
+    }
+
+    fn create<'a>(&'a self, schedule: &'a NewSchedule) -> PortCall<'a, ()> {
+        self.answer(Self::plain("scheduler:CreateSchedule"), move |w| {
+            if w.schedules.contains_key(&schedule.name) {
+                let exists =
+                    AwsError::new("scheduler:CreateSchedule", AwsErrorKind::Other, "exists");
+                return Err(exists.with_code("ConflictException"));
+            }
+            w.schedules.insert(schedule.name.clone(), schedule.clone());
+            Ok(())
+        })
+        .boxed()
+    }
+
+    fn delete<'a>(&'a self, name: &'a str) -> PortCall<'a, ()> {
+        self.answer(Self::plain("scheduler:DeleteSchedule"), move |w| {
+            w.schedules.remove(name);
+            Ok(())
+        })
+        .boxed()
+    }
+
+    fn list(&self) -> PortCall<'_, Vec<Schedule>> {
+        self.answer(Self::plain("scheduler:ListSchedules"), |w| {
+            Ok(w.schedules
+                .values()
+                .map(|s| Schedule {
+                    name: s.name.clone(),
+                    at: s.at,
+                })
+                .collect())
+        })
+        .boxed()
+    }
+}
+
+impl Archive for FakeAws {
+    fn put<'a>(&'a self, key: &'a str, body: Vec<u8>) -> PortCall<'a, ()> {
+        self.answer(Self::plain("s3:PutObject"), move |w| {
+            w.objects.insert(key.to_owned(), body);
+            Ok(())
+        })
+        .boxed()
+    }
+
+    fn list<'a>(
+        &'a self,
+        prefix: &'a str,
+        start_after: Option<&'a str>,
+    ) -> PortCall<'a, Vec<String>> {
+        self.answer(Self::plain("s3:ListBucket"), move |w| {
+            Ok(w.objects
+                .keys()
+                .filter(|k| k.starts_with(prefix) && start_after.is_none_or(|s| k.as_str() > s))
+                .cloned()
+                .collect())
+        })
+        .boxed()
+    }
+
+    fn get<'a>(&'a self, key: &'a str) -> PortCall<'a, Vec<u8>> {
+        self.answer(Self::plain("s3:GetObject"), move |w| {
+            w.objects
+                .get(key)
+                .cloned()
+                .ok_or_else(|| not_found("s3:GetObject", "NoSuchKey", key))
+        })
+        .boxed()
+    }
+}
+
+impl Findings for FakeAws {
+    fn import<'a>(
+        &'a self,
+        caller: &'a Caller,
+        findings: &'a [Finding],
+    ) -> PortCall<'a, Vec<FailedFinding>> {
+        self.answer(Self::plain("securityhub:BatchImportFindings"), move |w| {
+            assert_eq!(caller, &w.caller, "findings are filed as the caller");
+            assert!(findings.len() <= 100, "at most 100 findings a call");
+            for finding in findings {
+                w.findings.insert(finding.id.clone(), finding.clone());
+            }
+            Ok(Vec::new())
+        })
+        .boxed()
+    }
+
+    fn active<'a>(&'a self, _generator: &'a str) -> PortCall<'a, Vec<String>> {
+        self.answer(Self::plain("securityhub:GetFindings"), |w| {
+            Ok(w.findings
+                .values()
+                .filter(|f| f.record_state == "ACTIVE")
+                .map(|f| f.id.clone())
+                .collect())
+        })
+        .boxed()
     }
 }

@@ -1,9 +1,12 @@
 //! The only code that knows the AWS SDK: the engine's ports implemented with it, and the SDK
 //! configuration (retry, timeouts) every client is built from.
 
+pub mod archive;
+pub mod findings;
 pub mod metrics;
 pub mod organization;
 pub mod root_session;
+pub mod scheduler;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;

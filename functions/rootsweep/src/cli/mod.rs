@@ -1,5 +1,6 @@
 //! The operator CLI on the same engine, configuration rules and grace rule as the Lambda.
 
+mod evidence;
 mod output;
 
 use std::io::{BufRead, IsTerminal, Write};
@@ -13,7 +14,8 @@ use crate::account::AccountId;
 use crate::app::{SdkEngine, sdk_engine};
 use crate::aws::load_sdk_config;
 use crate::config::{
-    Concurrency, Config, ConfigError, GracePeriod, MaxRemediations, Mode, OuId, TagRule,
+    ArchiveLocation, Concurrency, Config, ConfigError, GracePeriod, MaxRemediations, Mode, OuId,
+    TagRule,
 };
 use crate::decide::{Decision, decide};
 use crate::engine::RunOptions;
@@ -64,6 +66,9 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Read the run archive back for a period: per account, the longest time any root
+    /// credential outlived its grace period.
+    Evidence(evidence::EvidenceArgs),
 }
 
 #[derive(Debug, Args)]
@@ -104,6 +109,9 @@ pub struct RunArgs {
     /// ROOTSWEEP_MAX_REMEDIATIONS, default 25].
     #[arg(long, value_name = "N")]
     pub max_remediations: Option<String>,
+    /// Also archive the run's report, as the function does [env: ROOTSWEEP_ARCHIVE].
+    #[arg(long, value_name = "s3://BUCKET/PREFIX")]
+    pub archive: Option<String>,
     /// Also publish the run metrics to CloudWatch [namespace: ROOTSWEEP_METRICS_NAMESPACE].
     #[arg(long)]
     pub publish_metrics: bool,
@@ -138,6 +146,7 @@ pub async fn main(cli: Cli) -> ExitCode {
         Command::Preflight(aws) => run_preflight(&aws).await,
         Command::Audit(args) => run_audit(&args).await,
         Command::Sweep { run, yes } => run_sweep(&run, yes).await,
+        Command::Evidence(args) => evidence::run(&args).await,
     };
     ExitCode::from(code)
 }
@@ -164,7 +173,13 @@ fn config(args: &RunArgs, mode: Mode) -> Result<Config, ConfigError> {
         Some((key, value)) => (Some(key.to_owned()), Some(value.to_owned())),
         None => (None, None),
     };
-    let flags: [(&str, &'static str, Option<String>, Combine); 7] = [
+    let flags: [(&str, &'static str, Option<String>, Combine); 8] = [
+        (
+            ArchiveLocation::VARIABLE,
+            "--archive",
+            args.archive.clone(),
+            Combine::Replace,
+        ),
         (
             GracePeriod::VARIABLE,
             "--grace",
@@ -258,9 +273,14 @@ async fn engine(aws: &AwsArgs, config: Config, publish_metrics: bool) -> SdkEngi
 }
 
 async fn run_preflight(aws: &AwsArgs) -> u8 {
-    // Preflight reads no ROOTSWEEP_* setting: the defaults are only needed to build the clients.
-    let engine = engine(aws, Config::default(), false).await;
-    let checks = preflight::checks(engine.organization()).await;
+    // The features the environment configures are checked too.
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(err) => return fail(exit::USAGE, &err),
+    };
+    let engine = engine(aws, config, false).await;
+    let mut checks = preflight::checks(engine.organization()).await;
+    checks.extend(preflight::feature_checks(engine.config(), engine.features()).await);
     let mut out = std::io::stdout().lock();
     let mut failed = 0;
     for check in &checks {
@@ -292,13 +312,18 @@ fn request(args: &RunArgs, mode: Mode) -> RunRequest {
     } else {
         Scope::Accounts(args.accounts.iter().cloned().collect())
     };
-    RunRequest { mode, scope }
+    RunRequest {
+        mode,
+        scope,
+        follow_up: None,
+    }
 }
 
 fn run_options() -> RunOptions {
     RunOptions {
         run_id: format!("cli-{}", Utc::now().format("%Y%m%dT%H%M%SZ")),
         deadline: None,
+        function_arn: None,
     }
 }
 
@@ -313,9 +338,26 @@ async fn run_audit(args: &RunArgs) -> u8 {
         .run(&request(args, Mode::Audit), run_options(), &progress)
         .await;
     progress.finish();
-    match report {
-        Ok(report) => finish(&report, args.output),
-        Err(err) => fail(exit::CANNOT_RUN, &err),
+    let report = match report {
+        Ok(report) => report,
+        Err(err) => return fail(exit::CANNOT_RUN, &err),
+    };
+    let code = finish(&report, args.output);
+    pending_follow_ups(&engine, args.output).await;
+    code
+}
+
+/// The follow-ups waiting to fire, when follow-ups are configured: after the audit's results.
+async fn pending_follow_ups(engine: &SdkEngine, format: OutputFormat) {
+    let Some(scheduler) = &engine.features().scheduler else {
+        return;
+    };
+    match scheduler.list().await {
+        Ok(pending) if format == OutputFormat::Table => {
+            let _ = output::follow_ups(&pending, &mut std::io::stdout().lock());
+        }
+        Ok(pending) => eprintln!("rootsweep: {} follow-up(s) pending", pending.len()),
+        Err(err) => eprintln!("rootsweep: warning: could not list the pending follow-ups: {err}"),
     }
 }
 

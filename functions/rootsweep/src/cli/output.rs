@@ -5,8 +5,10 @@ use std::io::{self, Write};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::credentials::{Credential, CredentialKind};
+use crate::evidence::Evidence;
 use crate::outcome::{AccountReport, Outcome};
-use crate::report::{Report, RunSummary};
+use crate::ports::Schedule;
+use crate::report::RunSummary;
 
 const HEADERS: [&str; 6] = [
     "ACCOUNT",
@@ -108,10 +110,94 @@ pub fn summary(summary: &RunSummary, out: &mut impl Write) -> io::Result<()> {
     Ok(())
 }
 
-/// The report the Lambda writes, as one JSON document.
-pub fn json(report: &Report, out: &mut impl Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, report)?;
+/// A report (or the evidence) as one JSON document.
+pub fn json(value: &impl serde::Serialize, out: &mut impl Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
     writeln!(out)
+}
+
+/// The follow-ups waiting to fire.
+pub fn follow_ups(pending: &[Schedule], out: &mut impl Write) -> io::Result<()> {
+    writeln!(out)?;
+    if pending.is_empty() {
+        return writeln!(out, "No follow-up pending.");
+    }
+    writeln!(out, "Pending follow-ups ({}):", pending.len())?;
+    let now = Utc::now();
+    for schedule in pending {
+        writeln!(
+            out,
+            "  {}  at {} (in {})",
+            schedule.name,
+            when(schedule.at),
+            age(schedule.at - now)
+        )?;
+    }
+    Ok(())
+}
+
+/// Per account, the longest time past grace over the period.
+pub fn evidence_table(evidence: &Evidence, out: &mut impl Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "{} run(s) archived since {}; {} incomplete",
+        evidence.runs,
+        evidence.since,
+        evidence.incomplete_runs.len()
+    )?;
+    let header = [
+        "ACCOUNT",
+        "NAME",
+        "RUNS",
+        "LONGEST PAST GRACE",
+        "LAST OUTCOME",
+    ];
+    writeln!(
+        out,
+        "{:<14}{:<26}{:>6}  {:<22}{}",
+        header[0], header[1], header[2], header[3], header[4]
+    )?;
+    for a in &evidence.accounts {
+        let past = match a.longest_past_grace_seconds {
+            0 => "-".to_owned(),
+            s => age(TimeDelta::seconds(s)),
+        };
+        writeln!(
+            out,
+            "{:<14}{:<26}{:>6}  {:<22}{}",
+            a.account_id,
+            truncate(&a.account_name, NAME_WIDTH),
+            a.runs,
+            past,
+            a.last_outcome
+        )?;
+    }
+    Ok(())
+}
+
+pub fn evidence_csv(evidence: &Evidence, out: &mut impl Write) -> io::Result<()> {
+    let mut writer = ::csv::Writer::from_writer(out);
+    writer.write_record([
+        "account_id",
+        "account_name",
+        "runs",
+        "longest_past_grace_seconds",
+        "worst_run",
+        "last_outcome",
+        "last_reported",
+    ])?;
+    for a in &evidence.accounts {
+        writer.write_record([
+            a.account_id.as_str(),
+            &a.account_name,
+            &a.runs.to_string(),
+            &a.longest_past_grace_seconds.to_string(),
+            a.worst_run.as_deref().unwrap_or(""),
+            &a.last_outcome,
+            &a.last_reported,
+        ])?;
+    }
+    writer.flush()
 }
 
 /// One row per account; credentials and actions as `kind:id:date` lists.

@@ -45,6 +45,7 @@ async fn run_until(harness: &Harness, concurrency: &str, time_to_start: Duration
     let options = RunOptions {
         run_id: "e2e-deadline".into(),
         deadline: Some(Instant::now() + STOP_STARTING_BEFORE_DEADLINE + time_to_start),
+        ..rootsweep_testkit::capture::options()
     };
     harness
         .run_with(&engine, &RunRequest::scheduled(Mode::Enforce), options)

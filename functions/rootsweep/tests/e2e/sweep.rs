@@ -259,6 +259,7 @@ async fn a_direct_invocation_naming_accounts_runs_only_on_them_and_may_lower_the
     let audit = lambda::handle(&engine, lambda_event(payload(Some("audit")), PLENTY))
         .await
         .expect("the invocation succeeds");
+    let audit = audit.summary().expect("a run");
     assert!(!audit.whole_organization);
     assert_eq!(
         (
@@ -276,6 +277,7 @@ async fn a_direct_invocation_naming_accounts_runs_only_on_them_and_may_lower_the
     let enforce = lambda::handle(&engine, lambda_event(payload(None), PLENTY))
         .await
         .expect("the invocation succeeds");
+    let enforce = enforce.summary().expect("a run");
     assert_eq!(
         (
             enforce.count(OutcomeKind::Remediated),

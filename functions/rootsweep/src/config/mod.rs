@@ -8,6 +8,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use crate::account::AccountId;
+pub use features::{ArchiveLocation, FollowUpSettings};
+
+mod features;
 
 /// A configuration value that was rejected, with what would have been accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -421,12 +424,19 @@ pub struct Config {
     /// copies of the policy disagree (later ones do not allow it), and a refused call is logged
     /// as an AccessDenied by root in the member account, which trips the usual alarms.
     pub delete_virtual_mfa_devices: bool,
+    /// Follow-ups after password recoveries, retry-later and (optionally) in-grace accounts.
+    pub follow_ups: Option<FollowUpSettings>,
+    /// Where each run's report is archived.
+    pub archive: Option<ArchiveLocation>,
+    /// Whether findings go to Security Hub.
+    pub security_hub: bool,
 }
 
 impl Config {
     pub const MODE_VARIABLE: &'static str = "ROOTSWEEP_MODE";
     pub const EXEMPT_VARIABLE: &'static str = "ROOTSWEEP_EXEMPT_ACCOUNTS";
     pub const DELETE_VIRTUAL_MFA_VARIABLE: &'static str = "ROOTSWEEP_DELETE_VIRTUAL_MFA_DEVICES";
+    pub const SECURITY_HUB_VARIABLE: &'static str = "ROOTSWEEP_SECURITY_HUB";
 
     /// Configuration from `(variable, value)` pairs, the rest at their defaults.
     pub fn from_pairs<'a>(
@@ -489,6 +499,19 @@ impl Config {
             delete_virtual_mfa_devices: parse_switch(
                 Self::DELETE_VIRTUAL_MFA_VARIABLE,
                 &get(Self::DELETE_VIRTUAL_MFA_VARIABLE, "false"),
+            )?,
+            follow_ups: FollowUpSettings::parse(
+                lookup(FollowUpSettings::GROUP_VARIABLE),
+                lookup(FollowUpSettings::ROLE_VARIABLE),
+                lookup(FollowUpSettings::IN_GRACE_VARIABLE),
+            )?,
+            archive: lookup(ArchiveLocation::VARIABLE)
+                .filter(|value| !value.is_empty())
+                .map(|value| ArchiveLocation::parse(ArchiveLocation::VARIABLE, &value))
+                .transpose()?,
+            security_hub: parse_switch(
+                Self::SECURITY_HUB_VARIABLE,
+                &get(Self::SECURITY_HUB_VARIABLE, "false"),
             )?,
         })
     }
@@ -632,7 +655,12 @@ mod tests {
 
     use proptest::prelude::*;
 
-    const VARIABLES: [&str; 12] = [
+    const VARIABLES: [&str; 17] = [
+        "ROOTSWEEP_FOLLOW_UP_GROUP",
+        "ROOTSWEEP_FOLLOW_UP_ROLE_ARN",
+        "ROOTSWEEP_FOLLOW_UP_IN_GRACE",
+        "ROOTSWEEP_ARCHIVE",
+        "ROOTSWEEP_SECURITY_HUB",
         "ROOTSWEEP_ASSUME_ROOT_RATE",
         "ROOTSWEEP_MODE",
         "ROOTSWEEP_GRACE_PERIOD",
