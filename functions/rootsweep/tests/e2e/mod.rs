@@ -2,5 +2,6 @@
 
 mod deadline;
 mod faults;
+mod realism;
 mod secrets;
 mod sweep;
