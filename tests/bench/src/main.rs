@@ -1,129 +1,55 @@
-//! `make bench`: how fast a sweep goes as organizations grow and the concurrency bound changes.
+//! `make bench`: how close a sweep comes to its I/O bound, and what it costs.
 //!
-//! Each case starts the emulator in-process with a generated organization and a fixed latency
-//! on every AWS response (a stand-in for the network and AWS), points the standard AWS
-//! configuration at it with `AWS_ENDPOINT_URL` exactly as an operator would, runs one enforcing
-//! sweep through the same library the Lambda uses, and prints what it measured. Figures, not
-//! pass/fail: compare them across changes.
+//! Each case runs in a process of its own (this binary, `--case`), so that its CPU time and peak
+//! memory are its own; the emulator runs as a separate process too (`rootsweep-emulator`), with
+//! a generated organization, a fixed latency on every AWS answer and, for some cases, AWS-like
+//! throttling. The case points the standard AWS configuration at it with `AWS_ENDPOINT_URL` as
+//! an operator would, and runs one sweep through the library the Lambda uses. Each case prints
+//! one JSON line: calls by operation, connections opened, wall time, the I/O bound
+//! (`max(list pages x L, per-account calls x L / concurrency, AssumeRoot calls / rate)`), the
+//! efficiency (bound / wall), CPU per AWS call, peak memory, throttled calls. Then the Lambda
+//! binary's init time (process start to its first poll for an event).
+//!
+//! Figures, never pass/fail.
 
-use std::time::Instant;
+mod case;
+mod init;
 
 use clap::Parser;
-use rootsweep::event::RunRequest;
-use rootsweep::outcome::OutcomeKind;
-use rootsweep::report::JsonLines;
-use rootsweep::{Config, RunOptions, app, aws};
-use rootsweep_emulator::{Emulator, Org};
+
+use case::Case;
 
 #[derive(Parser)]
 struct Args {
-    /// Cases as ACCOUNTS:CONCURRENCY, comma-separated.
-    #[arg(
-        long,
-        default_value = "100:1,100:8,500:8,500:32,2000:32,2000:64",
-        value_delimiter = ','
-    )]
-    cases: Vec<String>,
-    /// Latency the emulator adds to every AWS response, in milliseconds.
-    #[arg(long, default_value_t = 20)]
-    latency_ms: u64,
+    /// The small, quick set `make test` runs so that the benchmark cannot rot.
+    #[arg(long)]
+    quick: bool,
+    /// Run one case in this process and print its JSON line (how the cases are run).
+    #[arg(long, hide = true)]
+    case: Option<String>,
 }
 
 fn main() {
     let args = Args::parse();
-    // Set before any thread starts: the SDK reads these like any AWS tool would.
-    for (name, value) in [
-        (
-            "AWS_ACCESS_KEY_ID",
-            rootsweep_emulator::DEFAULT_CALLER_ACCESS_KEY_ID,
-        ),
-        (
-            "AWS_SECRET_ACCESS_KEY",
-            rootsweep_emulator::DEFAULT_CALLER_SECRET_ACCESS_KEY,
-        ),
-        ("AWS_REGION", "us-east-1"),
-    ] {
-        // SAFETY: single-threaded at this point; no other code reads the environment yet.
-        unsafe { std::env::set_var(name, value) };
+    if let Some(spec) = args.case {
+        let case: Case = serde_json::from_str(&spec).expect("a case");
+        println!("{}", case::run_here(&case));
+        return;
     }
-    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
-    println!(
-        "rootsweep scale benchmark: one enforcing sweep per case, {} ms emulated latency per AWS call",
-        args.latency_ms
-    );
-    println!(
-        "{:>8} {:>11} {:>10} {:>12} {:>11} {:>10} {:>13} {:>15}",
-        "accounts",
-        "concurrency",
-        "seconds",
-        "accounts/s",
-        "aws calls",
-        "calls/acct",
-        "remediated",
-        "accts in 14 min"
-    );
-    for case in &args.cases {
-        let Some((accounts, concurrency)) = case.split_once(':') else {
-            eprintln!("skipping {case:?}: write cases as ACCOUNTS:CONCURRENCY");
-            continue;
-        };
-        let (Ok(accounts), Ok(_)) = (accounts.parse::<usize>(), concurrency.parse::<usize>())
-        else {
-            eprintln!("skipping {case:?}: ACCOUNTS and CONCURRENCY are whole numbers");
-            continue;
-        };
-        runtime.block_on(run_case(accounts, concurrency, args.latency_ms));
+    let cases = if args.quick {
+        case::quick()
+    } else {
+        case::full()
+    };
+    for case in &cases {
+        match case::run_in_child(case) {
+            Ok(line) => println!("{line}"),
+            Err(err) => eprintln!("rootsweep-bench: case {} failed: {err}", case.name),
+        }
     }
-}
-
-async fn run_case(accounts: usize, concurrency: &str, latency_ms: u64) {
-    let emulator = Emulator::new(Org::generate(accounts, 42))
-        .latency_ms(latency_ms)
-        .spawn()
-        .await
-        .expect("the emulator starts");
-    // SAFETY: the value is read by `load_sdk_config` below, on this thread, before any request.
-    unsafe { std::env::set_var("AWS_ENDPOINT_URL", emulator.url()) };
-    let config = Config::from_pairs([
-        ("ROOTSWEEP_MODE", "enforce"),
-        ("ROOTSWEEP_CONCURRENCY", concurrency),
-        // The benchmark measures throughput, not the blast-radius guard.
-        ("ROOTSWEEP_MAX_REMEDIATIONS", "100000"),
-    ])
-    .expect("valid benchmark configuration");
-    let sdk = aws::load_sdk_config(None, None).await;
-    let engine = app::sdk_engine(config, &sdk, true);
-    let started = Instant::now();
-    let report = engine
-        .run(
-            &RunRequest::scheduled(rootsweep::config::Mode::Enforce),
-            RunOptions {
-                run_id: "bench".into(),
-                deadline: None,
-                function_arn: None,
-            },
-            &JsonLines::new(std::io::sink()),
-        )
-        .await
-        .expect("the preflight passes on a generated organization");
-    let seconds = started.elapsed().as_secs_f64();
-    let calls = emulator.calls().len();
-    let summary = &report.summary;
-    let rate = accounts as f64 / seconds;
-    println!(
-        "{:>8} {:>11} {:>10.2} {:>12.1} {:>11} {:>10.1} {:>13} {:>15.0}",
-        accounts,
-        concurrency,
-        seconds,
-        rate,
-        calls,
-        calls as f64 / accounts as f64,
-        summary.count(OutcomeKind::Remediated),
-        rate * 14.0 * 60.0
-    );
-    let failed = summary.count(OutcomeKind::Failed);
-    if failed > 0 {
-        println!("         ({failed} accounts failed: the figures above include their errors)");
+    let spawns = if args.quick { 2 } else { 7 };
+    match init::measure(spawns) {
+        Ok(line) => println!("{line}"),
+        Err(err) => eprintln!("rootsweep-bench: Lambda init not measured: {err}"),
     }
-    emulator.shutdown().await.expect("the emulator stops");
 }

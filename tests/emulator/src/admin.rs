@@ -19,6 +19,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/calls", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().calls.clone()) }))
         .route("/metrics", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().metrics.clone()) }))
         .route("/throttling", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().throttle.stats()) }).post(set_throttling))
+        .route("/stats", get(stats))
         .route(
             "/faults",
             axum::routing::post(set_faults).delete(|State(shared): State<Arc<Shared>>| async move {
@@ -26,6 +27,23 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
                 StatusCode::NO_CONTENT
             }),
         )
+}
+
+/// What a benchmark reads: connections accepted, and calls and throttled calls by operation.
+async fn stats(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
+    let connections = shared
+        .connections
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let world = shared.world();
+    let mut calls = std::collections::BTreeMap::<&str, u64>::new();
+    for call in &world.calls {
+        *calls.entry(call.operation.as_str()).or_default() += 1;
+    }
+    Json(serde_json::json!({
+        "connections": connections,
+        "calls": calls,
+        "throttled": world.throttle.stats().throttled,
+    }))
 }
 
 /// Replaces the fault list with the JSON array in the body.

@@ -32,6 +32,9 @@ mod world;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::serve::ListenerExt;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -182,6 +185,11 @@ impl Emulator {
         let shared = Arc::new(Shared::new(world, self.latency_ms));
         let mut stopping = shared.shutdown.subscribe();
         let app = server::router(shared.clone());
+        // Every TCP connection a client opens is counted: how well it reuses its pool.
+        let counted = shared.clone();
+        let listener = listener.tap_io(move |_| {
+            counted.connections.fetch_add(1, Ordering::Relaxed);
+        });
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
                 .with_graceful_shutdown(async move {
@@ -229,6 +237,11 @@ impl EmulatorHandle {
     /// Every AWS call received so far, in order.
     pub fn calls(&self) -> Vec<CallRecord> {
         self.shared.world().calls.clone()
+    }
+
+    /// The TCP connections clients have opened so far.
+    pub fn connections(&self) -> u64 {
+        self.shared.connections.load(Ordering::Relaxed)
     }
 
     /// Every metric datum stored so far, in order.

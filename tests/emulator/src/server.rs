@@ -1,6 +1,7 @@
 //! The HTTP front: `/_emulator/*` first, then every other request is an AWS call, routed by the
 //! SigV4 credential scope and taken through authentication, faults, and the service.
 
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -33,6 +34,8 @@ pub(crate) struct Shared {
     latency_ms: u64,
     /// Flips to `true` once on shutdown.
     pub shutdown: watch::Sender<bool>,
+    /// TCP connections accepted so far.
+    pub connections: AtomicU64,
 }
 
 impl Shared {
@@ -41,6 +44,7 @@ impl Shared {
             world: Mutex::new(world),
             latency_ms,
             shutdown: watch::Sender::new(false),
+            connections: AtomicU64::new(0),
         }
     }
 

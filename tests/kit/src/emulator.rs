@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
@@ -55,7 +56,8 @@ pub const CALLER_SECRET_ACCESS_KEY: &str = rootsweep_emulator::DEFAULT_CALLER_SE
 /// The timeouts of a test SDK configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Timeouts {
-    /// rootsweep's own (`rootsweep::aws::timeout_config`).
+    /// rootsweep's own timeouts and retry backoff (`rootsweep::aws`), unchanged: for runs where
+    /// AWS throttles as it does and the retries must ride it out as in production.
     Production,
     /// 60 s per attempt, 120 s per call: no loopback call comes near either, however loaded the
     /// machine. The call timeout stays long because the SDK's adaptive rate limiter, once
@@ -70,6 +72,17 @@ pub enum Timeouts {
 }
 
 impl Timeouts {
+    /// rootsweep's retry policy (mode and attempts); but for production, a backoff in
+    /// milliseconds instead of seconds, so that exhausting the retries stays quick.
+    fn retries(self) -> RetryConfig {
+        match self {
+            Timeouts::Production => rootsweep::aws::retry_config(),
+            Timeouts::Patient | Timeouts::Impatient => rootsweep::aws::retry_config()
+                .with_initial_backoff(Duration::from_millis(1))
+                .with_max_backoff(Duration::from_millis(20)),
+        }
+    }
+
     fn config(self) -> TimeoutConfig {
         let (attempt, operation) = match self {
             Timeouts::Production => return rootsweep::aws::timeout_config(),
@@ -97,8 +110,7 @@ pub const DELETE_OPERATIONS: [&str; 5] = [
 
 /// An SDK configuration for the emulator at `endpoint`, as production builds it from the
 /// environment (`AWS_ENDPOINT_URL`, region, static credentials), with rootsweep's retry policy
-/// (`rootsweep::aws::retry_config`: mode and attempts), a backoff in milliseconds instead of
-/// seconds so that exhausting the retries stays quick, and the test `timeouts`.
+/// and the test `timeouts` (see [`Timeouts`]).
 ///
 /// The SDK keeps retry quotas and adaptive rate limiters per retry partition, process-wide, and
 /// names the default partitions after the service and the region. Each configuration gets a
@@ -120,11 +132,7 @@ pub async fn sdk_config(endpoint: &str, timeouts: Timeouts) -> SdkConfig {
             None,
             "test-static",
         ))
-        .retry_config(
-            rootsweep::aws::retry_config()
-                .with_initial_backoff(Duration::from_millis(1))
-                .with_max_backoff(Duration::from_millis(20)),
-        )
+        .retry_config(timeouts.retries())
         .timeout_config(timeouts.config())
         .load()
         .await

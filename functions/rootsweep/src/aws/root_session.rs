@@ -6,7 +6,7 @@
 //! returned, logged or reported (the access key id included).
 
 use aws_credential_types::Credentials;
-use aws_sdk_iam::config::retry::RetryPartition;
+use aws_sdk_iam::config::retry::{RetryConfig, RetryMode, RetryPartition};
 use aws_sdk_iam::types::SummaryKeyType;
 use aws_sdk_sts::operation::RequestId;
 use aws_sdk_sts::types::PolicyDescriptorType;
@@ -29,6 +29,8 @@ pub struct SdkRootAccess {
     sts: aws_sdk_sts::Client,
     iam: aws_sdk_iam::Config,
     duration: RootSessionDuration,
+    /// The base configuration's retry policy in standard mode.
+    session_retries: RetryConfig,
 }
 
 impl SdkRootAccess {
@@ -37,7 +39,17 @@ impl SdkRootAccess {
         iam: aws_sdk_iam::Config,
         duration: RootSessionDuration,
     ) -> Self {
-        Self { sts, iam, duration }
+        let session_retries = iam
+            .retry_config()
+            .cloned()
+            .unwrap_or_else(RetryConfig::standard)
+            .with_retry_mode(RetryMode::Standard);
+        Self {
+            sts,
+            iam,
+            duration,
+            session_retries,
+        }
     }
 }
 
@@ -86,8 +98,12 @@ impl RootAccess for SdkRootAccess {
             .to_builder()
             .credentials_provider(provider)
             // IAM throttles a root session against the member account's own quota, so each
-            // account gets its own retry budget and rate limiter instead of sharing one.
+            // account gets its own retry budget instead of sharing one; and standard retries,
+            // not adaptive: a session makes a handful of calls, which adaptive mode, once
+            // throttled, would slow to one every couple of seconds. The caller-wide limits
+            // (AssumeRoot, Organizations) keep adaptive retries.
             .retry_partition(RetryPartition::new(format!("rootsweep-iam-{account}")))
+            .retry_config(self.session_retries.clone())
             .build();
         Ok(SdkRootSession {
             iam: aws_sdk_iam::Client::from_conf(config),

@@ -55,7 +55,8 @@ async fn a_sweep_under_the_deployed_policy_throttling_and_eventual_consistency_e
  {
     let org = Org::generate(EVERY_SCENARIO, 81);
     let policy = deployed_policy(&template(), "enforce");
-    let harness = Harness::start_with(org.clone(), Timeouts::Patient, |e| {
+    // Production's retries: IAM's per-account throttling is ridden out as it would be.
+    let harness = Harness::start_with(org.clone(), Timeouts::Production, |e| {
         e.caller_policy(policy)
             .throttling(throttling())
             .organizations_short_pages(81)
