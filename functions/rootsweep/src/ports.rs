@@ -117,13 +117,13 @@ pub enum MetricUnit {
     Seconds,
 }
 
-/// One CloudWatch data point, with at most one dimension.
+/// One CloudWatch data point and its dimensions.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricPoint {
     pub name: String,
     pub value: f64,
     pub unit: MetricUnit,
-    pub dimension: Option<(&'static str, String)>,
+    pub dimensions: Vec<(&'static str, String)>,
 }
 
 /// CloudWatch metrics.

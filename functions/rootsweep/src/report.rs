@@ -190,17 +190,48 @@ impl MetricPoint {
             name: name.into(),
             value: value as f64,
             unit: MetricUnit::Count,
-            dimension: None,
+            dimensions: Vec::new(),
         }
     }
 }
 
 /// The run's metrics: `Accounts<Outcome>` for every outcome (from the outcome name table),
-/// `CredentialsFound`/`CredentialsDeleted` in total and by `CredentialType`, and the run's
-/// health. `SweepCompleted` is only sent by a run over the whole organization that listed every
-/// account: its absence is what the missed-sweep alarm watches, so a targeted or broken-off run
-/// must not stand in for a real sweep.
+/// `CredentialsFound`/`CredentialsDeleted` in total and by `CredentialType`, the run's health,
+/// and what it delivered (follow-ups, archive, findings). `SweepCompleted` is only sent by a run
+/// over the whole organization that listed every account: its absence is what the missed-sweep
+/// alarm watches, so a targeted or broken-off run must not stand in for a real sweep.
 pub fn metric_points(summary: &RunSummary) -> Vec<MetricPoint> {
+    let mut points = sweep_figures(summary);
+    // A run over named accounts (a follow-up, a hand invocation) says nothing of the others:
+    // its figures carry `RunScope`, so the alarms on a sweep's figures are not moved by it.
+    // What it deleted and delivered is counted as any run's.
+    if !summary.whole_organization {
+        for point in &mut points {
+            point
+                .dimensions
+                .push(("RunScope", NAMED_ACCOUNTS.to_owned()));
+        }
+    }
+    points.extend(by_kind("CredentialsDeleted", &summary.credentials_deleted));
+    points.extend(follow_up_points(&summary.follow_ups));
+    if let Some(archived) = &summary.archive {
+        points.push(MetricPoint::count(
+            "ArchiveFailed",
+            usize::from(archived.error.is_some()),
+        ));
+    }
+    if let Some(published) = &summary.findings {
+        let failed = published.failed.len() + usize::from(published.error.is_some());
+        points.push(MetricPoint::count("FindingsFailed", failed));
+    }
+    if summary.complete && summary.whole_organization {
+        points.push(MetricPoint::count("SweepCompleted", 1));
+    }
+    points
+}
+
+/// What the run found: accounts by outcome, credentials found, its duration.
+fn sweep_figures(summary: &RunSummary) -> Vec<MetricPoint> {
     let mut points = vec![MetricPoint::count(
         "AccountsScanned",
         summary.accounts_scanned,
@@ -223,32 +254,22 @@ pub fn metric_points(summary: &RunSummary) -> Vec<MetricPoint> {
         value: summary.duration_seconds,
         ..MetricPoint::count("RunDuration", 0)
     });
-    for (name, by_kind) in [
-        ("CredentialsFound", &summary.credentials_found),
-        ("CredentialsDeleted", &summary.credentials_deleted),
-    ] {
-        points.push(MetricPoint::count(name, by_kind.values().sum()));
-        points.extend(by_kind.iter().map(|(kind, n)| MetricPoint {
-            dimension: Some(("CredentialType", camel_case(kind.as_str()))),
-            ..MetricPoint::count(name, *n)
-        }));
-    }
-    points.extend(follow_up_points(&summary.follow_ups));
-    if let Some(archived) = &summary.archive {
-        points.push(MetricPoint::count(
-            "ArchiveFailed",
-            usize::from(archived.error.is_some()),
-        ));
-    }
-    if let Some(published) = &summary.findings {
-        let failed = published.failed.len() + usize::from(published.error.is_some());
-        points.push(MetricPoint::count("FindingsFailed", failed));
-    }
-    if summary.complete && summary.whole_organization {
-        points.push(MetricPoint::count("SweepCompleted", 1));
-    }
+    points.extend(by_kind("CredentialsFound", &summary.credentials_found));
     points
 }
+
+/// `name` in total and by `CredentialType`.
+fn by_kind(name: &'static str, counts: &BTreeMap<CredentialKind, usize>) -> Vec<MetricPoint> {
+    let mut points = vec![MetricPoint::count(name, counts.values().sum())];
+    points.extend(counts.iter().map(|(kind, n)| MetricPoint {
+        dimensions: vec![("CredentialType", camel_case(kind.as_str()))],
+        ..MetricPoint::count(name, *n)
+    }));
+    points
+}
+
+/// The `RunScope` dimension of the metrics of a run over named accounts.
+pub const NAMED_ACCOUNTS: &str = "NamedAccounts";
 
 /// `FollowUps<Action>` for every action of the table, zeros included.
 pub fn follow_up_points(follow_ups: &[FollowUp]) -> Vec<MetricPoint> {
@@ -442,7 +463,7 @@ mod tests {
         let find = |name: &str, dim: Option<&str>| {
             points
                 .iter()
-                .find(|p| p.name == name && p.dimension.as_ref().map(|d| d.1.as_str()) == dim)
+                .find(|p| p.name == name && p.dimensions.first().map(|d| d.1.as_str()) == dim)
                 .map(|p| p.value)
         };
         for kind in OutcomeKind::ALL {
@@ -480,6 +501,14 @@ mod tests {
             &[],
         );
         assert_eq!(completed(&targeted), 0);
+        let scope = ("RunScope", NAMED_ACCOUNTS.to_owned());
+        for point in metric_points(&targeted) {
+            let scoped = point.dimensions.contains(&scope);
+            // Its figures are scoped; its deletions and follow-ups count as any run's.
+            let delivered =
+                point.name == "CredentialsDeleted" || point.name.starts_with("FollowUps");
+            assert_eq!(scoped, !delivered, "{}", point.name);
+        }
     }
 
     #[test]

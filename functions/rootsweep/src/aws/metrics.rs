@@ -30,12 +30,13 @@ fn datum(point: &MetricPoint, timestamp: aws_smithy_types::DateTime) -> MetricDa
             MetricUnit::Seconds => StandardUnit::Seconds,
         })
         .timestamp(timestamp)
-        .set_dimensions(
+        .set_dimensions(Some(
             point
-                .dimension
-                .as_ref()
-                .map(|(name, value)| vec![Dimension::builder().name(*name).value(value).build()]),
-        )
+                .dimensions
+                .iter()
+                .map(|(name, value)| Dimension::builder().name(*name).value(value).build())
+                .collect(),
+        ))
         .build()
 }
 
