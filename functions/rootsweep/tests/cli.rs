@@ -18,7 +18,7 @@ use serde_json::Value;
 
 /// A generated org with every kind of account once or more (see the emulator's README).
 fn org(seed: u64) -> Org {
-    Org::generate(22, seed)
+    Org::generate(rootsweep_testkit::emulator::EVERY_SCENARIO, seed)
 }
 
 /// Runs `rootsweep ARGS` against `emulator` with the environment an operator would set (and

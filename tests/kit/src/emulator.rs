@@ -21,14 +21,14 @@ use rootsweep_emulator::{
 use crate::capture::{self, Run};
 
 /// Small enough to keep a run quick, large enough for every scenario of the generated mix
-/// (management, caller, and the 20 member scenarios).
-pub const EVERY_SCENARIO: usize = 22;
+/// (management, caller, and the 23 member scenarios).
+pub const EVERY_SCENARIO: usize = 25;
 /// Every scenario twice.
-pub const EVERY_SCENARIO_TWICE: usize = 42;
+pub const EVERY_SCENARIO_TWICE: usize = 48;
 
 /// A generated org reduced to one account of each kind: the management account, the caller,
-/// and the first account of each of the 20 member scenarios (15 accounts in all, 11 of them
-/// audited). Every credential state at the lowest cost per run.
+/// and the first account of each of the member scenarios. Every credential state at the
+/// lowest cost per run.
 pub fn one_of_each(seed: u64) -> Org {
     let mut org = Org::generate(EVERY_SCENARIO, seed);
     let mut seen = BTreeSet::new();

@@ -121,10 +121,17 @@ pub fn credentials_of(root: &RootUser) -> BTreeSet<CredentialRef> {
 /// The generated account whose name starts with `scenario` (`due`, `mfa-virtual`, ...), in org
 /// order: the README's names for the generated mix.
 pub fn named<'a>(org: &'a Org, scenario: &str) -> Vec<&'a Account> {
+    // `due-0004`, not `due-73h-0005`: the scenario, then the index alone.
     let prefix = format!("{scenario}-");
     org.accounts
         .iter()
-        .filter(|account| account.name.starts_with(&prefix) || account.name == scenario)
+        .filter(|account| {
+            account.name == scenario
+                || account
+                    .name
+                    .strip_prefix(&prefix)
+                    .is_some_and(|index| index.bytes().all(|b| b.is_ascii_digit()))
+        })
         .collect()
 }
 

@@ -39,21 +39,31 @@ enum Scenario {
     PendingClosure,
     /// Tagged `rootsweep:exempt=true`, in the nested Sandbox/Legacy OU, with a due password.
     Exempt,
+    /// Password created 71 hours ago, never used: in a 72 h grace period for one more hour.
+    Grace71h,
+    /// Password created 73 hours ago, never used: an hour past a 72 h grace period.
+    Due73h,
+    /// Password created 200 days ago and used 2 hours ago: the sign-in keeps it in grace.
+    RecentSignIn,
 }
 
 /// The repeating pattern of member accounts (after the management and security accounts):
-/// 6 clean, 2 in grace, 2 due, and one each of the rest.
-const MIX: [Scenario; 20] = {
+/// 6 clean, 2 in grace, 2 due, and one each of the rest. The accounts either side of a 72 h
+/// grace period come early, so that even a small org tells 72 h from 70 h or 74 h.
+const MIX: [Scenario; 23] = {
     use Scenario::*;
     [
         Clean,
         InGrace,
         Due,
+        Due73h,
         Clean,
         AccessKeys,
+        Grace71h,
         SigningCertificate,
         Clean,
         VirtualMfa,
+        RecentSignIn,
         HardwareMfa,
         DueNeverUsed,
         Clean,
@@ -85,6 +95,9 @@ impl Scenario {
             Self::Suspended => "suspended",
             Self::PendingClosure => "pending-closure",
             Self::Exempt => "exempt",
+            Self::Grace71h => "grace-71h",
+            Self::Due73h => "due-73h",
+            Self::RecentSignIn => "recent-sign-in",
         }
     }
 }
@@ -99,13 +112,15 @@ impl Org {
     ///   hardware MFA device, which no root task may touch.
     /// - Account 1, `security`: in the `Security` OU, no root credentials; it is the caller
     ///   (`caller_account_id`), as a delegated administrator for root access would be.
-    /// - Every other account follows a repeating pattern of 20 scenarios, named
+    /// - Every other account follows a repeating pattern of 23 scenarios, named
     ///   `<scenario>-<index>` (for example `due-0004`): 6 `clean`, 2 `in-grace` (password
     ///   created 6-40 h ago: inside a ~72 h grace period), 2 `due` (password created 30-400 days
     ///   ago, used 5-90 days ago), and one each of `due-never-used`, `password-removed` (clean,
     ///   with an old `PasswordLastUsed`), `access-keys`, `signing-certificate`, `mfa-virtual`,
-    ///   `mfa-hardware`, `everything` (password + key + MFA), `suspended`, `pending-closure`
-    ///   and `exempt` (tagged `rootsweep:exempt=true`, in the nested OU `Sandbox/Legacy`).
+    ///   `mfa-hardware`, `everything` (password + key + MFA), `suspended`, `pending-closure`,
+    ///   `exempt` (tagged `rootsweep:exempt=true`, in the nested OU `Sandbox/Legacy`), and
+    ///   either side of a 72 h grace period: `grace-71h` and `due-73h` (a password created that
+    ///   many hours ago, never used) and `recent-sign-in` (an old password used 2 hours ago).
     /// - OUs: `Security`, `Workloads` (with `Prod` and `Dev`), `Sandbox` (with `Legacy`);
     ///   the other accounts spread over them and the root.
     pub fn generate(accounts: usize, seed: u64) -> Org {
@@ -264,6 +279,22 @@ fn apply(scenario: Scenario, account: &mut Account, rng: &mut StdRng, now: DateT
             account.tags.insert(key.to_owned(), value.to_owned());
             due_password(root, rng);
         }
+        Scenario::Grace71h | Scenario::Due73h => {
+            let hours = if scenario == Scenario::Grace71h {
+                71
+            } else {
+                73
+            };
+            root.login_profile = Some(LoginProfile {
+                created: now - Duration::hours(hours),
+            });
+        }
+        Scenario::RecentSignIn => {
+            root.login_profile = Some(LoginProfile {
+                created: now - days(200),
+            });
+            root.password_last_used = Some(now - Duration::hours(2));
+        }
     }
 }
 
@@ -331,14 +362,19 @@ mod tests {
 
     #[test]
     fn the_mix_is_as_documented() {
-        let org = Org::generate(22, 1);
-        assert_eq!(org.accounts.len(), 22);
+        let org = Org::generate(25, 1);
+        assert_eq!(org.accounts.len(), 25);
         assert_eq!(org.accounts[0].id, org.management_account_id);
         assert_eq!(org.caller_account_id(), org.accounts[1].id);
-        let named = |prefix: &str| {
+        // `due-0004`, not `due-73h-0005`: the scenario, then the index alone.
+        let named = |scenario: &str| {
             org.accounts
                 .iter()
-                .filter(|a| a.name.starts_with(&format!("{prefix}-")))
+                .filter(|a| {
+                    a.name
+                        .strip_prefix(&format!("{scenario}-"))
+                        .is_some_and(|index| index.bytes().all(|b| b.is_ascii_digit()))
+                })
                 .collect::<Vec<_>>()
         };
         assert_eq!(named("clean").len(), 6);
@@ -384,6 +420,20 @@ mod tests {
             named("mfa-virtual")[0].root_user.mfa_devices[0].kind,
             MfaKind::Virtual
         );
+        // Either side of a 72 h grace period.
+        let age = |name: &str| {
+            now - named(name)[0]
+                .root_user
+                .login_profile
+                .as_ref()
+                .unwrap()
+                .created
+        };
+        assert!(age("grace-71h") < Duration::hours(72) && age("grace-71h") > Duration::hours(70));
+        assert!(age("due-73h") > Duration::hours(72) && age("due-73h") < Duration::hours(74));
+        let recent = &named("recent-sign-in")[0].root_user;
+        assert!(now - recent.password_last_used.unwrap() < Duration::hours(3));
+        assert!(age("recent-sign-in") > Duration::days(100));
     }
 
     #[test]
