@@ -28,16 +28,7 @@ async fn rootsweep(emulator: &EmulatorHandle, args: &[&str], extra: &[(&str, &st
     command
         .args(args)
         .env_clear()
-        .env("AWS_ENDPOINT_URL", emulator.url())
-        .env(
-            "AWS_ACCESS_KEY_ID",
-            rootsweep_emulator::DEFAULT_CALLER_ACCESS_KEY_ID,
-        )
-        .env(
-            "AWS_SECRET_ACCESS_KEY",
-            rootsweep_emulator::DEFAULT_CALLER_SECRET_ACCESS_KEY,
-        )
-        .env("AWS_REGION", "us-east-1")
+        .envs(rootsweep_emulator::client_environment(&emulator.url()))
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("ROOTSWEEP_EXEMPT_TAG_KEY", EXEMPT_TAG.0)
         .env("ROOTSWEEP_EXEMPT_TAG_VALUE", EXEMPT_TAG.1)

@@ -21,7 +21,7 @@ use rootsweep::reasons::{Cause, ExemptRule, HoldReason, LeftBecause, Note, SkipR
 use rootsweep::report::{Report, ReportSink, RunSummary};
 use rootsweep_testkit::capture::{self, Run};
 use rootsweep_testkit::fake::{Answer, FakeAws, FaultBuilder as Fault, MANAGEMENT, member};
-use rootsweep_testkit::{ReportExt, config, days_ago, enforcing, hours_ago, id};
+use rootsweep_testkit::{ReportExt, days_ago, enforcing, enforcing_with, hours_ago, id};
 
 async fn run(aws: &FakeAws, config: Config) -> Report {
     let request = RunRequest::scheduled(config.mode);
@@ -200,10 +200,7 @@ async fn management_inactive_and_exempt_accounts_are_reported_and_never_assumed(
     ]);
     let report = run(
         &aws,
-        config(&[
-            ("ROOTSWEEP_MODE", "enforce"),
-            ("ROOTSWEEP_EXEMPT_ACCOUNTS", "000000000002"),
-        ]),
+        enforcing_with(&[("ROOTSWEEP_EXEMPT_ACCOUNTS", "000000000002")]),
     )
     .await;
     assert_eq!(
@@ -380,14 +377,7 @@ async fn mfa_still_refused_a_day_after_the_account_became_due_fails_it() {
 #[tokio::test]
 async fn more_due_accounts_than_the_cap_deletes_nothing_and_says_how_to_proceed() {
     let aws = FakeAws::new().with_all((1..=3).map(|n| member(n).with_everything_old()));
-    let report = run(
-        &aws,
-        config(&[
-            ("ROOTSWEEP_MODE", "enforce"),
-            ("ROOTSWEEP_MAX_REMEDIATIONS", "2"),
-        ]),
-    )
-    .await;
+    let report = run(&aws, enforcing_with(&[("ROOTSWEEP_MAX_REMEDIATIONS", "2")])).await;
     for n in 1..=3 {
         assert_eq!(
             *report.outcome_of(&id(n)),
@@ -419,14 +409,7 @@ async fn accounts_whose_audit_failed_count_against_the_cap() {
         .with_all((1..=3).map(|n| member(n).with_everything_old()))
         .fault(Fault::error("iam:GetAccountSummary", AwsErrorKind::Throttled).for_account(&id(2)))
         .fault(Fault::error("iam:GetAccountSummary", AwsErrorKind::Throttled).for_account(&id(3)));
-    let report = run(
-        &aws,
-        config(&[
-            ("ROOTSWEEP_MODE", "enforce"),
-            ("ROOTSWEEP_MAX_REMEDIATIONS", "2"),
-        ]),
-    )
-    .await;
+    let report = run(&aws, enforcing_with(&[("ROOTSWEEP_MAX_REMEDIATIONS", "2")])).await;
     assert!(matches!(
         report.outcome_of(&id(1)),
         Outcome::Due {
@@ -449,10 +432,7 @@ async fn a_listing_that_breaks_off_deletes_nothing_even_within_the_cap() {
         .fault(Fault::error("organizations:ListAccounts", AwsErrorKind::Throttled).after(1));
     let report = run(
         &aws,
-        config(&[
-            ("ROOTSWEEP_MODE", "enforce"),
-            ("ROOTSWEEP_MAX_REMEDIATIONS", "25"),
-        ]),
+        enforcing_with(&[("ROOTSWEEP_MAX_REMEDIATIONS", "25")]),
     )
     .await;
     assert_eq!(report.accounts.len(), 10, "the first page");
@@ -508,11 +488,7 @@ async fn an_account_held_in_grace_by_an_odd_date_is_counted_named_and_alarmed_on
         .map(|a| a.account_id.clone())
         .collect();
     assert_eq!(named, BTreeSet::from([id(1), id(2)]));
-    let metric = aws.world().published[0]
-        .iter()
-        .find(|p| p.name == "AccountsHeldByOddDates")
-        .map(|p| p.value);
-    assert_eq!(metric, Some(2.0));
+    assert_eq!(aws.metric("AccountsHeldByOddDates"), Some(2.0));
 }
 
 /// Records, when the summary is written, how many calls AWS had seen.
@@ -631,10 +607,7 @@ async fn a_deactivated_virtual_mfa_device_is_deleted_only_where_the_configuratio
         .edit(|w| w.delete_policy_allows_virtual_mfa = true);
     let report = run(
         &aws,
-        config(&[
-            ("ROOTSWEEP_MODE", "enforce"),
-            ("ROOTSWEEP_DELETE_VIRTUAL_MFA_DEVICES", "true"),
-        ]),
+        enforcing_with(&[("ROOTSWEEP_DELETE_VIRTUAL_MFA_DEVICES", "true")]),
     )
     .await;
     let account = report.account(&id(1));
@@ -693,8 +666,7 @@ async fn accounts_in_an_exempt_unit_or_nested_below_it_and_tagged_accounts_are_e
         });
     let report = run(
         &aws,
-        config(&[
-            ("ROOTSWEEP_MODE", "enforce"),
+        enforcing_with(&[
             ("ROOTSWEEP_EXEMPT_OUS", "ou-ab12-sandbox1"),
             ("ROOTSWEEP_EXEMPT_TAG_KEY", "rootsweep:exempt"),
             ("ROOTSWEEP_EXEMPT_TAG_VALUE", "true"),
@@ -741,10 +713,7 @@ async fn an_account_whose_tags_cannot_be_read_is_left_alone_and_reported() {
         );
     let report = run(
         &aws,
-        config(&[
-            ("ROOTSWEEP_MODE", "enforce"),
-            ("ROOTSWEEP_EXEMPT_TAG_KEY", "break-glass"),
-        ]),
+        enforcing_with(&[("ROOTSWEEP_EXEMPT_TAG_KEY", "break-glass")]),
     )
     .await;
     let Outcome::Failed(failure) = report.outcome_of(&id(1)) else {
@@ -766,10 +735,7 @@ async fn exempt_units_that_cannot_be_listed_stop_the_run_before_any_root_session
         ));
     let run = run_request(
         &aws,
-        config(&[
-            ("ROOTSWEEP_MODE", "enforce"),
-            ("ROOTSWEEP_EXEMPT_OUS", "ou-ab12-sandbox1"),
-        ]),
+        enforcing_with(&[("ROOTSWEEP_EXEMPT_OUS", "ou-ab12-sandbox1")]),
         RunRequest::scheduled(Mode::Enforce),
     )
     .await;

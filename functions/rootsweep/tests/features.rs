@@ -17,7 +17,7 @@ use rootsweep::ports::AwsErrorKind;
 use rootsweep::report::{JsonLines, Report};
 use rootsweep_testkit::capture::{self, FUNCTION_ARN};
 use rootsweep_testkit::fake::{FakeAws, FaultBuilder as Fault, member};
-use rootsweep_testkit::{ReportExt, config, days_ago, hours_ago, id};
+use rootsweep_testkit::{ReportExt, days_ago, enforcing_with, hours_ago, id};
 use serde_json::Value;
 
 const GROUP: &str = "rootsweep-follow-ups";
@@ -25,12 +25,11 @@ const INVOKE_ROLE: &str = "arn:aws:iam::999999999999:role/rootsweep-invoke";
 
 fn with_follow_ups(extra: &[(&str, &str)]) -> Config {
     let mut pairs = vec![
-        ("ROOTSWEEP_MODE", "enforce"),
         ("ROOTSWEEP_FOLLOW_UP_GROUP", GROUP),
         ("ROOTSWEEP_FOLLOW_UP_ROLE_ARN", INVOKE_ROLE),
     ];
     pairs.extend_from_slice(extra);
-    config(&pairs)
+    enforcing_with(&pairs)
 }
 
 async fn run(aws: &FakeAws, config: Config, request: RunRequest) -> Report {
@@ -167,14 +166,8 @@ async fn an_account_aws_will_not_finish_yet_is_followed_up_minutes_later_not_tom
     let follow_up = &report.summary.follow_ups[0];
     assert_eq!(follow_up.reason, FollowUpReason::RetryLater);
     assert!(follow_up.at >= before + RETRY_AFTER && follow_up.at <= Utc::now() + RETRY_AFTER);
-    let metric = |name: &str| {
-        aws.world().published[0]
-            .iter()
-            .find(|p| p.name == name)
-            .map(|p| p.value)
-    };
-    assert_eq!(metric("FollowUpsCreated"), Some(1.0));
-    assert_eq!(metric("FollowUpsFailed"), Some(0.0));
+    assert_eq!(aws.metric("FollowUpsCreated"), Some(1.0));
+    assert_eq!(aws.metric("FollowUpsFailed"), Some(0.0));
 }
 
 #[tokio::test]
@@ -205,12 +198,11 @@ async fn a_scheduler_that_fails_is_reported_and_changes_no_outcome() {
 
 fn with_evidence(extra: &[(&str, &str)]) -> Config {
     let mut pairs = vec![
-        ("ROOTSWEEP_MODE", "enforce"),
         ("ROOTSWEEP_ARCHIVE", "s3://evidence-bucket/rootsweep"),
         ("ROOTSWEEP_SECURITY_HUB", "true"),
     ];
     pairs.extend_from_slice(extra);
-    config(&pairs)
+    enforcing_with(&pairs)
 }
 
 fn gunzip(bytes: &[u8]) -> Vec<Value> {
@@ -320,12 +312,6 @@ async fn an_archive_or_findings_failure_is_reported_with_a_metric_and_changes_no
     let error = report.summary.archive.clone().unwrap().error.unwrap();
     assert!(error.contains("s3:PutObject"), "{error}");
     assert_eq!(report.summary.findings.clone().unwrap().failed.len(), 1);
-    let metric = |name: &str| {
-        aws.world().published[0]
-            .iter()
-            .find(|p| p.name == name)
-            .map(|p| p.value)
-    };
-    assert_eq!(metric("ArchiveFailed"), Some(1.0));
-    assert_eq!(metric("FindingsFailed"), Some(1.0));
+    assert_eq!(aws.metric("ArchiveFailed"), Some(1.0));
+    assert_eq!(aws.metric("FindingsFailed"), Some(1.0));
 }

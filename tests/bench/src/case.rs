@@ -203,18 +203,7 @@ fn usage() -> (f64, f64) {
 /// Runs `case` here and returns its JSON line.
 pub fn run_here(case: &Case) -> String {
     let emulator = EmulatorProcess::start(case);
-    for (name, value) in [
-        ("AWS_ENDPOINT_URL", emulator.url.as_str()),
-        (
-            "AWS_ACCESS_KEY_ID",
-            rootsweep_emulator::DEFAULT_CALLER_ACCESS_KEY_ID,
-        ),
-        (
-            "AWS_SECRET_ACCESS_KEY",
-            rootsweep_emulator::DEFAULT_CALLER_SECRET_ACCESS_KEY,
-        ),
-        ("AWS_REGION", "us-east-1"),
-    ] {
+    for (name, value) in rootsweep_emulator::client_environment(&emulator.url) {
         // SAFETY: no other thread runs yet: the runtime is built below.
         unsafe { std::env::set_var(name, value) };
     }

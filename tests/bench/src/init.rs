@@ -29,15 +29,8 @@ fn first_poll() -> Result<Duration, String> {
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
         .env("AWS_LAMBDA_LOG_GROUP_NAME", "bench")
-        .env("AWS_REGION", "us-east-1")
-        .env(
-            "AWS_ACCESS_KEY_ID",
-            rootsweep_emulator::DEFAULT_CALLER_ACCESS_KEY_ID,
-        )
-        .env(
-            "AWS_SECRET_ACCESS_KEY",
-            rootsweep_emulator::DEFAULT_CALLER_SECRET_ACCESS_KEY,
-        )
+        // No emulator answers: init makes no AWS call, it only loads the configuration.
+        .envs(rootsweep_emulator::client_environment("http://127.0.0.1:9"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -51,7 +51,7 @@ pub use protocol::Protocol;
 pub use services::{Dimension, MetricDatum, StatisticSet};
 pub use session::{
     CallerCredentials, DEFAULT_CALLER_ACCESS_KEY_ID, DEFAULT_CALLER_SECRET_ACCESS_KEY, RootSession,
-    TaskPolicy,
+    TaskPolicy, client_environment,
 };
 pub use throttle::{OrganizationsLimits, ThrottleLimit, Throttling, ThrottlingStats, TokenBucket};
 pub use world::{CallRecord, CallerKind};

@@ -103,6 +103,20 @@ pub struct RootSession {
 pub const DEFAULT_CALLER_ACCESS_KEY_ID: &str = "AKIDEXAMPLE";
 pub const DEFAULT_CALLER_SECRET_ACCESS_KEY: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 
+/// The environment an AWS tool (the SDK's standard configuration, boto3, the AWS CLI) needs to
+/// call the emulator at `url` as its caller, with the default credentials, in `us-east-1`.
+pub fn client_environment(url: &str) -> [(&'static str, String); 4] {
+    [
+        ("AWS_ENDPOINT_URL", url.to_owned()),
+        ("AWS_ACCESS_KEY_ID", DEFAULT_CALLER_ACCESS_KEY_ID.to_owned()),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            DEFAULT_CALLER_SECRET_ACCESS_KEY.to_owned(),
+        ),
+        ("AWS_REGION", "us-east-1".to_owned()),
+    ]
+}
+
 /// The credentials the caller principal (the function's role in production) signs with. The
 /// emulator knows the secret, as AWS does, to check every signature.
 #[derive(Debug, Clone, PartialEq, Eq)]

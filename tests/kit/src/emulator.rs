@@ -249,6 +249,13 @@ impl Harness {
         &self.sdk
     }
 
+    /// A whole-organization run in `mode` over the org the emulator started with, exempting by
+    /// tag, with `extra` settings: what most end-to-end tests run.
+    pub async fn sweep(&self, mode: Mode, extra: &[(&str, &str)]) -> Run {
+        let config = config(mode, Exemption::Tag, &self.initial, extra);
+        self.run(config, &RunRequest::scheduled(mode)).await
+    }
+
     /// One run without a deadline, its report lines captured.
     pub async fn run(&self, config: Config, request: &RunRequest) -> Run {
         self.run_with(&self.engine(config), request, capture::options())

@@ -443,6 +443,16 @@ impl FakeAws {
             .collect()
     }
 
+    /// The value of the metric `name` (without dimensions) in the first run's published set.
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        self.world()
+            .published
+            .first()?
+            .iter()
+            .find(|p| p.name == name && p.dimensions.is_empty())
+            .map(|p| p.value)
+    }
+
     pub fn credentials_of(&self, account: &AccountId) -> Vec<Credential> {
         self.world()
             .member(account)

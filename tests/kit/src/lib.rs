@@ -40,7 +40,14 @@ pub fn config(pairs: &[(&str, &str)]) -> Config {
 
 /// Enforcing, everything else at its default.
 pub fn enforcing() -> Config {
-    config(&[("ROOTSWEEP_MODE", "enforce")])
+    enforcing_with(&[])
+}
+
+/// Enforcing, with `extra` settings.
+pub fn enforcing_with(extra: &[(&str, &str)]) -> Config {
+    let mut pairs = vec![("ROOTSWEEP_MODE", "enforce")];
+    pairs.extend_from_slice(extra);
+    config(&pairs)
 }
 
 /// Looking up accounts in a report.

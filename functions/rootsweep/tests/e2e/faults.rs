@@ -319,16 +319,11 @@ async fn run_cell(cell: Cell) -> String {
     };
     let harness =
         Harness::start_with(org.clone(), timeouts, |emulator| emulator.faults(faults)).await;
+    // So that DeleteVirtualMFADevice is called, as the emulator's policy allows.
     let run = harness
-        .run(
-            config(
-                Mode::Enforce,
-                Exemption::Tag,
-                &org,
-                // So that DeleteVirtualMFADevice is called, as the emulator's policy allows.
-                &[("ROOTSWEEP_DELETE_VIRTUAL_MFA_DEVICES", "true")],
-            ),
-            &RunRequest::scheduled(Mode::Enforce),
+        .sweep(
+            Mode::Enforce,
+            &[("ROOTSWEEP_DELETE_VIRTUAL_MFA_DEVICES", "true")],
         )
         .await;
     let after = harness.state();

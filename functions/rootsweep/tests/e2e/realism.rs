@@ -8,14 +8,13 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use rootsweep::config::Mode;
-use rootsweep::event::RunRequest;
 use rootsweep::outcome::{Outcome, OutcomeKind, Stage};
 use rootsweep::preflight::PreflightError;
 use rootsweep::reasons::Cause;
 use rootsweep_emulator::{
     EXEMPT_TAG, Org, OrganizationsLimits, TaskPolicy, TemplatePolicy, Throttling, TokenBucket,
 };
-use rootsweep_testkit::emulator::{EVERY_SCENARIO, Exemption, Harness, Timeouts, config};
+use rootsweep_testkit::emulator::{EVERY_SCENARIO, Exemption, Harness, Timeouts};
 use rootsweep_testkit::oracle::{check_deletions, check_report, deletions, due};
 
 fn template_path() -> PathBuf {
@@ -66,15 +65,7 @@ async fn a_sweep_under_the_deployed_policy_throttling_and_eventual_consistency_e
     // Paced under the emulator's AssumeRoot bucket (rootsweep's pace lets a second's worth go at
     // once, then the rate), as an operator would set it.
     let run = harness
-        .run(
-            config(
-                Mode::Enforce,
-                Exemption::Tag,
-                &org,
-                &[("ROOTSWEEP_ASSUME_ROOT_RATE", "15")],
-            ),
-            &RunRequest::scheduled(Mode::Enforce),
-        )
+        .sweep(Mode::Enforce, &[("ROOTSWEEP_ASSUME_ROOT_RATE", "15")])
         .await;
     let all: BTreeSet<String> = org.accounts.iter().map(|a| a.id.clone()).collect();
     check_report(&run, Some(&all));
@@ -141,12 +132,7 @@ async fn a_role_without_list_organizations_features_stops_the_run_naming_the_per
     let policy = deployed_policy(&text, "enforce");
     let harness =
         Harness::start_with(org.clone(), Timeouts::Patient, |e| e.caller_policy(policy)).await;
-    let run = harness
-        .run(
-            config(Mode::Enforce, Exemption::Tag, &org, &[]),
-            &RunRequest::scheduled(Mode::Enforce),
-        )
-        .await;
+    let run = harness.sweep(Mode::Enforce, &[]).await;
     let Err(err @ PreflightError::CallFailed(failed)) = &run.result else {
         panic!("{:?}", run.result.map(|r| r.summary));
     };
@@ -172,12 +158,7 @@ async fn an_enforcing_run_under_an_audit_deployment_policy_cannot_delete_and_say
     let policy = deployed_policy(&template(), "audit");
     let harness =
         Harness::start_with(org.clone(), Timeouts::Patient, |e| e.caller_policy(policy)).await;
-    let run = harness
-        .run(
-            config(Mode::Enforce, Exemption::Tag, &org, &[]),
-            &RunRequest::scheduled(Mode::Enforce),
-        )
-        .await;
+    let run = harness.sweep(Mode::Enforce, &[]).await;
     check_report(&run, None);
     let report = run.report();
     let wanted = due(&org, Exemption::Tag);

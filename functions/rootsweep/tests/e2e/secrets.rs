@@ -12,12 +12,11 @@
 use std::collections::HashMap;
 
 use rootsweep::config::Mode;
-use rootsweep::event::RunRequest;
 use rootsweep::logging::{self, Format};
 use rootsweep::outcome::OutcomeKind;
 use rootsweep_emulator::{CallerKind, Fault, FaultKind, RootSession};
 use rootsweep_testkit::capture::Captured;
-use rootsweep_testkit::emulator::{Exemption, Harness, Timeouts, config, one_of_each, recovered};
+use rootsweep_testkit::emulator::{Exemption, Harness, Timeouts, one_of_each, recovered};
 use rootsweep_testkit::oracle::{due, named};
 use tracing_subscriber::filter::LevelFilter;
 
@@ -136,12 +135,7 @@ async fn no_session_credential_appears_in_the_report_or_the_trace_logs_of_a_run_
         let run = {
             // A current-thread runtime: every task of the run logs on this thread.
             let _guard = tracing::subscriber::set_default(subscriber);
-            harness
-                .run(
-                    config(Mode::Enforce, Exemption::Tag, &org, &[]),
-                    &RunRequest::scheduled(Mode::Enforce),
-                )
-                .await
+            harness.sweep(Mode::Enforce, &[]).await
         };
         let report = run.report();
         let lines = run

@@ -63,12 +63,7 @@ async fn an_audit_run_reports_every_account_and_changes_nothing() {
     let harness = Harness::start(Org::generate(EVERY_SCENARIO_TWICE, 11)).await;
     let before = harness.state();
 
-    let run = harness
-        .run(
-            config(Mode::Audit, Exemption::Tag, &before, &[]),
-            &RunRequest::scheduled(Mode::Audit),
-        )
-        .await;
+    let run = harness.sweep(Mode::Audit, &[]).await;
 
     check_report(&run, Some(&all_ids(&before)));
     assert_eq!(harness.state(), before, "the emulator's org is unchanged");
