@@ -383,3 +383,67 @@ def test_iam_answers_for_the_callers_own_credentials(emulator):
     status, code, message = error_of(lambda: audit.get_access_key_last_used(AccessKeyId="AKIANOSUCHKEY0000001"))
     assert (status, code) == (403, "AccessDenied")
     assert message.endswith("iam:GetAccessKeyLastUsed on resource: access key AKIANOSUCHKEY0000001")
+
+
+FUNCTION = "arn:aws:lambda:us-east-1:111122223333:function:rootsweep"
+ROLE = "arn:aws:iam::111122223333:role/rootsweep-follow-up-invoke"
+
+
+def fire(url, now):
+    """Fires the schedules due at `now` (RFC 3339) through the admin API; answers what fired."""
+    request = urllib.request.Request(f"{url}/_emulator/schedules/fire?now={now}", data=b"", method="POST")
+    with urllib.request.urlopen(request) as response:
+        return json.load(response)
+
+
+def test_scheduler_one_time_schedules_and_their_firing():
+    with running_emulator("--schedule-group", "follow-ups") as url:
+        caller = admin(url, "state")["caller_account_id"]
+        scheduler = client(url, "scheduler", attempts=1)
+
+        def create(name, expression="at(2026-12-02T18:00:00)", action="DELETE"):
+            return scheduler.create_schedule(
+                Name=name,
+                GroupName="follow-ups",
+                ScheduleExpression=expression,
+                ScheduleExpressionTimezone="UTC",
+                FlexibleTimeWindow={"Mode": "OFF"},
+                Target={"Arn": FUNCTION, "RoleArn": ROLE, "Input": json.dumps({"accounts": [name]})},
+                ActionAfterCompletion=action,
+            )["ScheduleArn"]
+
+        assert create("f-1") == f"arn:aws:scheduler:us-east-1:{caller}:schedule/follow-ups/f-1"
+        got = scheduler.get_schedule(Name="f-1", GroupName="follow-ups")
+        assert (got["ScheduleExpression"], got["ActionAfterCompletion"]) == ("at(2026-12-02T18:00:00)", "DELETE")
+        assert json.loads(got["Target"]["Input"]) == {"accounts": ["f-1"]}
+        assert isinstance(got["CreationDate"], datetime)
+        with pytest.raises(scheduler.exceptions.ConflictException):
+            create("f-1")
+        for name in ["f-2", "f-3"]:
+            create(name, "at(2026-12-05T00:00:00)", "NONE")
+        pages = list(
+            scheduler.get_paginator("list_schedules").paginate(GroupName="follow-ups", PaginationConfig={"PageSize": 2})
+        )
+        assert [[s["Name"] for s in page["Schedules"]] for page in pages] == [["f-1", "f-2"], ["f-3"]]
+        assert "ScheduleExpression" not in pages[0]["Schedules"][0], "summaries carry no expression"
+
+        assert error_of(lambda: scheduler.get_schedule(Name="nope", GroupName="follow-ups")) == (
+            404,
+            "ResourceNotFoundException",
+            "Schedule nope does not exist.",
+        )
+        assert error_of(lambda: scheduler.list_schedules(GroupName="other"))[:2] == (404, "ResourceNotFoundException")
+        assert error_of(lambda: create("r", "rate(5 minutes)"))[:2] == (400, "ValidationException")
+
+        fired = fire(url, "2026-12-02T18:00:00Z")
+        assert [(f["name"], f["deleted"]) for f in fired] == [("f-1", True)]
+        assert json.loads(fired[0]["input"]) == {"accounts": ["f-1"]}
+        assert fire(url, "2026-12-02T18:00:00Z") == []
+        with pytest.raises(scheduler.exceptions.ResourceNotFoundException):
+            scheduler.get_schedule(Name="f-1", GroupName="follow-ups")
+        assert [f["name"] for f in fire(url, "2026-12-06T00:00:00Z")] == ["f-2", "f-3"]
+        kept = admin(url, "schedules")
+        assert [(s["name"], s["fired_at"]) for s in kept] == [("f-2", "2026-12-06T00:00:00Z"), ("f-3", "2026-12-06T00:00:00Z")]
+        assert len(admin(url, "schedules/fired")) == 3
+        call = next(c for c in admin(url, "calls") if c["operation"] == "CreateSchedule")
+        assert (call["service"], call["protocol"]) == ("scheduler", "restJson1")

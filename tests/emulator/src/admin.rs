@@ -4,12 +4,15 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
 
 use crate::faults::Fault;
+use crate::model::time;
 use crate::server::Shared;
 use crate::throttle::Throttling;
 
@@ -19,6 +22,14 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/calls", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().calls.clone()) }))
         .route("/metrics", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().metrics.clone()) }))
         .route("/throttling", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().throttle.stats()) }).post(set_throttling))
+        .route("/schedules", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().schedules.all()) }))
+        .route("/schedules/fired", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().schedules.fired().to_vec()) }))
+        .route("/schedules/due", get(|State(shared): State<Arc<Shared>>, Query(at): Query<At>| async move {
+            at.time().map(|now| Json(shared.world().schedules.due(now)))
+        }))
+        .route("/schedules/fire", post(|State(shared): State<Arc<Shared>>, Query(at): Query<At>| async move {
+            at.time().map(|now| Json(shared.world().schedules.fire(now)))
+        }))
         .route(
             "/faults",
             axum::routing::post(set_faults).delete(|State(shared): State<Arc<Shared>>| async move {
@@ -26,6 +37,28 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
                 StatusCode::NO_CONTENT
             }),
         )
+}
+
+/// `?now=<RFC 3339 time>`: the time to take schedules as due at; now when absent.
+#[derive(Debug, Deserialize)]
+struct At {
+    now: Option<String>,
+}
+
+impl At {
+    fn time(&self) -> Result<DateTime<Utc>, (StatusCode, String)> {
+        let Some(text) = &self.now else {
+            return Ok(time::now());
+        };
+        DateTime::parse_from_rfc3339(text)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| {
+                (
+                    StatusCode::BAD_REQUEST,
+                    format!("invalid now {text:?}: {e}\n"),
+                )
+            })
+    }
 }
 
 /// Replaces the fault list with the JSON array in the body.

@@ -14,7 +14,7 @@ use tracing_subscriber::EnvFilter;
 #[derive(Debug, Parser)]
 #[command(
     version,
-    about = "An AWS emulator (STS AssumeRoot, IAM root user, Organizations, CloudWatch) for rootsweep tests"
+    about = "An AWS emulator (STS AssumeRoot, IAM root user, Organizations, CloudWatch, EventBridge Scheduler) for rootsweep tests"
 )]
 struct Args {
     /// Loopback address to listen on; port 0 picks a free port.
@@ -58,6 +58,9 @@ struct Args {
     /// A JSON file with throttling limits (see the README); without it, no throttling.
     #[arg(long)]
     throttling: Option<PathBuf>,
+    /// An EventBridge Scheduler group besides `default` (repeatable), added to the org's.
+    #[arg(long, value_name = "NAME")]
+    schedule_group: Vec<String>,
 }
 
 #[tokio::main]
@@ -93,7 +96,12 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         None => Throttling::default(),
     };
     let accounts = org.accounts.len();
-    let mut emulator = Emulator::new(org);
+    let mut emulator = args
+        .schedule_group
+        .iter()
+        .fold(Emulator::new(org), |emulator, group| {
+            emulator.schedule_group(group)
+        });
     if let Some(seed) = args.organizations_short_pages {
         emulator = emulator.organizations_short_pages(seed);
     }

@@ -70,9 +70,14 @@ impl AuthError {
     /// are in "Common Errors" of the STS and IAM API references; JSON services (Organizations)
     /// answer 400 with the `...Exception` names botocore and the SDKs know (for example
     /// `InvalidSignatureException: Signature expired`). CloudWatch's JSON and CBOR protocols
-    /// follow the JSON services; its exact choice is undocumented.
+    /// follow the JSON services; its exact choice is undocumented, as is the restJson1
+    /// services'.
     pub fn api_error(&self, protocol: Protocol) -> ApiError {
         let query = protocol == Protocol::Query;
+        // Our assumption: restJson1 services (Scheduler) answer with the JSON services' codes but
+        // status 403, as their API Gateway-style front ends do; their API references list the
+        // codes only.
+        let rest = protocol == Protocol::RestJson1;
         let (status, code) = match (self, query) {
             (Self::Missing, true) => (StatusCode::FORBIDDEN, "MissingAuthenticationToken"),
             (Self::Missing, false) => (
@@ -90,6 +95,7 @@ impl AuthError {
             (Self::Mismatch(_), true) => (StatusCode::FORBIDDEN, "SignatureDoesNotMatch"),
             (Self::Mismatch(_), false) => (StatusCode::BAD_REQUEST, "InvalidSignatureException"),
         };
+        let status = if rest { StatusCode::FORBIDDEN } else { status };
         ApiError::new(status, code, self.to_string())
     }
 

@@ -1,5 +1,6 @@
 //! Everything the emulator remembers while it runs: the org (mutated by deletions), the root
-//! sessions it issued, every call it received, the metric data it stored, and the armed faults.
+//! sessions it issued, every call it received, the metric data and schedules it stored, and the
+//! armed faults.
 
 use std::collections::HashMap;
 
@@ -9,11 +10,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::faults::FaultSet;
 use crate::model::Org;
-use crate::model::random_string;
+use crate::model::{random_string, time};
 use crate::policy::CallerPolicy;
 use crate::propagation::Propagation;
 use crate::protocol::Protocol;
 use crate::services::MetricDatum;
+use crate::services::scheduler::Schedules;
 use crate::session::{Caller, CallerCredentials, RootSession, SESSION_KEY_PREFIX, TaskPolicy};
 use crate::sigv4::AuthError;
 use crate::throttle::{Throttle, ThrottleLimit};
@@ -25,6 +27,7 @@ pub(crate) struct World {
     session_index: HashMap<String, usize>,
     pub calls: Vec<CallRecord>,
     pub metrics: Vec<MetricDatum>,
+    pub schedules: Schedules,
     pub faults: FaultSet,
     pub throttle: Throttle,
     pub propagation: Propagation,
@@ -43,6 +46,7 @@ impl World {
             session_index: HashMap::new(),
             calls: Vec::new(),
             metrics: Vec::new(),
+            schedules: Schedules::new(time::now()),
             faults: FaultSet::default(),
             throttle: Throttle::default(),
             propagation: Propagation::default(),
@@ -135,7 +139,8 @@ pub(crate) fn request_id() -> String {
 pub struct CallRecord {
     pub request_id: String,
     pub time: DateTime<Utc>,
-    /// The SigV4 signing name (`sts`, `iam`, `organizations`, `monitoring`), when signed.
+    /// The SigV4 signing name (`sts`, `iam`, `organizations`, `monitoring`, `scheduler`), when
+    /// signed.
     pub service: Option<String>,
     /// Empty when the request could not be decoded.
     pub operation: String,

@@ -9,6 +9,7 @@ mod faults;
 mod organizations;
 mod paging;
 mod policy;
+mod scheduler;
 mod sigv4;
 mod sts_iam;
 mod throttling;

@@ -190,6 +190,7 @@ impl Org {
             delete_virtual_mfa_allowed: false,
             organizational_units,
             accounts: generated,
+            schedule_groups: Vec::new(),
         };
         debug_assert!(org.validate().is_ok(), "{:?}", org.validate());
         org

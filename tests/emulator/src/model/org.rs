@@ -39,6 +39,10 @@ pub struct Org {
     pub organizational_units: Vec<OrganizationalUnit>,
     /// Every account, the management account included.
     pub accounts: Vec<Account>,
+    /// EventBridge Scheduler groups of the caller account, in every region, besides `default`
+    /// (which always exists). More can be created with `CreateScheduleGroup`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schedule_groups: Vec<String>,
 }
 
 fn default_features() -> Vec<String> {
@@ -425,6 +429,23 @@ impl Org {
                 ));
             }
         }
+        self.validate_services()
+    }
+
+    /// The other services' resources the org declares: unique, and named as AWS allows.
+    fn validate_services(&self) -> Result<(), OrgError> {
+        let invalid = |message: String| Err(OrgError::Invalid(message));
+        let mut groups = HashSet::new();
+        for group in &self.schedule_groups {
+            if !is_schedule_group_name(group) || group == "default" {
+                return invalid(format!(
+                    "schedule group {group:?} must be 1 to 64 letters, digits, '-', '_' or '.', and not \"default\" (it always exists)"
+                ));
+            }
+            if !groups.insert(group.as_str()) {
+                return invalid(format!("schedule group {group} is listed twice"));
+            }
+        }
         Ok(())
     }
 
@@ -479,6 +500,14 @@ impl Org {
     pub fn in_use(&self) -> bool {
         self.preflight_failure != Some(PreflightFailure::OrganizationNotFoundException)
     }
+}
+
+/// A schedule group's name as Scheduler's model allows it: `^[0-9a-zA-Z-_.]+$`, 1 to 64 long.
+pub fn is_schedule_group_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 #[cfg(test)]

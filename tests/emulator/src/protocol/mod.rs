@@ -5,10 +5,13 @@
 pub mod cbor;
 pub mod json;
 pub mod query;
+pub mod rest;
+pub mod rest_json;
 
 use std::io::Read;
 
 use axum::body::{Body, Bytes};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use chrono::{DateTime, Utc};
 use flate2::read::GzDecoder;
@@ -20,7 +23,7 @@ use crate::services::Service;
 
 pub use query::Xml;
 
-/// The four protocols the SDKs use for our services.
+/// The protocols the SDKs use for our services.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Protocol {
@@ -34,11 +37,17 @@ pub enum Protocol {
     AwsJson11,
     /// `rpcv2Cbor`: the Rust SDK's CloudWatch.
     RpcV2Cbor,
+    /// `restJson1`: EventBridge Scheduler.
+    RestJson1,
 }
 
 impl Protocol {
-    /// Tells the protocol from the path and headers, before the body is read.
-    pub fn detect(headers: &HeaderMap, path: &str) -> Protocol {
+    /// Tells the protocol before the body is read: a REST service speaks only its own; the
+    /// others are told apart by path and headers.
+    pub(crate) fn detect(service: Option<Service>, headers: &HeaderMap, path: &str) -> Protocol {
+        if let Some(rest) = service.and_then(Service::rest_protocol) {
+            return rest;
+        }
         let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
         if path.starts_with("/service/") && header("smithy-protocol") == Some("rpc-v2-cbor") {
             Protocol::RpcV2Cbor
@@ -60,26 +69,30 @@ pub struct Request {
     pub input: Input,
 }
 
-/// Decodes the body (gunzipping it when `Content-Encoding: gzip`) into an operation and input.
+/// Decodes a request into an operation and input: REST requests by their route, the others
+/// from the body (gunzipped when `Content-Encoding: gzip`).
 pub fn decode(
     protocol: Protocol,
     service: Service,
-    headers: &HeaderMap,
-    path: &str,
+    parts: &Parts,
     body: Bytes,
 ) -> Result<Request, ApiError> {
     if !service.accepts(protocol) {
-        return Err(service.unknown_operation(path));
+        return Err(service.unknown_operation(parts.uri.path()));
     }
-    let body = if is_gzipped(headers) {
+    if protocol == Protocol::RestJson1 {
+        return rest_json::decode(service, parts, &body);
+    }
+    let path = parts.uri.path();
+    let body = if is_gzipped(&parts.headers) {
         gunzip(&body)?
     } else {
         body.to_vec()
     };
     let (operation, input) = match protocol {
-        Protocol::Query => query::decode(&body)?,
         Protocol::AwsJson10 | Protocol::AwsJson11 => {
-            let target = headers
+            let target = parts
+                .headers
                 .get("x-amz-target")
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default();
@@ -97,10 +110,11 @@ pub fn decode(
             };
             (operation, cbor::decode(&body)?)
         }
+        _ => query::decode(&body)?,
     };
     Ok(Request {
         operation,
-        input: Input(input),
+        input: Input::new(input),
     })
 }
 
@@ -135,14 +149,28 @@ fn gunzip(body: &[u8]) -> Result<Vec<u8>, ApiError> {
     Ok(out)
 }
 
-/// An operation's input, whatever the protocol. Query parameters arrive as strings, JSON and CBOR
-/// ones typed, so the accessors accept both.
+/// An operation's input, whatever the protocol, as one tree. Query parameters arrive as
+/// strings, JSON and CBOR ones typed, so the accessors accept both.
 #[derive(Debug, Default)]
-pub struct Input(pub Value);
+pub struct Input {
+    tree: Value,
+}
 
 impl Input {
+    pub fn new(tree: Value) -> Self {
+        Self { tree }
+    }
+
+    /// Sets a top-level member.
+    pub fn set(&mut self, name: &str, value: impl Into<Value>) {
+        if !self.tree.is_object() {
+            self.tree = Value::Object(serde_json::Map::new());
+        }
+        self.tree[name] = value.into();
+    }
+
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.0.get(name).filter(|v| !v.is_null())
+        self.tree.get(name).filter(|v| !v.is_null())
     }
 
     pub fn str(&self, name: &str) -> Option<&str> {
@@ -211,6 +239,34 @@ pub fn render(
     request_id: &str,
     result: Result<Reply, ApiError>,
 ) -> Response<Body> {
+    let mut response = match protocol {
+        Protocol::RestJson1 => rest_json::render(service, result),
+        _ => render_rpc(protocol, service, operation, request_id, result),
+    };
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        response.headers_mut().insert("x-amzn-requestid", id);
+    }
+    response
+}
+
+/// A response with this status, content type and body.
+pub fn response(status: StatusCode, content_type: &str, body: Vec<u8>) -> Response<Body> {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    if let Ok(value) = HeaderValue::from_str(content_type) {
+        response.headers_mut().insert(header::CONTENT_TYPE, value);
+    }
+    response
+}
+
+/// The protocols that name the operation in the body or headers: query, JSON 1.0/1.1, CBOR.
+fn render_rpc(
+    protocol: Protocol,
+    service: Option<Service>,
+    operation: &str,
+    request_id: &str,
+    result: Result<Reply, ApiError>,
+) -> Response<Body> {
     let namespace = service.map(Service::xml_namespace).unwrap_or_default();
     let (status, content_type, body, error) = match result {
         Ok(reply) => {
@@ -250,13 +306,8 @@ pub fn render(
             (error.status, content_type, body, Some(error))
         }
     };
-    let mut response = Response::new(Body::from(body));
-    *response.status_mut() = status;
+    let mut response = response(status, content_type, body);
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Ok(id) = HeaderValue::from_str(request_id) {
-        headers.insert("x-amzn-requestid", id);
-    }
     if protocol == Protocol::RpcV2Cbor {
         headers.insert("smithy-protocol", HeaderValue::from_static("rpc-v2-cbor"));
     }

@@ -155,6 +155,31 @@ pub async fn http(
     headers: &[&str],
     body: &str,
 ) -> (u16, String) {
+    let response = exchange(emulator, method, path, headers, body).await;
+    (response.status, response.body)
+}
+
+/// An HTTP response: status, headers (names lowercased), body.
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: std::collections::HashMap<String, String>,
+    pub body: String,
+}
+
+impl HttpResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(String::as_str)
+    }
+}
+
+/// [`http`] with the response's headers.
+pub async fn exchange(
+    emulator: &EmulatorHandle,
+    method: &str,
+    path: &str,
+    headers: &[&str],
+    body: &str,
+) -> HttpResponse {
     let mut stream = TcpStream::connect(emulator.addr()).await.expect("connect");
     let named_host = headers
         .iter()
@@ -174,12 +199,35 @@ pub async fn http(
     let mut response = String::new();
     stream.read_to_string(&mut response).await.expect("read");
     let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
-    let status = head
-        .split(' ')
-        .nth(1)
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|line| line.split(' ').nth(1))
         .and_then(|s| s.parse().ok())
         .expect("a status");
-    (status, body.to_owned())
+    let headers = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        .collect();
+    HttpResponse {
+        status,
+        headers,
+        body: body.to_owned(),
+    }
+}
+
+/// `method path` with `headers` and `body`, signed as `signing` says, with the response's headers.
+pub async fn signed(
+    emulator: &EmulatorHandle,
+    signing: &Signing,
+    method: &str,
+    path: &str,
+    headers: &[&str],
+    body: &str,
+) -> HttpResponse {
+    let signed = signing.sign_request(method, "localhost", path, headers, body);
+    let signed: Vec<&str> = signed.iter().map(String::as_str).collect();
+    exchange(emulator, method, path, &signed, body).await
 }
 
 /// `POST /` with these header lines and body.
@@ -250,9 +298,21 @@ impl Signing {
         }
     }
 
-    /// `headers` (as `name: value` lines) plus the signature's headers, for a request to
-    /// `host` at `path` (with its query) carrying `body`.
+    /// `headers` (as `name: value` lines) plus the signature's headers, for a POST to `host` at
+    /// `path` (with its query) carrying `body`.
     pub fn sign(&self, host: &str, path: &str, headers: &[&str], body: &str) -> Vec<String> {
+        self.sign_request("POST", host, path, headers, body)
+    }
+
+    /// [`Signing::sign`] for any method.
+    pub fn sign_request(
+        &self,
+        method: &str,
+        host: &str,
+        path: &str,
+        headers: &[&str],
+        body: &str,
+    ) -> Vec<String> {
         let mut pairs: Vec<(&str, &str)> = headers
             .iter()
             .map(|line| {
@@ -280,7 +340,7 @@ impl Signing {
             false => SignableBody::Bytes(body.as_bytes()),
         };
         let url = format!("http://{host}{path}");
-        let signable = SignableRequest::new("POST", url, pairs.iter().copied(), body)
+        let signable = SignableRequest::new(method, url, pairs.iter().copied(), body)
             .expect("a signable request");
         let (instructions, _) = sign(signable, &params).expect("signed").into_parts();
         pairs
