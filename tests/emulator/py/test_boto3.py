@@ -447,3 +447,73 @@ def test_scheduler_one_time_schedules_and_their_firing():
         assert len(admin(url, "schedules/fired")) == 3
         call = next(c for c in admin(url, "calls") if c["operation"] == "CreateSchedule")
         assert (call["service"], call["protocol"]) == ("scheduler", "restJson1")
+
+
+def asff(caller, member, updated="2026-12-02T18:00:00Z", **overrides):
+    """A finding about `member`'s root credentials, in the caller's default product."""
+    finding = {
+        "SchemaVersion": "2018-10-08",
+        "Id": f"rootsweep/{member}",
+        "ProductArn": f"arn:aws:securityhub:us-east-1:{caller}:product/{caller}/default",
+        "GeneratorId": "rootsweep/root-credentials",
+        "AwsAccountId": caller,
+        "Types": ["Software and Configuration Checks/AWS Security Best Practices"],
+        "CreatedAt": "2026-12-01T00:00:00Z",
+        "UpdatedAt": updated,
+        "Severity": {"Label": "HIGH"},
+        "Title": f"Root credentials in {member}",
+        "Description": "The root user has a password past its grace period.",
+        "Resources": [{"Type": "AwsAccount", "Id": f"AWS::::Account:{member}"}],
+        "RecordState": "ACTIVE",
+    }
+    return {**finding, **overrides}
+
+
+def test_security_hub_findings(emulator):
+    caller = admin(emulator, "state")["caller_account_id"]
+    hub = client(emulator, "securityhub", attempts=1)
+    imported = hub.batch_import_findings(
+        Findings=[
+            asff(caller, "100000000001"),
+            asff(caller, "100000000002"),
+            asff(caller, "100000000003", AwsAccountId="100000000003"),
+            {key: value for key, value in asff(caller, "100000000004").items() if key != "Severity"},
+        ]
+    )
+    assert (imported["SuccessCount"], imported["FailedCount"]) == (2, 2)
+    assert [(f["Id"], f["ErrorCode"]) for f in imported["FailedFindings"]] == [
+        ("rootsweep/100000000003", "AccessDeniedException"),
+        ("rootsweep/100000000004", "InvalidInput"),
+    ]
+    hub.batch_import_findings(Findings=[asff(caller, "100000000002", "2026-12-03T00:00:00Z", RecordState="ARCHIVED")])
+
+    filters = {
+        "GeneratorId": [{"Value": "rootsweep/", "Comparison": "PREFIX"}],
+        "RecordState": [{"Value": "ACTIVE", "Comparison": "EQUALS"}],
+    }
+    pages = list(hub.get_paginator("get_findings").paginate(Filters=filters, PaginationConfig={"PageSize": 1}))
+    found = [f for page in pages for f in page["Findings"]]
+    assert [f["Id"] for f in found] == ["rootsweep/100000000001"]
+    assert (found[0]["Region"], found[0]["Workflow"]["Status"]) == ("us-east-1", "NEW")
+    archived = next(f for f in admin(emulator, "findings") if f["Id"] == "rootsweep/100000000002")
+    assert (archived["RecordState"], archived["CreatedAt"]) == ("ARCHIVED", "2026-12-01T00:00:00Z")
+
+    assert error_of(lambda: hub.batch_import_findings(Findings=[asff(caller, str(i)) for i in range(101)]))[:2] == (
+        400,
+        "InvalidInputException",
+    )
+    mixed = {"Title": [{"Value": "a", "Comparison": "CONTAINS"}, {"Value": "b", "Comparison": "NOT_CONTAINS"}]}
+    assert error_of(lambda: hub.get_findings(Filters=mixed))[:2] == (400, "InvalidInputException")
+    call = next(c for c in admin(emulator, "calls") if c["operation"] == "GetFindings")
+    assert (call["service"], call["protocol"]) == ("securityhub", "restJson1")
+
+
+def test_security_hub_not_enabled():
+    with running_emulator("--security-hub-disabled") as url:
+        hub = client(url, "securityhub", attempts=1)
+        caller = admin(url, "state")["caller_account_id"]
+        assert error_of(hub.get_findings) == (
+            401,
+            "InvalidAccessException",
+            f"Account {caller} is not subscribed to AWS Security Hub",
+        )

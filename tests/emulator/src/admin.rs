@@ -22,6 +22,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/calls", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().calls.clone()) }))
         .route("/metrics", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().metrics.clone()) }))
         .route("/throttling", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().throttle.stats()) }).post(set_throttling))
+        .route("/findings", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().findings.all().to_vec()) }))
         .route("/schedules", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().schedules.all()) }))
         .route("/schedules/fired", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().schedules.fired().to_vec()) }))
         .route("/schedules/due", get(|State(shared): State<Arc<Shared>>, Query(at): Query<At>| async move {

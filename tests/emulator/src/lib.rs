@@ -1,7 +1,8 @@
 //! An AWS emulator for testing rootsweep without an AWS account: STS `AssumeRoot`, the IAM calls
 //! on a member account's root user, Organizations' account listing, CloudWatch `PutMetricData`,
-//! and EventBridge Scheduler's one-time schedules, spoken in the real wire protocols so the
-//! unmodified AWS SDK for Rust and boto3 work against it through `AWS_ENDPOINT_URL`.
+//! EventBridge Scheduler's one-time schedules and Security Hub findings, spoken in the real wire
+//! protocols so the unmodified AWS SDK for Rust and boto3 work against it through
+//! `AWS_ENDPOINT_URL`.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -138,6 +139,13 @@ impl Emulator {
     /// Declares an EventBridge Scheduler group besides `default` (the org's `schedule_groups`).
     pub fn schedule_group(mut self, name: impl Into<String>) -> Self {
         self.org.schedule_groups.push(name.into());
+        self
+    }
+
+    /// Whether Security Hub is enabled for the caller (the org's `security_hub_enabled`, on by
+    /// default); when not, its calls answer `InvalidAccessException`.
+    pub fn security_hub_enabled(mut self, enabled: bool) -> Self {
+        self.org.security_hub_enabled = enabled;
         self
     }
 
@@ -281,6 +289,13 @@ impl EmulatorHandle {
     /// Every schedule fired so far, in order.
     pub fn fired_schedules(&self) -> Vec<FiredSchedule> {
         self.shared.world().schedules.fired().to_vec()
+    }
+
+    /// Every Security Hub finding imported, as GetFindings answers it (the ASFF document with
+    /// what Security Hub fills in: `Region`, `ProcessedAt`, `RecordState`, `Workflow`, ...), in
+    /// import order; an update replaces its finding in place.
+    pub fn findings(&self) -> Vec<serde_json::Value> {
+        self.shared.world().findings.all().to_vec()
     }
 
     /// Every set of credentials AssumeRoot handed out, so a test can check none leaked.

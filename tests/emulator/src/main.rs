@@ -14,7 +14,7 @@ use tracing_subscriber::EnvFilter;
 #[derive(Debug, Parser)]
 #[command(
     version,
-    about = "An AWS emulator (STS AssumeRoot, IAM root user, Organizations, CloudWatch, EventBridge Scheduler) for rootsweep tests"
+    about = "An AWS emulator (STS AssumeRoot, IAM root user, Organizations, CloudWatch, EventBridge Scheduler, Security Hub) for rootsweep tests"
 )]
 struct Args {
     /// Loopback address to listen on; port 0 picks a free port.
@@ -61,6 +61,9 @@ struct Args {
     /// An EventBridge Scheduler group besides `default` (repeatable), added to the org's.
     #[arg(long, value_name = "NAME")]
     schedule_group: Vec<String>,
+    /// Security Hub is not enabled for the caller: its calls answer InvalidAccessException.
+    #[arg(long)]
+    security_hub_disabled: bool,
 }
 
 #[tokio::main]
@@ -102,6 +105,9 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .fold(Emulator::new(org), |emulator, group| {
             emulator.schedule_group(group)
         });
+    if args.security_hub_disabled {
+        emulator = emulator.security_hub_enabled(false);
+    }
     if let Some(seed) = args.organizations_short_pages {
         emulator = emulator.organizations_short_pages(seed);
     }

@@ -1,6 +1,6 @@
 //! Everything the emulator remembers while it runs: the org (mutated by deletions), the root
-//! sessions it issued, every call it received, the metric data and schedules it stored, and the
-//! armed faults.
+//! sessions it issued, every call it received, the metric data, schedules and findings it stored,
+//! and the armed faults.
 
 use std::collections::HashMap;
 
@@ -16,6 +16,7 @@ use crate::propagation::Propagation;
 use crate::protocol::Protocol;
 use crate::services::MetricDatum;
 use crate::services::scheduler::Schedules;
+use crate::services::securityhub::Findings;
 use crate::session::{Caller, CallerCredentials, RootSession, SESSION_KEY_PREFIX, TaskPolicy};
 use crate::sigv4::AuthError;
 use crate::throttle::{Throttle, ThrottleLimit};
@@ -28,6 +29,7 @@ pub(crate) struct World {
     pub calls: Vec<CallRecord>,
     pub metrics: Vec<MetricDatum>,
     pub schedules: Schedules,
+    pub findings: Findings,
     pub faults: FaultSet,
     pub throttle: Throttle,
     pub propagation: Propagation,
@@ -47,6 +49,7 @@ impl World {
             calls: Vec::new(),
             metrics: Vec::new(),
             schedules: Schedules::new(time::now()),
+            findings: Findings::default(),
             faults: FaultSet::default(),
             throttle: Throttle::default(),
             propagation: Propagation::default(),
@@ -139,8 +142,8 @@ pub(crate) fn request_id() -> String {
 pub struct CallRecord {
     pub request_id: String,
     pub time: DateTime<Utc>,
-    /// The SigV4 signing name (`sts`, `iam`, `organizations`, `monitoring`, `scheduler`), when
-    /// signed.
+    /// The SigV4 signing name (`sts`, `iam`, `organizations`, `monitoring`, `scheduler`,
+    /// `securityhub`), when signed.
     pub service: Option<String>,
     /// Empty when the request could not be decoded.
     pub operation: String,

@@ -10,6 +10,7 @@ mod organizations;
 mod paging;
 mod policy;
 mod scheduler;
+mod securityhub;
 mod sigv4;
 mod sts_iam;
 mod throttling;

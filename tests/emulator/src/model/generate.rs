@@ -191,6 +191,7 @@ impl Org {
             organizational_units,
             accounts: generated,
             schedule_groups: Vec::new(),
+            security_hub_enabled: true,
         };
         debug_assert!(org.validate().is_ok(), "{:?}", org.validate());
         org

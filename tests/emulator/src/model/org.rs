@@ -43,6 +43,14 @@ pub struct Org {
     /// (which always exists). More can be created with `CreateScheduleGroup`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub schedule_groups: Vec<String>,
+    /// Whether Security Hub is enabled for the caller account (in every region); its calls
+    /// answer `InvalidAccessException` otherwise.
+    #[serde(default = "enabled")]
+    pub security_hub_enabled: bool,
+}
+
+fn enabled() -> bool {
+    true
 }
 
 fn default_features() -> Vec<String> {

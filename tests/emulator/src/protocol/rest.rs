@@ -30,8 +30,8 @@ pub struct Route {
 /// names the operation in `x-id` (`?x-id=PutObject`).
 const IGNORED_QUERY: [&str; 1] = ["x-id"];
 
-/// The route a request takes and its input from the path, query and headers (the body is the
-/// protocol's). A query parameter no route binds makes the request another operation (S3's
+/// The first route a request fits and its input from the path, query and headers (the body is
+/// the protocol's). A query parameter no route binds makes the request another operation (S3's
 /// `?uploadId=..&partNumber=..` is UploadPart, not PutObject): no route then.
 pub fn route(
     service: Service,
@@ -78,12 +78,17 @@ fn match_path(template: &'static str, path: &str) -> Option<Vec<(&'static str, S
         Some(trimmed) if !trimmed.is_empty() && !template.ends_with("+}") => trimmed,
         _ => path,
     };
-    let mut wanted = template.trim_start_matches('/').split('/');
-    let mut given = path
+    let wanted: Vec<&'static str> = template.trim_start_matches('/').split('/').collect();
+    // The last piece keeps any further `/`: a greedy label takes it, a plain one refuses it.
+    let given: Vec<&str> = path
         .trim_start_matches('/')
-        .splitn(template.trim_start_matches('/').split('/').count(), '/');
+        .splitn(wanted.len(), '/')
+        .collect();
+    if given.len() != wanted.len() {
+        return None;
+    }
     let mut labels = Vec::new();
-    for (want, got) in wanted.by_ref().zip(given.by_ref()) {
+    for (want, got) in wanted.into_iter().zip(given) {
         match want.strip_prefix('{').and_then(|l| l.strip_suffix('}')) {
             Some(greedy) if greedy.ends_with('+') && !got.is_empty() => {
                 labels.push((greedy.trim_end_matches('+'), got.to_owned()));
@@ -95,7 +100,7 @@ fn match_path(template: &'static str, path: &str) -> Option<Vec<(&'static str, S
             _ => return None,
         }
     }
-    (wanted.next().is_none() && given.next().is_none()).then_some(labels)
+    Some(labels)
 }
 
 fn bind_query(input: &mut Input, route: &Route, query: &[(String, String)]) {
@@ -151,6 +156,13 @@ mod tests {
 
     const ROUTES: &[Route] = &[
         Route {
+            operation: "ListSchedules",
+            method: "GET",
+            uri: "/schedules/list/all",
+            query: &[],
+            headers: &[],
+        },
+        Route {
             operation: "ListObjectsV2",
             method: "GET",
             uri: "/{Bucket}?list-type=2",
@@ -188,6 +200,8 @@ mod tests {
         assert!(routed("/b?list-type=1").is_err());
         assert!(routed("/b/k?uploadId=1&partNumber=2").is_err());
         assert!(routed("/b/").is_err());
+        assert_eq!(routed("/schedules/list/all").unwrap().0, "ListSchedules");
+        assert_eq!(routed("/schedules/list").unwrap().0, "GetObject");
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod cloudwatch;
 mod iam;
 mod organizations;
 pub(crate) mod scheduler;
+pub(crate) mod securityhub;
 mod sts;
 
 use axum::http::StatusCode;
@@ -28,6 +29,7 @@ pub enum Service {
     Organizations,
     CloudWatch,
     Scheduler,
+    SecurityHub,
 }
 
 impl Service {
@@ -39,6 +41,7 @@ impl Service {
             "organizations" => Some(Self::Organizations),
             "monitoring" => Some(Self::CloudWatch),
             "scheduler" => Some(Self::Scheduler),
+            "securityhub" => Some(Self::SecurityHub),
             _ => None,
         }
     }
@@ -50,6 +53,7 @@ impl Service {
             Self::Organizations => "organizations",
             Self::CloudWatch => "monitoring",
             Self::Scheduler => "scheduler",
+            Self::SecurityHub => "securityhub",
         }
     }
 
@@ -58,14 +62,14 @@ impl Service {
             Self::Sts | Self::Iam => protocol == Protocol::Query,
             Self::Organizations => protocol == Protocol::AwsJson11,
             Self::CloudWatch => !matches!(protocol, Protocol::AwsJson11 | Protocol::RestJson1),
-            Self::Scheduler => protocol == Protocol::RestJson1,
+            Self::Scheduler | Self::SecurityHub => protocol == Protocol::RestJson1,
         }
     }
 
     /// The REST protocol of a REST service: it speaks no other.
     pub fn rest_protocol(self) -> Option<Protocol> {
         match self {
-            Self::Scheduler => Some(Protocol::RestJson1),
+            Self::Scheduler | Self::SecurityHub => Some(Protocol::RestJson1),
             _ => None,
         }
     }
@@ -74,14 +78,18 @@ impl Service {
     pub fn routes(self) -> &'static [Route] {
         match self {
             Self::Scheduler => scheduler::ROUTES,
+            Self::SecurityHub => securityhub::ROUTES,
             _ => &[],
         }
     }
 
     /// The JSON body of a restJson1 error. Scheduler's is `{"message": ..}` (botocore and the
-    /// Rust SDK read `message` or `Message`).
+    /// Rust SDK read `message` or `Message`); Security Hub's errors model `Code` and `Message`.
     pub fn rest_json_error(self, error: &ApiError) -> serde_json::Value {
-        serde_json::json!({"message": error.message})
+        match self {
+            Self::SecurityHub => serde_json::json!({"Code": error.code, "Message": error.message}),
+            _ => serde_json::json!({"message": error.message}),
+        }
     }
 
     /// The service name in `X-Amz-Target` and in rpc-v2-cbor paths.
@@ -89,7 +97,7 @@ impl Service {
         match self {
             Self::Organizations => Some("AWSOrganizationsV20161128"),
             Self::CloudWatch => Some("GraniteServiceVersion20100801"),
-            Self::Sts | Self::Iam | Self::Scheduler => None,
+            Self::Sts | Self::Iam | Self::Scheduler | Self::SecurityHub => None,
         }
     }
 
@@ -98,7 +106,7 @@ impl Service {
             Self::Sts => "https://sts.amazonaws.com/doc/2011-06-15/",
             Self::Iam => "https://iam.amazonaws.com/doc/2010-05-08/",
             Self::CloudWatch => "http://monitoring.amazonaws.com/doc/2010-08-01/",
-            Self::Organizations | Self::Scheduler => "",
+            Self::Organizations | Self::Scheduler | Self::SecurityHub => "",
         }
     }
 
@@ -132,6 +140,13 @@ impl Service {
                 "ThrottlingException",
                 "Rate exceeded",
             ),
+            // Security Hub's modeled LimitExceededException (429), which covers "throttling
+            // limits" (its API reference); the SDKs retry it.
+            Self::SecurityHub => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "LimitExceededException",
+                "Rate exceeded",
+            ),
             Self::Organizations => ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "TooManyRequestsException",
@@ -146,8 +161,8 @@ impl Service {
             Self::Organizations => {
                 ApiError::new(StatusCode::BAD_REQUEST, "AccessDeniedException", message)
             }
-            // "Common Errors" of the Scheduler API reference.
-            Self::Scheduler => {
+            // "Common Errors" of the Scheduler API reference; Security Hub's modeled error.
+            Self::Scheduler | Self::SecurityHub => {
                 ApiError::new(StatusCode::FORBIDDEN, "AccessDeniedException", message)
             }
             _ => ApiError::new(StatusCode::FORBIDDEN, "AccessDenied", message),
@@ -161,6 +176,9 @@ impl Service {
                 "InternalServerException",
                 "Unexpected error encountered while processing the request.",
             ),
+            (Self::SecurityHub, _) => {
+                ApiError::new(status, "InternalException", "Internal service failure.")
+            }
             (Self::Organizations, _) => ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "ServiceException",
@@ -192,7 +210,7 @@ impl Service {
                 format!("Unknown operation {operation} (not emulated)"),
             ),
             // Our assumption: a REST path no operation has is a 404 there.
-            Self::Scheduler => ApiError::new(
+            Self::Scheduler | Self::SecurityHub => ApiError::new(
                 StatusCode::NOT_FOUND,
                 "UnknownOperationException",
                 format!("Unknown operation {operation} (not emulated)"),
@@ -204,7 +222,7 @@ impl Service {
     /// the REST service's own.
     pub fn not_found(self, operation: &str) -> ApiError {
         match self {
-            Self::Scheduler => ApiError::new(
+            Self::Scheduler | Self::SecurityHub => ApiError::new(
                 StatusCode::NOT_FOUND,
                 "ResourceNotFoundException",
                 format!("The resource of {operation} does not exist (injected fault)."),
@@ -265,6 +283,7 @@ impl Service {
         let account = org.caller_account_id();
         match self {
             Self::Scheduler => scheduler::authorization(operation, input, account, region),
+            Self::SecurityHub => securityhub::authorization(operation, input, account, region),
             _ => self
                 .rpc_authorization(operation, input, org)
                 .map(|r| vec![r]),
@@ -332,6 +351,11 @@ impl Service {
                 let account = self.principal_account(caller, operation)?;
                 let at = scheduler::Place { account, region };
                 scheduler::call(world, &at, operation, input, now)
+            }
+            Self::SecurityHub => {
+                let account = self.principal_account(caller, operation)?;
+                let at = securityhub::Place { account, region };
+                securityhub::call(world, &at, operation, input, now)
             }
             Self::Sts => sts::call(world, caller, operation, input, now),
             Self::Iam => iam::call(world, caller, operation, input),

@@ -251,6 +251,27 @@ pub async fn signed_post(
     .await
 }
 
+/// Runs `test` on a thread with a 64 MiB stack and a runtime of its own. The Security Hub SDK's
+/// finding deserializers (ASFF nests deeply) take more stack in debug builds than a test
+/// thread's 2 MiB.
+pub fn with_large_stack<F>(test: impl FnOnce() -> F + Send + 'static)
+where
+    F: std::future::Future<Output = ()>,
+{
+    std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime")
+                .block_on(test())
+        })
+        .expect("a thread")
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+}
+
 /// Waits (without a deadline of its own) until `done` holds, for effects that finish after the
 /// client stopped waiting.
 pub async fn eventually(mut done: impl FnMut() -> bool) {
