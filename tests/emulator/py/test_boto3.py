@@ -517,3 +517,45 @@ def test_security_hub_not_enabled():
             "InvalidAccessException",
             f"Account {caller} is not subscribed to AWS Security Hub",
         )
+
+
+def test_s3_objects_path_style(tmp_path):
+    with running_emulator("--bucket", "rootsweep-archive") as url:
+        s3 = client(url, "s3", attempts=1)
+        key = "rootsweep/runs/date=2026-12-02/run 1+2.jsonl.gz"
+        body = bytes(range(256)) * 300
+        put = s3.put_object(Bucket="rootsweep-archive", Key=key, Body=body, ContentType="application/gzip", Metadata={"run-id": "1"})
+        got = s3.get_object(Bucket="rootsweep-archive", Key=key)
+        assert got["Body"].read() == body
+        assert (got["ContentType"], got["Metadata"], got["ETag"]) == ("application/gzip", {"run-id": "1"}, put["ETag"])
+        assert s3.head_object(Bucket="rootsweep-archive", Key=key)["ContentLength"] == len(body)
+
+        big = tmp_path / "big.bin"
+        big.write_bytes(body)
+        with big.open("rb") as stream:
+            s3.put_object(Bucket="rootsweep-archive", Key="from-a-file", Body=stream)
+        for name in ["a", "b", "c"]:
+            s3.put_object(Bucket="rootsweep-archive", Key=f"rootsweep/runs/date=2026-12-03/{name}", Body=b"{}")
+        pages = list(
+            s3.get_paginator("list_objects_v2").paginate(
+                Bucket="rootsweep-archive", Prefix="rootsweep/runs/", PaginationConfig={"PageSize": 2}
+            )
+        )
+        keys = [o["Key"] for page in pages for o in page.get("Contents", [])]
+        assert keys == [key] + [f"rootsweep/runs/date=2026-12-03/{n}" for n in "abc"], "botocore decodes encoding-type=url"
+        assert [page["KeyCount"] for page in pages] == [2, 2]
+
+        listed = {o["key"]: o for o in admin(url, "objects")}
+        assert listed[key]["size"] == len(body) and listed[key]["content_type"] == "application/gzip"
+        with urllib.request.urlopen(f"{url}/_emulator/objects/rootsweep-archive/from-a-file") as response:
+            assert response.read() == body
+
+        assert error_of(lambda: s3.get_object(Bucket="rootsweep-archive", Key="nope")) == (
+            404,
+            "NoSuchKey",
+            "The specified key does not exist.",
+        )
+        status, code, _ = error_of(lambda: s3.list_objects_v2(Bucket="no-such-bucket"))
+        assert (status, code) == (404, "NoSuchBucket")
+        call = next(c for c in admin(url, "calls") if c["operation"] == "PutObject")
+        assert (call["service"], call["protocol"]) == ("s3", "restXml")

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
@@ -22,6 +22,8 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/calls", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().calls.clone()) }))
         .route("/metrics", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().metrics.clone()) }))
         .route("/throttling", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().throttle.stats()) }).post(set_throttling))
+        .route("/objects", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().objects.values().cloned().collect::<Vec<_>>()) }))
+        .route("/objects/{bucket}/{*key}", get(object))
         .route("/findings", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().findings.all().to_vec()) }))
         .route("/schedules", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().schedules.all()) }))
         .route("/schedules/fired", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().schedules.fired().to_vec()) }))
@@ -59,6 +61,21 @@ impl At {
                     format!("invalid now {text:?}: {e}\n"),
                 )
             })
+    }
+}
+
+/// An S3 object's bytes as stored (a gzipped object stays gzipped), with its content type.
+async fn object(
+    State(shared): State<Arc<Shared>>,
+    Path((bucket, key)): Path<(String, String)>,
+) -> Response {
+    match shared.world().objects.get(&(bucket, key)) {
+        Some(object) => (
+            [(header::CONTENT_TYPE, object.content_type.clone())],
+            object.body.clone(),
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "no such object\n").into_response(),
     }
 }
 

@@ -1,7 +1,7 @@
 //! An AWS emulator for testing rootsweep without an AWS account: STS `AssumeRoot`, the IAM calls
 //! on a member account's root user, Organizations' account listing, CloudWatch `PutMetricData`,
-//! EventBridge Scheduler's one-time schedules and Security Hub findings, spoken in the real wire
-//! protocols so the unmodified AWS SDK for Rust and boto3 work against it through
+//! EventBridge Scheduler's one-time schedules, Security Hub findings and S3 objects, spoken in
+//! the real wire protocols so the unmodified AWS SDK for Rust and boto3 work against it through
 //! `AWS_ENDPOINT_URL`.
 //!
 //! ```no_run
@@ -47,7 +47,7 @@ pub use model::{
 };
 pub use policy::{PolicyError, TemplatePolicy};
 pub use protocol::Protocol;
-pub use services::{Dimension, FiredSchedule, MetricDatum, Schedule, StatisticSet};
+pub use services::{Dimension, FiredSchedule, MetricDatum, S3Object, Schedule, StatisticSet};
 pub use session::{
     CallerCredentials, DEFAULT_CALLER_ACCESS_KEY_ID, DEFAULT_CALLER_SECRET_ACCESS_KEY, RootSession,
     TaskPolicy,
@@ -146,6 +146,12 @@ impl Emulator {
     /// default); when not, its calls answer `InvalidAccessException`.
     pub fn security_hub_enabled(mut self, enabled: bool) -> Self {
         self.org.security_hub_enabled = enabled;
+        self
+    }
+
+    /// Declares an S3 bucket of the caller's (the org's `buckets`).
+    pub fn bucket(mut self, name: impl Into<String>) -> Self {
+        self.org.buckets.push(name.into());
         self
     }
 
@@ -296,6 +302,17 @@ impl EmulatorHandle {
     /// import order; an update replaces its finding in place.
     pub fn findings(&self) -> Vec<serde_json::Value> {
         self.shared.world().findings.all().to_vec()
+    }
+
+    /// Every S3 object, by bucket and key (UTF-8 binary order), with its bytes.
+    pub fn objects(&self) -> Vec<S3Object> {
+        self.shared.world().objects.values().cloned().collect()
+    }
+
+    /// One S3 object, with its bytes.
+    pub fn object(&self, bucket: &str, key: &str) -> Option<S3Object> {
+        let place = (bucket.to_owned(), key.to_owned());
+        self.shared.world().objects.get(&place).cloned()
     }
 
     /// Every set of credentials AssumeRoot handed out, so a test can check none leaked.

@@ -14,7 +14,7 @@ use tracing_subscriber::EnvFilter;
 #[derive(Debug, Parser)]
 #[command(
     version,
-    about = "An AWS emulator (STS AssumeRoot, IAM root user, Organizations, CloudWatch, EventBridge Scheduler, Security Hub) for rootsweep tests"
+    about = "An AWS emulator (STS AssumeRoot, IAM root user, Organizations, CloudWatch, EventBridge Scheduler, Security Hub, S3) for rootsweep tests"
 )]
 struct Args {
     /// Loopback address to listen on; port 0 picks a free port.
@@ -64,6 +64,9 @@ struct Args {
     /// Security Hub is not enabled for the caller: its calls answer InvalidAccessException.
     #[arg(long)]
     security_hub_disabled: bool,
+    /// An S3 bucket of the caller's (repeatable), added to the org's.
+    #[arg(long, value_name = "NAME")]
+    bucket: Vec<String>,
 }
 
 #[tokio::main]
@@ -108,6 +111,10 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     if args.security_hub_disabled {
         emulator = emulator.security_hub_enabled(false);
     }
+    emulator = args
+        .bucket
+        .iter()
+        .fold(emulator, |emulator, bucket| emulator.bucket(bucket));
     if let Some(seed) = args.organizations_short_pages {
         emulator = emulator.organizations_short_pages(seed);
     }

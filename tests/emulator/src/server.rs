@@ -84,7 +84,7 @@ async fn aws(State(shared): State<Arc<Shared>>, request: Request) -> Response<Bo
         service: signer.as_ref().map(|s| s.service.clone()),
         operation: String::new(),
         protocol,
-        gzip: protocol::is_gzipped(&parts.headers),
+        gzip: protocol::is_gzipped(protocol, &parts.headers),
         caller: CallerKind::Unauthenticated,
         session_account_id: None,
         task_policy: None,

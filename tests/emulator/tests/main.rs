@@ -9,6 +9,7 @@ mod faults;
 mod organizations;
 mod paging;
 mod policy;
+mod s3;
 mod scheduler;
 mod securityhub;
 mod sigv4;

@@ -192,6 +192,7 @@ impl Org {
             accounts: generated,
             schedule_groups: Vec::new(),
             security_hub_enabled: true,
+            buckets: Vec::new(),
         };
         debug_assert!(org.validate().is_ok(), "{:?}", org.validate());
         org

@@ -47,6 +47,10 @@ pub struct Org {
     /// answer `InvalidAccessException` otherwise.
     #[serde(default = "enabled")]
     pub security_hub_enabled: bool,
+    /// S3 buckets of the caller account (path-style, any region); objects can be put in these
+    /// only (`NoSuchBucket` otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub buckets: Vec<String>,
 }
 
 fn enabled() -> bool {
@@ -454,6 +458,17 @@ impl Org {
                 return invalid(format!("schedule group {group} is listed twice"));
             }
         }
+        let mut buckets = HashSet::new();
+        for bucket in &self.buckets {
+            if !is_bucket_name(bucket) {
+                return invalid(format!(
+                    "bucket {bucket:?} must be 3 to 63 lowercase letters, digits, '.' or '-', starting and ending with a letter or digit, without '..', not an IP address"
+                ));
+            }
+            if !buckets.insert(bucket.as_str()) {
+                return invalid(format!("bucket {bucket} is listed twice"));
+            }
+        }
         Ok(())
     }
 
@@ -516,6 +531,20 @@ pub fn is_schedule_group_name(name: &str) -> bool {
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// A general purpose bucket's name ("General purpose bucket naming rules", S3 User Guide), the
+/// rules path-style requests depend on.
+fn is_bucket_name(name: &str) -> bool {
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    (3..=63).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+        && edge(name.chars().next())
+        && edge(name.chars().last())
+        && !name.contains("..")
+        && name.parse::<std::net::Ipv4Addr>().is_err()
 }
 
 #[cfg(test)]

@@ -1,12 +1,14 @@
 //! The wire: which protocol a request speaks, its operation and input, and how replies and errors
 //! are written back. Services never see bytes: they get an [`Input`] (every protocol's input as
-//! one JSON-like tree) and answer a [`Reply`] or an [`ApiError`].
+//! one JSON-like tree, plus S3's blob payload) and answer a [`Reply`] or an [`ApiError`].
 
+pub mod aws_chunked;
 pub mod cbor;
 pub mod json;
 pub mod query;
 pub mod rest;
 pub mod rest_json;
+pub mod rest_xml;
 
 use std::io::Read;
 
@@ -37,8 +39,10 @@ pub enum Protocol {
     AwsJson11,
     /// `rpcv2Cbor`: the Rust SDK's CloudWatch.
     RpcV2Cbor,
-    /// `restJson1`: EventBridge Scheduler.
+    /// `restJson1`: EventBridge Scheduler, Security Hub.
     RestJson1,
+    /// `restXml`: S3.
+    RestXml,
 }
 
 impl Protocol {
@@ -60,6 +64,11 @@ impl Protocol {
             Protocol::Query
         }
     }
+
+    /// REST services route by method and path, the others by an action or target name.
+    fn is_rest(self) -> bool {
+        matches!(self, Self::RestJson1 | Self::RestXml)
+    }
 }
 
 /// A decoded request: the operation and its input.
@@ -80,11 +89,13 @@ pub fn decode(
     if !service.accepts(protocol) {
         return Err(service.unknown_operation(parts.uri.path()));
     }
-    if protocol == Protocol::RestJson1 {
-        return rest_json::decode(service, parts, &body);
+    match protocol {
+        Protocol::RestJson1 => return rest_json::decode(service, parts, &body),
+        Protocol::RestXml => return rest_xml::decode(service, parts, body),
+        _ => {}
     }
     let path = parts.uri.path();
-    let body = if is_gzipped(&parts.headers) {
+    let body = if is_gzipped(protocol, &parts.headers) {
         gunzip(&body)?
     } else {
         body.to_vec()
@@ -129,12 +140,14 @@ fn operation_of(service: Service, parts: Option<(&str, &str)>) -> Result<String,
     }
 }
 
-/// SDKs gzip large PutMetricData bodies (from about 10 KiB).
-pub fn is_gzipped(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("gzip"))
+/// SDKs gzip large PutMetricData bodies (from about 10 KiB). A REST body's `Content-Encoding`
+/// belongs to the payload (an S3 object stored gzipped), not to the request.
+pub fn is_gzipped(protocol: Protocol, headers: &HeaderMap) -> bool {
+    !protocol.is_rest()
+        && headers
+            .get(header::CONTENT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("gzip"))
 }
 
 fn gunzip(body: &[u8]) -> Result<Vec<u8>, ApiError> {
@@ -149,16 +162,30 @@ fn gunzip(body: &[u8]) -> Result<Vec<u8>, ApiError> {
     Ok(out)
 }
 
-/// An operation's input, whatever the protocol, as one tree. Query parameters arrive as
-/// strings, JSON and CBOR ones typed, so the accessors accept both.
+/// An operation's input, whatever the protocol: its members as one tree, and the blob payload of
+/// operations that have one (S3's object body). Query parameters arrive as strings, JSON and
+/// CBOR ones typed, so the accessors accept both.
 #[derive(Debug, Default)]
 pub struct Input {
     tree: Value,
+    payload: Bytes,
 }
 
 impl Input {
     pub fn new(tree: Value) -> Self {
-        Self { tree }
+        Self {
+            tree,
+            payload: Bytes::new(),
+        }
+    }
+
+    pub fn with_payload(mut self, payload: Bytes) -> Self {
+        self.payload = payload;
+        self
+    }
+
+    pub fn payload(&self) -> &Bytes {
+        &self.payload
     }
 
     /// Sets a top-level member.
@@ -229,6 +256,15 @@ pub enum Reply {
     Json(Value),
     /// No output members: an empty result in every protocol.
     Empty,
+    /// A REST reply whose headers and body the service sets (S3's objects and documents).
+    Http(HttpReply),
+}
+
+/// Status 200, these headers (`Content-Type` among them when there is a body), this body.
+#[derive(Debug, Default)]
+pub struct HttpReply {
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
 }
 
 /// Writes a reply or error in the request's protocol. `x-amzn-RequestId` is on every response.
@@ -241,6 +277,7 @@ pub fn render(
 ) -> Response<Body> {
     let mut response = match protocol {
         Protocol::RestJson1 => rest_json::render(service, result),
+        Protocol::RestXml => rest_xml::render(request_id, result),
         _ => render_rpc(protocol, service, operation, request_id, result),
     };
     if let Ok(id) = HeaderValue::from_str(request_id) {

@@ -4,6 +4,7 @@
 mod cloudwatch;
 mod iam;
 mod organizations;
+pub(crate) mod s3;
 pub(crate) mod scheduler;
 pub(crate) mod securityhub;
 mod sts;
@@ -20,6 +21,7 @@ use crate::session::Caller;
 use crate::world::World;
 
 pub use cloudwatch::{Dimension, MetricDatum, StatisticSet};
+pub use s3::S3Object;
 pub use scheduler::{FiredSchedule, Schedule};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +32,7 @@ pub enum Service {
     CloudWatch,
     Scheduler,
     SecurityHub,
+    S3,
 }
 
 impl Service {
@@ -42,6 +45,7 @@ impl Service {
             "monitoring" => Some(Self::CloudWatch),
             "scheduler" => Some(Self::Scheduler),
             "securityhub" => Some(Self::SecurityHub),
+            "s3" => Some(Self::S3),
             _ => None,
         }
     }
@@ -54,6 +58,7 @@ impl Service {
             Self::CloudWatch => "monitoring",
             Self::Scheduler => "scheduler",
             Self::SecurityHub => "securityhub",
+            Self::S3 => "s3",
         }
     }
 
@@ -61,8 +66,12 @@ impl Service {
         match self {
             Self::Sts | Self::Iam => protocol == Protocol::Query,
             Self::Organizations => protocol == Protocol::AwsJson11,
-            Self::CloudWatch => !matches!(protocol, Protocol::AwsJson11 | Protocol::RestJson1),
+            Self::CloudWatch => matches!(
+                protocol,
+                Protocol::Query | Protocol::AwsJson10 | Protocol::RpcV2Cbor
+            ),
             Self::Scheduler | Self::SecurityHub => protocol == Protocol::RestJson1,
+            Self::S3 => protocol == Protocol::RestXml,
         }
     }
 
@@ -70,6 +79,7 @@ impl Service {
     pub fn rest_protocol(self) -> Option<Protocol> {
         match self {
             Self::Scheduler | Self::SecurityHub => Some(Protocol::RestJson1),
+            Self::S3 => Some(Protocol::RestXml),
             _ => None,
         }
     }
@@ -79,6 +89,7 @@ impl Service {
         match self {
             Self::Scheduler => scheduler::ROUTES,
             Self::SecurityHub => securityhub::ROUTES,
+            Self::S3 => s3::ROUTES,
             _ => &[],
         }
     }
@@ -97,7 +108,7 @@ impl Service {
         match self {
             Self::Organizations => Some("AWSOrganizationsV20161128"),
             Self::CloudWatch => Some("GraniteServiceVersion20100801"),
-            Self::Sts | Self::Iam | Self::Scheduler | Self::SecurityHub => None,
+            Self::Sts | Self::Iam | Self::Scheduler | Self::SecurityHub | Self::S3 => None,
         }
     }
 
@@ -106,7 +117,7 @@ impl Service {
             Self::Sts => "https://sts.amazonaws.com/doc/2011-06-15/",
             Self::Iam => "https://iam.amazonaws.com/doc/2010-05-08/",
             Self::CloudWatch => "http://monitoring.amazonaws.com/doc/2010-08-01/",
-            Self::Organizations | Self::Scheduler | Self::SecurityHub => "",
+            Self::Organizations | Self::Scheduler | Self::SecurityHub | Self::S3 => "",
         }
     }
 
@@ -147,6 +158,12 @@ impl Service {
                 "LimitExceededException",
                 "Rate exceeded",
             ),
+            // S3's throttling answer ("Error responses", S3 API reference).
+            Self::S3 => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SlowDown",
+                "Please reduce your request rate.",
+            ),
             Self::Organizations => ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "TooManyRequestsException",
@@ -179,6 +196,14 @@ impl Service {
             (Self::SecurityHub, _) => {
                 ApiError::new(status, "InternalException", "Internal service failure.")
             }
+            (Self::S3, StatusCode::SERVICE_UNAVAILABLE) => {
+                ApiError::new(status, "ServiceUnavailable", "Reduce your request rate.")
+            }
+            (Self::S3, _) => ApiError::new(
+                status,
+                "InternalError",
+                "We encountered an internal error. Please try again.",
+            ),
             (Self::Organizations, _) => ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "ServiceException",
@@ -215,6 +240,14 @@ impl Service {
                 "UnknownOperationException",
                 format!("Unknown operation {operation} (not emulated)"),
             ),
+            // S3's answer to functionality it does not implement.
+            Self::S3 => ApiError::new(
+                StatusCode::NOT_IMPLEMENTED,
+                "NotImplemented",
+                format!(
+                    "A header you provided implies functionality that is not implemented ({operation} is not emulated)."
+                ),
+            ),
         }
     }
 
@@ -226,6 +259,11 @@ impl Service {
                 StatusCode::NOT_FOUND,
                 "ResourceNotFoundException",
                 format!("The resource of {operation} does not exist (injected fault)."),
+            ),
+            Self::S3 => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "NoSuchKey",
+                format!("The specified key does not exist (injected fault in {operation})."),
             ),
             _ => ApiError::no_such_entity(format!(
                 "The entity for {operation} cannot be found (injected fault)."
@@ -284,6 +322,7 @@ impl Service {
         match self {
             Self::Scheduler => scheduler::authorization(operation, input, account, region),
             Self::SecurityHub => securityhub::authorization(operation, input, account, region),
+            Self::S3 => s3::authorization(operation, input),
             _ => self
                 .rpc_authorization(operation, input, org)
                 .map(|r| vec![r]),
@@ -356,6 +395,10 @@ impl Service {
                 let account = self.principal_account(caller, operation)?;
                 let at = securityhub::Place { account, region };
                 securityhub::call(world, &at, operation, input, now)
+            }
+            Self::S3 => {
+                let account = self.principal_account(caller, operation)?;
+                s3::call(world, account, operation, input, now)
             }
             Self::Sts => sts::call(world, caller, operation, input, now),
             Self::Iam => iam::call(world, caller, operation, input),

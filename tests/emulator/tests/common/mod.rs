@@ -10,7 +10,8 @@ use aws_sdk_sts::error::SdkError;
 use aws_sdk_sts::operation::assume_root::{AssumeRootError, AssumeRootOutput};
 use aws_sdk_sts::types::PolicyDescriptorType;
 use aws_sigv4::http_request::{
-    PayloadChecksumKind, SignableBody, SignableRequest, SigningSettings, sign,
+    PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings,
+    UriPathNormalizationMode, sign,
 };
 use aws_sigv4::sign::v4;
 use rootsweep_emulator::{
@@ -298,6 +299,8 @@ pub struct Signing {
     pub unsigned_payload: bool,
     /// Send `x-amz-content-sha256` (the payload hash that was signed).
     pub content_sha256: bool,
+    /// Sign this as the payload hash instead of the body's (S3's `STREAMING-...` values).
+    pub precomputed_payload: Option<&'static str>,
 }
 
 impl Signing {
@@ -316,6 +319,7 @@ impl Signing {
             time: SystemTime::now(),
             unsigned_payload: false,
             content_sha256: false,
+            precomputed_payload: None,
         }
     }
 
@@ -346,6 +350,11 @@ impl Signing {
         if self.content_sha256 {
             settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
         }
+        // S3 signs the path as sent, as the SDK's S3 client does.
+        if self.service == "s3" {
+            settings.percent_encoding_mode = PercentEncodingMode::Single;
+            settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+        }
         let identity = self.credentials.clone().into();
         let params = v4::SigningParams::builder()
             .identity(&identity)
@@ -356,9 +365,10 @@ impl Signing {
             .build()
             .expect("signing parameters")
             .into();
-        let body = match self.unsigned_payload {
-            true => SignableBody::UnsignedPayload,
-            false => SignableBody::Bytes(body.as_bytes()),
+        let body = match (self.precomputed_payload, self.unsigned_payload) {
+            (Some(hash), _) => SignableBody::Precomputed(hash.to_owned()),
+            (None, true) => SignableBody::UnsignedPayload,
+            (None, false) => SignableBody::Bytes(body.as_bytes()),
         };
         let url = format!("http://{host}{path}");
         let signable = SignableRequest::new(method, url, pairs.iter().copied(), body)
