@@ -1,8 +1,8 @@
 //! S3 through the AWS SDK for Rust (path-style against the emulator's IP endpoint): PutObject of
 //! in-memory and file bodies (plain and aws-chunked with a trailing CRC32), GetObject,
 //! HeadObject, ListObjectsV2 paging; errors as S3 answers them, faults, records and the
-//! caller's policy from the template. Hand-made requests cover the chunked framings the SDK
-//! does not send.
+//! caller's policy from the template. Hand-made requests cover plain bodies with checksums and
+//! the unsigned chunked framing, which this SDK does not send over HTTP.
 
 use crate::common::*;
 use aws_sdk_s3::Client;
@@ -232,27 +232,42 @@ async fn list_objects_v2_pages_in_binary_order() {
     assert_eq!(bad.unwrap_err().code(), Some("InvalidArgument"));
 }
 
-/// Hand-made PutObject requests with the bodies S3 takes: plain with a CRC32 header,
-/// unsigned aws-chunked with a trailing CRC32, and each with a wrong checksum.
+/// A hand-made PutObject: `body` to `path` with `headers`, signed by `signing`.
+async fn put_by_hand(
+    emulator: &EmulatorHandle,
+    signing: &Signing,
+    path: &str,
+    headers: &[&str],
+    body: &str,
+) -> HttpResponse {
+    signed(emulator, signing, "PUT", path, headers, body).await
+}
+
+/// A plain body with a CRC32 header, right and wrong; the payload hash S3 requires.
 #[tokio::test]
-async fn checksums_and_chunked_bodies_on_the_wire() {
+async fn plain_bodies_checksums_and_payload_hashes() {
     let emulator = emulator().await;
     let path = "/rootsweep-archive/date%3D2026-12-02/hand.json";
-    let good_crc = "x-amz-checksum-crc32: DUoRhQ==";
-    let plain = s3_signing();
-    let ok = signed(&emulator, &plain, "PUT", path, &[good_crc], "hello world").await;
+    let crc = |value: &str| format!("x-amz-checksum-crc32: {value}");
+    let ok = put_by_hand(
+        &emulator,
+        &s3_signing(),
+        path,
+        &[&crc("DUoRhQ==")],
+        "hello world",
+    )
+    .await;
     assert_eq!(ok.status, 200, "{}", ok.body);
     assert_eq!(ok.header("x-amz-checksum-crc32"), Some("DUoRhQ=="));
     let stored = emulator
         .object(BUCKET, "date=2026-12-02/hand.json")
         .unwrap();
     assert_eq!(stored.body, b"hello world");
-    let wrong = signed(
+    let wrong = put_by_hand(
         &emulator,
-        &plain,
-        "PUT",
+        &s3_signing(),
         path,
-        &["x-amz-checksum-crc32: AAAAAA=="],
+        &[&crc("AAAAAA==")],
         "hello world",
     )
     .await;
@@ -263,6 +278,26 @@ async fn checksums_and_chunked_bodies_on_the_wire() {
         wrong.body
     );
 
+    let no_hash = put_by_hand(&emulator, &Signing::caller("s3"), path, &[], "x").await;
+    assert_eq!(no_hash.status, 400);
+    assert!(
+        no_hash.body.contains("<Code>InvalidRequest</Code>"),
+        "{}",
+        no_hash.body
+    );
+    let unsigned = Signing {
+        unsigned_payload: true,
+        ..s3_signing()
+    };
+    let ok = put_by_hand(&emulator, &unsigned, path, &[], "unsigned").await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+}
+
+/// `STREAMING-UNSIGNED-PAYLOAD-TRAILER`: unsigned chunks, a trailing CRC32, right and wrong,
+/// and a body cut short.
+#[tokio::test]
+async fn unsigned_chunked_bodies_with_a_trailing_checksum() {
+    let emulator = emulator().await;
     let chunked =
         |crc: &str| format!("5\r\nhello\r\n6\r\n world\r\n0\r\nx-amz-checksum-crc32:{crc}\r\n\r\n");
     let headers = [
@@ -276,53 +311,25 @@ async fn checksums_and_chunked_bodies_on_the_wire() {
         ..s3_signing()
     };
     let path = "/rootsweep-archive/chunked.txt";
-    let ok = signed(
-        &emulator,
-        &streaming,
-        "PUT",
-        path,
-        &headers,
-        &chunked("DUoRhQ=="),
-    )
-    .await;
+    let ok = put_by_hand(&emulator, &streaming, path, &headers, &chunked("DUoRhQ==")).await;
     assert_eq!(ok.status, 200, "{}", ok.body);
+    let stored = emulator.object(BUCKET, "chunked.txt").unwrap();
     assert_eq!(
-        emulator.object(BUCKET, "chunked.txt").unwrap().body,
-        b"hello world"
+        (stored.body.as_slice(), stored.content_encoding),
+        (&b"hello world"[..], None)
     );
-    let wrong = signed(
-        &emulator,
-        &streaming,
-        "PUT",
-        path,
-        &headers,
-        &chunked("AAAAAA=="),
-    )
-    .await;
+    let wrong = put_by_hand(&emulator, &streaming, path, &headers, &chunked("AAAAAA==")).await;
     assert!(
         wrong.body.contains("<Code>BadDigest</Code>"),
         "{}",
         wrong.body
     );
-    let cut = signed(&emulator, &streaming, "PUT", path, &headers, "5\r\nhel").await;
+    let cut = put_by_hand(&emulator, &streaming, path, &headers, "5\r\nhel").await;
     assert!(
         cut.body.contains("<Code>IncompleteBody</Code>"),
         "{}",
         cut.body
     );
-    let unsigned = Signing {
-        unsigned_payload: true,
-        ..s3_signing()
-    };
-    let no_hash = signed(&emulator, &Signing::caller("s3"), "PUT", path, &[], "x").await;
-    assert_eq!(no_hash.status, 400);
-    assert!(
-        no_hash.body.contains("<Code>InvalidRequest</Code>"),
-        "{}",
-        no_hash.body
-    );
-    let ok = signed(&emulator, &unsigned, "PUT", path, &[], "unsigned").await;
-    assert_eq!(ok.status, 200, "{}", ok.body);
 }
 
 #[tokio::test]

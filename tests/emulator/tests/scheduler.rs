@@ -98,6 +98,33 @@ async fn create_get_list_and_delete() {
     assert_eq!(target.input(), Some(r#"{"accounts": ["a-222222222222"]}"#));
     assert!(got.creation_date().is_some());
 
+    client
+        .delete_schedule()
+        .name("a-222222222222")
+        .group_name(GROUP)
+        .send()
+        .await
+        .unwrap();
+    let gone = client
+        .get_schedule()
+        .name("a-222222222222")
+        .group_name(GROUP)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(gone.is_resource_not_found_exception(), "{gone:?}");
+    assert_eq!(
+        gone.message(),
+        Some("Schedule a-222222222222 does not exist.")
+    );
+    assert!(emulator.schedules().is_empty());
+}
+
+#[tokio::test]
+async fn list_pages_prefixes_and_summaries() {
+    let emulator = emulator().await;
+    let client = client(&emulator).await;
     for i in 0..4 {
         let name = format!("b-{i}");
         create(
@@ -120,7 +147,7 @@ async fn create_get_list_and_delete() {
         .await
         .unwrap();
     let names: Vec<&str> = summaries.iter().filter_map(|s| s.name()).collect();
-    assert_eq!(names, ["a-222222222222", "b-0", "b-1", "b-2", "b-3"]);
+    assert_eq!(names, ["b-0", "b-1", "b-2", "b-3"]);
     assert_eq!(summaries[0].target().map(|t| t.arn()), Some(FUNCTION));
     let prefixed = client
         .list_schedules()
@@ -131,28 +158,6 @@ async fn create_get_list_and_delete() {
     assert_eq!(prefixed.schedules().len(), 4);
     let in_default = client.list_schedules().group_name("default").send().await;
     assert!(in_default.unwrap().schedules().is_empty());
-
-    client
-        .delete_schedule()
-        .name("a-222222222222")
-        .group_name(GROUP)
-        .send()
-        .await
-        .unwrap();
-    let gone = client
-        .get_schedule()
-        .name("a-222222222222")
-        .group_name(GROUP)
-        .send()
-        .await
-        .unwrap_err()
-        .into_service_error();
-    assert!(gone.is_resource_not_found_exception(), "{gone:?}");
-    assert_eq!(
-        gone.message(),
-        Some("Schedule a-222222222222 does not exist.")
-    );
-    assert_eq!(emulator.schedules().len(), 4);
 }
 
 #[tokio::test]
@@ -251,34 +256,34 @@ async fn the_same_client_token_is_a_retry_not_a_conflict() {
     assert!(other.is_resource_not_found_exception());
 }
 
+/// Due at 17:00 and kept, due at 18:00 and deleted, due the next morning and deleted.
+async fn three_schedules(client: &Client) {
+    for (name, expression, after) in [
+        (
+            "early-delete",
+            "at(2026-12-02T18:00:00)",
+            ActionAfterCompletion::Delete,
+        ),
+        (
+            "early-keep",
+            "at(2026-12-02T17:00:00)",
+            ActionAfterCompletion::None,
+        ),
+        (
+            "later",
+            "at(2026-12-03T09:30:00)",
+            ActionAfterCompletion::Delete,
+        ),
+    ] {
+        create(client, name, expression, after).await.unwrap();
+    }
+}
+
 #[tokio::test]
 async fn due_schedules_fire_once_and_delete_after_completion() {
     let emulator = emulator().await;
     let client = client(&emulator).await;
-    create(
-        &client,
-        "early-delete",
-        "at(2026-12-02T18:00:00)",
-        ActionAfterCompletion::Delete,
-    )
-    .await
-    .unwrap();
-    create(
-        &client,
-        "early-keep",
-        "at(2026-12-02T17:00:00)",
-        ActionAfterCompletion::None,
-    )
-    .await
-    .unwrap();
-    create(
-        &client,
-        "later",
-        "at(2026-12-03T09:30:00)",
-        ActionAfterCompletion::Delete,
-    )
-    .await
-    .unwrap();
+    three_schedules(&client).await;
     let now = at("2026-12-02T18:00:00Z");
     let due: Vec<String> = emulator
         .due_schedules(now)
@@ -308,48 +313,49 @@ async fn due_schedules_fire_once_and_delete_after_completion() {
         (deleted.at, deleted.fired_at, deleted.deleted),
         (now, now, true)
     );
-
-    let gone = client
-        .get_schedule()
-        .name("early-delete")
-        .group_name(GROUP)
-        .send()
-        .await;
-    assert!(
-        gone.unwrap_err()
-            .into_service_error()
-            .is_resource_not_found_exception()
-    );
-    let kept = client
-        .get_schedule()
-        .name("early-keep")
-        .group_name(GROUP)
-        .send()
-        .await;
-    assert!(kept.is_ok());
+    let get = |name: &'static str| client.get_schedule().name(name).group_name(GROUP).send();
+    let gone = get("early-delete").await.unwrap_err().into_service_error();
+    assert!(gone.is_resource_not_found_exception());
+    assert!(get("early-keep").await.is_ok());
     assert!(
         emulator.fire_due_schedules(now).is_empty(),
         "a completed schedule fires once"
     );
+    assert_eq!(emulator.fired_schedules().len(), 2);
+}
 
-    let (status, body) = http(
+#[tokio::test]
+async fn firing_over_the_admin_api() {
+    let emulator = emulator().await;
+    three_schedules(&client(&emulator).await).await;
+    let json = |body: &str| serde_json::from_str::<serde_json::Value>(body).unwrap();
+    let path = "/_emulator/schedules/fire?now=2026-12-02T18:00:00Z";
+    let (status, body) = http(&emulator, "POST", path, &[], "").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json(&body).as_array().map(Vec::len), Some(2));
+    let path = "/_emulator/schedules/due?now=2026-12-04T00:00:00Z";
+    let (_, due) = http(&emulator, "GET", path, &[], "").await;
+    assert_eq!(json(&due)[0]["name"], "later");
+    assert_eq!(json(&due)[0]["at"], "2026-12-03T09:30:00Z");
+    let path = "/_emulator/schedules/fire?now=2026-12-04T00:00:00Z";
+    let (_, later) = http(&emulator, "POST", path, &[], "").await;
+    assert_eq!(json(&later)[0]["name"], "later");
+    let (_, all) = http(&emulator, "GET", "/_emulator/schedules", &[], "").await;
+    let all = json(&all);
+    assert_eq!(all.as_array().map(Vec::len), Some(1));
+    assert_eq!(all[0]["name"], "early-keep");
+    assert_eq!(all[0]["fired_at"], "2026-12-02T18:00:00Z");
+    let (_, fired) = http(&emulator, "GET", "/_emulator/schedules/fired", &[], "").await;
+    assert_eq!(json(&fired).as_array().map(Vec::len), Some(3));
+    let (status, _) = http(
         &emulator,
         "POST",
-        "/_emulator/schedules/fire?now=2026-12-04T00:00:00Z",
+        "/_emulator/schedules/fire?now=soon",
         &[],
         "",
     )
     .await;
-    assert_eq!(status, 200, "{body}");
-    let later: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(later[0]["name"], "later");
-    assert_eq!(later[0]["at"], "2026-12-03T09:30:00Z");
-    assert_eq!(emulator.fired_schedules().len(), 3);
-    let (_, all) = http(&emulator, "GET", "/_emulator/schedules", &[], "").await;
-    let all: serde_json::Value = serde_json::from_str(&all).unwrap();
-    assert_eq!(all[0]["name"], "early-keep");
-    assert_eq!(all[0]["fired_at"], "2026-12-02T18:00:00Z");
-    assert_eq!(all.as_array().unwrap().len(), 1);
+    assert_eq!(status, 400);
 }
 
 #[tokio::test]
