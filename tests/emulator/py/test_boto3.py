@@ -383,3 +383,179 @@ def test_iam_answers_for_the_callers_own_credentials(emulator):
     status, code, message = error_of(lambda: audit.get_access_key_last_used(AccessKeyId="AKIANOSUCHKEY0000001"))
     assert (status, code) == (403, "AccessDenied")
     assert message.endswith("iam:GetAccessKeyLastUsed on resource: access key AKIANOSUCHKEY0000001")
+
+
+FUNCTION = "arn:aws:lambda:us-east-1:111122223333:function:rootsweep"
+ROLE = "arn:aws:iam::111122223333:role/rootsweep-follow-up-invoke"
+
+
+def fire(url, now):
+    """Fires the schedules due at `now` (RFC 3339) through the admin API; answers what fired."""
+    request = urllib.request.Request(f"{url}/_emulator/schedules/fire?now={now}", data=b"", method="POST")
+    with urllib.request.urlopen(request) as response:
+        return json.load(response)
+
+
+def test_scheduler_one_time_schedules_and_their_firing():
+    with running_emulator("--schedule-group", "follow-ups") as url:
+        caller = admin(url, "state")["caller_account_id"]
+        scheduler = client(url, "scheduler", attempts=1)
+
+        def create(name, expression="at(2026-12-02T18:00:00)", action="DELETE"):
+            return scheduler.create_schedule(
+                Name=name,
+                GroupName="follow-ups",
+                ScheduleExpression=expression,
+                ScheduleExpressionTimezone="UTC",
+                FlexibleTimeWindow={"Mode": "OFF"},
+                Target={"Arn": FUNCTION, "RoleArn": ROLE, "Input": json.dumps({"accounts": [name]})},
+                ActionAfterCompletion=action,
+            )["ScheduleArn"]
+
+        assert create("f-1") == f"arn:aws:scheduler:us-east-1:{caller}:schedule/follow-ups/f-1"
+        got = scheduler.get_schedule(Name="f-1", GroupName="follow-ups")
+        assert (got["ScheduleExpression"], got["ActionAfterCompletion"]) == ("at(2026-12-02T18:00:00)", "DELETE")
+        assert json.loads(got["Target"]["Input"]) == {"accounts": ["f-1"]}
+        assert isinstance(got["CreationDate"], datetime)
+        with pytest.raises(scheduler.exceptions.ConflictException):
+            create("f-1")
+        for name in ["f-2", "f-3"]:
+            create(name, "at(2026-12-05T00:00:00)", "NONE")
+        pages = list(
+            scheduler.get_paginator("list_schedules").paginate(GroupName="follow-ups", PaginationConfig={"PageSize": 2})
+        )
+        assert [[s["Name"] for s in page["Schedules"]] for page in pages] == [["f-1", "f-2"], ["f-3"]]
+        assert "ScheduleExpression" not in pages[0]["Schedules"][0], "summaries carry no expression"
+
+        assert error_of(lambda: scheduler.get_schedule(Name="nope", GroupName="follow-ups")) == (
+            404,
+            "ResourceNotFoundException",
+            "Schedule nope does not exist.",
+        )
+        assert error_of(lambda: scheduler.list_schedules(GroupName="other"))[:2] == (404, "ResourceNotFoundException")
+        assert error_of(lambda: create("r", "rate(5 minutes)"))[:2] == (400, "ValidationException")
+
+        fired = fire(url, "2026-12-02T18:00:00Z")
+        assert [(f["name"], f["deleted"]) for f in fired] == [("f-1", True)]
+        assert json.loads(fired[0]["input"]) == {"accounts": ["f-1"]}
+        assert fire(url, "2026-12-02T18:00:00Z") == []
+        with pytest.raises(scheduler.exceptions.ResourceNotFoundException):
+            scheduler.get_schedule(Name="f-1", GroupName="follow-ups")
+        assert [f["name"] for f in fire(url, "2026-12-06T00:00:00Z")] == ["f-2", "f-3"]
+        kept = admin(url, "schedules")
+        assert [(s["name"], s["fired_at"]) for s in kept] == [("f-2", "2026-12-06T00:00:00Z"), ("f-3", "2026-12-06T00:00:00Z")]
+        assert len(admin(url, "schedules/fired")) == 3
+        call = next(c for c in admin(url, "calls") if c["operation"] == "CreateSchedule")
+        assert (call["service"], call["protocol"]) == ("scheduler", "restJson1")
+
+
+def asff(caller, member, updated="2026-12-02T18:00:00Z", **overrides):
+    """A finding about `member`'s root credentials, in the caller's default product."""
+    finding = {
+        "SchemaVersion": "2018-10-08",
+        "Id": f"rootsweep/{member}",
+        "ProductArn": f"arn:aws:securityhub:us-east-1:{caller}:product/{caller}/default",
+        "GeneratorId": "rootsweep/root-credentials",
+        "AwsAccountId": caller,
+        "Types": ["Software and Configuration Checks/AWS Security Best Practices"],
+        "CreatedAt": "2026-12-01T00:00:00Z",
+        "UpdatedAt": updated,
+        "Severity": {"Label": "HIGH"},
+        "Title": f"Root credentials in {member}",
+        "Description": "The root user has a password past its grace period.",
+        "Resources": [{"Type": "AwsAccount", "Id": f"AWS::::Account:{member}"}],
+        "RecordState": "ACTIVE",
+    }
+    return {**finding, **overrides}
+
+
+def test_security_hub_findings(emulator):
+    caller = admin(emulator, "state")["caller_account_id"]
+    hub = client(emulator, "securityhub", attempts=1)
+    imported = hub.batch_import_findings(
+        Findings=[
+            asff(caller, "100000000001"),
+            asff(caller, "100000000002"),
+            asff(caller, "100000000003", AwsAccountId="100000000003"),
+            {key: value for key, value in asff(caller, "100000000004").items() if key != "Severity"},
+        ]
+    )
+    assert (imported["SuccessCount"], imported["FailedCount"]) == (2, 2)
+    assert [(f["Id"], f["ErrorCode"]) for f in imported["FailedFindings"]] == [
+        ("rootsweep/100000000003", "AccessDeniedException"),
+        ("rootsweep/100000000004", "InvalidInput"),
+    ]
+    hub.batch_import_findings(Findings=[asff(caller, "100000000002", "2026-12-03T00:00:00Z", RecordState="ARCHIVED")])
+
+    filters = {
+        "GeneratorId": [{"Value": "rootsweep/", "Comparison": "PREFIX"}],
+        "RecordState": [{"Value": "ACTIVE", "Comparison": "EQUALS"}],
+    }
+    pages = list(hub.get_paginator("get_findings").paginate(Filters=filters, PaginationConfig={"PageSize": 1}))
+    found = [f for page in pages for f in page["Findings"]]
+    assert [f["Id"] for f in found] == ["rootsweep/100000000001"]
+    assert (found[0]["Region"], found[0]["Workflow"]["Status"]) == ("us-east-1", "NEW")
+    archived = next(f for f in admin(emulator, "findings") if f["Id"] == "rootsweep/100000000002")
+    assert (archived["RecordState"], archived["CreatedAt"]) == ("ARCHIVED", "2026-12-01T00:00:00Z")
+
+    assert error_of(lambda: hub.batch_import_findings(Findings=[asff(caller, str(i)) for i in range(101)]))[:2] == (
+        400,
+        "InvalidInputException",
+    )
+    mixed = {"Title": [{"Value": "a", "Comparison": "CONTAINS"}, {"Value": "b", "Comparison": "NOT_CONTAINS"}]}
+    assert error_of(lambda: hub.get_findings(Filters=mixed))[:2] == (400, "InvalidInputException")
+    call = next(c for c in admin(emulator, "calls") if c["operation"] == "GetFindings")
+    assert (call["service"], call["protocol"]) == ("securityhub", "restJson1")
+
+
+def test_security_hub_not_enabled():
+    with running_emulator("--security-hub-disabled") as url:
+        hub = client(url, "securityhub", attempts=1)
+        caller = admin(url, "state")["caller_account_id"]
+        assert error_of(hub.get_findings) == (
+            401,
+            "InvalidAccessException",
+            f"Account {caller} is not subscribed to AWS Security Hub",
+        )
+
+
+def test_s3_objects_path_style(tmp_path):
+    with running_emulator("--bucket", "rootsweep-archive") as url:
+        s3 = client(url, "s3", attempts=1)
+        key = "rootsweep/runs/date=2026-12-02/run 1+2.jsonl.gz"
+        body = bytes(range(256)) * 300
+        put = s3.put_object(Bucket="rootsweep-archive", Key=key, Body=body, ContentType="application/gzip", Metadata={"run-id": "1"})
+        got = s3.get_object(Bucket="rootsweep-archive", Key=key)
+        assert got["Body"].read() == body
+        assert (got["ContentType"], got["Metadata"], got["ETag"]) == ("application/gzip", {"run-id": "1"}, put["ETag"])
+        assert s3.head_object(Bucket="rootsweep-archive", Key=key)["ContentLength"] == len(body)
+
+        big = tmp_path / "big.bin"
+        big.write_bytes(body)
+        with big.open("rb") as stream:
+            s3.put_object(Bucket="rootsweep-archive", Key="from-a-file", Body=stream)
+        for name in ["a", "b", "c"]:
+            s3.put_object(Bucket="rootsweep-archive", Key=f"rootsweep/runs/date=2026-12-03/{name}", Body=b"{}")
+        pages = list(
+            s3.get_paginator("list_objects_v2").paginate(
+                Bucket="rootsweep-archive", Prefix="rootsweep/runs/", PaginationConfig={"PageSize": 2}
+            )
+        )
+        keys = [o["Key"] for page in pages for o in page.get("Contents", [])]
+        assert keys == [key] + [f"rootsweep/runs/date=2026-12-03/{n}" for n in "abc"], "botocore decodes encoding-type=url"
+        assert [page["KeyCount"] for page in pages] == [2, 2]
+
+        listed = {o["key"]: o for o in admin(url, "objects")}
+        assert listed[key]["size"] == len(body) and listed[key]["content_type"] == "application/gzip"
+        with urllib.request.urlopen(f"{url}/_emulator/objects/rootsweep-archive/from-a-file") as response:
+            assert response.read() == body
+
+        assert error_of(lambda: s3.get_object(Bucket="rootsweep-archive", Key="nope")) == (
+            404,
+            "NoSuchKey",
+            "The specified key does not exist.",
+        )
+        status, code, _ = error_of(lambda: s3.list_objects_v2(Bucket="no-such-bucket"))
+        assert (status, code) == (404, "NoSuchBucket")
+        call = next(c for c in admin(url, "calls") if c["operation"] == "PutObject")
+        assert (call["service"], call["protocol"]) == ("s3", "restXml")

@@ -4,12 +4,15 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
 
 use crate::faults::Fault;
+use crate::model::time;
 use crate::server::Shared;
 use crate::throttle::Throttling;
 
@@ -20,6 +23,17 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/metrics", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().metrics.clone()) }))
         .route("/throttling", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().throttle.stats()) }).post(set_throttling))
         .route("/stats", get(stats))
+        .route("/objects", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().objects.values().cloned().collect::<Vec<_>>()) }))
+        .route("/objects/{bucket}/{*key}", get(object))
+        .route("/findings", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().findings.all().to_vec()) }))
+        .route("/schedules", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().schedules.all()) }))
+        .route("/schedules/fired", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().schedules.fired().to_vec()) }))
+        .route("/schedules/due", get(|State(shared): State<Arc<Shared>>, Query(at): Query<At>| async move {
+            at.time().map(|now| Json(shared.world().schedules.due(now)))
+        }))
+        .route("/schedules/fire", post(|State(shared): State<Arc<Shared>>, Query(at): Query<At>| async move {
+            at.time().map(|now| Json(shared.world().schedules.fire(now)))
+        }))
         .route(
             "/faults",
             axum::routing::post(set_faults).delete(|State(shared): State<Arc<Shared>>| async move {
@@ -44,6 +58,43 @@ async fn stats(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
         "calls": calls,
         "throttled": world.throttle.stats().throttled,
     }))
+}
+
+/// `?now=<RFC 3339 time>`: the time to take schedules as due at; now when absent.
+#[derive(Debug, Deserialize)]
+struct At {
+    now: Option<String>,
+}
+
+impl At {
+    fn time(&self) -> Result<DateTime<Utc>, (StatusCode, String)> {
+        let Some(text) = &self.now else {
+            return Ok(time::now());
+        };
+        DateTime::parse_from_rfc3339(text)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| {
+                (
+                    StatusCode::BAD_REQUEST,
+                    format!("invalid now {text:?}: {e}\n"),
+                )
+            })
+    }
+}
+
+/// An S3 object's bytes as stored (a gzipped object stays gzipped), with its content type.
+async fn object(
+    State(shared): State<Arc<Shared>>,
+    Path((bucket, key)): Path<(String, String)>,
+) -> Response {
+    match shared.world().objects.get(&(bucket, key)) {
+        Some(object) => (
+            [(header::CONTENT_TYPE, object.content_type.clone())],
+            object.body.clone(),
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "no such object\n").into_response(),
+    }
 }
 
 /// Replaces the fault list with the JSON array in the body.

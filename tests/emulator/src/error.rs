@@ -1,5 +1,5 @@
 //! An AWS error as a service answers it. Services build them; each protocol renders them its own
-//! way (XML `ErrorResponse`, JSON `__type`, CBOR `__type`).
+//! way (XML `ErrorResponse`, JSON `__type`, CBOR `__type`, `x-amzn-ErrorType`, S3's `<Error>`).
 
 use axum::http::StatusCode;
 
@@ -11,6 +11,8 @@ pub struct ApiError {
     pub message: String,
     /// The `Reason` member some JSON errors carry (Organizations' `InvalidInputException`).
     pub reason: Option<&'static str>,
+    /// Members of S3's `<Error>` beside `Code` and `Message` (`Key`, `BucketName`).
+    pub details: Vec<(&'static str, String)>,
 }
 
 impl ApiError {
@@ -20,11 +22,17 @@ impl ApiError {
             code: code.to_owned(),
             message: message.into(),
             reason: None,
+            details: Vec::new(),
         }
     }
 
     pub fn with_reason(mut self, reason: &'static str) -> Self {
         self.reason = Some(reason);
+        self
+    }
+
+    pub fn with_detail(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.details.push((name, value.into()));
         self
     }
 

@@ -39,7 +39,8 @@ pub enum FaultKind {
     Slow { ms: u64 },
     /// The service's access-denied error.
     AccessDenied,
-    /// IAM's `NoSuchEntity` (404), whatever the call.
+    /// IAM's `NoSuchEntity` (404), whatever the call; a REST service's own "not found"
+    /// (Scheduler's `ResourceNotFoundException`).
     NoSuchEntity,
     /// The "invalid MFA device" error seen right after a root password recovery (seed 001).
     /// Only ever matches `DeactivateMFADevice`.
@@ -107,9 +108,7 @@ impl FaultKind {
                 "User is not authorized to perform: {}:{operation} (injected fault)",
                 service.signing_name()
             ))),
-            Self::NoSuchEntity => Some(ApiError::no_such_entity(format!(
-                "The entity for {operation} cannot be found (injected fault)."
-            ))),
+            Self::NoSuchEntity => Some(service.not_found(operation)),
             // Our assumption: AWS's code and status for this transient error are not documented;
             // we model it as IAM's EntityTemporarilyUnmodifiable (409) with a message that starts
             // "Invalid MFA device", which is how seed 001 reports it.

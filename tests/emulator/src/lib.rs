@@ -1,7 +1,8 @@
 //! An AWS emulator for testing rootsweep without an AWS account: STS `AssumeRoot`, the IAM calls
-//! on a member account's root user, Organizations' account listing, and CloudWatch
-//! `PutMetricData`, spoken in the real wire protocols so the unmodified AWS SDK for Rust and
-//! boto3 work against it through `AWS_ENDPOINT_URL`.
+//! on a member account's root user, Organizations' account listing, CloudWatch `PutMetricData`,
+//! EventBridge Scheduler's one-time schedules, Security Hub findings and S3 objects, spoken in
+//! the real wire protocols so the unmodified AWS SDK for Rust and boto3 work against it through
+//! `AWS_ENDPOINT_URL`.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -37,6 +38,7 @@ use std::sync::atomic::Ordering;
 use axum::serve::ListenerExt;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
@@ -48,7 +50,7 @@ pub use model::{
 };
 pub use policy::{PolicyError, TemplatePolicy};
 pub use protocol::Protocol;
-pub use services::{Dimension, MetricDatum, StatisticSet};
+pub use services::{Dimension, FiredSchedule, MetricDatum, S3Object, Schedule, StatisticSet};
 pub use session::{
     CallerCredentials, DEFAULT_CALLER_ACCESS_KEY_ID, DEFAULT_CALLER_SECRET_ACCESS_KEY, RootSession,
     TaskPolicy, client_environment,
@@ -134,6 +136,25 @@ impl Emulator {
     /// they do not allow answer `AccessDenied`. Off by default (the caller may do anything).
     pub fn caller_policy(mut self, template: TemplatePolicy) -> Self {
         self.caller_policy = Some(template);
+        self
+    }
+
+    /// Declares an EventBridge Scheduler group besides `default` (the org's `schedule_groups`).
+    pub fn schedule_group(mut self, name: impl Into<String>) -> Self {
+        self.org.schedule_groups.push(name.into());
+        self
+    }
+
+    /// Whether Security Hub is enabled for the caller (the org's `security_hub_enabled`, on by
+    /// default); when not, its calls answer `InvalidAccessException`.
+    pub fn security_hub_enabled(mut self, enabled: bool) -> Self {
+        self.org.security_hub_enabled = enabled;
+        self
+    }
+
+    /// Declares an S3 bucket of the caller's (the org's `buckets`).
+    pub fn bucket(mut self, name: impl Into<String>) -> Self {
+        self.org.buckets.push(name.into());
         self
     }
 
@@ -262,6 +283,49 @@ impl EmulatorHandle {
     /// The limits in force, throttled calls per operation, Organizations calls in flight.
     pub fn throttling_stats(&self) -> ThrottlingStats {
         self.shared.world().throttle.stats()
+    }
+
+    /// Every EventBridge Scheduler schedule, by region, group and name (fired ones that were
+    /// kept after completion included, with `fired_at`).
+    pub fn schedules(&self) -> Vec<Schedule> {
+        self.shared.world().schedules.all()
+    }
+
+    /// The enabled schedules due at `now` (their `at` is not later) that have not fired yet,
+    /// earliest first. Nothing changes.
+    pub fn due_schedules(&self, now: DateTime<Utc>) -> Vec<Schedule> {
+        self.shared.world().schedules.due(now)
+    }
+
+    /// Fires every schedule due at `now`, as Scheduler would by then: each is recorded, then
+    /// deleted if its `ActionAfterCompletion` is `DELETE`, else kept as completed (it does not
+    /// fire again). Nothing is invoked: the caller acts on what fired, for example invokes
+    /// rootsweep with each [`FiredSchedule::input`].
+    pub fn fire_due_schedules(&self, now: DateTime<Utc>) -> Vec<FiredSchedule> {
+        self.shared.world().schedules.fire(now)
+    }
+
+    /// Every schedule fired so far, in order.
+    pub fn fired_schedules(&self) -> Vec<FiredSchedule> {
+        self.shared.world().schedules.fired().to_vec()
+    }
+
+    /// Every Security Hub finding imported, as GetFindings answers it (the ASFF document with
+    /// what Security Hub fills in: `Region`, `ProcessedAt`, `RecordState`, `Workflow`, ...), in
+    /// import order; an update replaces its finding in place.
+    pub fn findings(&self) -> Vec<serde_json::Value> {
+        self.shared.world().findings.all().to_vec()
+    }
+
+    /// Every S3 object, by bucket and key (UTF-8 binary order), with its bytes.
+    pub fn objects(&self) -> Vec<S3Object> {
+        self.shared.world().objects.values().cloned().collect()
+    }
+
+    /// One S3 object, with its bytes.
+    pub fn object(&self, bucket: &str, key: &str) -> Option<S3Object> {
+        let place = (bucket.to_owned(), key.to_owned());
+        self.shared.world().objects.get(&place).cloned()
     }
 
     /// Every set of credentials AssumeRoot handed out, so a test can check none leaked.

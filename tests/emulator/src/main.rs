@@ -14,7 +14,7 @@ use tracing_subscriber::EnvFilter;
 #[derive(Debug, Parser)]
 #[command(
     version,
-    about = "An AWS emulator (STS AssumeRoot, IAM root user, Organizations, CloudWatch) for rootsweep tests"
+    about = "An AWS emulator (STS AssumeRoot, IAM root user, Organizations, CloudWatch, EventBridge Scheduler, Security Hub, S3) for rootsweep tests"
 )]
 struct Args {
     /// Loopback address to listen on; port 0 picks a free port.
@@ -58,6 +58,15 @@ struct Args {
     /// A JSON file with throttling limits (see the README); without it, no throttling.
     #[arg(long)]
     throttling: Option<PathBuf>,
+    /// An EventBridge Scheduler group besides `default` (repeatable), added to the org's.
+    #[arg(long, value_name = "NAME")]
+    schedule_group: Vec<String>,
+    /// Security Hub is not enabled for the caller: its calls answer InvalidAccessException.
+    #[arg(long)]
+    security_hub_disabled: bool,
+    /// An S3 bucket of the caller's (repeatable), added to the org's.
+    #[arg(long, value_name = "NAME")]
+    bucket: Vec<String>,
 }
 
 #[tokio::main]
@@ -93,7 +102,19 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         None => Throttling::default(),
     };
     let accounts = org.accounts.len();
-    let mut emulator = Emulator::new(org);
+    let mut emulator = args
+        .schedule_group
+        .iter()
+        .fold(Emulator::new(org), |emulator, group| {
+            emulator.schedule_group(group)
+        });
+    if args.security_hub_disabled {
+        emulator = emulator.security_hub_enabled(false);
+    }
+    emulator = args
+        .bucket
+        .iter()
+        .fold(emulator, |emulator, bucket| emulator.bucket(bucket));
     if let Some(seed) = args.organizations_short_pages {
         emulator = emulator.organizations_short_pages(seed);
     }

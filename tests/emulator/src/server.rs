@@ -77,18 +77,18 @@ async fn aws(State(shared): State<Arc<Shared>>, request: Request) -> Response<Bo
     let request_id = request_id();
     shared.pause(shared.latency_ms).await;
     let (parts, body) = request.into_parts();
-    let protocol = Protocol::detect(&parts.headers, parts.uri.path());
     let signer = Signer::from_headers(&parts.headers);
     let service = signer
         .as_ref()
         .and_then(|s| Service::from_signing_name(&s.service));
+    let protocol = Protocol::detect(service, &parts.headers, parts.uri.path());
     let mut record = CallRecord {
         request_id: request_id.clone(),
         time: time::now(),
         service: signer.as_ref().map(|s| s.service.clone()),
         operation: String::new(),
         protocol,
-        gzip: protocol::is_gzipped(&parts.headers),
+        gzip: protocol::is_gzipped(protocol, &parts.headers),
         caller: CallerKind::Unauthenticated,
         session_account_id: None,
         task_policy: None,
@@ -175,13 +175,7 @@ async fn serve(
     body: axum::body::Bytes,
     record: &mut CallRecord,
 ) -> Outcome {
-    let decoded = protocol::decode(
-        protocol,
-        service,
-        &parts.headers,
-        parts.uri.path(),
-        body.clone(),
-    );
+    let decoded = protocol::decode(protocol, service, parts, body.clone());
     if let Ok(request) = &decoded {
         record.operation = request.operation.clone();
     }
@@ -231,6 +225,7 @@ async fn serve(
     let result = service.call(
         &mut shared.world(),
         &caller,
+        &signer.region,
         &request.operation,
         &request.input,
         time::now(),
@@ -324,23 +319,29 @@ fn authorize(
     let (Some(policy), Caller::Principal { account_id }) = (&world.caller_policy, caller) else {
         return Ok(());
     };
-    let Some(mut wanted) = service.authorization(&request.operation, &request.input, &world.org)
-    else {
-        return Ok(());
-    };
-    // Global condition keys of every request ("AWS global condition context keys").
-    wanted.context.extend(
-        [
-            ("aws:PrincipalAccount", account_id.clone()),
-            ("aws:PrincipalArn", caller.role_arn()),
-            ("aws:PrincipalType", "AssumedRole".to_owned()),
-            ("aws:RequestedRegion", endpoint.region.to_owned()),
-            // AWS is only reached over HTTPS; the loopback HTTP stands in for it.
-            ("aws:SecureTransport", "true".to_owned()),
-        ]
-        .map(|(key, value)| (key.to_owned(), value)),
+    let wanted = service.authorization(
+        &request.operation,
+        &request.input,
+        &world.org,
+        endpoint.region,
     );
-    policy
-        .check(&caller.arn(), &wanted)
-        .map_err(|message| service.access_denied(message))
+    // A call acting on several resources needs every one allowed.
+    for mut wanted in wanted.into_iter().flatten() {
+        // Global condition keys of every request ("AWS global condition context keys").
+        wanted.context.extend(
+            [
+                ("aws:PrincipalAccount", account_id.clone()),
+                ("aws:PrincipalArn", caller.role_arn()),
+                ("aws:PrincipalType", "AssumedRole".to_owned()),
+                ("aws:RequestedRegion", endpoint.region.to_owned()),
+                // AWS is only reached over HTTPS; the loopback HTTP stands in for it.
+                ("aws:SecureTransport", "true".to_owned()),
+            ]
+            .map(|(key, value)| (key.to_owned(), value)),
+        );
+        policy
+            .check(&caller.arn(), &wanted)
+            .map_err(|message| service.access_denied(message))?;
+    }
+    Ok(())
 }

@@ -14,11 +14,16 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
-use crate::protocol::Protocol;
+use crate::protocol::{Protocol, aws_chunked};
 
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// The payload hash of a request whose body is not signed.
 const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
+/// S3's `aws-chunked` bodies: unsigned chunks with trailing checksums (what the SDKs send), and
+/// signed chunks, with or without signed trailers.
+const UNSIGNED_STREAMING_TRAILER: &str = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
+const SIGNED_STREAMING: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD";
+const SIGNED_STREAMING_TRAILER: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER";
 /// How far a request's time may be from AWS's, either way ("Signature expired" beyond it).
 const MAX_SKEW: TimeDelta = TimeDelta::minutes(5);
 /// The `X-Amz-Date` format, ISO 8601 basic.
@@ -60,9 +65,23 @@ pub enum AuthError {
     UnknownKey,
     #[error("The security token included in the request is expired")]
     ExpiredToken,
-    /// A wrong signature, credential scope, payload hash, or a request time too far from ours.
+    /// The credential scope's date or region.
     #[error("{0}")]
-    Mismatch(String),
+    Scope(String),
+    /// The request time is more than 5 minutes from ours.
+    #[error("{0}")]
+    Skewed(String),
+    /// `x-amz-content-sha256` is not the body's hash, nor a value the service takes.
+    #[error("{0}")]
+    PayloadHash(String),
+    /// The signature over the canonical request, or over a chunk of a signed `aws-chunked` body.
+    #[error(
+        "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+    )]
+    Signature,
+    /// S3 wants the payload hash in `x-amz-content-sha256` on every signed request.
+    #[error("Missing required header for this request: x-amz-content-sha256")]
+    MissingContentSha256,
 }
 
 impl AuthError {
@@ -70,34 +89,55 @@ impl AuthError {
     /// are in "Common Errors" of the STS and IAM API references; JSON services (Organizations)
     /// answer 400 with the `...Exception` names botocore and the SDKs know (for example
     /// `InvalidSignatureException: Signature expired`). CloudWatch's JSON and CBOR protocols
-    /// follow the JSON services; its exact choice is undocumented.
+    /// follow the JSON services; its exact choice is undocumented. S3 has its own codes
+    /// ("Error responses", Amazon S3 API reference).
     pub fn api_error(&self, protocol: Protocol) -> ApiError {
-        let query = protocol == Protocol::Query;
-        let (status, code) = match (self, query) {
-            (Self::Missing, true) => (StatusCode::FORBIDDEN, "MissingAuthenticationToken"),
-            (Self::Missing, false) => (
-                StatusCode::BAD_REQUEST,
-                "MissingAuthenticationTokenException",
-            ),
-            (Self::Incomplete(_), true) => (StatusCode::BAD_REQUEST, "IncompleteSignature"),
-            (Self::Incomplete(_), false) => {
-                (StatusCode::BAD_REQUEST, "IncompleteSignatureException")
-            }
-            (Self::UnknownKey, true) => (StatusCode::FORBIDDEN, "InvalidClientTokenId"),
-            (Self::UnknownKey, false) => (StatusCode::BAD_REQUEST, "UnrecognizedClientException"),
-            (Self::ExpiredToken, true) => (StatusCode::FORBIDDEN, "ExpiredToken"),
-            (Self::ExpiredToken, false) => (StatusCode::BAD_REQUEST, "ExpiredTokenException"),
-            (Self::Mismatch(_), true) => (StatusCode::FORBIDDEN, "SignatureDoesNotMatch"),
-            (Self::Mismatch(_), false) => (StatusCode::BAD_REQUEST, "InvalidSignatureException"),
+        let (status, code) = match protocol {
+            Protocol::Query => self.query_code(),
+            Protocol::RestXml => self.s3_code(),
+            // Our assumption: restJson1 services (Scheduler, Security Hub) answer these with the
+            // JSON services' codes but 403, as their API Gateway-style front ends do (Security
+            // Hub's and Scheduler's references list only the codes).
+            Protocol::RestJson1 => (StatusCode::FORBIDDEN, self.json_code().1),
+            _ => self.json_code(),
         };
         ApiError::new(status, code, self.to_string())
     }
 
-    fn signature_mismatch() -> Self {
-        Self::Mismatch(
-            "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
-                .to_owned(),
-        )
+    fn query_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::Missing => (StatusCode::FORBIDDEN, "MissingAuthenticationToken"),
+            Self::Incomplete(_) => (StatusCode::BAD_REQUEST, "IncompleteSignature"),
+            Self::UnknownKey => (StatusCode::FORBIDDEN, "InvalidClientTokenId"),
+            Self::ExpiredToken => (StatusCode::FORBIDDEN, "ExpiredToken"),
+            _ => (StatusCode::FORBIDDEN, "SignatureDoesNotMatch"),
+        }
+    }
+
+    fn json_code(&self) -> (StatusCode, &'static str) {
+        let code = match self {
+            Self::Missing => "MissingAuthenticationTokenException",
+            Self::Incomplete(_) => "IncompleteSignatureException",
+            Self::UnknownKey => "UnrecognizedClientException",
+            Self::ExpiredToken => "ExpiredTokenException",
+            _ => "InvalidSignatureException",
+        };
+        (StatusCode::BAD_REQUEST, code)
+    }
+
+    fn s3_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::Missing => (StatusCode::FORBIDDEN, "AccessDenied"),
+            Self::Incomplete(_) | Self::Scope(_) => {
+                (StatusCode::BAD_REQUEST, "AuthorizationHeaderMalformed")
+            }
+            Self::UnknownKey => (StatusCode::FORBIDDEN, "InvalidAccessKeyId"),
+            Self::ExpiredToken => (StatusCode::BAD_REQUEST, "ExpiredToken"),
+            Self::Skewed(_) => (StatusCode::FORBIDDEN, "RequestTimeTooSkewed"),
+            Self::PayloadHash(_) => (StatusCode::BAD_REQUEST, "XAmzContentSHA256Mismatch"),
+            Self::Signature => (StatusCode::FORBIDDEN, "SignatureDoesNotMatch"),
+            Self::MissingContentSha256 => (StatusCode::BAD_REQUEST, "InvalidRequest"),
+        }
     }
 }
 
@@ -144,7 +184,8 @@ fn authorization_part<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str>
         .find_map(|part| part.trim().strip_prefix(name)?.strip_prefix('='))
 }
 
-/// Checks a request's signature with `secret`, the secret of the access key it names.
+/// Checks a request's signature with `secret`, the secret of the access key it names, and, for
+/// a signed `aws-chunked` body (S3), each chunk's signature.
 pub fn verify(
     parts: &Parts,
     body: &[u8],
@@ -178,20 +219,88 @@ pub fn verify(
             "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.".to_owned(),
         ));
     }
-    let canonical = canonical_request(parts, &signed_headers, &payload_hash(headers, body)?);
+    let s3 = scope.service == "s3";
+    let payload_hash = payload_hash(headers, body, s3)?;
+    let canonical = canonical_request(parts, &signed_headers, &payload_hash, s3);
+    let key = signing_key(secret, &scope);
     let string_to_sign = format!(
         "{ALGORITHM}\n{amz_date}\n{}\n{}",
         scope.text(),
-        hex::encode(Sha256::digest(canonical.as_bytes()))
+        sha256_hex(canonical.as_bytes())
     );
-    let expected = hex::encode(hmac(
-        &signing_key(secret, &scope),
-        string_to_sign.as_bytes(),
-    ));
-    if expected != signature {
-        return Err(AuthError::signature_mismatch());
+    if hex::encode(hmac(&key, string_to_sign.as_bytes())) != signature {
+        return Err(AuthError::Signature);
     }
-    Ok(())
+    let chunks = Chunks {
+        key: &key,
+        amz_date: &amz_date,
+        scope: &scope.text(),
+        trailer: payload_hash == SIGNED_STREAMING_TRAILER,
+    };
+    match payload_hash.as_str() {
+        SIGNED_STREAMING | SIGNED_STREAMING_TRAILER => chunks.verify(body, signature),
+        _ => Ok(()),
+    }
+}
+
+/// What signs the chunks of a `STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]` body: the request's
+/// signing key, date and scope ("Signature calculations for the Authorization header:
+/// Transferring payload in multiple chunks", Amazon S3 API reference).
+struct Chunks<'a> {
+    key: &'a [u8],
+    amz_date: &'a str,
+    scope: &'a str,
+    /// The body ends with trailers, which carry a signature of their own.
+    trailer: bool,
+}
+
+impl Chunks<'_> {
+    /// Each chunk's signature signs its data and the previous signature, the first one the
+    /// request's ("seed") signature; the trailer's signs the trailers and the final chunk's.
+    fn verify(&self, body: &[u8], seed: &str) -> Result<(), AuthError> {
+        // A body that does not parse carries no signatures to check: decoding it refuses it as
+        // malformed (IncompleteBody), as S3 does.
+        let Ok(chunked) = aws_chunked::parse(body) else {
+            return Ok(());
+        };
+        let mut previous = seed.to_owned();
+        for chunk in &chunked.chunks {
+            let hashes = format!("{}\n{}", sha256_hex(b""), sha256_hex(chunk.data));
+            previous = self.expect(chunk.signature, "PAYLOAD", &previous, &hashes)?;
+        }
+        if self.trailer {
+            let hash = sha256_hex(chunked.canonical_trailers().as_bytes());
+            self.expect(chunked.trailer_signature, "TRAILER", &previous, &hash)?;
+        }
+        Ok(())
+    }
+
+    /// The signature `AWS4-HMAC-SHA256-<kind>` over `previous` and `hashes`, if `given` is it.
+    fn expect(
+        &self,
+        given: Option<&str>,
+        kind: &str,
+        previous: &str,
+        hashes: &str,
+    ) -> Result<String, AuthError> {
+        let expected = self.sign(kind, previous, hashes);
+        match given == Some(expected.as_str()) {
+            true => Ok(expected),
+            false => Err(AuthError::Signature),
+        }
+    }
+
+    fn sign(&self, kind: &str, previous: &str, hashes: &str) -> String {
+        let string_to_sign = format!(
+            "{ALGORITHM}-{kind}\n{}\n{}\n{previous}\n{hashes}",
+            self.amz_date, self.scope
+        );
+        hex::encode(hmac(self.key, string_to_sign.as_bytes()))
+    }
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
 }
 
 /// The request's time from `X-Amz-Date`, or from `Date` when there is none, and its text as the
@@ -225,13 +334,13 @@ pub fn is_global_sts(headers: &HeaderMap) -> bool {
 fn check_scope(scope: &Scope, amz_date: &str, global_sts: bool) -> Result<(), AuthError> {
     let date = &amz_date[..8];
     if scope.date != date {
-        return Err(AuthError::Mismatch(format!(
+        return Err(AuthError::Scope(format!(
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{date}', from '{amz_date}'.",
             scope.date
         )));
     }
     if !is_region(scope.region) || (global_sts && scope.region != "us-east-1") {
-        return Err(AuthError::Mismatch(format!(
+        return Err(AuthError::Scope(format!(
             "Credential should be scoped to a valid region, not '{}'. ",
             scope.region
         )));
@@ -261,7 +370,7 @@ fn is_region(region: &str) -> bool {
 fn check_skew(time: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), AuthError> {
     let shown = |t: DateTime<Utc>| t.format(AMZ_DATE).to_string();
     if time < now - MAX_SKEW {
-        return Err(AuthError::Mismatch(format!(
+        return Err(AuthError::Skewed(format!(
             "Signature expired: {} is now earlier than {} ({} - 5 min.)",
             shown(time),
             shown(now - MAX_SKEW),
@@ -269,7 +378,7 @@ fn check_skew(time: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), AuthError> 
         )));
     }
     if time > now + MAX_SKEW {
-        return Err(AuthError::Mismatch(format!(
+        return Err(AuthError::Skewed(format!(
             "Signature not yet current: {} is still later than {} ({} + 5 min.)",
             shown(time),
             shown(now + MAX_SKEW),
@@ -279,18 +388,23 @@ fn check_skew(time: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), AuthError> 
     Ok(())
 }
 
-/// `x-amz-content-sha256` when sent (`UNSIGNED-PAYLOAD`, or the body's hash, which it must be),
-/// else the hash of the body as it arrived: compressed bodies are signed compressed.
-fn payload_hash(headers: &HeaderMap, body: &[u8]) -> Result<String, AuthError> {
-    let actual = hex::encode(Sha256::digest(body));
-    match headers
+/// `x-amz-content-sha256` when sent (`UNSIGNED-PAYLOAD`, or the body's hash, which it must
+/// be), else the hash of the body as it arrived: compressed bodies are signed compressed. S3
+/// requires the header and also takes the `aws-chunked` values ("Authenticating Requests (AWS
+/// Signature Version 4)", Amazon S3 API reference); SigV4a's are not emulated.
+fn payload_hash(headers: &HeaderMap, body: &[u8], s3: bool) -> Result<String, AuthError> {
+    let claimed = headers
         .get("x-amz-content-sha256")
-        .and_then(|v| v.to_str().ok())
-    {
-        None => Ok(actual),
+        .and_then(|v| v.to_str().ok());
+    match claimed {
+        None if s3 => Err(AuthError::MissingContentSha256),
+        None => Ok(sha256_hex(body)),
         Some(UNSIGNED_PAYLOAD) => Ok(UNSIGNED_PAYLOAD.to_owned()),
+        Some(
+            streaming @ (UNSIGNED_STREAMING_TRAILER | SIGNED_STREAMING | SIGNED_STREAMING_TRAILER),
+        ) if s3 => Ok(streaming.to_owned()),
         // S3's wording: other services document nothing for a wrong payload hash.
-        Some(claimed) if claimed != actual => Err(AuthError::Mismatch(
+        Some(claimed) if claimed != sha256_hex(body) => Err(AuthError::PayloadHash(
             "The provided 'x-amz-content-sha256' header does not match what was computed."
                 .to_owned(),
         )),
@@ -299,22 +413,32 @@ fn payload_hash(headers: &HeaderMap, body: &[u8]) -> Result<String, AuthError> {
 }
 
 /// The canonical request: method, URI, query, the signed headers and the payload hash.
-fn canonical_request(parts: &Parts, signed_headers: &[&str], payload_hash: &str) -> String {
+fn canonical_request(
+    parts: &Parts,
+    signed_headers: &[&str],
+    payload_hash: &str,
+    s3: bool,
+) -> String {
     let headers: String = signed_headers
         .iter()
         .map(|name| format!("{name}:{}\n", header_values(&parts.headers, name)))
         .collect();
+    // S3 signs the path as sent (encoded once, not normalized); every other service signs it
+    // normalized and encoded once more ("Create a canonical request", IAM User Guide).
+    let uri = match (s3, parts.uri.path()) {
+        (true, "") => "/".to_owned(),
+        (true, path) => path.to_owned(),
+        (false, path) => canonical_uri(path),
+    };
     format!(
-        "{}\n{}\n{}\n{headers}\n{}\n{payload_hash}",
+        "{}\n{uri}\n{}\n{headers}\n{}\n{payload_hash}",
         parts.method,
-        canonical_uri(parts.uri.path()),
         canonical_query(parts.uri.query().unwrap_or_default()),
         signed_headers.join(";"),
     )
 }
 
-/// The path with dot segments and empty segments removed, then URI-encoded again (every service
-/// but S3 signs the already encoded path encoded once more).
+/// The path with dot segments and empty segments removed, then URI-encoded again.
 fn canonical_uri(path: &str) -> String {
     let segments: Vec<&str> = path.split('/').fold(Vec::new(), |mut kept, segment| {
         match segment {
@@ -367,7 +491,7 @@ fn header_values(headers: &HeaderMap, name: &str) -> String {
 }
 
 /// Percent-encodes every byte but the unreserved characters (`A-Z a-z 0-9 - _ . ~`).
-fn uri_encode(text: &str) -> String {
+pub(crate) fn uri_encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
@@ -435,11 +559,11 @@ mod tests {
         assert_eq!(verify(&parts, b"", SECRET, at("20150830T123600Z")), Ok(()));
         assert_eq!(
             verify(&parts, b"", "another secret", at("20150830T123600Z")),
-            Err(AuthError::signature_mismatch())
+            Err(AuthError::Signature)
         );
         assert_eq!(
             verify(&parts, b"a body", SECRET, at("20150830T123600Z")),
-            Err(AuthError::signature_mismatch())
+            Err(AuthError::Signature)
         );
     }
 
@@ -496,5 +620,124 @@ mod tests {
         assert_eq!(header_values(&headers, "x-a"), "one two,three");
         assert!(is_region("us-east-1") && is_region("ap-southeast-7") && is_region("us-e2e-12"));
         assert!(!is_region("e2e-1") && !is_region("aws-global") && !is_region("us-gov-west-1"));
+    }
+
+    /// AWS's example of a signed chunked upload ("Signature calculations for the Authorization
+    /// header: Transferring payload in multiple chunks", Amazon S3 API reference): 64 KiB and
+    /// 1 KiB of `a`, each chunk signed after the seed signature.
+    fn chunked_example(last_signature: &str) -> (Parts, Vec<u8>) {
+        let chunk = |size: usize, signature: &str| {
+            let mut chunk = format!("{size:x};chunk-signature={signature}\r\n").into_bytes();
+            chunk.extend(std::iter::repeat_n(b'a', size));
+            chunk.extend(b"\r\n");
+            chunk
+        };
+        let mut body = chunk(
+            65536,
+            "ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648",
+        );
+        body.extend(chunk(
+            1024,
+            "0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497",
+        ));
+        body.extend(format!("0;chunk-signature={last_signature}\r\n\r\n").into_bytes());
+        let (parts, ()) = Request::put("/examplebucket/chunkObject.txt")
+            .header("host", "s3.amazonaws.com")
+            .header("x-amz-date", "20130524T000000Z")
+            .header("x-amz-storage-class", "REDUCED_REDUNDANCY")
+            .header("authorization", "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,SignedHeaders=content-encoding;content-length;host;x-amz-content-sha256;x-amz-date;x-amz-decoded-content-length;x-amz-storage-class,Signature=4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9")
+            .header("x-amz-content-sha256", SIGNED_STREAMING)
+            .header("content-encoding", "aws-chunked")
+            .header("x-amz-decoded-content-length", "66560")
+            .header("content-length", body.len().to_string())
+            .body(())
+            .unwrap()
+            .into_parts();
+        (parts, body)
+    }
+
+    #[test]
+    fn s3_signed_chunks() {
+        const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+        const LAST: &str = "b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9";
+        let now = at("20130524T000000Z");
+        let (parts, body) = chunked_example(LAST);
+        assert_eq!(body.len(), 66824);
+        assert_eq!(verify(&parts, &body, SECRET, now), Ok(()));
+        let (parts, body) = chunked_example(&LAST.replace('b', "c"));
+        assert_eq!(
+            verify(&parts, &body, SECRET, now),
+            Err(AuthError::Signature)
+        );
+        assert_eq!(
+            AuthError::Signature.api_error(Protocol::RestXml).code,
+            "SignatureDoesNotMatch"
+        );
+    }
+
+    #[test]
+    fn a_signed_trailer_covers_the_trailing_checksum() {
+        let chunks = Chunks {
+            key: b"key",
+            amz_date: "20261202T180000Z",
+            scope: "20261202/us-east-1/s3/aws4_request",
+            trailer: true,
+        };
+        let data = format!("{}\n{}", sha256_hex(b""), sha256_hex(b"hello"));
+        let first = chunks.sign("PAYLOAD", "seed", &data);
+        let last = chunks.sign(
+            "PAYLOAD",
+            &first,
+            &format!("{}\n{}", sha256_hex(b""), sha256_hex(b"")),
+        );
+        let trailers = "x-amz-checksum-crc32:NhCmhg==\n";
+        let trailer = chunks.sign("TRAILER", &last, &sha256_hex(trailers.as_bytes()));
+        let body = |crc: &str| {
+            format!(
+                "5;chunk-signature={first}\r\nhello\r\n0;chunk-signature={last}\r\nx-amz-checksum-crc32:{crc}\r\nx-amz-trailer-signature:{trailer}\r\n\r\n"
+            )
+        };
+        assert_eq!(chunks.verify(body("NhCmhg==").as_bytes(), "seed"), Ok(()));
+        assert_eq!(
+            chunks.verify(body("AAAAAA==").as_bytes(), "seed"),
+            Err(AuthError::Signature)
+        );
+        assert_eq!(
+            chunks.verify(body("NhCmhg==").as_bytes(), "another seed"),
+            Err(AuthError::Signature)
+        );
+    }
+
+    #[test]
+    fn s3_signs_the_path_as_sent_and_needs_the_payload_hash() {
+        let (mut parts, ()) = Request::get("/b/runs/date%3D2026-12-02/a%20b.json?x-id=GetObject")
+            .header("host", "localhost")
+            .body(())
+            .unwrap()
+            .into_parts();
+        let canonical = canonical_request(&parts, &["host"], UNSIGNED_PAYLOAD, true);
+        assert!(
+            canonical.starts_with("GET\n/b/runs/date%3D2026-12-02/a%20b.json\nx-id=GetObject\n"),
+            "{canonical}"
+        );
+        assert_eq!(
+            payload_hash(&parts.headers, b"", true),
+            Err(AuthError::MissingContentSha256)
+        );
+        parts.headers.insert(
+            "x-amz-content-sha256",
+            UNSIGNED_STREAMING_TRAILER.parse().unwrap(),
+        );
+        assert_eq!(
+            payload_hash(&parts.headers, b"", false)
+                .unwrap_err()
+                .api_error(Protocol::AwsJson11)
+                .code,
+            "InvalidSignatureException"
+        );
+        assert_eq!(
+            payload_hash(&parts.headers, b"", true).as_deref(),
+            Ok(UNSIGNED_STREAMING_TRAILER)
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! Everything the emulator remembers while it runs: the org (mutated by deletions), the root
-//! sessions it issued, every call it received, the metric data it stored, and the armed faults.
+//! sessions it issued, every call it received, the metric data, schedules, findings and objects
+//! it stored, and the armed faults.
 
 use std::collections::HashMap;
 
@@ -9,11 +10,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::faults::FaultSet;
 use crate::model::Org;
-use crate::model::random_string;
+use crate::model::{random_string, time};
 use crate::policy::CallerPolicy;
 use crate::propagation::Propagation;
 use crate::protocol::Protocol;
 use crate::services::MetricDatum;
+use crate::services::s3::Objects;
+use crate::services::scheduler::Schedules;
+use crate::services::securityhub::Findings;
 use crate::session::{Caller, CallerCredentials, RootSession, SESSION_KEY_PREFIX, TaskPolicy};
 use crate::sigv4::AuthError;
 use crate::throttle::{Throttle, ThrottleLimit};
@@ -25,6 +29,9 @@ pub(crate) struct World {
     session_index: HashMap<String, usize>,
     pub calls: Vec<CallRecord>,
     pub metrics: Vec<MetricDatum>,
+    pub schedules: Schedules,
+    pub findings: Findings,
+    pub objects: Objects,
     pub faults: FaultSet,
     pub throttle: Throttle,
     pub propagation: Propagation,
@@ -43,6 +50,9 @@ impl World {
             session_index: HashMap::new(),
             calls: Vec::new(),
             metrics: Vec::new(),
+            schedules: Schedules::new(time::now()),
+            findings: Findings::default(),
+            objects: Objects::new(),
             faults: FaultSet::default(),
             throttle: Throttle::default(),
             propagation: Propagation::default(),
@@ -135,12 +145,14 @@ pub(crate) fn request_id() -> String {
 pub struct CallRecord {
     pub request_id: String,
     pub time: DateTime<Utc>,
-    /// The SigV4 signing name (`sts`, `iam`, `organizations`, `monitoring`), when signed.
+    /// The SigV4 signing name (`sts`, `iam`, `organizations`, `monitoring`, `scheduler`,
+    /// `securityhub`, `s3`), when signed.
     pub service: Option<String>,
     /// Empty when the request could not be decoded.
     pub operation: String,
     pub protocol: Protocol,
-    /// The body arrived gzip-compressed (`Content-Encoding: gzip`).
+    /// The body arrived gzip-compressed (`Content-Encoding: gzip`; not counted for REST
+    /// services, where it describes the payload, such as an S3 object stored gzipped).
     pub gzip: bool,
     pub caller: CallerKind,
     /// The root session's account and task policy, for calls made with one.

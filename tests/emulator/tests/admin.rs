@@ -129,7 +129,7 @@ async fn unsigned_and_unknown_requests_get_aws_errors() {
         "{body}"
     );
 
-    let (status, body) = signed_post(&emulator, &Signing::caller("s3"), &[], "").await;
+    let (status, body) = signed_post(&emulator, &Signing::caller("sqs"), &[], "").await;
     assert_eq!(status, 400);
     assert!(body.contains("UnknownService"), "{body}");
 

@@ -205,6 +205,9 @@ impl Org {
             delete_virtual_mfa_allowed: false,
             organizational_units,
             accounts: generated,
+            schedule_groups: Vec::new(),
+            security_hub_enabled: true,
+            buckets: Vec::new(),
         };
         debug_assert!(org.validate().is_ok(), "{:?}", org.validate());
         org

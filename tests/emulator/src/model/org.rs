@@ -39,6 +39,22 @@ pub struct Org {
     pub organizational_units: Vec<OrganizationalUnit>,
     /// Every account, the management account included.
     pub accounts: Vec<Account>,
+    /// EventBridge Scheduler groups of the caller account, in every region, besides `default`
+    /// (which always exists). More can be created with `CreateScheduleGroup`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schedule_groups: Vec<String>,
+    /// Whether Security Hub is enabled for the caller account (in every region); its calls
+    /// answer `InvalidAccessException` otherwise.
+    #[serde(default = "enabled")]
+    pub security_hub_enabled: bool,
+    /// S3 buckets of the caller account (path-style, any region); objects can be put in these
+    /// only (`NoSuchBucket` otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub buckets: Vec<String>,
+}
+
+fn enabled() -> bool {
+    true
 }
 
 fn default_features() -> Vec<String> {
@@ -425,6 +441,34 @@ impl Org {
                 ));
             }
         }
+        self.validate_services()
+    }
+
+    /// The other services' resources the org declares: unique, and named as AWS allows.
+    fn validate_services(&self) -> Result<(), OrgError> {
+        let invalid = |message: String| Err(OrgError::Invalid(message));
+        let mut groups = HashSet::new();
+        for group in &self.schedule_groups {
+            if !is_schedule_group_name(group) || group == "default" {
+                return invalid(format!(
+                    "schedule group {group:?} must be 1 to 64 letters, digits, '-', '_' or '.', and not \"default\" (it always exists)"
+                ));
+            }
+            if !groups.insert(group.as_str()) {
+                return invalid(format!("schedule group {group} is listed twice"));
+            }
+        }
+        let mut buckets = HashSet::new();
+        for bucket in &self.buckets {
+            if !is_bucket_name(bucket) {
+                return invalid(format!(
+                    "bucket {bucket:?} must be 3 to 63 lowercase letters, digits, '.' or '-', starting and ending with a letter or digit, without '..', not an IP address"
+                ));
+            }
+            if !buckets.insert(bucket.as_str()) {
+                return invalid(format!("bucket {bucket} is listed twice"));
+            }
+        }
         Ok(())
     }
 
@@ -479,6 +523,28 @@ impl Org {
     pub fn in_use(&self) -> bool {
         self.preflight_failure != Some(PreflightFailure::OrganizationNotFoundException)
     }
+}
+
+/// A schedule group's name as Scheduler's model allows it: `^[0-9a-zA-Z-_.]+$`, 1 to 64 long.
+pub fn is_schedule_group_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// A general purpose bucket's name ("General purpose bucket naming rules", S3 User Guide), the
+/// rules path-style requests depend on.
+fn is_bucket_name(name: &str) -> bool {
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    (3..=63).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+        && edge(name.chars().next())
+        && edge(name.chars().last())
+        && !name.contains("..")
+        && name.parse::<std::net::Ipv4Addr>().is_err()
 }
 
 #[cfg(test)]

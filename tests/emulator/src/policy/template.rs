@@ -62,12 +62,18 @@ pub struct Resolver<'a> {
     /// Parameter and pseudo parameter values, by name.
     values: BTreeMap<String, Value>,
     conditions: Option<&'a Map<String, Value>>,
+    resources: Option<&'a Map<String, Value>>,
 }
 
 impl<'a> Resolver<'a> {
     pub fn new(template: &'a Value, values: BTreeMap<String, Value>) -> Self {
         let conditions = template.get("Conditions").and_then(Value::as_object);
-        Self { values, conditions }
+        let resources = template.get("Resources").and_then(Value::as_object);
+        Self {
+            values,
+            conditions,
+            resources,
+        }
     }
 
     /// `value` with every intrinsic function evaluated; `None` for `AWS::NoValue`, which
@@ -131,10 +137,19 @@ impl<'a> Resolver<'a> {
     }
 
     /// A parameter's value, a pseudo parameter's, or, for a resource, its logical id (a resource
-    /// the emulator does not model has no physical id).
+    /// the emulator does not model has no physical id). A schedule group is the exception: its
+    /// `Ref` is its `Name` (AWS::Scheduler::ScheduleGroup, "Return values", CloudFormation
+    /// template reference), which the emulator's group of that name then matches.
     fn reference(&self, name: &str) -> Result<Option<Value>, PolicyError> {
         if name == "AWS::NoValue" {
             return Ok(None);
+        }
+        let resource = self.resources.and_then(|resources| resources.get(name));
+        if let Some(resource) = resource
+            && resource["Type"] == "AWS::Scheduler::ScheduleGroup"
+            && let Some(group) = resource.pointer("/Properties/Name")
+        {
+            return self.resolve(group);
         }
         Ok(Some(
             self.values
@@ -308,6 +323,14 @@ mod tests {
             ]))
         );
         assert!(resolver.condition("Both", 0).unwrap());
+        let groups = self::template(
+            "Resources:\n  Group: {Type: AWS::Scheduler::ScheduleGroup, Properties: {Name: !Sub '${Mode}-follow-ups'}}\n  Queue: {Type: AWS::SQS::Queue}\nV: !Sub '${Group}/${Queue}'\n",
+        );
+        let named = Resolver::new(&groups, BTreeMap::from([("Mode".to_owned(), json!("on"))]));
+        assert_eq!(
+            named.resolve(&groups["V"]).unwrap(),
+            Some(json!("on-follow-ups/Queue"))
+        );
         let off = Resolver::new(
             &template,
             BTreeMap::from([("Mode".to_owned(), json!("off"))]),

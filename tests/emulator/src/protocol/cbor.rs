@@ -70,7 +70,7 @@ fn to_json(cbor: Cbor) -> Result<Value, ApiError> {
 pub fn encode_reply(reply: Reply) -> Vec<u8> {
     match reply {
         Reply::Json(value) => encode(&value),
-        Reply::Empty | Reply::Xml(_) => vec![EMPTY_MAP],
+        Reply::Empty | Reply::Xml(_) | Reply::Http(_) => vec![EMPTY_MAP],
     }
 }
 

@@ -31,7 +31,7 @@ pub fn decode(body: &[u8]) -> Result<Value, ApiError> {
 pub fn encode_reply(reply: Reply) -> Vec<u8> {
     match reply {
         Reply::Json(value) => value.to_string().into_bytes(),
-        Reply::Empty | Reply::Xml(_) => b"{}".to_vec(),
+        Reply::Empty | Reply::Xml(_) | Reply::Http(_) => b"{}".to_vec(),
     }
 }
 

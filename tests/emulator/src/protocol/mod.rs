@@ -1,14 +1,19 @@
 //! The wire: which protocol a request speaks, its operation and input, and how replies and errors
 //! are written back. Services never see bytes: they get an [`Input`] (every protocol's input as
-//! one JSON-like tree) and answer a [`Reply`] or an [`ApiError`].
+//! one JSON-like tree, plus S3's blob payload) and answer a [`Reply`] or an [`ApiError`].
 
+pub mod aws_chunked;
 pub mod cbor;
 pub mod json;
 pub mod query;
+pub mod rest;
+pub mod rest_json;
+pub mod rest_xml;
 
 use std::io::Read;
 
 use axum::body::{Body, Bytes};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use chrono::{DateTime, Utc};
 use flate2::read::GzDecoder;
@@ -20,7 +25,7 @@ use crate::services::Service;
 
 pub use query::Xml;
 
-/// The four protocols the SDKs use for our services.
+/// The protocols the SDKs use for our services.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Protocol {
@@ -34,11 +39,19 @@ pub enum Protocol {
     AwsJson11,
     /// `rpcv2Cbor`: the Rust SDK's CloudWatch.
     RpcV2Cbor,
+    /// `restJson1`: EventBridge Scheduler, Security Hub.
+    RestJson1,
+    /// `restXml`: S3.
+    RestXml,
 }
 
 impl Protocol {
-    /// Tells the protocol from the path and headers, before the body is read.
-    pub fn detect(headers: &HeaderMap, path: &str) -> Protocol {
+    /// Tells the protocol before the body is read: a REST service speaks only its own; the
+    /// others are told apart by path and headers.
+    pub(crate) fn detect(service: Option<Service>, headers: &HeaderMap, path: &str) -> Protocol {
+        if let Some(rest) = service.and_then(Service::rest_protocol) {
+            return rest;
+        }
         let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
         if path.starts_with("/service/") && header("smithy-protocol") == Some("rpc-v2-cbor") {
             Protocol::RpcV2Cbor
@@ -51,6 +64,11 @@ impl Protocol {
             Protocol::Query
         }
     }
+
+    /// REST services route by method and path, the others by an action or target name.
+    fn is_rest(self) -> bool {
+        matches!(self, Self::RestJson1 | Self::RestXml)
+    }
 }
 
 /// A decoded request: the operation and its input.
@@ -60,26 +78,32 @@ pub struct Request {
     pub input: Input,
 }
 
-/// Decodes the body (gunzipping it when `Content-Encoding: gzip`) into an operation and input.
+/// Decodes a request into an operation and input: REST requests by their route, the others
+/// from the body (gunzipped when `Content-Encoding: gzip`).
 pub fn decode(
     protocol: Protocol,
     service: Service,
-    headers: &HeaderMap,
-    path: &str,
+    parts: &Parts,
     body: Bytes,
 ) -> Result<Request, ApiError> {
     if !service.accepts(protocol) {
-        return Err(service.unknown_operation(path));
+        return Err(service.unknown_operation(parts.uri.path()));
     }
-    let body = if is_gzipped(headers) {
+    match protocol {
+        Protocol::RestJson1 => return rest_json::decode(service, parts, &body),
+        Protocol::RestXml => return rest_xml::decode(service, parts, body),
+        _ => {}
+    }
+    let path = parts.uri.path();
+    let body = if is_gzipped(protocol, &parts.headers) {
         gunzip(&body)?
     } else {
         body.to_vec()
     };
     let (operation, input) = match protocol {
-        Protocol::Query => query::decode(&body)?,
         Protocol::AwsJson10 | Protocol::AwsJson11 => {
-            let target = headers
+            let target = parts
+                .headers
                 .get("x-amz-target")
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default();
@@ -97,10 +121,11 @@ pub fn decode(
             };
             (operation, cbor::decode(&body)?)
         }
+        _ => query::decode(&body)?,
     };
     Ok(Request {
         operation,
-        input: Input(input),
+        input: Input::new(input),
     })
 }
 
@@ -115,12 +140,14 @@ fn operation_of(service: Service, parts: Option<(&str, &str)>) -> Result<String,
     }
 }
 
-/// SDKs gzip large PutMetricData bodies (from about 10 KiB).
-pub fn is_gzipped(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("gzip"))
+/// SDKs gzip large PutMetricData bodies (from about 10 KiB). A REST body's `Content-Encoding`
+/// belongs to the payload (an S3 object stored gzipped), not to the request.
+pub fn is_gzipped(protocol: Protocol, headers: &HeaderMap) -> bool {
+    !protocol.is_rest()
+        && headers
+            .get(header::CONTENT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("gzip"))
 }
 
 fn gunzip(body: &[u8]) -> Result<Vec<u8>, ApiError> {
@@ -135,14 +162,42 @@ fn gunzip(body: &[u8]) -> Result<Vec<u8>, ApiError> {
     Ok(out)
 }
 
-/// An operation's input, whatever the protocol. Query parameters arrive as strings, JSON and CBOR
-/// ones typed, so the accessors accept both.
+/// An operation's input, whatever the protocol: its members as one tree, and the blob payload of
+/// operations that have one (S3's object body). Query parameters arrive as strings, JSON and
+/// CBOR ones typed, so the accessors accept both.
 #[derive(Debug, Default)]
-pub struct Input(pub Value);
+pub struct Input {
+    tree: Value,
+    payload: Bytes,
+}
 
 impl Input {
+    pub fn new(tree: Value) -> Self {
+        Self {
+            tree,
+            payload: Bytes::new(),
+        }
+    }
+
+    pub fn with_payload(mut self, payload: Bytes) -> Self {
+        self.payload = payload;
+        self
+    }
+
+    pub fn payload(&self) -> &Bytes {
+        &self.payload
+    }
+
+    /// Sets a top-level member.
+    pub fn set(&mut self, name: &str, value: impl Into<Value>) {
+        if !self.tree.is_object() {
+            self.tree = Value::Object(serde_json::Map::new());
+        }
+        self.tree[name] = value.into();
+    }
+
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.0.get(name).filter(|v| !v.is_null())
+        self.tree.get(name).filter(|v| !v.is_null())
     }
 
     pub fn str(&self, name: &str) -> Option<&str> {
@@ -201,10 +256,48 @@ pub enum Reply {
     Json(Value),
     /// No output members: an empty result in every protocol.
     Empty,
+    /// A REST reply whose headers and body the service sets (S3's objects and documents).
+    Http(HttpReply),
+}
+
+/// Status 200, these headers (`Content-Type` among them when there is a body), this body.
+#[derive(Debug, Default)]
+pub struct HttpReply {
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
 }
 
 /// Writes a reply or error in the request's protocol. `x-amzn-RequestId` is on every response.
 pub fn render(
+    protocol: Protocol,
+    service: Option<Service>,
+    operation: &str,
+    request_id: &str,
+    result: Result<Reply, ApiError>,
+) -> Response<Body> {
+    let mut response = match protocol {
+        Protocol::RestJson1 => rest_json::render(service, result),
+        Protocol::RestXml => rest_xml::render(request_id, result),
+        _ => render_rpc(protocol, service, operation, request_id, result),
+    };
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        response.headers_mut().insert("x-amzn-requestid", id);
+    }
+    response
+}
+
+/// A response with this status, content type and body.
+pub fn response(status: StatusCode, content_type: &str, body: Vec<u8>) -> Response<Body> {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    if let Ok(value) = HeaderValue::from_str(content_type) {
+        response.headers_mut().insert(header::CONTENT_TYPE, value);
+    }
+    response
+}
+
+/// The protocols that name the operation in the body or headers: query, JSON 1.0/1.1, CBOR.
+fn render_rpc(
     protocol: Protocol,
     service: Option<Service>,
     operation: &str,
@@ -250,13 +343,8 @@ pub fn render(
             (error.status, content_type, body, Some(error))
         }
     };
-    let mut response = Response::new(Body::from(body));
-    *response.status_mut() = status;
+    let mut response = response(status, content_type, body);
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Ok(id) = HeaderValue::from_str(request_id) {
-        headers.insert("x-amzn-requestid", id);
-    }
     if protocol == Protocol::RpcV2Cbor {
         headers.insert("smithy-protocol", HeaderValue::from_static("rpc-v2-cbor"));
     }

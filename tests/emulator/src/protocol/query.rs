@@ -125,6 +125,17 @@ impl Xml {
         self.child(name, inner)
     }
 
+    /// A whole document: the XML declaration and `<root>` (with `xmlns` when given) around this.
+    pub fn document(self, root: &str, namespace: Option<&str>) -> String {
+        let xmlns = namespace
+            .map(|ns| format!(" xmlns=\"{ns}\""))
+            .unwrap_or_default();
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{root}{xmlns}>{}</{root}>",
+            self.0
+        )
+    }
+
     /// A map: `<name><entry><key/><value/></entry>...</name>`.
     pub fn map<V: Display>(
         self,

@@ -4,6 +4,9 @@
 mod cloudwatch;
 mod iam;
 mod organizations;
+pub(crate) mod s3;
+pub(crate) mod scheduler;
+pub(crate) mod securityhub;
 mod sts;
 
 use axum::http::StatusCode;
@@ -12,11 +15,14 @@ use chrono::{DateTime, Utc};
 use crate::error::ApiError;
 use crate::model::Org;
 use crate::policy::Request;
+use crate::protocol::rest::Route;
 use crate::protocol::{Input, Protocol, Reply};
 use crate::session::Caller;
 use crate::world::World;
 
 pub use cloudwatch::{Dimension, MetricDatum, StatisticSet};
+pub use s3::S3Object;
+pub use scheduler::{FiredSchedule, Schedule};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Service {
@@ -24,6 +30,9 @@ pub enum Service {
     Iam,
     Organizations,
     CloudWatch,
+    Scheduler,
+    SecurityHub,
+    S3,
 }
 
 impl Service {
@@ -34,6 +43,9 @@ impl Service {
             "iam" => Some(Self::Iam),
             "organizations" => Some(Self::Organizations),
             "monitoring" => Some(Self::CloudWatch),
+            "scheduler" => Some(Self::Scheduler),
+            "securityhub" => Some(Self::SecurityHub),
+            "s3" => Some(Self::S3),
             _ => None,
         }
     }
@@ -44,6 +56,9 @@ impl Service {
             Self::Iam => "iam",
             Self::Organizations => "organizations",
             Self::CloudWatch => "monitoring",
+            Self::Scheduler => "scheduler",
+            Self::SecurityHub => "securityhub",
+            Self::S3 => "s3",
         }
     }
 
@@ -51,7 +66,40 @@ impl Service {
         match self {
             Self::Sts | Self::Iam => protocol == Protocol::Query,
             Self::Organizations => protocol == Protocol::AwsJson11,
-            Self::CloudWatch => protocol != Protocol::AwsJson11,
+            Self::CloudWatch => matches!(
+                protocol,
+                Protocol::Query | Protocol::AwsJson10 | Protocol::RpcV2Cbor
+            ),
+            Self::Scheduler | Self::SecurityHub => protocol == Protocol::RestJson1,
+            Self::S3 => protocol == Protocol::RestXml,
+        }
+    }
+
+    /// The REST protocol of a REST service: it speaks no other.
+    pub fn rest_protocol(self) -> Option<Protocol> {
+        match self {
+            Self::Scheduler | Self::SecurityHub => Some(Protocol::RestJson1),
+            Self::S3 => Some(Protocol::RestXml),
+            _ => None,
+        }
+    }
+
+    /// A REST service's operations and their HTTP bindings.
+    pub fn routes(self) -> &'static [Route] {
+        match self {
+            Self::Scheduler => scheduler::ROUTES,
+            Self::SecurityHub => securityhub::ROUTES,
+            Self::S3 => s3::ROUTES,
+            _ => &[],
+        }
+    }
+
+    /// The JSON body of a restJson1 error. Scheduler's is `{"message": ..}` (botocore and the
+    /// Rust SDK read `message` or `Message`); Security Hub's errors model `Code` and `Message`.
+    pub fn rest_json_error(self, error: &ApiError) -> serde_json::Value {
+        match self {
+            Self::SecurityHub => serde_json::json!({"Code": error.code, "Message": error.message}),
+            _ => serde_json::json!({"message": error.message}),
         }
     }
 
@@ -60,7 +108,7 @@ impl Service {
         match self {
             Self::Organizations => Some("AWSOrganizationsV20161128"),
             Self::CloudWatch => Some("GraniteServiceVersion20100801"),
-            Self::Sts | Self::Iam => None,
+            Self::Sts | Self::Iam | Self::Scheduler | Self::SecurityHub | Self::S3 => None,
         }
     }
 
@@ -69,7 +117,7 @@ impl Service {
             Self::Sts => "https://sts.amazonaws.com/doc/2011-06-15/",
             Self::Iam => "https://iam.amazonaws.com/doc/2010-05-08/",
             Self::CloudWatch => "http://monitoring.amazonaws.com/doc/2010-08-01/",
-            Self::Organizations => "",
+            Self::Organizations | Self::Scheduler | Self::SecurityHub | Self::S3 => "",
         }
     }
 
@@ -97,6 +145,25 @@ impl Service {
 
     pub fn throttling(self) -> ApiError {
         match self {
+            // Scheduler's modeled ThrottlingException (429).
+            Self::Scheduler => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "ThrottlingException",
+                "Rate exceeded",
+            ),
+            // Security Hub's modeled LimitExceededException (429), which covers "throttling
+            // limits" (its API reference); the SDKs retry it.
+            Self::SecurityHub => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "LimitExceededException",
+                "Rate exceeded",
+            ),
+            // S3's throttling answer ("Error responses", S3 API reference).
+            Self::S3 => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SlowDown",
+                "Please reduce your request rate.",
+            ),
             Self::Organizations => ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "TooManyRequestsException",
@@ -111,12 +178,32 @@ impl Service {
             Self::Organizations => {
                 ApiError::new(StatusCode::BAD_REQUEST, "AccessDeniedException", message)
             }
+            // "Common Errors" of the Scheduler API reference; Security Hub's modeled error.
+            Self::Scheduler | Self::SecurityHub => {
+                ApiError::new(StatusCode::FORBIDDEN, "AccessDeniedException", message)
+            }
             _ => ApiError::new(StatusCode::FORBIDDEN, "AccessDenied", message),
         }
     }
 
     pub fn server_error(self, status: StatusCode) -> ApiError {
         match (self, status) {
+            (Self::Scheduler, _) => ApiError::new(
+                status,
+                "InternalServerException",
+                "Unexpected error encountered while processing the request.",
+            ),
+            (Self::SecurityHub, _) => {
+                ApiError::new(status, "InternalException", "Internal service failure.")
+            }
+            (Self::S3, StatusCode::SERVICE_UNAVAILABLE) => {
+                ApiError::new(status, "ServiceUnavailable", "Reduce your request rate.")
+            }
+            (Self::S3, _) => ApiError::new(
+                status,
+                "InternalError",
+                "We encountered an internal error. Please try again.",
+            ),
             (Self::Organizations, _) => ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "ServiceException",
@@ -147,6 +234,57 @@ impl Service {
                 "UnknownOperationException",
                 format!("Unknown operation {operation} (not emulated)"),
             ),
+            // Our assumption: a REST path no operation has is a 404 there.
+            Self::Scheduler | Self::SecurityHub => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "UnknownOperationException",
+                format!("Unknown operation {operation} (not emulated)"),
+            ),
+            // S3's answer to functionality it does not implement.
+            Self::S3 => ApiError::new(
+                StatusCode::NOT_IMPLEMENTED,
+                "NotImplemented",
+                format!(
+                    "A header you provided implies functionality that is not implemented ({operation} is not emulated)."
+                ),
+            ),
+        }
+    }
+
+    /// The service's "not found" error, for the `no_such_entity` fault: IAM's `NoSuchEntity`, or
+    /// the REST service's own.
+    pub fn not_found(self, operation: &str) -> ApiError {
+        match self {
+            Self::Scheduler | Self::SecurityHub => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "ResourceNotFoundException",
+                format!("The resource of {operation} does not exist (injected fault)."),
+            ),
+            Self::S3 => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "NoSuchKey",
+                format!("The specified key does not exist (injected fault in {operation})."),
+            ),
+            _ => ApiError::no_such_entity(format!(
+                "The entity for {operation} cannot be found (injected fault)."
+            )),
+        }
+    }
+
+    /// The account of the caller principal; root sessions may not call the service (their task
+    /// policies allow IAM calls only).
+    fn principal_account<'a>(
+        self,
+        caller: &'a Caller,
+        operation: &str,
+    ) -> Result<&'a str, ApiError> {
+        match caller {
+            Caller::Principal { account_id } => Ok(account_id),
+            Caller::Root(_) => Err(self.access_denied(format!(
+                "User: {} is not authorized to perform: {}:{operation}",
+                caller.arn(),
+                self.action_prefix()
+            ))),
         }
     }
 
@@ -168,11 +306,31 @@ impl Service {
 
     /// What the caller principal's policy must allow for this call: the action, the resource
     /// (per the Service Authorization Reference: `*` where an action has no resource-level
-    /// permissions) and the service's condition keys. `None` when no permission is needed:
+    /// permissions) and the service's condition keys; one request per resource when a call acts
+    /// on several. `None` when no permission is needed:
     /// `sts:GetCallerIdentity` ("No permissions are required", STS API reference), operations
     /// the emulator does not serve, and IAM root-user calls without `UserName` (they fail
     /// validation first; our assumption).
-    pub fn authorization(self, operation: &str, input: &Input, org: &Org) -> Option<Request> {
+    pub fn authorization(
+        self,
+        operation: &str,
+        input: &Input,
+        org: &Org,
+        region: &str,
+    ) -> Option<Vec<Request>> {
+        let account = org.caller_account_id();
+        match self {
+            Self::Scheduler => scheduler::authorization(operation, input, account, region),
+            Self::SecurityHub => securityhub::authorization(operation, input, account, region),
+            Self::S3 => s3::authorization(operation, input),
+            _ => self
+                .rpc_authorization(operation, input, org)
+                .map(|r| vec![r]),
+        }
+    }
+
+    /// [`Self::authorization`] of the services that predate the REST ones: one request each.
+    fn rpc_authorization(self, operation: &str, input: &Input, org: &Org) -> Option<Request> {
         let (resource, context) = match (self, operation) {
             (Self::Sts, "AssumeRoot") => {
                 let target = sts::account_of_principal(input.str("TargetPrincipal")?);
@@ -217,15 +375,31 @@ impl Service {
         }
     }
 
+    /// Serves the call; `region` is the one the request was signed for.
     pub fn call(
         self,
         world: &mut World,
         caller: &Caller,
+        region: &str,
         operation: &str,
         input: &Input,
         now: DateTime<Utc>,
     ) -> Result<Reply, ApiError> {
         match self {
+            Self::Scheduler => {
+                let account = self.principal_account(caller, operation)?;
+                let at = scheduler::Place { account, region };
+                scheduler::call(world, &at, operation, input, now)
+            }
+            Self::SecurityHub => {
+                let account = self.principal_account(caller, operation)?;
+                let at = securityhub::Place { account, region };
+                securityhub::call(world, &at, operation, input, now)
+            }
+            Self::S3 => {
+                let account = self.principal_account(caller, operation)?;
+                s3::call(world, account, operation, input, now)
+            }
             Self::Sts => sts::call(world, caller, operation, input, now),
             Self::Iam => iam::call(world, caller, operation, input),
             Self::Organizations => organizations::call(world, caller, operation, input),

@@ -10,7 +10,8 @@ use aws_sdk_sts::error::SdkError;
 use aws_sdk_sts::operation::assume_root::{AssumeRootError, AssumeRootOutput};
 use aws_sdk_sts::types::PolicyDescriptorType;
 use aws_sigv4::http_request::{
-    PayloadChecksumKind, SignableBody, SignableRequest, SigningSettings, sign,
+    PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings,
+    UriPathNormalizationMode, sign,
 };
 use aws_sigv4::sign::v4;
 use rootsweep_emulator::{
@@ -155,6 +156,31 @@ pub async fn http(
     headers: &[&str],
     body: &str,
 ) -> (u16, String) {
+    let response = exchange(emulator, method, path, headers, body).await;
+    (response.status, response.body)
+}
+
+/// An HTTP response: status, headers (names lowercased), body.
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: std::collections::HashMap<String, String>,
+    pub body: String,
+}
+
+impl HttpResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(String::as_str)
+    }
+}
+
+/// [`http`] with the response's headers.
+pub async fn exchange(
+    emulator: &EmulatorHandle,
+    method: &str,
+    path: &str,
+    headers: &[&str],
+    body: &str,
+) -> HttpResponse {
     let mut stream = TcpStream::connect(emulator.addr()).await.expect("connect");
     let named_host = headers
         .iter()
@@ -174,12 +200,35 @@ pub async fn http(
     let mut response = String::new();
     stream.read_to_string(&mut response).await.expect("read");
     let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
-    let status = head
-        .split(' ')
-        .nth(1)
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|line| line.split(' ').nth(1))
         .and_then(|s| s.parse().ok())
         .expect("a status");
-    (status, body.to_owned())
+    let headers = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        .collect();
+    HttpResponse {
+        status,
+        headers,
+        body: body.to_owned(),
+    }
+}
+
+/// `method path` with `headers` and `body`, signed as `signing` says, with the response's headers.
+pub async fn signed(
+    emulator: &EmulatorHandle,
+    signing: &Signing,
+    method: &str,
+    path: &str,
+    headers: &[&str],
+    body: &str,
+) -> HttpResponse {
+    let signed = signing.sign_request(method, "localhost", path, headers, body);
+    let signed: Vec<&str> = signed.iter().map(String::as_str).collect();
+    exchange(emulator, method, path, &signed, body).await
 }
 
 /// `POST /` with these header lines and body.
@@ -201,6 +250,27 @@ pub async fn signed_post(
         body,
     )
     .await
+}
+
+/// Runs `test` on a thread with a 64 MiB stack and a runtime of its own. The Security Hub SDK's
+/// finding deserializers (ASFF nests deeply) take more stack in debug builds than a test
+/// thread's 2 MiB.
+pub fn with_large_stack<F>(test: impl FnOnce() -> F + Send + 'static)
+where
+    F: std::future::Future<Output = ()>,
+{
+    std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime")
+                .block_on(test())
+        })
+        .expect("a thread")
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
 }
 
 /// Waits (without a deadline of its own) until `done` holds, for effects that finish after the
@@ -229,6 +299,8 @@ pub struct Signing {
     pub unsigned_payload: bool,
     /// Send `x-amz-content-sha256` (the payload hash that was signed).
     pub content_sha256: bool,
+    /// Sign this as the payload hash instead of the body's (S3's `STREAMING-...` values).
+    pub precomputed_payload: Option<&'static str>,
 }
 
 impl Signing {
@@ -247,12 +319,25 @@ impl Signing {
             time: SystemTime::now(),
             unsigned_payload: false,
             content_sha256: false,
+            precomputed_payload: None,
         }
     }
 
-    /// `headers` (as `name: value` lines) plus the signature's headers, for a request to
-    /// `host` at `path` (with its query) carrying `body`.
+    /// `headers` (as `name: value` lines) plus the signature's headers, for a POST to `host` at
+    /// `path` (with its query) carrying `body`.
     pub fn sign(&self, host: &str, path: &str, headers: &[&str], body: &str) -> Vec<String> {
+        self.sign_request("POST", host, path, headers, body)
+    }
+
+    /// [`Signing::sign`] for any method.
+    pub fn sign_request(
+        &self,
+        method: &str,
+        host: &str,
+        path: &str,
+        headers: &[&str],
+        body: &str,
+    ) -> Vec<String> {
         let mut pairs: Vec<(&str, &str)> = headers
             .iter()
             .map(|line| {
@@ -265,6 +350,11 @@ impl Signing {
         if self.content_sha256 {
             settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
         }
+        // S3 signs the path as sent, as the SDK's S3 client does.
+        if self.service == "s3" {
+            settings.percent_encoding_mode = PercentEncodingMode::Single;
+            settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+        }
         let identity = self.credentials.clone().into();
         let params = v4::SigningParams::builder()
             .identity(&identity)
@@ -275,12 +365,13 @@ impl Signing {
             .build()
             .expect("signing parameters")
             .into();
-        let body = match self.unsigned_payload {
-            true => SignableBody::UnsignedPayload,
-            false => SignableBody::Bytes(body.as_bytes()),
+        let body = match (self.precomputed_payload, self.unsigned_payload) {
+            (Some(hash), _) => SignableBody::Precomputed(hash.to_owned()),
+            (None, true) => SignableBody::UnsignedPayload,
+            (None, false) => SignableBody::Bytes(body.as_bytes()),
         };
         let url = format!("http://{host}{path}");
-        let signable = SignableRequest::new("POST", url, pairs.iter().copied(), body)
+        let signable = SignableRequest::new(method, url, pairs.iter().copied(), body)
             .expect("a signable request");
         let (instructions, _) = sign(signable, &params).expect("signed").into_parts();
         pairs
