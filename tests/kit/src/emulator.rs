@@ -2,6 +2,7 @@
 //! timeout policy (from the library), the engine wired as production wires it.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -15,7 +16,7 @@ use rootsweep::config::Mode;
 use rootsweep::engine::RunOptions;
 use rootsweep::event::RunRequest;
 use rootsweep_emulator::{
-    Account, CallRecord, EXEMPT_TAG, Emulator, EmulatorHandle, Org, TaskPolicy,
+    Account, CallRecord, EXEMPT_TAG, Emulator, EmulatorHandle, Org, TaskPolicy, TemplatePolicy,
 };
 
 use crate::capture::{self, Run};
@@ -108,19 +109,23 @@ pub const DELETE_OPERATIONS: [&str; 5] = [
     "DeleteVirtualMFADevice",
 ];
 
-/// An SDK configuration for the emulator at `endpoint`, as production builds it from the
-/// environment (`AWS_ENDPOINT_URL`, region, static credentials), with rootsweep's retry policy
-/// and the test `timeouts` (see [`Timeouts`]).
+/// A region of its own for each harness, shaped like a region of the aws partition
+/// (us-...-N), which the emulator requires.
 ///
 /// The SDK keeps retry quotas and adaptive rate limiters per retry partition, process-wide, and
 /// names the default partitions after the service and the region. Each configuration gets a
 /// region of its own, so that throttling injected in one test never slows or starves the retries
 /// of another test running in parallel. (Root sessions use a partition per member account: the
 /// tests use different seeds, hence different account ids, where that matters.)
-pub async fn sdk_config(endpoint: &str, timeouts: Timeouts) -> SdkConfig {
+fn next_region() -> String {
     static NEXT_REGION: AtomicUsize = AtomicUsize::new(0);
-    // Shaped like a region of the aws partition (us-...-N), which the emulator requires.
-    let region = format!("us-test-{}", NEXT_REGION.fetch_add(1, Ordering::Relaxed));
+    format!("us-test-{}", NEXT_REGION.fetch_add(1, Ordering::Relaxed))
+}
+
+/// An SDK configuration for the emulator at `endpoint` in `region`, as production builds it
+/// from the environment (`AWS_ENDPOINT_URL`, region, static credentials), with rootsweep's retry
+/// policy and the test `timeouts` (see [`Timeouts`]).
+async fn sdk_config(endpoint: &str, timeouts: Timeouts, region: String) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .http_client(rootsweep::aws::shared_http_client())
         .endpoint_url(endpoint)
@@ -207,6 +212,24 @@ pub fn config(mode: Mode, exemption: Exemption, org: &Org, extra: &[(&str, &str)
         .expect("a valid test configuration")
 }
 
+/// The deployment template's text, `infra/template.yaml`.
+pub fn template() -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../infra/template.yaml");
+    std::fs::read_to_string(path).expect("infra/template.yaml")
+}
+
+/// The function role's policy as the template `text` deploys it: the tag exemption the
+/// generated orgs use, and `parameters` (`Mode` first) over the template's defaults.
+pub fn deployed_policy(text: &str, parameters: &[(&str, &str)]) -> TemplatePolicy {
+    let policy = TemplatePolicy::parse(text)
+        .expect("the template parses")
+        .parameter("ExemptTagKey", EXEMPT_TAG.0)
+        .parameter("ExemptTagValue", EXEMPT_TAG.1);
+    parameters.iter().fold(policy, |policy, (name, value)| {
+        policy.parameter(*name, *value)
+    })
+}
+
 /// A running emulator, the org it started with, and an SDK configuration pointed at it.
 pub struct Harness {
     pub emulator: EmulatorHandle,
@@ -228,11 +251,33 @@ impl Harness {
         timeouts: Timeouts,
         setup: impl FnOnce(Emulator) -> Emulator,
     ) -> Self {
+        Self::start_in(next_region(), org, timeouts, setup).await
+    }
+
+    /// Starts the emulator with the function role's `policy` enforced, as the stack deploys it
+    /// in this harness's region (the ARNs of regional resources, schedules, name it).
+    pub async fn start_deployed(
+        org: Org,
+        timeouts: Timeouts,
+        policy: TemplatePolicy,
+        setup: impl FnOnce(Emulator) -> Emulator,
+    ) -> Self {
+        let region = next_region();
+        let policy = policy.parameter("AWS::Region", region.clone());
+        Self::start_in(region, org, timeouts, |e| setup(e.caller_policy(policy))).await
+    }
+
+    async fn start_in(
+        region: String,
+        org: Org,
+        timeouts: Timeouts,
+        setup: impl FnOnce(Emulator) -> Emulator,
+    ) -> Self {
         let emulator = setup(Emulator::new(org.clone()))
             .spawn()
             .await
             .expect("the emulator starts");
-        let sdk = sdk_config(&emulator.url(), timeouts).await;
+        let sdk = sdk_config(&emulator.url(), timeouts, region).await;
         Self {
             emulator,
             initial: org,

@@ -2,6 +2,7 @@
 
 mod deadline;
 mod faults;
+mod features;
 mod realism;
 mod secrets;
 mod sweep;

@@ -5,34 +5,16 @@
 //! the rules say. And a role missing a permission must fail with the error that names it.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
 use rootsweep::config::Mode;
 use rootsweep::outcome::{Outcome, OutcomeKind, Stage};
 use rootsweep::preflight::PreflightError;
 use rootsweep::reasons::Cause;
-use rootsweep_emulator::{
-    EXEMPT_TAG, Org, OrganizationsLimits, TaskPolicy, TemplatePolicy, Throttling, TokenBucket,
+use rootsweep_emulator::{Org, OrganizationsLimits, TaskPolicy, Throttling, TokenBucket};
+use rootsweep_testkit::emulator::{
+    EVERY_SCENARIO, Exemption, Harness, Timeouts, deployed_policy, template,
 };
-use rootsweep_testkit::emulator::{EVERY_SCENARIO, Exemption, Harness, Timeouts};
 use rootsweep_testkit::oracle::{check_deletions, check_report, deletions, due};
-
-fn template_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../infra/template.yaml")
-}
-
-/// The function role's policy, as deployed with `mode` and the tag exemption the tests use.
-fn deployed_policy(text: &str, mode: &str) -> TemplatePolicy {
-    TemplatePolicy::parse(text)
-        .expect("the template parses")
-        .parameter("Mode", mode)
-        .parameter("ExemptTagKey", EXEMPT_TAG.0)
-        .parameter("ExemptTagValue", EXEMPT_TAG.1)
-}
-
-fn template() -> String {
-    std::fs::read_to_string(template_path()).expect("infra/template.yaml")
-}
 
 /// AWS-like limits: AssumeRoot 20 a second in the caller account (a second's worth at once),
 /// Organizations one
@@ -53,11 +35,10 @@ fn throttling() -> Throttling {
 async fn a_sweep_under_the_deployed_policy_throttling_and_eventual_consistency_ends_as_the_rules_say()
  {
     let org = Org::generate(EVERY_SCENARIO, 81);
-    let policy = deployed_policy(&template(), "enforce");
+    let policy = deployed_policy(&template(), &[("Mode", "enforce")]);
     // Production's retries: IAM's per-account throttling is ridden out as it would be.
-    let harness = Harness::start_with(org.clone(), Timeouts::Production, |e| {
-        e.caller_policy(policy)
-            .throttling(throttling())
+    let harness = Harness::start_deployed(org.clone(), Timeouts::Production, policy, |e| {
+        e.throttling(throttling())
             .organizations_short_pages(81)
             .iam_propagation_delay_ms(1500)
     })
@@ -129,9 +110,8 @@ async fn a_role_without_list_organizations_features_stops_the_run_naming_the_per
         1,
     );
     assert_ne!(text, template(), "the permission was removed");
-    let policy = deployed_policy(&text, "enforce");
-    let harness =
-        Harness::start_with(org.clone(), Timeouts::Patient, |e| e.caller_policy(policy)).await;
+    let policy = deployed_policy(&text, &[("Mode", "enforce")]);
+    let harness = Harness::start_deployed(org.clone(), Timeouts::Patient, policy, |e| e).await;
     let run = harness.sweep(Mode::Enforce, &[]).await;
     let Err(err @ PreflightError::CallFailed(failed)) = &run.result else {
         panic!("{:?}", run.result.map(|r| r.summary));
@@ -155,9 +135,8 @@ async fn an_enforcing_run_under_an_audit_deployment_policy_cannot_delete_and_say
     // The role of an audit deployment allows only the audit task policy: a run configured to
     // enforce is refused its delete sessions by IAM, and each due account says so.
     let org = Org::generate(EVERY_SCENARIO, 83);
-    let policy = deployed_policy(&template(), "audit");
-    let harness =
-        Harness::start_with(org.clone(), Timeouts::Patient, |e| e.caller_policy(policy)).await;
+    let policy = deployed_policy(&template(), &[("Mode", "audit")]);
+    let harness = Harness::start_deployed(org.clone(), Timeouts::Patient, policy, |e| e).await;
     let run = harness.sweep(Mode::Enforce, &[]).await;
     check_report(&run, None);
     let report = run.report();
