@@ -6,6 +6,9 @@ VENV := .venv
 CHECKOV_VENV := $(VENV)/checkov
 PIP := $(VENV)/bin/pip
 CARGO ?= cargo
+# The binaries built together, run as built: `cargo run -p` alone would unify features
+# differently and rebuild the library.
+TARGET_DIR = $(or $(CARGO_TARGET_DIR),target)
 
 .PHONY: demo bench bench-quick test test-rust test-python lint lint-rust lint-infra package venv
 
@@ -26,13 +29,13 @@ demo:
 ## then the Lambda binary's init time. Release build.
 bench:
 	$(CARGO) build --release --locked -p rootsweep -p rootsweep-emulator -p rootsweep-bench
-	$(CARGO) run --release --locked -p rootsweep-bench
+	$(TARGET_DIR)/release/rootsweep-bench
 
 ## The benchmark's quick set, in make test so that it cannot rot (figures only, no assertions
 ## on them; debug build, shared with the tests).
 bench-quick:
 	$(CARGO) build --locked -p rootsweep -p rootsweep-emulator -p rootsweep-bench
-	$(CARGO) run --locked -p rootsweep-bench -- --quick
+	$(TARGET_DIR)/debug/rootsweep-bench --quick
 
 ## make test: every test and check, as CI runs it.
 test: lint-rust test-rust test-python lint-infra bench-quick

@@ -15,8 +15,8 @@ use crate::evidence;
 pub struct EvidenceArgs {
     #[command(flatten)]
     pub aws: AwsArgs,
-    /// Where the runs are archived (ROOTSWEEP_ARCHIVE of the deployment).
-    #[arg(long, value_name = "s3://BUCKET/PREFIX")]
+    /// Where the runs are archived, as the deployment's ROOTSWEEP_ARCHIVE says.
+    #[arg(long, value_name = "s3://BUCKET/PREFIX", env = ArchiveLocation::VARIABLE)]
     pub archive: String,
     /// How far back to read, such as 90d or 12w.
     #[arg(long, value_name = "DURATION", default_value = "90d")]
