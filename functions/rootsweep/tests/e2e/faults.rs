@@ -482,7 +482,7 @@ fn check_failure(label: &str, cell: Cell, cause: &Cause) {
 }
 
 /// How many cells of one test run at once.
-const CELLS_AT_ONCE: usize = 4;
+const CELLS_AT_ONCE: usize = 10;
 
 /// One row of the matrix: a call, from when on it fails, and the ways it fails.
 struct Row {
