@@ -14,11 +14,9 @@ TARGET_DIR = $(or $(CARGO_TARGET_DIR),target)
 	python-tools
 
 ## Python tools (cfn-lint, sam, checkov, cargo-lambda, boto3, pytest) in a local virtualenv.
-## --no-compile: the tools import a fraction of what they install, so compiling every module's
-## bytecode up front cost more CPU (about 20 s here) than compiling what is imported.
 $(VENV)/.installed: requirements-dev.txt
 	python3 -m venv $(VENV)
-	$(PIP) install --quiet --no-compile --disable-pip-version-check -r requirements-dev.txt
+	$(PIP) install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 venv: $(VENV)/.installed
 
@@ -47,7 +45,8 @@ bench-quick:
 
 ## make test: every test and check, as CI runs it, one after the other: cargo and pip each keep
 ## both cores busy (installing the Python tools beside the Rust build slowed the build by more
-## than the install took).
+## than the install took). pip compiles the tools' bytecode as it installs: where
+## PYTHONDONTWRITEBYTECODE is set, nothing else would keep it, and every tool run would pay.
 test: lint-rust test-rust test-python lint-infra bench-quick
 
 python-tools: $(VENV)/.installed $(CHECKOV_VENV)/.installed
@@ -70,7 +69,7 @@ lint: lint-rust lint-infra
 ## holds both, so checkov gets its own, inside $(VENV) (infra/requirements-checkov.txt).
 $(CHECKOV_VENV)/.installed: infra/requirements-checkov.txt | $(VENV)/.installed
 	python3 -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet --no-compile --disable-pip-version-check -r infra/requirements-checkov.txt
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-checkov.txt
 	touch $@
 
 ## The three template linters, offline: cfn-lint and SAM's own (which runs cfn-lint after the
