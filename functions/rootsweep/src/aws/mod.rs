@@ -8,14 +8,24 @@ pub mod organization;
 pub mod root_session;
 pub mod scheduler;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::{ConnectorBuilder, tls};
-use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::client::runtime_components::{
+    RuntimeComponents, RuntimeComponentsBuilder,
+};
+use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
@@ -40,17 +50,70 @@ pub fn timeout_config() -> TimeoutConfig {
 /// account. Built as the SDK builds its default (rustls with aws-lc, proxy from the
 /// environment).
 pub fn shared_http_client() -> SharedHttpClient {
-    aws_smithy_http_client::Builder::new().build_with_connector_fn(|settings, components| {
-        let mut connector = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::AwsLc,
-        ));
-        connector.set_connector_settings(settings.cloned());
-        if let Some(components) = components {
-            connector.set_sleep_impl(components.sleep_impl());
-        }
-        connector.set_proxy_config(Some(ProxyConfig::from_env()));
-        connector.build()
+    let inner =
+        aws_smithy_http_client::Builder::new().build_with_connector_fn(|settings, components| {
+            let mut connector = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::AwsLc,
+            ));
+            connector.set_connector_settings(settings.cloned());
+            if let Some(components) = components {
+                connector.set_sleep_impl(components.sleep_impl());
+            }
+            connector.set_proxy_config(Some(ProxyConfig::from_env()));
+            connector.build()
+        });
+    warmed_once(inner)
+}
+
+fn warmed_once(inner: SharedHttpClient) -> SharedHttpClient {
+    SharedHttpClient::new(WarmedOnce {
+        inner,
+        warmed: AtomicBool::new(false),
     })
+}
+
+/// The shared client, warmed up once. Each time an SDK client is built on it, the SDK asks it
+/// to warm up, and the hyper client does so by building a throwaway TLS connector (every root
+/// certificate parsed again): once per root session, two per remediated account, that was a
+/// tenth of a sweep's CPU. Connectors are still built and cached by the inner client.
+#[derive(Debug)]
+struct WarmedOnce {
+    inner: SharedHttpClient,
+    warmed: AtomicBool,
+}
+
+impl HttpClient for WarmedOnce {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.inner.http_connector(settings, components)
+    }
+
+    fn validate_base_client_config(
+        &self,
+        components: &RuntimeComponentsBuilder,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        if !self.warmed.load(Ordering::Relaxed) {
+            self.inner.validate_base_client_config(components, cfg)?;
+            self.warmed.store(true, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    fn validate_final_config(
+        &self,
+        components: &RuntimeComponents,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.inner.validate_final_config(components, cfg)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.inner.connector_metadata()
+    }
 }
 
 /// Loads the standard AWS configuration (credential chain, region, `AWS_ENDPOINT_URL`, profile)
@@ -111,4 +174,52 @@ where
 
 fn to_chrono(date: &aws_smithy_types::DateTime) -> Option<chrono::DateTime<chrono::Utc>> {
     chrono::DateTime::from_timestamp(date.secs(), date.subsec_nanos())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicUsize;
+
+    use aws_sdk_iam::config::{BehaviorVersion, Region};
+
+    use super::*;
+
+    /// An HTTP client that only counts its warm-ups (no request is sent).
+    #[derive(Debug, Default)]
+    struct CountsWarmUps(Arc<AtomicUsize>);
+
+    impl HttpClient for CountsWarmUps {
+        fn http_connector(
+            &self,
+            _: &HttpConnectorSettings,
+            _: &RuntimeComponents,
+        ) -> SharedHttpConnector {
+            unreachable!("no request is sent")
+        }
+
+        fn validate_base_client_config(
+            &self,
+            _: &RuntimeComponentsBuilder,
+            _: &ConfigBag,
+        ) -> Result<(), BoxError> {
+            self.0.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_client_built_per_root_session_does_not_warm_the_shared_http_client_up_again() {
+        let warm_ups = Arc::new(AtomicUsize::new(0));
+        let http = warmed_once(SharedHttpClient::new(CountsWarmUps(warm_ups.clone())));
+        let config = aws_sdk_iam::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .http_client(http)
+            .build();
+        for _ in 0..3 {
+            let _session = aws_sdk_iam::Client::from_conf(config.to_builder().build());
+        }
+        assert_eq!(warm_ups.load(Ordering::Relaxed), 1);
+    }
 }
