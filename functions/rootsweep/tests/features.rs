@@ -1,10 +1,7 @@
 //! The optional features on the fakes: follow-ups after a recovery, the run archive, Security Hub
 //! findings. None of them may ever change an account's outcome.
 
-use std::io::Read;
-
 use chrono::{DateTime, TimeDelta, Utc};
-use flate2::read::GzDecoder;
 use rootsweep::Config;
 use rootsweep::config::Mode;
 use rootsweep::engine::RunOptions;
@@ -18,7 +15,6 @@ use rootsweep::report::{JsonLines, Report};
 use rootsweep_testkit::capture::{self, FUNCTION_ARN};
 use rootsweep_testkit::fake::{FakeAws, FaultBuilder as Fault, member};
 use rootsweep_testkit::{ReportExt, days_ago, enforcing_with, hours_ago, id};
-use serde_json::Value;
 
 const GROUP: &str = "rootsweep-follow-ups";
 const INVOKE_ROLE: &str = "arn:aws:iam::999999999999:role/rootsweep-invoke";
@@ -205,14 +201,6 @@ fn with_evidence(extra: &[(&str, &str)]) -> Config {
     enforcing_with(&pairs)
 }
 
-fn gunzip(bytes: &[u8]) -> Vec<Value> {
-    let mut text = String::new();
-    GzDecoder::new(bytes).read_to_string(&mut text).unwrap();
-    text.lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 #[tokio::test]
 async fn a_run_archives_exactly_its_report_under_its_date() {
     let aws = FakeAws::new().with_all([member(1), member(2).with_everything_old()]);
@@ -232,7 +220,7 @@ async fn a_run_archives_exactly_its_report_under_its_date() {
     );
     let object = aws.world().objects[&archived.key].clone();
     assert_eq!(
-        gunzip(&object),
+        crate::gunzip_lines(&object),
         run.lines,
         "the archive holds the report lines as logged"
     );

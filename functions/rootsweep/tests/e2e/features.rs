@@ -3,11 +3,9 @@
 //! time, the archive holding exactly the run's report, findings moving from FAILED to ARCHIVED,
 //! and failures of either never changing an outcome.
 
-use std::io::Read;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use flate2::read::GzDecoder;
 use rootsweep::config::Mode;
 use rootsweep::followup::{FollowUpAction, MARGIN};
 use rootsweep::lambda::{Response, handle};
@@ -193,14 +191,6 @@ const EVIDENCE: [(&str, &str); 2] = [
     ("ROOTSWEEP_SECURITY_HUB", "true"),
 ];
 
-fn gunzip(bytes: &[u8]) -> Vec<Value> {
-    let mut text = String::new();
-    GzDecoder::new(bytes).read_to_string(&mut text).unwrap();
-    text.lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 /// Report lines in account order (the log has them as each account finished), the summary last.
 fn in_order(mut lines: Vec<Value>) -> Vec<Value> {
     lines.sort_by_key(|line| {
@@ -262,7 +252,7 @@ async fn a_sweep_archives_exactly_its_report_and_findings_go_from_failed_to_arch
         .object(BUCKET, &archived.key)
         .expect("archived");
     assert_eq!(
-        in_order(gunzip(&object.body)),
+        in_order(crate::gunzip_lines(&object.body)),
         in_order(before_delivery(audit.lines.clone())),
         "the run's lines as logged"
     );
