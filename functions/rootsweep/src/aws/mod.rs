@@ -186,7 +186,7 @@ mod tests {
     use super::*;
 
     /// An HTTP client that only counts its warm-ups (no request is sent).
-    #[derive(Debug, Default)]
+    #[derive(Debug)]
     struct CountsWarmUps(Arc<AtomicUsize>);
 
     impl HttpClient for CountsWarmUps {
