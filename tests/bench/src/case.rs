@@ -207,7 +207,11 @@ pub fn run_here(case: &Case) -> String {
         // SAFETY: no other thread runs yet: the runtime is built below.
         unsafe { std::env::set_var(name, value) };
     }
-    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    // The Lambda's runtime: one thread (`functions/rootsweep/src/main.rs`).
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
     let (cpu_before, _) = usage();
     let emulator_cpu_before = emulator.cpu_seconds();
     let started = Instant::now();

@@ -18,9 +18,10 @@ use aws_smithy_http_client::{ConnectorBuilder, tls};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
 use aws_smithy_runtime_api::client::http::{
-    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
 };
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::client::runtime_components::{
     RuntimeComponents, RuntimeComponentsBuilder,
@@ -62,33 +63,34 @@ pub fn shared_http_client() -> SharedHttpClient {
             connector.set_proxy_config(Some(ProxyConfig::from_env()));
             connector.build()
         });
-    warmed_once(inner)
+    run_http_client(inner)
 }
 
-fn warmed_once(inner: SharedHttpClient) -> SharedHttpClient {
-    SharedHttpClient::new(WarmedOnce {
+fn run_http_client(inner: SharedHttpClient) -> SharedHttpClient {
+    SharedHttpClient::new(RunHttpClient {
         inner,
         warmed: AtomicBool::new(false),
     })
 }
 
-/// The shared client, warmed up once. Each time an SDK client is built on it, the SDK asks it
-/// to warm up, and the hyper client does so by building a throwaway TLS connector (every root
-/// certificate parsed again): once per root session, two per remediated account, that was a
-/// tenth of a sweep's CPU. Connectors are still built and cached by the inner client.
+/// The shared client as SDK clients see it: warmed up once, and each connector [`IdleFirst`].
+/// Each time an SDK client is built on it, the SDK asks it to warm up, and the hyper client
+/// does so by building a throwaway TLS connector (every root certificate parsed again): once
+/// per root session, two per remediated account, that was a tenth of a sweep's CPU.
+/// Connectors are still built and cached by the inner client.
 #[derive(Debug)]
-struct WarmedOnce {
+struct RunHttpClient {
     inner: SharedHttpClient,
     warmed: AtomicBool,
 }
 
-impl HttpClient for WarmedOnce {
+impl HttpClient for RunHttpClient {
     fn http_connector(
         &self,
         settings: &HttpConnectorSettings,
         components: &RuntimeComponents,
     ) -> SharedHttpConnector {
-        self.inner.http_connector(settings, components)
+        SharedHttpConnector::new(IdleFirst(self.inner.http_connector(settings, components)))
     }
 
     fn validate_base_client_config(
@@ -113,6 +115,25 @@ impl HttpClient for WarmedOnce {
 
     fn connector_metadata(&self) -> Option<ConnectorMetadata> {
         self.inner.connector_metadata()
+    }
+}
+
+/// Sends each request after the tasks already woken have run. A call that follows another
+/// (the next read of a root session) would otherwise reach the pool before hyper's own task
+/// has handed the previous call's connection back: hyper then opens a new connection, and
+/// keeps it even when the handed-back one wins the race (`hyper_util::client::legacy`,
+/// `Client::connection_for`). At concurrency 64 that was 8 to 21 connections beyond the 64
+/// (`make bench`); with the yield, 2.
+#[derive(Debug)]
+struct IdleFirst(SharedHttpConnector);
+
+impl HttpConnector for IdleFirst {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let inner = self.0.clone();
+        HttpConnectorFuture::new(async move {
+            tokio::task::yield_now().await;
+            inner.call(request).await
+        })
     }
 }
 
@@ -211,7 +232,7 @@ mod tests {
     #[test]
     fn a_client_built_per_root_session_does_not_warm_the_shared_http_client_up_again() {
         let warm_ups = Arc::new(AtomicUsize::new(0));
-        let http = warmed_once(SharedHttpClient::new(CountsWarmUps(warm_ups.clone())));
+        let http = run_http_client(SharedHttpClient::new(CountsWarmUps(warm_ups.clone())));
         let config = aws_sdk_iam::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))

@@ -13,8 +13,8 @@ use rootsweep::outcome::OutcomeKind;
 use rootsweep_emulator::Org;
 use rootsweep_testkit::capture::lambda_event;
 use rootsweep_testkit::emulator::{
-    EVERY_SCENARIO, EVERY_SCENARIO_TWICE, Exemption, Harness, assume_root_targets, config,
-    delete_calls,
+    EVERY_SCENARIO, EVERY_SCENARIO_TWICE, Exemption, Harness, Timeouts, assume_root_targets,
+    config, delete_calls,
 };
 use rootsweep_testkit::oracle::{
     Expected, check_deletions, check_report, credentials_of, deletions, due, expected, named,
@@ -295,6 +295,32 @@ async fn a_direct_invocation_naming_accounts_runs_only_on_them_and_may_lower_the
         assume_root_targets(&harness.calls()),
         BTreeSet::from([target, in_grace]),
         "no other account was assumed into"
+    );
+    harness.shutdown().await;
+}
+
+/// Every SDK client of a run shares one connection pool: over 200 accounts at 8 at a time, a
+/// run opens about as many connections as it makes calls at once, not one per root session
+/// (178 when each session's IAM client had a pool of its own). How many more a loaded machine
+/// opens at concurrency 64 is a `make bench` figure.
+#[tokio::test]
+async fn a_sweep_reuses_its_connections_whatever_the_number_of_accounts() {
+    let harness = Harness::start_with(Org::generate(200, 16), Timeouts::Patient, |emulator| {
+        emulator.latency_ms(2)
+    })
+    .await;
+
+    let run = harness
+        .sweep(Mode::Audit, &[("ROOTSWEEP_CONCURRENCY", "8")])
+        .await;
+
+    check_report(&run, Some(&all_ids(&harness.initial)));
+    let calls = harness.calls().len();
+    let connections = harness.emulator.connections();
+    assert!(calls > 600, "{calls} calls");
+    assert!(
+        connections <= 8 + 4,
+        "{connections} connections for {calls} calls at concurrency 8"
     );
     harness.shutdown().await;
 }
