@@ -348,7 +348,10 @@ struct Auditor<R> {
 }
 
 impl<R: RootAccess> Auditor<R> {
-    /// Audits `account` in a task of its own, so that accounts spread over the runtime's threads.
+    /// Audits `account` in a task of its own: polled inside the run's task instead, a sweep
+    /// spent more CPU per AWS call, even on one thread (`make bench`, 10k audit at concurrency
+    /// 64: 0.26 to 0.28 ms against 0.23 to 0.24). On a runtime with more threads, accounts
+    /// spread over them.
     async fn spawn(self: Arc<Self>, account: Account) -> Audited {
         tokio::spawn(async move { self.audit(account).await })
             .await
