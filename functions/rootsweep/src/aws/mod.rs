@@ -9,6 +9,7 @@ pub mod root_session;
 pub mod scheduler;
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::Poll;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -119,12 +120,14 @@ impl HttpClient for RunHttpClient {
 }
 
 /// Sends each request after the tasks already woken have run. A call that follows another
-/// (the next read of a root session) would otherwise reach the pool before hyper's own task
-/// has handed the previous call's connection back: hyper then opens a new connection, and
-/// keeps it even when the handed-back one wins the race (`hyper_util::client::legacy`,
-/// `Client::connection_for`). At concurrency 64 that was 8 to 21 connections beyond the 64
-/// (`make bench`); with the yield, 2 to 11. Two yields made it 2 every time, but the run
-/// 2 to 4% slower.
+/// (the next read of a root session) would otherwise reach the pool before hyper has handed
+/// the previous call's connection back, which takes it two task hops (the connection's task,
+/// then the task that returns it to the pool): hyper then opens a new connection, and keeps
+/// it even when the handed-back one wins the race (`hyper_util::client::legacy`,
+/// `Client::connection_for`). `make bench`, 10k audit at concurrency 64: 68 to 85
+/// connections with no yield; 66 to 75 with one `tokio::task::yield_now` (which also waits for
+/// the next I/O poll); 66 every time with two turns at the back of the run queue, at the same
+/// wall time.
 #[derive(Debug)]
 struct IdleFirst(SharedHttpConnector);
 
@@ -132,10 +135,27 @@ impl HttpConnector for IdleFirst {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         let inner = self.0.clone();
         HttpConnectorFuture::new(async move {
-            tokio::task::yield_now().await;
+            to_the_back_of_the_queue().await;
+            to_the_back_of_the_queue().await;
             inner.call(request).await
         })
     }
+}
+
+/// Wakes the task and returns `Pending` once: the runtime runs the tasks queued before it
+/// first, without waiting for I/O.
+async fn to_the_back_of_the_queue() {
+    let mut queued = false;
+    std::future::poll_fn(|cx| {
+        if queued {
+            Poll::Ready(())
+        } else {
+            queued = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    })
+    .await
 }
 
 /// Loads the standard AWS configuration (credential chain, region, `AWS_ENDPOINT_URL`, profile)
@@ -228,6 +248,49 @@ mod tests {
             self.0.fetch_add(1, Ordering::Relaxed);
             Ok(())
         }
+    }
+
+    /// Stands for hyper's pool: tells whether the connection was handed back before the call.
+    #[derive(Debug)]
+    struct Pool {
+        handed_back: Arc<AtomicBool>,
+        seen_by_the_call: Arc<AtomicBool>,
+    }
+
+    impl HttpConnector for Pool {
+        fn call(&self, _: HttpRequest) -> HttpConnectorFuture {
+            let handed_back = self.handed_back.load(Ordering::SeqCst);
+            self.seen_by_the_call.store(handed_back, Ordering::SeqCst);
+            HttpConnectorFuture::ready(Err(
+                aws_smithy_runtime_api::client::result::ConnectorError::other(
+                    "no request is sent".into(),
+                    None,
+                ),
+            ))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_request_waits_for_a_connection_handed_back_in_two_task_hops() {
+        let handed_back = Arc::new(AtomicBool::new(false));
+        let seen_by_the_call = Arc::new(AtomicBool::new(false));
+        let connector = IdleFirst(SharedHttpConnector::new(Pool {
+            handed_back: handed_back.clone(),
+            seen_by_the_call: seen_by_the_call.clone(),
+        }));
+        // A session's task (a task, as every account's is: the runtime polls the test's own
+        // future apart) has read a response to its end, which woke the connection's task; that
+        // one will wake the task that returns the connection to the pool.
+        tokio::spawn(async move {
+            tokio::spawn(async move {
+                tokio::spawn(async move { handed_back.store(true, Ordering::SeqCst) });
+            });
+            let _ = connector.call(HttpRequest::empty()).await;
+        })
+        .await
+        .expect("the session's task");
+
+        assert!(seen_by_the_call.load(Ordering::SeqCst));
     }
 
     #[test]
