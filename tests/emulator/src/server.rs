@@ -18,8 +18,9 @@ use crate::admin;
 use crate::error::ApiError;
 use crate::faults::FaultKind;
 use crate::model::time;
+use crate::policy::Request as PolicyRequest;
 use crate::protocol::{self, Protocol, Reply};
-use crate::services::Service;
+use crate::services::{Permissions, Service};
 use crate::session::Caller;
 use crate::sigv4::{self, AuthError, Signer};
 use crate::throttle::OrganizationsSlot;
@@ -222,14 +223,29 @@ async fn serve(
         },
         None => 0,
     };
+    let mut world = shared.world();
+    // The region is all a permission check needs of the endpoint.
+    let endpoint = Endpoint {
+        region: &signer.region,
+        global_sts: false,
+    };
+    let may_list_bucket = service == Service::S3
+        && caller_may(
+            &world,
+            &endpoint,
+            &caller,
+            crate::services::s3::list_bucket_request(&request.input),
+        );
     let result = service.call(
-        &mut shared.world(),
+        &mut world,
         &caller,
         &signer.region,
         &request.operation,
         &request.input,
+        Permissions { may_list_bucket },
         time::now(),
     );
+    drop(world);
     Outcome {
         result,
         hold_ms,
@@ -326,22 +342,48 @@ fn authorize(
         endpoint.region,
     );
     // A call acting on several resources needs every one allowed.
-    for mut wanted in wanted.into_iter().flatten() {
-        // Global condition keys of every request ("AWS global condition context keys").
-        wanted.context.extend(
-            [
-                ("aws:PrincipalAccount", account_id.clone()),
-                ("aws:PrincipalArn", caller.role_arn()),
-                ("aws:PrincipalType", "AssumedRole".to_owned()),
-                ("aws:RequestedRegion", endpoint.region.to_owned()),
-                // AWS is only reached over HTTPS; the loopback HTTP stands in for it.
-                ("aws:SecureTransport", "true".to_owned()),
-            ]
-            .map(|(key, value)| (key.to_owned(), value)),
-        );
+    for wanted in wanted.into_iter().flatten() {
         policy
-            .check(&caller.arn(), &wanted)
+            .check(
+                &caller.arn(),
+                &with_global_keys(wanted, account_id, caller, endpoint),
+            )
             .map_err(|message| service.access_denied(message))?;
     }
     Ok(())
+}
+
+/// The global condition keys of every request ("AWS global condition context keys").
+fn with_global_keys(
+    mut request: PolicyRequest,
+    account_id: &str,
+    caller: &Caller,
+    endpoint: &Endpoint,
+) -> PolicyRequest {
+    request.context.extend(
+        [
+            ("aws:PrincipalAccount", account_id.to_owned()),
+            ("aws:PrincipalArn", caller.role_arn()),
+            ("aws:PrincipalType", "AssumedRole".to_owned()),
+            ("aws:RequestedRegion", endpoint.region.to_owned()),
+            // AWS is only reached over HTTPS; the loopback HTTP stands in for it.
+            ("aws:SecureTransport", "true".to_owned()),
+        ]
+        .map(|(key, value)| (key.to_owned(), value)),
+    );
+    request
+}
+
+/// Whether the caller's policy (when the run has one) allows `request`, as [`authorize`] checks
+/// a call: for the answers that depend on a permission the call itself does not need.
+fn caller_may(world: &World, endpoint: &Endpoint, caller: &Caller, request: PolicyRequest) -> bool {
+    match (&world.caller_policy, caller) {
+        (Some(policy), Caller::Principal { account_id }) => policy
+            .check(
+                &caller.arn(),
+                &with_global_keys(request, account_id, caller, endpoint),
+            )
+            .is_ok(),
+        _ => true,
+    }
 }

@@ -400,6 +400,111 @@ async fn faults_records_root_sessions_and_the_templates_role() {
     );
 }
 
+/// A compare-and-swap as the run ledger makes it: create with `If-None-Match: *`, replace with
+/// `If-Match` on the ETag read; whoever wrote in between makes the write fail with 412.
+#[tokio::test]
+async fn conditional_writes_create_once_and_replace_only_the_version_read() {
+    let emulator = emulator().await;
+    let client = client(&emulator).await;
+    let key = "rootsweep/ledger.json.gz";
+    let write = |body: &'static [u8], if_match: Option<&str>, create: bool| {
+        client
+            .put_object()
+            .bucket(BUCKET)
+            .key(key)
+            .body(ByteStream::from_static(body))
+            .set_if_match(if_match.map(str::to_owned))
+            .set_if_none_match(create.then(|| "*".to_owned()))
+            .send()
+    };
+    let first = write(b"v1", None, true).await.unwrap();
+    let v1 = first.e_tag().unwrap().to_owned();
+    let again = write(b"v1 again", None, true).await.unwrap_err();
+    assert_eq!(
+        (
+            again.code(),
+            again.raw_response().unwrap().status().as_u16()
+        ),
+        (Some("PreconditionFailed"), 412)
+    );
+    let second = write(b"v2", Some(&v1), false).await.unwrap();
+    let v2 = second.e_tag().unwrap().to_owned();
+    assert_ne!(v1, v2);
+    let stale = write(b"v3 from v1", Some(&v1), false).await.unwrap_err();
+    assert_eq!(
+        (
+            stale.code(),
+            stale.raw_response().unwrap().status().as_u16()
+        ),
+        (Some("PreconditionFailed"), 412)
+    );
+    assert_eq!(emulator.object(BUCKET, key).unwrap().body, b"v2");
+    let missing = client
+        .put_object()
+        .bucket(BUCKET)
+        .key("rootsweep/nothing-here")
+        .if_match(&v2)
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Some("NoSuchKey"));
+}
+
+/// A key that does not exist reads as 404 only to a caller who may list the bucket: to any
+/// other it is 403, as a key it may not read.
+#[tokio::test]
+async fn a_missing_key_is_denied_to_a_caller_who_may_not_list_the_bucket() {
+    let template = |list: &str| {
+        format!(
+            r#"
+Resources:
+  Function:
+    Type: AWS::Serverless::Function
+    Properties:
+      Role: !GetAtt Role.Arn
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      Policies:
+        - PolicyName: objects
+          PolicyDocument:
+            Statement:
+              - Effect: Allow
+                Action: [s3:GetObject, s3:PutObject]
+                Resource: arn:aws:s3:::{BUCKET}/*
+              - Effect: Allow
+                Action: {list}
+                Resource: arn:aws:s3:::{BUCKET}
+"#
+        )
+    };
+    for (may_list, expected) in [(false, "AccessDenied"), (true, "NoSuchKey")] {
+        // Without ListBucket, the bucket is granted something else.
+        let text = template(if may_list {
+            "s3:ListBucket"
+        } else {
+            "s3:GetBucketLocation"
+        });
+        let policy = TemplatePolicy::parse(&text).unwrap();
+        let deployed = Emulator::new(test_org())
+            .bucket(BUCKET)
+            .caller_policy(policy)
+            .spawn()
+            .await
+            .unwrap();
+        let client = client(&deployed).await;
+        let missing = client
+            .get_object()
+            .bucket(BUCKET)
+            .key("rootsweep/ledger.json.gz")
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(missing.code(), Some(expected), "may list: {may_list}");
+    }
+}
+
 /// The caller signing for S3, with `x-amz-content-sha256` as S3 requires.
 fn s3_signing() -> Signing {
     Signing {

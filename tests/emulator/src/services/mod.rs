@@ -24,6 +24,14 @@ pub use cloudwatch::{Dimension, MetricDatum, StatisticSet};
 pub use s3::S3Object;
 pub use scheduler::{FiredSchedule, Schedule};
 
+/// What the caller's policy allows beyond the call itself, for answers that depend on it.
+#[derive(Debug, Clone, Copy)]
+pub struct Permissions {
+    /// `s3:ListBucket` on the request's bucket: S3 tells a missing key (404) from a denied one
+    /// only to callers who may list the bucket.
+    pub may_list_bucket: bool,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Service {
     Sts,
@@ -376,6 +384,7 @@ impl Service {
     }
 
     /// Serves the call; `region` is the one the request was signed for.
+    #[allow(clippy::too_many_arguments)]
     pub fn call(
         self,
         world: &mut World,
@@ -383,6 +392,7 @@ impl Service {
         region: &str,
         operation: &str,
         input: &Input,
+        permissions: Permissions,
         now: DateTime<Utc>,
     ) -> Result<Reply, ApiError> {
         match self {
@@ -398,7 +408,7 @@ impl Service {
             }
             Self::S3 => {
                 let account = self.principal_account(caller, operation)?;
-                s3::call(world, account, operation, input, now)
+                s3::call(world, account, operation, input, permissions, now)
             }
             Self::Sts => sts::call(world, caller, operation, input, now),
             Self::Iam => iam::call(world, caller, operation, input),

@@ -1,6 +1,6 @@
 //! S3 (restXml, path-style addressing, API version 2006-03-01; botocore's `s3` model): objects in
-//! the buckets the org declares, owned by the caller's account. `PutObject`, `GetObject`,
-//! `HeadObject`, `ListObjectsV2`.
+//! the buckets the org declares, owned by the caller's account. `PutObject` (conditional writes
+//! with `If-None-Match: *` and `If-Match`), `GetObject`, `HeadObject`, `ListObjectsV2`.
 
 mod integrity;
 mod listing;
@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::Service;
+use super::{Permissions, Service};
 use crate::error::ApiError;
 use crate::policy::Request;
 use crate::protocol::rest::Route;
@@ -32,6 +32,7 @@ const PUT_HEADERS: &[(&str, &str)] = &[
     ("x-amz-checksum-sha256", "ChecksumSHA256"),
     ("x-amz-meta-", "Metadata"),
     ("if-none-match", "IfNoneMatch"),
+    ("if-match", "IfMatch"),
     // CopyObject is a PUT with this header: not emulated.
     ("x-amz-copy-source", "CopySource"),
     ("x-amz-expected-bucket-owner", "ExpectedBucketOwner"),
@@ -120,6 +121,7 @@ pub fn call(
     account: &str,
     operation: &str,
     input: &Input,
+    permissions: Permissions,
     now: DateTime<Utc>,
 ) -> Result<Reply, ApiError> {
     let bucket = input.str("Bucket").unwrap_or_default();
@@ -146,7 +148,10 @@ pub fn call(
     }
     let reply = match operation {
         "PutObject" => put_object(world, input, now)?,
-        "GetObject" | "HeadObject" => get_object(world, input, operation == "GetObject")?,
+        "GetObject" | "HeadObject" => {
+            let body = operation == "GetObject";
+            get_object(world, input, body, permissions.may_list_bucket)?
+        }
         "ListObjectsV2" => listing::list(&world.objects, bucket, input)?,
         _ => return Err(Service::S3.unknown_operation(operation)),
     };
@@ -161,15 +166,7 @@ fn put_object(world: &mut World, input: &Input, now: DateTime<Utc>) -> Result<Ht
     let payload = input.payload();
     let checksum = integrity::check(input, payload)?;
     let place = (bucket.to_owned(), key.to_owned());
-    // Conditional writes: `If-None-Match: *` puts only a new key ("Conditional requests").
-    if input.str("IfNoneMatch") == Some("*") && world.objects.contains_key(&place) {
-        return Err(ApiError::new(
-            StatusCode::PRECONDITION_FAILED,
-            "PreconditionFailed",
-            "At least one of the pre-conditions you specified did not hold",
-        )
-        .with_detail("Condition", "If-None-Match"));
-    }
+    precondition(world.objects.get(&place), input, key)?;
     let metadata = match input.get("Metadata") {
         Some(Value::Object(map)) => map
             .iter()
@@ -209,8 +206,52 @@ fn put_object(world: &mut World, input: &Input, now: DateTime<Utc>) -> Result<Ht
     })
 }
 
-/// GetObject (`body`) or HeadObject: the object's headers, and its bytes for GetObject.
-fn get_object(world: &World, input: &Input, body: bool) -> Result<HttpReply, ApiError> {
+/// Conditional writes ("How to prevent object overwrites with conditional writes", S3 User
+/// Guide; PutObject, S3 API Reference): `If-None-Match: *` puts only a new key, `If-Match` only
+/// over the object whose ETag it names; either fails with 412 `PreconditionFailed`. `If-Match` on
+/// a key that does not exist answers 404 `NoSuchKey`.
+fn precondition(current: Option<&S3Object>, input: &Input, key: &str) -> Result<(), ApiError> {
+    let failed = |condition: &str| {
+        ApiError::new(
+            StatusCode::PRECONDITION_FAILED,
+            "PreconditionFailed",
+            "At least one of the pre-conditions you specified did not hold",
+        )
+        .with_detail("Condition", condition)
+    };
+    if input.str("IfNoneMatch") == Some("*") && current.is_some() {
+        return Err(failed("If-None-Match"));
+    }
+    match (input.str("IfMatch"), current) {
+        (None, _) => Ok(()),
+        (Some(_), None) => Err(no_such_key(key)),
+        // ETags are quoted; a client may send one with or without its quotes.
+        (Some(etag), Some(object)) if etag.trim_matches('"') == object.etag.trim_matches('"') => {
+            Ok(())
+        }
+        (Some(_), Some(_)) => Err(failed("If-Match")),
+    }
+}
+
+fn no_such_key(key: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "NoSuchKey",
+        "The specified key does not exist.",
+    )
+    .with_detail("Key", key)
+}
+
+/// GetObject (`body`) or HeadObject: the object's headers, and its bytes for GetObject. A key
+/// that does not exist is 404 only to a caller who may list the bucket, 403 to any other ("If
+/// you don't have the s3:ListBucket permission, Amazon S3 returns an HTTP status code 403 Access
+/// Denied error", GetObject, S3 API Reference).
+fn get_object(
+    world: &World,
+    input: &Input,
+    body: bool,
+    may_list_bucket: bool,
+) -> Result<HttpReply, ApiError> {
     let (bucket, key) = object_key(input)?;
     if input.str("Range").is_some() {
         return Err(Service::S3.unknown_operation("a ranged GetObject"));
@@ -218,14 +259,10 @@ fn get_object(world: &World, input: &Input, body: bool) -> Result<HttpReply, Api
     let object = world
         .objects
         .get(&(bucket.to_owned(), key.to_owned()))
-        .ok_or_else(|| match body {
-            true => ApiError::new(
-                StatusCode::NOT_FOUND,
-                "NoSuchKey",
-                "The specified key does not exist.",
-            )
-            .with_detail("Key", key),
-            false => not_found(),
+        .ok_or_else(|| match (may_list_bucket, body) {
+            (false, _) => Service::S3.access_denied("Access Denied"),
+            (true, true) => no_such_key(key),
+            (true, false) => not_found(),
         })?;
     let mut headers = vec![
         ("ETag".to_owned(), object.etag.clone()),
@@ -302,6 +339,15 @@ fn object_key(input: &Input) -> Result<(&str, &str), ApiError> {
 
 fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "NotFound", "Not Found")
+}
+
+/// `s3:ListBucket` on the request's bucket, as a permission check asks for it.
+pub fn list_bucket_request(input: &Input) -> Request {
+    Request {
+        action: "s3:ListBucket".to_owned(),
+        resource: format!("arn:aws:s3:::{}", input.str("Bucket").unwrap_or_default()),
+        context: Vec::new(),
+    }
 }
 
 /// What the caller's policy must allow (Service Authorization Reference, Amazon S3): PutObject
