@@ -1,18 +1,23 @@
-//! Act: one due account's delete session. It re-reads the credentials in that session and
+//! Act: one due account's delete session. Its exemption tag is read again first, unless this
+//! run read it already. It re-reads the credentials in that session and
 //! re-applies the grace rule (someone may have signed in since the audit), removes them in
 //! order, and reads back until nothing is left, allowing for IAM's eventual consistency.
 
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+use crate::account::AccountId;
 use crate::budget::Budget;
-use crate::config::GracePeriod;
+use crate::config::{GracePeriod, TagRule};
 use crate::credentials::{Credential, CredentialKind, RootCredentials};
 use crate::grace::{self, Verdict};
+use crate::ledger::TagRead;
 use crate::outcome::{AccountReport, Action, ActionKind, Failure, Outcome, Stage};
-use crate::ports::{AwsError, Removal, RootAccess, RootSession};
-use crate::reasons::{Cause, LeftBecause, Note};
+use crate::ports::{AwsError, Organization, Removal, RootAccess, RootSession};
+use crate::reasons::{Cause, ExemptRule, LeftBecause, Note};
 use crate::session::{self, Opener};
 
 /// IAM is eventually consistent: right after a delete, a read can still list the credential
@@ -29,16 +34,64 @@ pub const VERIFY_PAUSES: [Duration; 3] = [
 pub const RETRY_LATER_LIMIT: TimeDelta = TimeDelta::hours(24);
 
 /// What the act phase needs to know, the same for every account of a run.
-pub struct Act<R> {
+pub struct Act<O, R> {
     pub opener: Opener<R>,
     pub grace: GracePeriod,
     pub delete_virtual_mfa_devices: bool,
     pub budget: Budget,
+    pub tags: Option<TagCheck<O>>,
 }
 
-impl<R: RootAccess> Act<R> {
+/// The exemption tag, read again before the delete session of an account whose tags this run
+/// did not read itself (they came from the ledger): an exemption added since stops the deletion.
+pub struct TagCheck<O> {
+    pub org: Arc<O>,
+    pub rule: TagRule,
+    /// The reads made, for the ledger.
+    pub reads: Mutex<BTreeMap<AccountId, TagRead>>,
+}
+
+impl<O: Organization> TagCheck<O> {
+    /// `Some` outcome when the account must be left alone: tagged exempt, or its tags unreadable.
+    async fn leave_alone(&self, report: &mut AccountReport, budget: Budget) -> Option<Outcome> {
+        let read = budget
+            .within(Stage::ExemptionCheck, self.org.tags(&report.account_id))
+            .await;
+        let tags = match read {
+            Ok(Ok(tags)) => tags,
+            Ok(Err(err)) => {
+                let failure = Failure::new(Stage::ExemptionCheck, Cause::TagsUnreadable(err));
+                return Some(Outcome::Failed(failure));
+            }
+            Err(failure) => return Some(Outcome::Failed(failure)),
+        };
+        let exempt = self.rule.matches(&tags);
+        self.reads
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(
+                report.account_id.clone(),
+                TagRead {
+                    at: Utc::now(),
+                    exempt,
+                },
+            );
+        exempt.then(|| {
+            report.note(Note::ExemptBeforeDeletion);
+            Outcome::Exempt(ExemptRule::Tag(self.rule.clone()))
+        })
+    }
+}
+
+impl<O: Organization, R: RootAccess> Act<O, R> {
     /// Remediates one due account; its report records the session, what was done and why.
-    pub async fn remediate(&self, report: &mut AccountReport) -> Outcome {
+    /// `tags_read_now`: whether this run read its tags (else they are read again first).
+    pub async fn remediate(&self, report: &mut AccountReport, tags_read_now: bool) -> Outcome {
+        if let (false, Some(check)) = (tags_read_now, &self.tags)
+            && let Some(outcome) = check.leave_alone(report, self.budget).await
+        {
+            return outcome;
+        }
         self.delete_session(report)
             .await
             .unwrap_or_else(Outcome::Failed)

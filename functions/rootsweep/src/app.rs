@@ -10,31 +10,33 @@ use crate::aws::metrics::CloudWatchMetrics;
 use crate::aws::organization::SdkOrganization;
 use crate::aws::root_session::SdkRootAccess;
 use crate::aws::scheduler::SdkScheduler;
+use crate::aws::state::S3State;
 use crate::config::Config;
 use crate::deliver::Features;
 use crate::engine::Engine;
-use crate::ports::{Archive, Findings, Scheduler};
+use crate::ports::{Archive, Findings, Scheduler, StateStore};
 
 /// The engine on the AWS SDK; metrics go to CloudWatch when there is a client for them.
 pub type SdkEngine = Engine<SdkOrganization, SdkRootAccess, Option<CloudWatchMetrics>>;
 
 /// Builds every client once from one SDK configuration; they are cloned, never rebuilt.
 pub fn sdk_engine(config: Config, sdk: &SdkConfig, publish_metrics: bool) -> SdkEngine {
-    let sts = aws_sdk_sts::Client::new(sdk);
-    let org = SdkOrganization::new(
-        sts.clone(),
-        aws_sdk_iam::Client::new(sdk),
-        aws_sdk_organizations::Client::new(sdk),
-    );
+    let org = SdkOrganization::from_config(sdk);
     let root = SdkRootAccess::new(
-        sts,
+        aws_sdk_sts::Client::new(sdk),
         aws_sdk_iam::Config::new(sdk),
         config.root_session_duration,
     );
     let metrics =
         publish_metrics.then(|| CloudWatchMetrics::new(aws_sdk_cloudwatch::Client::new(sdk)));
     let features = sdk_features(&config, sdk);
-    Engine::new(config, org, root, metrics).with_features(features)
+    let state = config.state.as_ref().map(|at| {
+        let client = aws_sdk_s3::Client::new(sdk);
+        Arc::new(S3State::new(client, at.clone())) as Arc<dyn StateStore>
+    });
+    Engine::new(config, org, root, metrics)
+        .with_features(features)
+        .with_state(state)
 }
 
 /// The optional features' adapters, for the features `config` turns on.

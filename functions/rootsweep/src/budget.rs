@@ -13,6 +13,9 @@ use crate::reasons::Cause;
 #[derive(Debug, Clone, Copy)]
 pub struct Budget {
     deadline: Option<Instant>,
+    /// When the plan phase stops starting work (listing pages, tag reads, audits), so that
+    /// what it found due can still be acted on in the same run.
+    planning_ends: Option<Instant>,
 }
 
 impl Budget {
@@ -24,9 +27,26 @@ impl Budget {
     /// Metrics are given what is left but this.
     const PUBLISH_BEFORE_DEADLINE: Duration = Duration::from_secs(1);
 
+    /// Of the time a run has to start work in, the plan phase gets this share, in quarters;
+    /// acting on what it found gets the rest.
+    pub const PLANNING_QUARTERS: u32 = 3;
+
     /// `None`: no deadline (the operator CLI).
     pub fn new(deadline: Option<Instant>) -> Self {
-        Self { deadline }
+        let now = Instant::now();
+        let planning_ends = deadline.map(|deadline| {
+            let start_by = deadline.checked_sub(Self::STOP_STARTING_BEFORE_DEADLINE);
+            match start_by {
+                Some(start_by) if start_by > now => {
+                    now + (start_by - now) * Self::PLANNING_QUARTERS / 4
+                }
+                _ => now,
+            }
+        });
+        Self {
+            deadline,
+            planning_ends,
+        }
     }
 
     pub fn unlimited() -> Self {
@@ -41,6 +61,19 @@ impl Budget {
     pub fn too_late_to_start(&self) -> bool {
         self.before_deadline(Self::STOP_STARTING_BEFORE_DEADLINE)
             .is_some_and(|at| Instant::now() >= at)
+    }
+
+    /// Whether the plan phase must stop starting work.
+    pub fn too_late_to_plan(&self) -> bool {
+        self.planning_ends.is_some_and(|at| Instant::now() >= at)
+    }
+
+    /// `work`, unless the plan phase's time ends first (`None`).
+    pub async fn planning<T>(&self, work: impl Future<Output = T>) -> Option<T> {
+        match self.planning_ends {
+            None => Some(work.await),
+            Some(at) => tokio::time::timeout_at(at, work).await.ok(),
+        }
     }
 
     /// Whether a run that begins now can start anything at all.
@@ -106,6 +139,21 @@ mod tests {
                 .before_deadline(Budget::STOP_WORKING_BEFORE_DEADLINE)
                 .unwrap()
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn planning_gets_three_quarters_of_the_time_to_start_work_in() {
+        // 100 s to the deadline: 40 s to start work in, 30 s of it for planning.
+        let budget = Budget::new(Some(Instant::now() + Duration::from_secs(100)));
+        tokio::time::advance(Duration::from_millis(29_999)).await;
+        assert!(!budget.too_late_to_plan());
+        let late = budget.planning(tokio::time::sleep(Duration::from_secs(1)));
+        assert_eq!(late.await, None, "cut off at 30 s");
+        assert!(budget.too_late_to_plan());
+        assert!(!budget.too_late_to_start(), "acting may start until 40 s");
+        let unlimited = Budget::unlimited();
+        assert!(!unlimited.too_late_to_plan());
+        assert_eq!(unlimited.planning(async { 7 }).await, Some(7));
     }
 
     #[tokio::test]

@@ -2,13 +2,14 @@
 //! The Lambda goes straight through ([`Engine::run`]); the CLI shows the plan and the decision,
 //! asks, then concludes the same plan ([`Engine::plan`], [`decide`], [`Engine::conclude`]).
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use futures::{StreamExt, stream};
 
 use chrono::Utc;
 
-use crate::act::Act;
+use crate::act::{Act, TagCheck};
 use crate::budget::Budget;
 use crate::config::Config;
 use crate::credentials::{TaskPolicy, TaskPolicyArn};
@@ -16,11 +17,14 @@ use crate::decide::{Decision, decide};
 use crate::deliver::{Delivery, Features};
 use crate::event::{Recovery, RunRequest, Scope};
 use crate::followup;
+use crate::ledger::store::{self, Recall};
+use crate::ledger::{RunRecord, TagRead};
+use crate::memory;
 use crate::outcome::{AccountReport, Outcome};
 use crate::pace::Pace;
 pub use crate::plan::RunOptions;
 use crate::plan::{DueAccount, Plan, Planner};
-use crate::ports::{Metrics, Organization, RootAccess};
+use crate::ports::{Metrics, Organization, RootAccess, StateStore};
 use crate::preflight::PreflightError;
 use crate::reasons::{HoldReason, NotReachedReason};
 use crate::report::{
@@ -37,6 +41,8 @@ pub struct Engine<O, R, M> {
     /// AssumeRoot's caller-wide pace, across runs of this engine (a warm Lambda's too).
     pace: Arc<Pace>,
     features: Features,
+    /// Where the run ledger lives, when `ROOTSWEEP_STATE` says.
+    state: Option<Arc<dyn StateStore>>,
 }
 
 impl<O: Organization, R: RootAccess, M: Metrics> Engine<O, R, M> {
@@ -48,12 +54,19 @@ impl<O: Organization, R: RootAccess, M: Metrics> Engine<O, R, M> {
             root: Arc::new(root),
             metrics,
             features: Features::default(),
+            state: None,
         }
     }
 
     /// The adapters of the optional features (follow-ups, archive, findings).
     pub fn with_features(mut self, features: Features) -> Self {
         self.features = features;
+        self
+    }
+
+    /// The run ledger's store.
+    pub fn with_state(mut self, state: Option<Arc<dyn StateStore>>) -> Self {
+        self.state = state;
         self
     }
 
@@ -78,12 +91,12 @@ impl<O: Organization, R: RootAccess, M: Metrics> Engine<O, R, M> {
         sink: &dyn ReportSink,
     ) -> Result<Report, PreflightError> {
         let plan = self.plan(request, options, sink).await?;
-        let decision = decide(plan.tally(), self.config.max_remediations);
+        let decision = self.decide(&plan);
         Ok(self.conclude(plan, decision, sink).await)
     }
 
-    /// The plan phase: every account in scope audited, nothing deleted. Settled accounts are
-    /// reported to `sink` as they settle.
+    /// The plan phase: the run ledger read, every account in scope audited, nothing deleted.
+    /// Settled accounts are reported to `sink` as they settle.
     pub async fn plan(
         &self,
         request: &RunRequest,
@@ -97,20 +110,40 @@ impl<O: Organization, R: RootAccess, M: Metrics> Engine<O, R, M> {
             targeted = matches!(request.scope, Scope::Accounts(_)),
             "sweep starting"
         );
+        let budget = Budget::new(options.deadline);
+        let memory = store::recall(self.state.as_deref()).await;
+        if let Recall::Unreadable(err) = &memory {
+            tracing::error!(error = %err, "run ledger unreadable: nothing will be deleted");
+        }
         let planner = Planner {
             config: self.config.clone(),
             org: self.org.clone(),
             root: self.root.clone(),
             pace: self.pace.clone(),
         };
-        let budget = Budget::new(options.deadline);
-        planner.plan(request.clone(), options, budget, sink).await
+        planner
+            .plan(request.clone(), options, memory, budget, sink)
+            .await
     }
 
-    /// Acts on `plan` as `decision` says, then reports: the due accounts' lines, the follow-ups,
-    /// the summary; then sends out the archive, the findings and the metrics (once per run,
-    /// each bounded by the time left).
-    pub async fn conclude(&self, plan: Plan, decision: Decision, sink: &dyn ReportSink) -> Report {
+    /// The decision on `plan`, with what the run ledger adds to it.
+    pub fn decide(&self, plan: &Plan) -> Decision {
+        let tally = plan.tally(plan.ledger(), Utc::now());
+        decide(&tally, self.config.max_remediations)
+    }
+
+    /// Acts on `plan` as `decision` says (first reserving the cap in the run ledger, which may
+    /// turn the decision into a hold), then reports: the due accounts' lines, the follow-ups,
+    /// the ledger, the summary; then sends out the archive, the findings and the metrics (once
+    /// per run, each bounded by the time left).
+    pub async fn conclude(
+        &self,
+        mut plan: Plan,
+        decision: Decision,
+        sink: &dyn ReportSink,
+    ) -> Report {
+        let cap = self.config.max_remediations;
+        let decision = memory::reserve(self.state.as_deref(), &mut plan, decision, cap).await;
         let held = match &decision {
             Decision::Remediate => None,
             Decision::Hold(reason) => Some(reason.clone()),
@@ -122,17 +155,18 @@ impl<O: Organization, R: RootAccess, M: Metrics> Engine<O, R, M> {
             started_at: plan.started_at,
             duration_seconds: 0.0,
             whole_organization: plan.request.scope == Scope::Organization,
-            listing_error: plan.listing_error.clone(),
+            listing_error: plan.listing_stop.clone(),
             held: held.clone().filter(|_| !plan.due.is_empty()),
             audit_order_seed: plan.rotation.seed,
         };
         let (clock, budget, chain) = (plan.clock, plan.budget, plan.request.follow_up);
         let caller = plan.facts.caller.clone();
         let task = TaskPolicyArn::new(TaskPolicy::Delete, &plan.facts.caller.partition);
-        let mut accounts = plan.settled;
-        let due = match held {
-            Some(held) => hold(plan.due, &held),
-            None => self.act(plan.due, task, budget).await,
+        let mut accounts = std::mem::take(&mut plan.settled);
+        let due = std::mem::take(&mut plan.due);
+        let (due, tags_read_before_deleting) = match held {
+            Some(held) => (hold(due, &held), BTreeMap::new()),
+            None => self.act(due, task, budget).await,
         };
         for report in due {
             let report = report.finish();
@@ -148,16 +182,62 @@ impl<O: Organization, R: RootAccess, M: Metrics> Engine<O, R, M> {
         let follow_ups = delivery
             .follow_ups(wanted, plan.function_arn.as_deref())
             .await;
+        let ledger = self
+            .remember(&mut plan, &accounts, tags_read_before_deleting)
+            .await;
         let facts = RunFacts {
             duration_seconds: clock.elapsed().as_secs_f64(),
             ..facts
         };
         let mut summary = RunSummary::new(facts, &accounts);
         summary.follow_ups = follow_ups;
+        summary.ledger = Some(ledger);
         sink.summary(&summary);
         (summary.archive, summary.findings) = delivery.evidence(&caller, &accounts, &summary).await;
         summary.metrics_error = delivery.metrics(&metric_points(&summary)).await;
         Report { summary, accounts }
+    }
+
+    /// Records the run in the ledger, with every tag it read (the background reads stopped).
+    async fn remember(
+        &self,
+        plan: &mut Plan,
+        accounts: &[AccountReport],
+        before_deleting: BTreeMap<crate::account::AccountId, TagRead>,
+    ) -> crate::ledger::LedgerSummary {
+        let mut tags = std::mem::take(&mut plan.tags);
+        if let Some(refresh) = plan.refresh.take() {
+            let _ = refresh.stop.send(true);
+            if let Ok(refreshed) = refresh.reads.await {
+                tags.extend(refreshed);
+            }
+        }
+        tags.extend(before_deleting);
+        let run = RunRecord {
+            run_id: &plan.run_id,
+            accounts,
+            tags: &tags,
+            whole_organization: plan.request.scope == Scope::Organization,
+            listing_complete: plan.listing_stop.is_none(),
+            now: Utc::now(),
+        };
+        let memory = std::mem::replace(&mut plan.memory, Recall::Stateless);
+        let recorded = memory::record(
+            self.state.as_deref(),
+            self.config.state.as_ref(),
+            memory,
+            &run,
+            self.config.exempt_tag.is_some(),
+        );
+        plan.budget
+            .publish(recorded)
+            .await
+            .unwrap_or_else(|| crate::ledger::LedgerSummary {
+                state: crate::ledger::LedgerState::NotWritten,
+                location: self.config.state.as_ref().map(ToString::to_string),
+                detail: Some("the run's deadline came before the run ledger was written".into()),
+                coverage: None,
+            })
     }
 
     /// A recovery event: schedules its follow-up and reports it.
@@ -196,13 +276,17 @@ impl<O: Organization, R: RootAccess, M: Metrics> Engine<O, R, M> {
         }
     }
 
-    /// Remediates the due accounts, each in a task of its own, at most `concurrency` at once.
+    /// Remediates the due accounts, each in a task of its own, at most `concurrency` at once;
+    /// the tags read again before deleting, for the ledger.
     async fn act(
         &self,
         due: Vec<DueAccount>,
         task: TaskPolicyArn,
         budget: Budget,
-    ) -> Vec<AccountReport> {
+    ) -> (
+        Vec<AccountReport>,
+        BTreeMap<crate::account::AccountId, TagRead>,
+    ) {
         let act = Arc::new(Act {
             opener: Opener {
                 root: self.root.clone(),
@@ -212,28 +296,45 @@ impl<O: Organization, R: RootAccess, M: Metrics> Engine<O, R, M> {
             grace: self.config.grace,
             delete_virtual_mfa_devices: self.config.delete_virtual_mfa_devices,
             budget,
+            tags: self.config.exempt_tag.clone().map(|rule| TagCheck {
+                org: self.org.clone(),
+                rule,
+                reads: Mutex::new(BTreeMap::new()),
+            }),
         });
-        stream::iter(due)
-            .map(|DueAccount { mut report, .. }| {
-                let act = act.clone();
-                async move {
-                    tokio::spawn(async move {
-                        report.outcome = if act.budget.too_late_to_start() {
-                            Outcome::NotReached(NotReachedReason::NotRemediated {
-                                margin: Budget::STOP_STARTING_BEFORE_DEADLINE,
-                            })
-                        } else {
-                            act.remediate(&mut report).await
-                        };
-                        report
-                    })
-                    .await
-                    .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
-                }
-            })
+        let reports = stream::iter(due)
+            .map(
+                |DueAccount {
+                     mut report,
+                     due_at,
+                     tags_read_now,
+                 }| {
+                    let act = act.clone();
+                    async move {
+                        tokio::spawn(async move {
+                            report.outcome = if act.budget.too_late_to_start() {
+                                Outcome::NotReached(NotReachedReason::NotRemediated {
+                                    margin: Budget::STOP_STARTING_BEFORE_DEADLINE,
+                                    due_at,
+                                })
+                            } else {
+                                act.remediate(&mut report, tags_read_now).await
+                            };
+                            report
+                        })
+                        .await
+                        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+                    }
+                },
+            )
             .buffer_unordered(self.config.concurrency.get())
             .collect()
-            .await
+            .await;
+        let reads = act.tags.as_ref().map(|check| {
+            let mut reads = check.reads.lock().unwrap_or_else(PoisonError::into_inner);
+            std::mem::take(&mut *reads)
+        });
+        (reports, reads.unwrap_or_default())
     }
 }
 
@@ -243,12 +344,16 @@ fn hold(due: Vec<DueAccount>, held: &HoldReason) -> Vec<AccountReport> {
         tracing::warn!(due = due.len(), reason = %held, "due accounts held: nothing deleted");
     }
     due.into_iter()
-        .map(|DueAccount { mut report, due_at }| {
-            report.outcome = Outcome::Due {
-                due_at,
-                held: Some(held.clone()),
-            };
-            report
-        })
+        .map(
+            |DueAccount {
+                 mut report, due_at, ..
+             }| {
+                report.outcome = Outcome::Due {
+                    due_at,
+                    held: Some(held.clone()),
+                };
+                report
+            },
+        )
         .collect()
 }

@@ -1,16 +1,21 @@
 //! The order accounts are audited in. Listing order would leave the same accounts at the end of
-//! every run that its deadline cuts short; instead each run takes the accounts waiting to be
-//! audited in an order of its own (a hash of the account id and the run's seed), so that a run
-//! that cannot cover everything leaves a different part for the next one.
+//! every run that its deadline cuts short. With the run ledger, what a run could not finish
+//! comes first in the next: accounts known to be due or in trouble, then the never audited,
+//! then the least recently audited ([`Ledger::audit_rank`]). Within that, and without a
+//! ledger, each run takes the accounts in an order of its own (a hash of the account id and
+//! the run's seed), so that a run that cannot cover everything leaves a different part for the
+//! next one.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
+use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 
 use crate::account::AccountId;
+use crate::ledger::Ledger;
 
 /// A run's order: `seed` from the run id, so that each run's is its own and can be told again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +35,28 @@ impl Rotation {
     }
 }
 
+/// A run's audit order: the ledger's rank, then the run's rotation.
+pub struct AuditOrder {
+    pub rotation: Rotation,
+    ledger: Arc<Ledger>,
+    now: DateTime<Utc>,
+}
+
+impl AuditOrder {
+    pub fn new(rotation: Rotation, ledger: Arc<Ledger>, now: DateTime<Utc>) -> Self {
+        Self {
+            rotation,
+            ledger,
+            now,
+        }
+    }
+
+    fn key(&self, id: &AccountId) -> (u8, i64, u64) {
+        let (class, at) = self.ledger.audit_rank(id, self.now);
+        (class, at, self.rotation.key(id))
+    }
+}
+
 /// `DefaultHasher::new()` has fixed keys: the same input hashes the same in every process.
 fn hash(value: &impl Hash) -> u64 {
     let mut hasher = DefaultHasher::new();
@@ -38,7 +65,7 @@ fn hash(value: &impl Hash) -> u64 {
 }
 
 struct Entry<T> {
-    key: u64,
+    key: (u8, i64, u64),
     item: T,
 }
 
@@ -66,15 +93,15 @@ impl<T> Ord for Entry<T> {
 /// Accounts listed and waiting for an audit, taken in the run's order. One consumer; the
 /// listing pushes as it pages and closes it at the end.
 pub struct Waiting<T> {
-    rotation: Rotation,
+    order: AuditOrder,
     state: Mutex<(BinaryHeap<Entry<T>>, bool)>,
     pushed: Notify,
 }
 
 impl<T> Waiting<T> {
-    pub fn new(rotation: Rotation) -> Self {
+    pub fn new(order: AuditOrder) -> Self {
         Self {
-            rotation,
+            order,
             state: Mutex::new((BinaryHeap::new(), false)),
             pushed: Notify::new(),
         }
@@ -85,7 +112,7 @@ impl<T> Waiting<T> {
     }
 
     pub fn push(&self, id: &AccountId, item: T) {
-        let key = self.rotation.key(id);
+        let key = self.order.key(id);
         self.state().0.push(Entry { key, item });
         // One consumer: a stored permit wakes it even if it is not waiting yet.
         self.pushed.notify_one();
@@ -124,8 +151,12 @@ mod tests {
             .collect()
     }
 
+    fn rotating(rotation: Rotation) -> AuditOrder {
+        AuditOrder::new(rotation, Arc::new(Ledger::empty()), Utc::now())
+    }
+
     async fn drained(rotation: Rotation, ids: &[AccountId]) -> Vec<AccountId> {
-        let waiting = Waiting::new(rotation);
+        let waiting = Waiting::new(rotating(rotation));
         for id in ids {
             waiting.push(id, id.clone());
         }
@@ -165,8 +196,52 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn with_a_ledger_what_the_last_runs_could_not_finish_comes_first() {
+        use crate::ledger::{Audit, Found, Memory};
+        use crate::outcome::OutcomeKind;
+        let all = ids(6);
+        let now = Utc::now();
+        let mut ledger = Ledger::empty();
+        // Accounts 1 to 4 audited clean 1 to 4 days ago; account 5 due; account 6 never seen.
+        for (n, days) in [(1, 1), (2, 2), (3, 3), (4, 4), (5, 1)] {
+            let at = now - chrono::TimeDelta::days(days);
+            let found = if n == 5 {
+                Found::Due { due_at: at }
+            } else {
+                Found::Clean
+            };
+            let memory = Memory {
+                outcome: OutcomeKind::Clean,
+                seen_at: at,
+                audit: Some(Audit {
+                    at,
+                    sweep: 1,
+                    found,
+                }),
+                tags: None,
+            };
+            ledger.accounts.insert(all[n - 1].clone(), memory);
+        }
+        let order = AuditOrder::new(Rotation::for_run("r"), Arc::new(ledger), now);
+        let waiting = Waiting::new(order);
+        for id in &all {
+            waiting.push(id, id.clone());
+        }
+        waiting.close();
+        let mut taken = Vec::new();
+        while let Some(id) = waiting.pop().await {
+            taken.push(id);
+        }
+        let expected: Vec<AccountId> = [5, 6, 4, 3, 2, 1]
+            .iter()
+            .map(|n| all[n - 1].clone())
+            .collect();
+        assert_eq!(taken, expected);
+    }
+
+    #[tokio::test]
     async fn the_consumer_waits_for_accounts_still_being_listed() {
-        let waiting = std::sync::Arc::new(Waiting::new(Rotation::for_run("r")));
+        let waiting = Arc::new(Waiting::new(rotating(Rotation::for_run("r"))));
         let producer = waiting.clone();
         let listed = tokio::spawn(async move {
             for id in ids(3) {

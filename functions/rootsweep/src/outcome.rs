@@ -111,7 +111,8 @@ impl Outcome {
             Outcome::InGrace { due_at }
             | Outcome::Due { due_at, .. }
             | Outcome::Remediated { due_at }
-            | Outcome::RetryLater { due_at, .. } => Some(*due_at),
+            | Outcome::RetryLater { due_at, .. }
+            | Outcome::NotReached(NotReachedReason::NotRemediated { due_at, .. }) => Some(*due_at),
             _ => None,
         }
     }

@@ -1,35 +1,38 @@
 //! Plan: preflight, list the accounts, apply the scope and exemption rules, and audit every
-//! account in scope -> a [`Plan`]: the accounts already settled, the accounts due, and whether
-//! the view is complete. Nothing is deleted here.
+//! account in scope -> a [`Plan`]: the accounts already settled, the accounts due, whether the
+//! view is complete, and what earlier runs saw (the run ledger). Nothing is deleted here.
 //!
-//! The listing runs in its own task, page by page, and makes every Organizations call of the
-//! run (tags included) from that one place; audits start as soon as accounts are listed, in the
-//! run's rotating order ([`crate::order`]), each account in its own task, at most
-//! `concurrency` at once.
+//! The listing runs in its own task ([`crate::listing`]) and makes every Organizations call of
+//! the plan from that one place; audits start as soon as accounts are listed, in the run's order
+//! ([`crate::order`]), each account in its own task, at most `concurrency` at once.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt, stream};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::account::{Account, AccountId};
+use crate::account::AccountId;
 use crate::budget::Budget;
-use crate::config::{Config, GracePeriod, TagRule};
+use crate::config::{Config, GracePeriod};
 use crate::credentials::{TaskPolicy, TaskPolicyArn};
 use crate::decide::PlanTally;
 use crate::event::{RunRequest, Scope};
 use crate::grace::{self, Verdict};
-use crate::order::{Rotation, Waiting};
+use crate::ledger::store::Recall;
+use crate::ledger::{Ledger, TagRead};
+use crate::listing::{self, Candidate, Listing, Outlets, Tags, settled};
+use crate::order::{AuditOrder, Rotation, Waiting};
 use crate::outcome::{AccountReport, Failure, Outcome, Stage};
 use crate::pace::Pace;
-use crate::ports::{AwsError, Organization, RootAccess};
+use crate::ports::{Organization, RootAccess};
 use crate::preflight::{OrgFacts, PreflightError, preflight};
-use crate::reasons::{Cause, ExemptRule, NotReachedReason, SkipReason};
+use crate::reasons::{ExemptRule, ListingStop, NotReachedReason, SkipReason};
 use crate::report::ReportSink;
-use crate::scope::{Disposition, ScopeRules, disposition};
+use crate::scope::ScopeRules;
 use crate::session::{self, Opener};
 
 /// How one run is identified and bounded.
@@ -47,6 +50,15 @@ pub struct RunOptions {
 pub struct DueAccount {
     pub report: AccountReport,
     pub due_at: DateTime<Utc>,
+    /// Whether this run read its tags (otherwise they are read again before deleting).
+    pub tags_read_now: bool,
+}
+
+/// Tag reads that go on in the background while the run acts, for the next runs.
+#[derive(Debug)]
+pub struct Refresh {
+    pub stop: watch::Sender<bool>,
+    pub reads: JoinHandle<BTreeMap<AccountId, TagRead>>,
 }
 
 /// What the plan phase learned.
@@ -62,76 +74,63 @@ pub struct Plan {
     /// The order this run audits accounts in.
     pub rotation: Rotation,
     pub facts: OrgFacts,
-    /// Why the listing broke off, if it did: then the view is incomplete.
-    pub listing_error: Option<AwsError>,
+    /// Why the listing ended early, if it did: then the view is incomplete.
+    pub listing_stop: Option<ListingStop>,
     /// Accounts whose outcome is final (reported as they settled).
     pub settled: Vec<AccountReport>,
     pub due: Vec<DueAccount>,
+    /// What earlier runs saw, as read when the run started.
+    pub memory: Recall,
+    /// The tags this run read.
+    pub tags: BTreeMap<AccountId, TagRead>,
+    pub refresh: Option<Refresh>,
 }
 
 impl Plan {
-    pub fn tally(&self) -> PlanTally {
+    /// What the decision needs, from this plan and `ledger` (the one read at the start of the
+    /// run, or a newer one after another run wrote it).
+    pub fn tally(&self, ledger: Option<&Ledger>, now: DateTime<Utc>) -> PlanTally {
+        let unknown = self
+            .settled
+            .iter()
+            .filter(|a| match &a.outcome {
+                Outcome::Failed(_) => true,
+                Outcome::NotReached(_) => {
+                    ledger.is_none_or(|l| l.counts_against_cap(&a.account_id, now))
+                }
+                _ => false,
+            })
+            .count();
+        let elsewhere = match (&self.request.scope, ledger) {
+            (Scope::Accounts(ids), Some(ledger)) => ledger.elsewhere(&|id| ids.contains(id), now),
+            _ => 0,
+        };
         PlanTally {
             mode: self.request.mode,
             due: self.due.len(),
-            unknown: self
-                .settled
-                .iter()
-                .filter(|a| a.outcome.is_unknown())
-                .count(),
-            view_complete: self.listing_error.is_none(),
+            unknown,
+            elsewhere,
+            spent: ledger.map_or(0, |l| l.spent(now)),
+            view_complete: self.listing_stop.is_none(),
+            ledger_unreadable: match &self.memory {
+                Recall::Unreadable(err) => Some(err.to_string()),
+                _ => None,
+            },
         }
     }
-}
 
-/// What the listing task settles or sends on to be audited.
-enum Listed {
-    /// Audit it.
-    Candidate(Account),
-    /// Settled without an audit: skipped, exempt, or its exemption could not be checked.
-    Settled(Box<AccountReport>),
-}
-
-impl Listed {
-    fn settled(account: &Account, outcome: Outcome) -> Self {
-        Listed::Settled(Box::new(settled(account, outcome)))
+    /// The ledger read at the start of the run, when there is one.
+    pub fn ledger(&self) -> Option<&Ledger> {
+        match &self.memory {
+            Recall::Read(held) => Some(&held.ledger),
+            _ => None,
+        }
     }
 }
 
 enum Audited {
     Settled(AccountReport),
     Due(DueAccount),
-}
-
-/// How the listing ended.
-struct Listing {
-    seen: HashSet<AccountId>,
-    error: Option<AwsError>,
-}
-
-/// Where the listing task puts accounts: settled ones straight to the report, the others in
-/// the run's audit order. Dropping it (the listing is over, or failed) closes both.
-struct Outlets {
-    waiting: Arc<Waiting<Account>>,
-    settled: mpsc::UnboundedSender<AccountReport>,
-}
-
-impl Outlets {
-    fn send(&self, listed: Listed) {
-        match listed {
-            Listed::Candidate(account) => self.waiting.push(&account.id.clone(), account),
-            // The receiver only goes away when the run itself is dropped.
-            Listed::Settled(report) => {
-                let _ = self.settled.send(*report);
-            }
-        }
-    }
-}
-
-impl Drop for Outlets {
-    fn drop(&mut self) {
-        self.waiting.close();
-    }
 }
 
 /// The plan phase, with what it shares among its tasks.
@@ -148,14 +147,10 @@ impl<O: Organization, R: RootAccess> Planner<O, R> {
         &self,
         request: RunRequest,
         options: RunOptions,
+        memory: Recall,
         budget: Budget,
         sink: &dyn ReportSink,
     ) -> Result<Plan, PreflightError> {
-        let RunOptions {
-            run_id,
-            function_arn,
-            ..
-        } = options;
         let (started_at, clock) = (Utc::now(), Instant::now());
         let facts = preflight(&*self.org).await?;
         let rules = ScopeRules {
@@ -164,15 +159,29 @@ impl<O: Organization, R: RootAccess> Planner<O, R> {
             exempt_by_unit: self.exempt_by_unit().await?,
             scope: request.scope.clone(),
         };
-        let rotation = Rotation::for_run(&run_id);
+        let ledger = match &memory {
+            Recall::Read(held) => held.ledger.clone(),
+            Recall::Stateless | Recall::Unreadable(_) => Arc::new(Ledger::empty()),
+        };
+        let rotation = Rotation::for_run(&options.run_id);
         let (settled, settled_receiver) = mpsc::unbounded_channel();
-        let waiting = Arc::new(Waiting::new(rotation));
+        let order = AuditOrder::new(rotation, ledger.clone(), started_at);
+        let waiting = Arc::new(Waiting::new(order));
         let outlets = Outlets {
             waiting: waiting.clone(),
             settled,
         };
-        let tags = self.config.exempt_tag.clone();
-        let lister = tokio::spawn(list(self.org.clone(), rules, tags, budget, outlets));
+        let tags = Tags {
+            rule: self.config.exempt_tag.clone(),
+            ledger: ledger.clone(),
+        };
+        let lister = tokio::spawn(listing::list(
+            self.org.clone(),
+            rules,
+            tags,
+            budget,
+            outlets,
+        ));
         let auditor = Arc::new(Auditor {
             opener: Opener {
                 root: self.root.clone(),
@@ -183,20 +192,23 @@ impl<O: Organization, R: RootAccess> Planner<O, R> {
             budget,
         });
         let mut plan = Plan {
-            run_id,
-            function_arn,
+            run_id: options.run_id,
+            function_arn: options.function_arn,
             request,
             started_at,
             clock,
             budget,
             rotation,
             facts,
-            listing_error: None,
+            listing_stop: None,
             settled: Vec::new(),
             due: Vec::new(),
+            memory,
+            tags: BTreeMap::new(),
+            refresh: None,
         };
         let audits = stream::unfold(waiting, |w| async move { w.pop().await.map(|a| (a, w)) })
-            .map(|account| auditor.clone().spawn(account))
+            .map(|candidate| auditor.clone().spawn(candidate))
             .buffer_unordered(self.config.concurrency.get());
         let settled = stream::unfold(settled_receiver, |mut r| async move {
             r.recv().await.map(|report| (Audited::Settled(report), r))
@@ -205,12 +217,36 @@ impl<O: Organization, R: RootAccess> Planner<O, R> {
         let listing = lister
             .await
             .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
-        plan.listing_error = listing.error;
-        for report in unlisted_targets(&plan, &listing.seen) {
+        self.conclude_listing(&mut plan, listing, ledger, sink);
+        Ok(plan)
+    }
+
+    /// Takes what the listing task found; starts refreshing the tags due for another read.
+    fn conclude_listing(
+        &self,
+        plan: &mut Plan,
+        listing: Listing,
+        ledger: Arc<Ledger>,
+        sink: &dyn ReportSink,
+    ) {
+        plan.listing_stop = listing.stop;
+        plan.tags = listing.tags;
+        for report in unlisted_targets(plan, &listing.seen) {
             sink.account(&plan.run_id, &report);
             plan.settled.push(report);
         }
-        Ok(plan)
+        if let (Some(rule), false) = (&self.config.exempt_tag, listing.to_refresh.is_empty()) {
+            let (stop, stopped) = watch::channel(false);
+            let reads = tokio::spawn(listing::refresh(
+                self.org.clone(),
+                rule.clone(),
+                ledger,
+                listing.to_refresh,
+                plan.budget,
+                stopped,
+            ));
+            plan.refresh = Some(Refresh { stop, reads });
+        }
     }
 
     /// The accounts under the exempt organizational units, each with its rule. Organizations is
@@ -258,86 +294,13 @@ fn unlisted_targets(plan: &Plan, seen: &HashSet<AccountId>) -> Vec<AccountReport
         .iter()
         .filter(|id| !seen.contains(*id))
         .map(|id| {
-            let outcome = match plan.listing_error {
+            let outcome = match plan.listing_stop {
                 None => Outcome::Skipped(SkipReason::NotInOrganization),
                 Some(_) => Outcome::NotReached(NotReachedReason::ListingBrokeOff),
             };
             AccountReport::new(id.clone(), String::new(), None, outcome)
         })
         .collect()
-}
-
-/// The listing task: pages through the accounts, settles those the rules leave alone, and
-/// sends the rest on to be audited. Each account is taken once, however often it is listed.
-/// A run over named accounts stops listing once it has seen them all.
-async fn list<O: Organization>(
-    org: Arc<O>,
-    rules: ScopeRules,
-    tag_rule: Option<TagRule>,
-    budget: Budget,
-    outlets: Outlets,
-) -> Listing {
-    let mut listing = Listing {
-        seen: HashSet::new(),
-        error: None,
-    };
-    let targets: Option<&BTreeSet<AccountId>> = match &rules.scope {
-        Scope::Organization => None,
-        Scope::Accounts(ids) => Some(ids),
-    };
-    let mut accounts = org.accounts();
-    while let Some(item) = accounts.next().await {
-        let account = match item {
-            Ok(account) => account,
-            Err(err) => {
-                listing.error = Some(err);
-                break;
-            }
-        };
-        let Some(disposition) = disposition(&account, &rules) else {
-            continue;
-        };
-        if !listing.seen.insert(account.id.clone()) {
-            continue;
-        }
-        let listed = match disposition {
-            Disposition::Skip(reason) => Listed::settled(&account, Outcome::Skipped(reason)),
-            Disposition::Exempt(rule) => Listed::settled(&account, Outcome::Exempt(rule)),
-            Disposition::Sweep => match &tag_rule {
-                Some(rule) if !budget.too_late_to_start() => tag_check(&*org, rule, account).await,
-                _ => Listed::Candidate(account),
-            },
-        };
-        outlets.send(listed);
-        if targets.is_some_and(|ids| ids.len() == listing.seen.len()) {
-            break;
-        }
-    }
-    listing
-}
-
-/// An account carrying the exempting tag is exempt; one whose tags cannot be read is left
-/// alone, as it may be a break-glass account.
-async fn tag_check<O: Organization>(org: &O, rule: &TagRule, account: Account) -> Listed {
-    match org.tags(&account.id).await {
-        Ok(tags) if rule.matches(&tags) => {
-            Listed::settled(&account, Outcome::Exempt(ExemptRule::Tag(rule.clone())))
-        }
-        Ok(_) => Listed::Candidate(account),
-        Err(err) => {
-            let failure = Failure::new(Stage::ExemptionCheck, Cause::TagsUnreadable(err));
-            Listed::settled(&account, Outcome::Failed(failure))
-        }
-    }
-}
-
-fn settled(account: &Account, outcome: Outcome) -> AccountReport {
-    AccountReport::new(
-        account.id.clone(),
-        account.name.clone(),
-        Some(account.state.clone()),
-        outcome,
-    )
 }
 
 /// Audits accounts: an audit session, a read, the grace rule.
@@ -348,19 +311,22 @@ struct Auditor<R> {
 }
 
 impl<R: RootAccess> Auditor<R> {
-    /// Audits `account` in a task of its own: polled inside the run's task instead, a sweep
-    /// spent more CPU per AWS call, even on one thread (`make bench`, 10k audit at concurrency
-    /// 64: 0.26 to 0.28 ms against 0.23 to 0.24). On a runtime with more threads, accounts
-    /// spread over them.
-    async fn spawn(self: Arc<Self>, account: Account) -> Audited {
-        tokio::spawn(async move { self.audit(account).await })
+    /// Audits an account in a task of its own: polled inside the run's task instead, a sweep
+    /// spent more CPU per AWS call, even on one thread (tests/bench/README.md). On a runtime
+    /// with more threads, accounts spread over them.
+    async fn spawn(self: Arc<Self>, candidate: Candidate) -> Audited {
+        tokio::spawn(async move { self.audit(candidate).await })
             .await
             .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
     }
 
-    async fn audit(&self, account: Account) -> Audited {
+    async fn audit(&self, candidate: Candidate) -> Audited {
+        let Candidate {
+            account,
+            tags_read_now,
+        } = candidate;
         let mut report = settled(&account, Outcome::Clean);
-        if self.budget.too_late_to_start() {
+        if self.budget.too_late_to_plan() {
             report.outcome = Outcome::NotReached(NotReachedReason::NotAudited {
                 margin: Budget::STOP_STARTING_BEFORE_DEADLINE,
             });
@@ -369,7 +335,11 @@ impl<R: RootAccess> Auditor<R> {
         report.outcome = match self.verdict(&mut report).await {
             Ok(Verdict::Due { due_at }) => {
                 report.outcome = Outcome::Due { due_at, held: None };
-                return Audited::Due(DueAccount { report, due_at });
+                return Audited::Due(DueAccount {
+                    report,
+                    due_at,
+                    tags_read_now,
+                });
             }
             Ok(Verdict::Clean) => Outcome::Clean,
             Ok(Verdict::InGrace { due_at }) => Outcome::InGrace { due_at },

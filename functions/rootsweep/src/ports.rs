@@ -187,6 +187,23 @@ pub trait Archive: Send + Sync {
     fn get<'a>(&'a self, key: &'a str) -> Call<'a, Vec<u8>>;
 }
 
+/// The one object the run ledger lives in, written only over the version read (S3 conditional
+/// writes: "Add preconditions to S3 operations with conditional requests", S3 User Guide).
+pub trait StateStore: Send + Sync {
+    /// The object and its version (ETag); `None` when there is none yet.
+    fn load(&self) -> Call<'_, Option<Stored>>;
+    /// Writes `body` only over `version` (`None`: only where there is none yet). `Ok(None)`:
+    /// the precondition failed, another run wrote first.
+    fn store<'a>(&'a self, body: Vec<u8>, version: Option<&'a str>) -> Call<'a, Option<String>>;
+}
+
+/// An object as read, and its version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    pub body: Vec<u8>,
+    pub version: String,
+}
+
 /// A finding about one member account, as the domain sees it; the adapter adds the ASFF
 /// envelope (schema, product, caller account, region).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -37,10 +37,24 @@ pub enum ExemptRule {
 pub enum NotReachedReason {
     /// The run stopped starting accounts before its deadline (`margin` before it).
     NotAudited { margin: Duration },
-    /// Audited and due, but the run stopped starting remediations before its deadline.
-    NotRemediated { margin: Duration },
+    /// Audited and due since `due_at`, but the run stopped starting remediations before its
+    /// deadline.
+    NotRemediated {
+        margin: Duration,
+        due_at: DateTime<Utc>,
+    },
     /// A named account the listing had not reached when it broke off.
     ListingBrokeOff,
+    /// Its tags, which the exemption tag rule needs before an audit, were not read in time.
+    TagsNotRead,
+}
+
+/// Why the listing of the organization's accounts ended before its last page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListingStop {
+    Failed(AwsError),
+    /// The run's time for planning ran out first.
+    OutOfTime,
 }
 
 /// Why due accounts were not remediated by this run. Nothing is deleted for any of these.
@@ -50,12 +64,20 @@ pub enum HoldReason {
     AuditMode,
     /// The listing broke off: unseen accounts could be due, so the cap cannot be checked.
     IncompleteView,
-    /// More accounts are due, or of unknown state, than a run may remediate.
+    /// Remediating the due accounts could go over the cap: accounts remediated in the last 24
+    /// hours, plus the due ones, plus those whose state is unknown (here or, from the ledger,
+    /// elsewhere in the organization), are more than it allows.
     OverCap {
         due: usize,
         unknown: usize,
+        elsewhere: usize,
+        spent: usize,
         cap: usize,
     },
+    /// The run ledger could not be read: the cap's spending cannot be known.
+    LedgerUnreadable(String),
+    /// The run ledger could not be written: this run cannot record what it would spend.
+    LedgerUnwritable(String),
     /// The operator did not confirm the sweep.
     NotConfirmed,
 }
@@ -93,6 +115,8 @@ pub enum Note {
     VirtualMfaDeviceLeft { serial: String, why: LeftBecause },
     /// The grace period of this account is set by an odd date.
     HeldByOddDates,
+    /// Its tags, read again before its delete session, carry the exemption tag.
+    ExemptBeforeDeletion,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,10 +192,10 @@ impl fmt::Display for NotReachedReason {
         match self {
             NotReachedReason::NotAudited { margin } => write!(
                 f,
-                "not audited: the run stops starting accounts {}s before its deadline; the next run will cover it",
+                "not audited: the run stops auditing once three quarters of its time to start work (until {}s before its deadline) is spent, to leave time to act; the next run audits it first",
                 margin.as_secs()
             ),
-            NotReachedReason::NotRemediated { margin } => write!(
+            NotReachedReason::NotRemediated { margin, .. } => write!(
                 f,
                 "audited and due, but not remediated: the run stops starting accounts {}s before its deadline; the next run will cover it",
                 margin.as_secs()
@@ -179,6 +203,20 @@ impl fmt::Display for NotReachedReason {
             NotReachedReason::ListingBrokeOff => {
                 f.write_str("the account listing failed before reaching it")
             }
+            NotReachedReason::TagsNotRead => f.write_str(
+                "not audited: its tags, which the exemption tag rule needs first, were not read before the run's time for planning ran out; the next run reads them first",
+            ),
+        }
+    }
+}
+
+impl fmt::Display for ListingStop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ListingStop::Failed(error) => write!(f, "{error}"),
+            ListingStop::OutOfTime => f.write_str(
+                "the run's time for planning ran out before every account was listed (set a longer function Timeout if this repeats)",
+            ),
         }
     }
 }
@@ -190,9 +228,38 @@ impl fmt::Display for HoldReason {
             HoldReason::IncompleteView => f.write_str(
                 "not deleted: the account listing broke off, so accounts this run did not see may be due as well and the remediation cap cannot be checked; the next complete run will remediate",
             ),
-            HoldReason::OverCap { due, unknown, cap } => write!(
+            HoldReason::OverCap {
+                due,
+                unknown,
+                elsewhere,
+                spent,
+                cap,
+            } => {
+                write!(
+                    f,
+                    "not deleted: {due} accounts are due and {unknown} more could not be checked"
+                )?;
+                if *elsewhere > 0 {
+                    write!(
+                        f,
+                        ", and earlier runs found {elsewhere} other accounts due or could not check them"
+                    )?;
+                }
+                if *spent > 0 {
+                    write!(f, ", with {spent} remediated in the last 24 hours")?;
+                }
+                write!(
+                    f,
+                    ": more than the cap of {cap} remediations in any 24 hours (ROOTSWEEP_MAX_REMEDIATIONS, --max-remediations). Review them (the run summary lists them), then raise the cap for one run or fix the cause"
+                )
+            }
+            HoldReason::LedgerUnreadable(why) => write!(
                 f,
-                "not deleted: {due} accounts are due and {unknown} more could not be checked, more than the {cap} a run may remediate (ROOTSWEEP_MAX_REMEDIATIONS, --max-remediations). Review them (the run summary lists them), then raise the cap for one run or fix the cause"
+                "not deleted: {why}. Without it the remediations of the last 24 hours are unknown"
+            ),
+            HoldReason::LedgerUnwritable(why) => write!(
+                f,
+                "not deleted: {why}. A run deletes only what it has first recorded against the cap"
             ),
             HoldReason::NotConfirmed => f.write_str("not deleted: the sweep was not confirmed"),
         }
@@ -267,6 +334,9 @@ impl fmt::Display for Note {
                     "virtual MFA device {serial} deactivated but left in the account: {error}"
                 ),
             },
+            Note::ExemptBeforeDeletion => f.write_str(
+                "found due by its audit, but its tags, read again before its delete session, now exempt it: nothing deleted",
+            ),
             Note::HeldByOddDates => f.write_str(
                 "in grace only because of an odd date (see date_anomalies): check the credential by hand; the RootsweepOddDates alarm watches such accounts",
             ),

@@ -11,14 +11,14 @@ use serde::Serialize;
 use crate::account::AccountId;
 use crate::config::Mode;
 use crate::credentials::CredentialKind;
-use crate::error::AwsError;
 use crate::evidence::Archived;
 use crate::findings::Published;
 use crate::followup::{FollowUp, FollowUpAction};
+use crate::ledger::{LedgerState, LedgerSummary};
 use crate::names::camel_case;
 use crate::outcome::{AccountReport, Outcome, OutcomeKind};
 use crate::ports::{MetricPoint, MetricUnit};
-use crate::reasons::HoldReason;
+use crate::reasons::{HoldReason, ListingStop};
 
 /// The whole result of a run: the summary and every account, in account order.
 #[derive(Debug, Clone, Serialize)]
@@ -66,6 +66,9 @@ pub struct RunSummary {
     pub credentials_deleted: BTreeMap<CredentialKind, usize>,
     /// Failed, not reached, retry-later, due (not deleted) and odd-dated accounts.
     pub attention: Vec<Attention>,
+    /// What became of the run ledger, and how well it covers the organization.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ledger: Option<LedgerSummary>,
     /// The follow-ups this run scheduled (or kept, skipped, failed to schedule).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub follow_ups: Vec<FollowUp>,
@@ -101,7 +104,7 @@ pub struct RunFacts {
     pub started_at: DateTime<Utc>,
     pub duration_seconds: f64,
     pub whole_organization: bool,
-    pub listing_error: Option<AwsError>,
+    pub listing_error: Option<ListingStop>,
     pub held: Option<HoldReason>,
     pub audit_order_seed: u64,
 }
@@ -172,6 +175,7 @@ impl RunSummary {
                 accounts.iter().flat_map(AccountReport::deleted),
             ),
             attention: accounts.iter().filter_map(attention).collect(),
+            ledger: None,
             follow_ups: Vec::new(),
             archive: None,
             findings: None,
@@ -212,6 +216,22 @@ pub fn metric_points(summary: &RunSummary) -> Vec<MetricPoint> {
                 .push(("RunScope", NAMED_ACCOUNTS.to_owned()));
         }
     }
+    // A hold by the cap is a hold whichever run meets it (a follow-up over the cap too): its
+    // alarm watches every run.
+    points.push(MetricPoint::count(
+        "RemediationCapExceeded",
+        usize::from(summary.over_remediation_cap),
+    ));
+    if let Some(ledger) = summary
+        .ledger
+        .as_ref()
+        .filter(|l| l.state != LedgerState::None)
+    {
+        points.push(MetricPoint::count(
+            "LedgerFailed",
+            usize::from(ledger.failed()),
+        ));
+    }
     points.extend(by_kind("CredentialsDeleted", &summary.credentials_deleted));
     points.extend(follow_up_points(&summary.follow_ups));
     if let Some(archived) = &summary.archive {
@@ -244,10 +264,6 @@ fn sweep_figures(summary: &RunSummary) -> Vec<MetricPoint> {
     points.push(MetricPoint::count(
         "AccountsHeldByOddDates",
         summary.accounts_held_by_odd_dates,
-    ));
-    points.push(MetricPoint::count(
-        "RemediationCapExceeded",
-        usize::from(summary.over_remediation_cap),
     ));
     points.push(MetricPoint {
         unit: MetricUnit::Seconds,
@@ -364,14 +380,14 @@ mod tests {
     use super::*;
     use crate::account::AccountState;
     use crate::outcome::{Action, ActionKind, Failure, Stage};
-    use crate::ports::AwsErrorKind;
+    use crate::ports::{AwsError, AwsErrorKind};
     use crate::reasons::SkipReason;
 
     fn id(s: &str) -> AccountId {
         s.parse().unwrap()
     }
 
-    fn facts(listing_error: Option<AwsError>) -> RunFacts {
+    fn facts(listing_error: Option<ListingStop>) -> RunFacts {
         RunFacts {
             run_id: "run-1".into(),
             mode: Mode::Enforce,
@@ -483,7 +499,7 @@ mod tests {
             AwsErrorKind::Throttled,
             "slow",
         );
-        let incomplete = RunSummary::new(facts(Some(broken)), &[]);
+        let incomplete = RunSummary::new(facts(Some(ListingStop::Failed(broken))), &[]);
         assert!(!incomplete.complete);
         let completed = |s: &RunSummary| {
             metric_points(s)
@@ -504,10 +520,12 @@ mod tests {
         let scope = ("RunScope", NAMED_ACCOUNTS.to_owned());
         for point in metric_points(&targeted) {
             let scoped = point.dimensions.contains(&scope);
-            // Its figures are scoped; its deletions and follow-ups count as any run's.
-            let delivered =
-                point.name == "CredentialsDeleted" || point.name.starts_with("FollowUps");
-            assert_eq!(scoped, !delivered, "{}", point.name);
+            // Its figures are scoped; its deletions, follow-ups and holds by the cap count as
+            // any run's.
+            let any_run = point.name == "CredentialsDeleted"
+                || point.name == "RemediationCapExceeded"
+                || point.name.starts_with("FollowUps");
+            assert_eq!(scoped, !any_run, "{}", point.name);
         }
     }
 

@@ -139,6 +139,40 @@ async fn the_account_listing_follows_every_page_and_reads_the_old_status_field_t
     );
 }
 
+/// A `NextToken` given twice would loop or start over: the listing breaks off with an error
+/// that says so, after the accounts it did list (the SDK's paginators stop there silently).
+#[tokio::test]
+async fn a_next_token_given_again_breaks_the_listing_off() {
+    let page = |n: u64, token: &str| {
+        let account = SdkAccount::builder()
+            .id(id(n).to_string())
+            .name(format!("a{n}"))
+            .state(SdkState::Active)
+            .build();
+        ListAccountsOutput::builder()
+            .accounts(account)
+            .next_token(token)
+            .build()
+    };
+    let first = mock!(aws_sdk_organizations::Client::list_accounts)
+        .match_requests(|r| r.next_token().is_none())
+        .then_output(move || page(1, "t1"));
+    let again = mock!(aws_sdk_organizations::Client::list_accounts)
+        .match_requests(|r| r.next_token() == Some("t1"))
+        .then_output(move || page(2, "t1"));
+    let organizations = mock_client!(aws_sdk_organizations, RuleMode::MatchAny, [&first, &again]);
+    let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, Vec::<&Rule>::new());
+    let listed: Vec<_> = organization(iam, organizations).accounts().collect().await;
+    assert_eq!(listed.len(), 3, "two accounts, then the error: {listed:?}");
+    assert_eq!(listed[1].as_ref().unwrap().id, id(2));
+    let err = listed[2].as_ref().unwrap_err();
+    assert!(
+        err.message.contains("NextToken it had returned before"),
+        "{err}"
+    );
+    assert_eq!(err.operation, "organizations:ListAccounts");
+}
+
 /// A root session whose IAM calls the `rules` answer.
 async fn session(iam: aws_sdk_iam::Client) -> SdkRootSession {
     let assume = mock!(aws_sdk_sts::Client::assume_root).then_output(|| {

@@ -455,7 +455,7 @@ async fn sweep_shows_the_protections_in_force_and_runs_the_engine_once() {
         "{message}"
     );
     assert!(
-        message.contains("remediation cap: 25 accounts per run"),
+        message.contains("remediation cap: 25 accounts in this run (no run ledger"),
         "{message}"
     );
     let rows = json_rows(&output);

@@ -386,6 +386,8 @@ async fn more_due_accounts_than_the_cap_deletes_nothing_and_says_how_to_proceed(
                 held: Some(HoldReason::OverCap {
                     due: 3,
                     unknown: 0,
+                    elsewhere: 0,
+                    spent: 0,
                     cap: 2
                 })
             }
@@ -416,6 +418,8 @@ async fn accounts_whose_audit_failed_count_against_the_cap() {
             held: Some(HoldReason::OverCap {
                 due: 1,
                 unknown: 2,
+                elsewhere: 0,
+                spent: 0,
                 cap: 2
             }),
             ..

@@ -8,6 +8,7 @@ mod e2e;
 mod engine;
 mod features;
 mod lambda;
+mod ledger;
 mod logging;
 
 /// The JSON lines of a gzipped run archive, as the archive tests read them back.

@@ -17,7 +17,7 @@ use rootsweep::deliver::Features;
 use rootsweep::ports::{
     AccountSummary, Archive, AwsError, AwsErrorKind, Call as PortCall, FailedFinding, Finding,
     Findings, MetricPoint, Metrics, NewSchedule, Organization, Removal, RootAccess, RootSession,
-    RootUser, Schedule, Scheduler,
+    RootUser, Schedule, Scheduler, StateStore, Stored,
 };
 use rootsweep::{Config, Engine};
 
@@ -245,6 +245,10 @@ pub struct World {
     pub objects: BTreeMap<String, Vec<u8>>,
     /// Security Hub findings by id, as last imported.
     pub findings: BTreeMap<String, Finding>,
+    /// The run ledger's object and its version, as S3 keeps them.
+    pub state: Option<Stored>,
+    /// Versions written so far: each write makes a new one.
+    pub state_writes: u64,
     faults: Vec<Fault>,
     hooks: Vec<(Matcher, Hook)>,
     /// Deleted credentials still listed, with the reads they have left.
@@ -339,6 +343,8 @@ impl FakeAws {
             schedules: BTreeMap::new(),
             objects: BTreeMap::new(),
             findings: BTreeMap::new(),
+            state: None,
+            state_writes: 0,
             faults: Vec::new(),
             hooks: Vec::new(),
             ghosts: Vec::new(),
@@ -411,7 +417,13 @@ impl FakeAws {
             archive: config.archive.is_some().then(|| port() as Arc<dyn Archive>),
             findings: config.security_hub.then(|| port() as Arc<dyn Findings>),
         };
-        Engine::new(config, self.clone(), self.clone(), self.clone()).with_features(features)
+        let state = config
+            .state
+            .is_some()
+            .then(|| port() as Arc<dyn StateStore>);
+        Engine::new(config, self.clone(), self.clone(), self.clone())
+            .with_features(features)
+            .with_state(state)
     }
 
     pub fn calls(&self) -> Vec<Call> {
@@ -451,6 +463,19 @@ impl FakeAws {
             .iter()
             .find(|p| p.name == name && p.dimensions.is_empty())
             .map(|p| p.value)
+    }
+
+    /// The value of metric `name` without dimensions, run by run.
+    pub fn metric_by_run(&self, name: &str) -> Vec<f64> {
+        self.world()
+            .published
+            .iter()
+            .filter_map(|run| {
+                run.iter()
+                    .find(|p| p.name == name && p.dimensions.is_empty())
+                    .map(|p| p.value)
+            })
+            .collect()
     }
 
     pub fn credentials_of(&self, account: &AccountId) -> Vec<Credential> {
@@ -874,6 +899,42 @@ impl Archive for FakeAws {
                 .ok_or_else(|| not_found("s3:GetObject", "NoSuchKey", key))
         })
         .boxed()
+    }
+}
+
+/// The run ledger's object, with S3's conditional writes: a write over another version than
+/// the one named, or a create where one exists, is refused (`Ok(None)`).
+impl StateStore for FakeAws {
+    fn load(&self) -> PortCall<'_, Option<Stored>> {
+        self.answer(Self::plain("s3:GetObject"), |w| Ok(w.state.clone()))
+            .boxed()
+    }
+
+    fn store<'a>(
+        &'a self,
+        body: Vec<u8>,
+        version: Option<&'a str>,
+    ) -> PortCall<'a, Option<String>> {
+        self.answer(Self::plain("s3:PutObject"), move |w| {
+            if w.state.as_ref().map(|s| s.version.as_str()) != version {
+                return Ok(None);
+            }
+            Ok(Some(w.write_state(body)))
+        })
+        .boxed()
+    }
+}
+
+impl World {
+    /// Writes the ledger's object as another run would: a new version.
+    pub fn write_state(&mut self, body: Vec<u8>) -> String {
+        self.state_writes += 1;
+        let version = format!("\"v{}\"", self.state_writes);
+        self.state = Some(Stored {
+            body,
+            version: version.clone(),
+        });
+        version
     }
 }
 

@@ -3,10 +3,12 @@
 
 pub mod archive;
 pub mod findings;
+mod gate;
 pub mod metrics;
 pub mod organization;
 pub mod root_session;
 pub mod scheduler;
+pub mod state;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::Poll;

@@ -17,7 +17,7 @@ use crate::config::{
     ArchiveLocation, Concurrency, Config, ConfigError, GracePeriod, MaxRemediations, Mode, OuId,
     TagRule,
 };
-use crate::decide::{Decision, decide};
+use crate::decide::Decision;
 use crate::engine::RunOptions;
 use crate::event::{RunRequest, Scope};
 use crate::logging;
@@ -379,7 +379,7 @@ async fn run_sweep(args: &RunArgs, yes: bool) -> u8 {
         Ok(plan) => plan,
         Err(err) => return fail(exit::CANNOT_RUN, &err),
     };
-    let mut decision = decide(plan.tally(), engine.config().max_remediations);
+    let mut decision = engine.decide(&plan);
     let mut not_confirmed = None;
     if !plan.due.is_empty() {
         show_plan(&plan, engine.config(), &decision);
@@ -419,16 +419,27 @@ fn show_plan(plan: &Plan, config: &Config, decision: &Decision) {
             list.join(", ")
         }
     };
+    let cap = match (plan.ledger(), &config.state) {
+        (Some(ledger), Some(at)) => format!(
+            "{} accounts in any 24 hours ({} remediated in the last 24 hours, by the run ledger at {at})",
+            config.max_remediations.get(),
+            ledger.spent(chrono::Utc::now())
+        ),
+        _ => format!(
+            "{} accounts in this run ({})",
+            config.max_remediations.get(),
+            crate::ledger::STATELESS
+        ),
+    };
     let _ = writeln!(
         err,
-        "Protections in force:\n  exempt accounts: {}\n  exempt organizational units: {}\n  exempt tag: {}\n  remediation cap: {} accounts per run\n",
+        "Protections in force:\n  exempt accounts: {}\n  exempt organizational units: {}\n  exempt tag: {}\n  remediation cap: {cap}\n",
         none(&exempt_accounts),
         none(&exempt_ous),
         config
             .exempt_tag
             .as_ref()
             .map_or("none".to_owned(), ToString::to_string),
-        config.max_remediations.get(),
     );
     let due: Vec<&AccountReport> = plan.due.iter().map(|d| &d.report).collect();
     let _ = writeln!(err, "These root credentials are past their grace period:\n");

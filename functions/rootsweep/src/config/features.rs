@@ -126,6 +126,32 @@ impl fmt::Display for ArchiveLocation {
     }
 }
 
+/// Where the run ledger lives: `s3://BUCKET/PREFIX`, the object `PREFIX/ledger.json.gz`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateLocation {
+    pub bucket: String,
+    pub key: String,
+}
+
+impl StateLocation {
+    pub const VARIABLE: &'static str = "ROOTSWEEP_STATE";
+    const OBJECT: &'static str = "ledger.json.gz";
+
+    pub fn parse(value: &str) -> Result<Self, ConfigError> {
+        let at = ArchiveLocation::parse(Self::VARIABLE, value)?;
+        Ok(Self {
+            key: at.key(Self::OBJECT),
+            bucket: at.bucket,
+        })
+    }
+}
+
+impl fmt::Display for StateLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "s3://{}/{}", self.bucket, self.key)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,6 +179,21 @@ mod tests {
         ] {
             assert!(ArchiveLocation::parse("X", bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_ledger_is_one_object_under_the_state_prefix() {
+        let at = StateLocation::parse("s3://rootsweep-state/rootsweep").unwrap();
+        assert_eq!(
+            (at.bucket.as_str(), at.key.as_str()),
+            ("rootsweep-state", "rootsweep/ledger.json.gz")
+        );
+        assert_eq!(
+            StateLocation::parse("s3://rootsweep-state").unwrap().key,
+            "ledger.json.gz"
+        );
+        let err = StateLocation::parse("rootsweep-state").unwrap_err();
+        assert_eq!(err.variable, "ROOTSWEEP_STATE");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use crate::account::AccountId;
-pub use features::{ArchiveLocation, FollowUpSettings};
+pub use features::{ArchiveLocation, FollowUpSettings, StateLocation};
 
 mod features;
 
@@ -430,6 +430,8 @@ pub struct Config {
     pub archive: Option<ArchiveLocation>,
     /// Whether findings go to Security Hub.
     pub security_hub: bool,
+    /// Where the run ledger lives; without it each run decides from what it sees alone.
+    pub state: Option<StateLocation>,
 }
 
 impl Config {
@@ -505,6 +507,10 @@ impl Config {
                 lookup(FollowUpSettings::ROLE_VARIABLE),
                 lookup(FollowUpSettings::IN_GRACE_VARIABLE),
             )?,
+            state: lookup(StateLocation::VARIABLE)
+                .filter(|value| !value.is_empty())
+                .map(|value| StateLocation::parse(&value))
+                .transpose()?,
             archive: lookup(ArchiveLocation::VARIABLE)
                 .filter(|value| !value.is_empty())
                 .map(|value| ArchiveLocation::parse(ArchiveLocation::VARIABLE, &value))
@@ -655,7 +661,8 @@ mod tests {
 
     use proptest::prelude::*;
 
-    const VARIABLES: [&str; 17] = [
+    const VARIABLES: [&str; 18] = [
+        "ROOTSWEEP_STATE",
         "ROOTSWEEP_FOLLOW_UP_GROUP",
         "ROOTSWEEP_FOLLOW_UP_ROLE_ARN",
         "ROOTSWEEP_FOLLOW_UP_IN_GRACE",

@@ -67,10 +67,11 @@ fn not_reached(report: &Report) -> Vec<(String, String)> {
 #[tokio::test]
 async fn accounts_not_started_before_the_deadline_are_reported_not_reached_and_never_assumed() {
     let org = Org::generate(EVERY_SCENARIO_TWICE, 41);
-    // 20 ms a call, two accounts at a time: auditing the 35 accounts takes over a second, at
-    // least three calls each; the run has half a second to start accounts.
-    let harness = Harness::start_with(org.clone(), Timeouts::Patient, |e| e.latency_ms(20)).await;
-    let run = run_until(&harness, "2", Duration::from_millis(500)).await;
+    // 50 ms a call: listing the accounts takes a few calls, reading the tags of the 35 accounts
+    // to audit (one at a time, as every Organizations call) 1.75 s, auditing them at least three
+    // calls each, two at a time. The run has 2 s to start work in, 1.5 s of it to plan.
+    let harness = Harness::start_with(org.clone(), Timeouts::Patient, |e| e.latency_ms(50)).await;
+    let run = run_until(&harness, "2", Duration::from_secs(2)).await;
 
     let all: BTreeSet<String> = org.accounts.iter().map(|a| a.id.clone()).collect();
     check_report(&run, Some(&all));

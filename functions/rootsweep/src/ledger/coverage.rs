@@ -1,0 +1,94 @@
+//! How well the ledger covers the organization, for the run summary: "every account audited
+//! within the last N sweeps; oldest audit ...".
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::Ledger;
+use crate::outcome::OutcomeKind;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Coverage {
+    /// Member accounts a run audits: neither skipped nor exempt when last seen.
+    pub accounts: usize,
+    pub never_audited: usize,
+    /// When every one of them has been audited: the oldest last audit, and within how many
+    /// sweeps (the last one included) they all were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oldest_audit: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audited_within_sweeps: Option<u64>,
+    /// Accounts that count as unknown against the cap (see `Memory::counts_against_cap`).
+    pub unknown: usize,
+    /// With an exemption tag: how many of them never had their tags read, and the oldest read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags_never_read: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oldest_tag_read: Option<DateTime<Utc>>,
+    /// Accounts remediated (or reserved) in the last 24 hours, and when the earliest of them
+    /// stops counting.
+    pub remediated_last_24h: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cap_room_from: Option<DateTime<Utc>>,
+}
+
+impl Coverage {
+    pub fn of(ledger: &Ledger, tag_rule: bool, now: DateTime<Utc>) -> Self {
+        let candidates: Vec<_> = ledger
+            .accounts
+            .values()
+            .filter(|m| !matches!(m.outcome, OutcomeKind::Skipped | OutcomeKind::Exempt))
+            .collect();
+        let audits: Vec<_> = candidates.iter().filter_map(|m| m.audit).collect();
+        let never_audited = candidates.len() - audits.len();
+        let oldest = audits.iter().min_by_key(|audit| audit.at);
+        let all_audited = never_audited == 0 && oldest.is_some();
+        let tag_reads: Vec<_> = candidates.iter().filter_map(|m| m.tags).collect();
+        Self {
+            accounts: candidates.len(),
+            never_audited,
+            oldest_audit: oldest.filter(|_| all_audited).map(|audit| audit.at),
+            audited_within_sweeps: oldest
+                .filter(|_| all_audited)
+                .map(|audit| ledger.sweeps.saturating_sub(audit.sweep) + 1),
+            unknown: candidates
+                .iter()
+                .filter(|m| m.counts_against_cap(now))
+                .count(),
+            tags_never_read: tag_rule.then(|| candidates.len() - tag_reads.len()),
+            oldest_tag_read: tag_rule
+                .then(|| tag_reads.iter().map(|read| read.at).min())
+                .flatten(),
+            remediated_last_24h: ledger.spent(now),
+            cap_room_from: ledger.next_room(now),
+        }
+    }
+}
+
+impl std::fmt::Display for Coverage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.audited_within_sweeps, self.oldest_audit) {
+            (Some(sweeps), Some(oldest)) => write!(
+                f,
+                "every one of {} accounts audited within the last {sweeps} sweep(s), the oldest audit at {oldest}",
+                self.accounts
+            )?,
+            _ => write!(
+                f,
+                "{} of {} accounts not audited yet: the next runs audit them first",
+                self.never_audited, self.accounts
+            )?,
+        }
+        if self.unknown > 0 {
+            write!(
+                f,
+                "; {} count as unknown against the cap (due, failed, or not audited for a week)",
+                self.unknown
+            )?;
+        }
+        if let Some(unread) = self.tags_never_read.filter(|n| *n > 0) {
+            write!(f, "; the tags of {unread} accounts not read yet")?;
+        }
+        Ok(())
+    }
+}
