@@ -18,7 +18,7 @@ use crate::deliver::{Delivery, Features};
 use crate::event::{Recovery, RunRequest, Scope};
 use crate::followup;
 use crate::ledger::store::{self, Recall};
-use crate::ledger::{RunRecord, TagRead};
+use crate::ledger::{LedgerState, LedgerSummary, RunRecord, TagRead};
 use crate::memory;
 use crate::outcome::{AccountReport, Outcome};
 use crate::pace::Pace;
@@ -204,7 +204,7 @@ impl<O: Organization, R: RootAccess, M: Metrics> Engine<O, R, M> {
         plan: &mut Plan,
         accounts: &[AccountReport],
         before_deleting: BTreeMap<crate::account::AccountId, TagRead>,
-    ) -> crate::ledger::LedgerSummary {
+    ) -> LedgerSummary {
         let mut tags = std::mem::take(&mut plan.tags);
         if let Some(refresh) = plan.refresh.take() {
             let _ = refresh.stop.send(true);
@@ -229,15 +229,11 @@ impl<O: Organization, R: RootAccess, M: Metrics> Engine<O, R, M> {
             &run,
             self.config.exempt_tag.is_some(),
         );
-        plan.budget
-            .publish(recorded)
-            .await
-            .unwrap_or_else(|| crate::ledger::LedgerSummary {
-                state: crate::ledger::LedgerState::NotWritten,
-                location: self.config.state.as_ref().map(ToString::to_string),
-                detail: Some("the run's deadline came before the run ledger was written".into()),
-                coverage: None,
-            })
+        let late = "the run's deadline came before the run ledger was written: the cap it reserved stays spent for 24 hours";
+        plan.budget.publish(recorded).await.unwrap_or_else(|| {
+            let location = self.config.state.as_ref().map(ToString::to_string);
+            LedgerSummary::new(LedgerState::NotWritten, location, Some(late.into()))
+        })
     }
 
     /// A recovery event: schedules its follow-up and reports it.

@@ -67,32 +67,35 @@ pub async fn record(
     tag_rule: bool,
 ) -> LedgerSummary {
     let location = at.map(ToString::to_string);
-    let summary = |state, detail: Option<String>, coverage| LedgerSummary {
-        state,
-        location: location.clone(),
-        detail,
-        coverage,
-    };
     let (store, held) = match (store, memory) {
         (Some(store), Recall::Read(held)) => (store, held),
         (_, Recall::Unreadable(err)) => {
-            return summary(LedgerState::Unreadable, Some(err.to_string()), None);
+            let detail = Some(err.to_string());
+            return LedgerSummary::new(LedgerState::Unreadable, location, detail);
         }
-        _ => return summary(LedgerState::None, Some(STATELESS.to_owned()), None),
+        _ => {
+            let detail = Some(STATELESS.to_owned());
+            return LedgerSummary::new(LedgerState::None, location, detail);
+        }
     };
     let created = held.version.is_none();
     match write(store, held, run).await {
         Ok(held) => {
-            let coverage = Coverage::of(&held.ledger, tag_rule, run.now);
             let state = match created {
                 true => LedgerState::Created,
                 false => LedgerState::Updated,
             };
-            summary(state, None, Some(coverage))
+            LedgerSummary {
+                coverage: Some(Coverage::of(&held.ledger, tag_rule, run.now)),
+                bytes: Some(held.bytes),
+                read_seconds: Some(held.read.as_secs_f64()),
+                write_seconds: Some(held.written.as_secs_f64()),
+                ..LedgerSummary::new(state, location, None)
+            }
         }
         Err(detail) => {
             tracing::warn!(error = %detail, "the run ledger was not written");
-            summary(LedgerState::NotWritten, Some(detail), None)
+            LedgerSummary::new(LedgerState::NotWritten, location, Some(detail))
         }
     }
 }

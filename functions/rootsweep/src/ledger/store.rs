@@ -4,6 +4,9 @@
 
 use std::io::{Read, Write};
 use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use flate2::Compression;
 use flate2::read::GzDecoder;
@@ -32,6 +35,10 @@ pub struct Held {
     pub ledger: Arc<Ledger>,
     /// The object's ETag; `None` when there was none yet (a first run).
     pub version: Option<String>,
+    /// The size of the object last read or written, and how long the reads and writes took.
+    pub bytes: usize,
+    pub read: Duration,
+    pub written: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -64,16 +71,21 @@ pub async fn recall(store: Option<&dyn StateStore>) -> Recall {
 }
 
 async fn load(store: &dyn StateStore) -> Result<Held, LedgerError> {
-    match store.load().await.map_err(LedgerError::Read)? {
-        None => Ok(Held {
-            ledger: Arc::new(Ledger::empty()),
-            version: None,
-        }),
-        Some(stored) => Ok(Held {
-            ledger: Arc::new(decode(&stored.body)?),
-            version: Some(stored.version),
-        }),
-    }
+    let started = Instant::now();
+    let (ledger, version, bytes) = match store.load().await.map_err(LedgerError::Read)? {
+        None => (Ledger::empty(), None, 0),
+        Some(stored) => {
+            let ledger = decode(&stored.body)?;
+            (ledger, Some(stored.version), stored.body.len())
+        }
+    };
+    Ok(Held {
+        ledger: Arc::new(ledger),
+        version,
+        bytes,
+        read: started.elapsed(),
+        written: Duration::ZERO,
+    })
 }
 
 pub fn encode(ledger: &Ledger) -> Vec<u8> {
@@ -109,6 +121,7 @@ impl Held {
         store: &dyn StateStore,
         mut change: impl FnMut(&mut Ledger) -> (T, bool),
     ) -> Result<(T, Held), LedgerError> {
+        let (mut read, mut written) = (self.read, self.written);
         for _ in 0..ATTEMPTS {
             let mut next = Ledger::clone(&self.ledger);
             let (result, write) = change(&mut next);
@@ -116,12 +129,26 @@ impl Held {
                 return Ok((result, self));
             }
             let body = encode(&next);
-            match store.store(body, self.version.as_deref()).await {
+            let bytes = body.len();
+            let started = Instant::now();
+            let stored = store.store(body, self.version.as_deref()).await;
+            written += started.elapsed();
+            match stored {
                 Ok(Some(version)) => {
                     let (ledger, version) = (Arc::new(next), Some(version));
-                    return Ok((result, Held { ledger, version }));
+                    let held = Held {
+                        ledger,
+                        version,
+                        bytes,
+                        read,
+                        written,
+                    };
+                    return Ok((result, held));
                 }
-                Ok(None) => self = load(store).await?,
+                Ok(None) => {
+                    self = load(store).await?;
+                    read += self.read;
+                }
                 Err(err) => return Err(LedgerError::Write(err)),
             }
         }

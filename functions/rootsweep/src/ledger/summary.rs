@@ -20,7 +20,7 @@ named_enum! {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LedgerSummary {
     pub state: LedgerState,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -30,12 +30,32 @@ pub struct LedgerSummary {
     /// How well the ledger covers the organization after this run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub coverage: Option<Coverage>,
+    /// The object's size as written, and the time its read and its write took.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_seconds: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_seconds: Option<f64>,
 }
 
 /// What a run without a ledger cannot promise.
 pub const STATELESS: &str = "no run ledger (ROOTSWEEP_STATE is not set): the remediation cap holds for this run only, not over 24 hours across runs, and accounts this run did not reach count as unknown";
 
 impl LedgerSummary {
+    /// The summary of a ledger in `state`, with nothing measured.
+    pub fn new(state: LedgerState, location: Option<String>, detail: Option<String>) -> Self {
+        Self {
+            state,
+            location,
+            detail,
+            coverage: None,
+            bytes: None,
+            read_seconds: None,
+            write_seconds: None,
+        }
+    }
+
     pub fn failed(&self) -> bool {
         matches!(
             self.state,

@@ -1,0 +1,125 @@
+//! An organization too large for one run, night after night, with the run ledger: a tag rule
+//! whose reads Organizations serves one at a time at 20 a second, and runs too short to read
+//! every account's tags. Each run resumes where the last stopped; once every account is known,
+//! the due ones are remediated, and no tag-exempt account ever gets a root session.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use rootsweep::budget::Budget;
+use rootsweep::config::Mode;
+use rootsweep::event::RunRequest;
+use rootsweep::ledger::LedgerState;
+use rootsweep::outcome::OutcomeKind;
+use rootsweep::{Report, RunOptions};
+use rootsweep_emulator::{OrganizationsLimits, Throttling, TokenBucket};
+use rootsweep_testkit::emulator::{
+    Exemption, Harness, Timeouts, assume_root_targets, config, steady_state,
+};
+use rootsweep_testkit::oracle::{credentials_of, due};
+use tokio::time::Instant;
+
+const BUCKET: &str = "rootsweep-state";
+/// Nights the organization below must converge in: its tags take three or four runs to read.
+const NIGHTS: usize = 5;
+
+fn organizations_one_at_a_time_at(rate: f64) -> Throttling {
+    Throttling {
+        organizations: Some(OrganizationsLimits {
+            max_concurrent: Some(1),
+            rate: Some(TokenBucket::new(rate, 1)),
+        }),
+        ..Throttling::default()
+    }
+}
+
+#[tokio::test]
+async fn a_sweep_too_large_for_one_run_converges_and_never_opens_an_exempt_account() {
+    // 184 accounts: three due, three in grace, eight tag-exempt with due passwords.
+    let org = steady_state(184, 29, 3, 3);
+    let harness = Harness::start_with(org.clone(), Timeouts::Production, |e| {
+        e.bucket(BUCKET)
+            .throttling(organizations_one_at_a_time_at(20.0))
+    })
+    .await;
+    let exempt: BTreeSet<String> = org
+        .accounts
+        .iter()
+        .filter(|a| Exemption::Tag.covers(&org, a))
+        .map(|a| a.id.clone())
+        .collect();
+    let wanted = due(&org, Exemption::Tag);
+    assert_eq!((exempt.len(), wanted.len()), (8, 3));
+    let state = format!("s3://{BUCKET}/rootsweep");
+    let mut nights = Vec::new();
+    for night in 1..=NIGHTS {
+        let report = one_night(&harness, &state, night).await;
+        let opened = assume_root_targets(&harness.calls());
+        assert!(
+            opened.is_disjoint(&exempt),
+            "night {night}: a root session in a tag-exempt account"
+        );
+        let ledger = report.summary.ledger.clone().expect("a ledger summary");
+        assert!(matches!(
+            ledger.state,
+            LedgerState::Created | LedgerState::Updated
+        ));
+        let remediated = report.summary.count(OutcomeKind::Remediated);
+        let coverage = ledger.coverage.expect("coverage");
+        eprintln!(
+            "convergence: night {night}: {} accounts audited this run, {remediated} remediated; {coverage}",
+            report.summary.accounts_scanned
+        );
+        // Nothing is remediated on a partial view: only once every account is known.
+        if remediated > 0 {
+            assert_eq!(coverage.never_audited, 0, "night {night}");
+        }
+        nights.push(remediated);
+        let now = harness.state();
+        if wanted
+            .iter()
+            .all(|id| credentials_of(&now.account(id).unwrap().root_user).is_empty())
+        {
+            break;
+        }
+    }
+    let after = harness.state();
+    for id in &wanted {
+        let left = credentials_of(&after.account(id).unwrap().root_user);
+        assert!(
+            left.is_empty(),
+            "{id} still holds {left:?} after {nights:?}"
+        );
+    }
+    assert!(nights.len() > 1, "the org was too large for one run");
+    for id in &exempt {
+        assert_eq!(after.account(id), org.account(id), "{id} untouched");
+    }
+    harness.shutdown().await;
+}
+
+/// One nightly run with 5 s to start work in (3.75 s of it to plan): far too short to read the
+/// tags of every account at Organizations' pace.
+async fn one_night(harness: &Harness, state: &str, night: usize) -> Report {
+    let config = config(
+        Mode::Enforce,
+        Exemption::Tag,
+        &harness.initial,
+        &[("ROOTSWEEP_STATE", state)],
+    );
+    let options = RunOptions {
+        run_id: format!("night-{night}"),
+        deadline: Some(
+            Instant::now() + Budget::STOP_STARTING_BEFORE_DEADLINE + Duration::from_secs(5),
+        ),
+        ..rootsweep_testkit::capture::options()
+    };
+    let run = harness
+        .run_with(
+            &harness.engine(config),
+            &RunRequest::scheduled(Mode::Enforce),
+            options,
+        )
+        .await;
+    run.report().clone()
+}
