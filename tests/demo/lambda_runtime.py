@@ -8,7 +8,9 @@ The function (`rootsweep-lambda`, built with the `lambda_runtime` crate) polls
 events posted to `POST /invoke` one at a time and answers each `/invoke` with the function's
 response: the demo's `aws lambda invoke`.
 
-Usage: lambda_runtime.py PORT_FILE FUNCTION_ARN   (writes the port it listens on to PORT_FILE)
+Usage: lambda_runtime.py PORT_FILE FUNCTION_ARN [TIMEOUT_SECONDS]
+(writes the port it listens on to PORT_FILE; each invocation's deadline is TIMEOUT_SECONDS away,
+900 by default, the template's function timeout)
 """
 
 import queue
@@ -19,7 +21,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PREFIX = "/2018-06-01/runtime"
-TIMEOUT_SECONDS = 900  # the template's function timeout
+TIMEOUT_SECONDS = 900
 
 events: "queue.Queue[tuple[str, bytes]]" = queue.Queue()
 answers: dict[str, "queue.Queue[tuple[int, bytes]]"] = {}
@@ -71,6 +73,8 @@ class Runtime(BaseHTTPRequestHandler):
 
 if __name__ == "__main__":
     port_file, FUNCTION_ARN = sys.argv[1], sys.argv[2]
+    if len(sys.argv) > 3:
+        TIMEOUT_SECONDS = int(sys.argv[3])
     server = ThreadingHTTPServer(("127.0.0.1", 0), Runtime)
     with open(port_file, "w") as f:
         f.write(str(server.server_address[1]))

@@ -8,12 +8,14 @@
 //! one JSON line: calls by operation, connections opened, wall time, the I/O bound
 //! (`max(list pages x L, per-account calls x L / concurrency, AssumeRoot calls / rate)`), the
 //! efficiency (bound / wall), CPU per AWS call, peak memory, throttled calls. Then the Lambda
-//! binary's init time (process start to its first poll for an event).
+//! binary night after night against an organization too large for one run ([`nights`]), and its
+//! init time (process start to its first poll for an event).
 //!
 //! Figures, never pass/fail.
 
 mod case;
 mod init;
+mod nights;
 
 use clap::Parser;
 
@@ -45,6 +47,20 @@ fn main() {
         match case::run_in_child(case) {
             Ok(line) => println!("{line}"),
             Err(err) => eprintln!("rootsweep-bench: case {} failed: {err}", case.name),
+        }
+    }
+    let nights = if args.quick {
+        nights::quick()
+    } else {
+        nights::full()
+    };
+    for case in &nights {
+        match nights::run(case) {
+            Ok(line) => println!("{line}"),
+            Err(err) => {
+                eprintln!("rootsweep-bench: case {} failed: {err}", case.name);
+                std::process::exit(1);
+            }
         }
     }
     let spawns = if args.quick { 2 } else { 7 };

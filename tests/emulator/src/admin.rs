@@ -43,7 +43,8 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         )
 }
 
-/// What a benchmark reads: connections accepted, and calls and throttled calls by operation.
+/// What a benchmark reads: connections accepted, calls and throttled calls by operation, and
+/// the root sessions issued, by member account.
 async fn stats(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
     let connections = shared
         .connections
@@ -53,10 +54,17 @@ async fn stats(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
     for call in &world.calls {
         *calls.entry(call.operation.as_str()).or_default() += 1;
     }
+    let mut root_sessions = std::collections::BTreeMap::<&str, u64>::new();
+    for session in world.sessions() {
+        *root_sessions
+            .entry(session.account_id.as_str())
+            .or_default() += 1;
+    }
     Json(serde_json::json!({
         "connections": connections,
         "calls": calls,
         "throttled": world.throttle.stats().throttled,
+        "root_sessions": root_sessions,
     }))
 }
 

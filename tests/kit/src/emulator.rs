@@ -44,45 +44,6 @@ pub fn one_of_each(seed: u64) -> Org {
     org
 }
 
-/// An organization in its steady state, as it is after the first sweeps: of `accounts` generated
-/// accounts (`seed`), `due` keep a password past its grace period and `in_grace` one still in it;
-/// the tag-exempt accounts keep their due passwords, the suspended and closing ones what they
-/// hold; every other member account is clean.
-pub fn steady_state(accounts: usize, seed: u64, due: usize, in_grace: usize) -> Org {
-    let mut org = Org::generate(accounts, seed);
-    let management = org.management_account().id.clone();
-    let (mut due_left, mut in_grace_left) = (due, in_grace);
-    for account in &mut org.accounts {
-        let scenario = account.name.rsplit_once('-').map_or("", |(s, _)| s);
-        let keep = match scenario {
-            "due" if due_left > 0 => {
-                due_left -= 1;
-                true
-            }
-            "in-grace" if in_grace_left > 0 => {
-                in_grace_left -= 1;
-                true
-            }
-            "exempt" | "suspended" | "pending-closure" => true,
-            _ => account.id == management,
-        };
-        if !keep {
-            let created = account.root_user.created;
-            account.root_user = rootsweep_emulator::RootUser {
-                created,
-                ..Default::default()
-            };
-        }
-    }
-    assert_eq!(
-        (due_left, in_grace_left),
-        (0, 0),
-        "the org has enough of each"
-    );
-    org.validate().expect("a steady state is a valid org");
-    org
-}
-
 /// The grace period of every test run, in the units the configuration takes and in hours.
 pub const GRACE: &str = "72h";
 pub const GRACE_HOURS: i64 = 72;

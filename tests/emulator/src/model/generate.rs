@@ -106,6 +106,45 @@ impl Scenario {
 pub const EXEMPT_TAG: (&str, &str) = ("rootsweep:exempt", "true");
 
 impl Org {
+    /// A generated org in its steady state, as it is after the first sweeps: of `accounts`
+    /// accounts (`seed`), `due` keep a password past its grace period and `in_grace` one still
+    /// in it; the tag-exempt accounts keep their due passwords and the suspended and closing ones
+    /// what they hold; every other member account is clean. Panics when the org has fewer `due`
+    /// or `in-grace` accounts than asked for.
+    pub fn steady_state(accounts: usize, seed: u64, due: usize, in_grace: usize) -> Org {
+        let mut org = Self::generate(accounts, seed);
+        let management = org.management_account().id.clone();
+        let (mut due_left, mut in_grace_left) = (due, in_grace);
+        for account in &mut org.accounts {
+            let scenario = account.name.rsplit_once('-').map_or("", |(s, _)| s);
+            let keep = match scenario {
+                "due" if due_left > 0 => {
+                    due_left -= 1;
+                    true
+                }
+                "in-grace" if in_grace_left > 0 => {
+                    in_grace_left -= 1;
+                    true
+                }
+                "exempt" | "suspended" | "pending-closure" => true,
+                _ => account.id == management,
+            };
+            if !keep {
+                let created = account.root_user.created;
+                account.root_user = RootUser {
+                    created,
+                    ..RootUser::default()
+                };
+            }
+        }
+        assert_eq!(
+            (due_left, in_grace_left),
+            (0, 0),
+            "{accounts} accounts hold fewer due or in-grace ones than asked for"
+        );
+        org
+    }
+
     /// Builds an organization of `accounts` accounts (at least 2), the same for the same seed.
     ///
     /// - Account 0, `management`: the management account; its root user has a password and a
