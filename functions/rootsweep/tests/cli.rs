@@ -8,11 +8,13 @@ use std::process::{Command, Output, Stdio};
 
 use rootsweep::config::Mode;
 use rootsweep::credentials::CredentialKind;
+use rootsweep::event::{RunRequest, Scope};
 use rootsweep::outcome::ActionKind;
+use rootsweep::outcome::OutcomeKind;
 use rootsweep_emulator::{
     EXEMPT_TAG, Emulator, EmulatorHandle, Fault, FaultKind, Org, PreflightFailure,
 };
-use rootsweep_testkit::emulator::{DELETE_OPERATIONS, Exemption};
+use rootsweep_testkit::emulator::{DELETE_OPERATIONS, Exemption, Harness, Timeouts, config};
 use rootsweep_testkit::oracle::{CredentialRef, credentials_of, due, expected};
 use serde_json::Value;
 
@@ -524,6 +526,58 @@ async fn a_sweep_over_the_cap_deletes_nothing_until_the_operator_raises_the_cap(
         .collect();
     assert_eq!(remediated, due);
     emulator.shutdown().await.unwrap();
+}
+
+/// A follow-up, an operator's sweep and the nightly sweep on one day share one cap, through the
+/// run ledger, which the CLI reads and writes as the function does.
+#[tokio::test]
+async fn a_follow_up_a_cli_sweep_and_the_nightly_sweep_share_one_cap_for_the_day() {
+    let org = org(74);
+    let due: Vec<String> = due(&org, Exemption::Tag).into_iter().collect();
+    assert!(due.len() >= 4, "{due:?}");
+    let harness = Harness::start_with(org.clone(), Timeouts::Patient, |e| {
+        e.bucket("rootsweep-state")
+    })
+    .await;
+    let state = ("ROOTSWEEP_STATE", "s3://rootsweep-state/rootsweep");
+    let cap = ("ROOTSWEEP_MAX_REMEDIATIONS", "3");
+    let config = || config(Mode::Enforce, Exemption::Tag, &org, &[state, cap]);
+    // A follow-up remediates one due account: one of the day's three.
+    let follow_up = RunRequest {
+        scope: Scope::Accounts([due[0].parse().unwrap()].into()),
+        follow_up: Some(1),
+        ..RunRequest::scheduled(Mode::Enforce)
+    };
+    let first = harness.run(config(), &follow_up).await;
+    assert_eq!(first.report().summary.count(OutcomeKind::Remediated), 1);
+    // The operator's sweep finds the others due: with the follow-up's, over the three.
+    let held = rootsweep(&harness.emulator, &["sweep", "--yes"], &[state, cap]).await;
+    assert_exit(&held, 4);
+    let message = stderr(&held);
+    assert!(
+        message.contains("1 remediated in the last 24 hours"),
+        "{message}"
+    );
+    // So does the nightly sweep.
+    let nightly = harness
+        .run(config(), &RunRequest::scheduled(Mode::Enforce))
+        .await;
+    let summary = &nightly.report().summary;
+    assert!(summary.over_remediation_cap);
+    assert_eq!(summary.count(OutcomeKind::Remediated), 0);
+    assert_eq!(harness.delete_sessions(), [due[0].clone()]);
+    // Raised on purpose, for one sweep.
+    let raised = format!("{}", due.len());
+    let swept = rootsweep(
+        &harness.emulator,
+        &["sweep", "--yes", "--max-remediations", &raised],
+        &[state],
+    )
+    .await;
+    assert_exit(&swept, 0);
+    let sessions: BTreeSet<String> = harness.delete_sessions().into_iter().collect();
+    assert_eq!(sessions, due.iter().cloned().collect());
+    harness.shutdown().await;
 }
 
 #[tokio::test]

@@ -26,6 +26,9 @@ struct Args {
     /// The small, quick set `make test` runs so that the benchmark cannot rot.
     #[arg(long)]
     quick: bool,
+    /// Only the cases whose name contains this.
+    #[arg(long)]
+    only: Option<String>,
     /// Run one case in this process and print its JSON line (how the cases are run).
     #[arg(long, hide = true)]
     case: Option<String>,
@@ -43,7 +46,8 @@ fn main() {
     } else {
         case::full()
     };
-    for case in &cases {
+    let wanted = |name: &str| args.only.as_deref().is_none_or(|only| name.contains(only));
+    for case in cases.iter().filter(|c| wanted(&c.name)) {
         match case::run_in_child(case) {
             Ok(line) => println!("{line}"),
             Err(err) => eprintln!("rootsweep-bench: case {} failed: {err}", case.name),
@@ -54,7 +58,7 @@ fn main() {
     } else {
         nights::full()
     };
-    for case in &nights {
+    for case in nights.iter().filter(|c| wanted(&c.name)) {
         match nights::run(case) {
             Ok(line) => println!("{line}"),
             Err(err) => {
