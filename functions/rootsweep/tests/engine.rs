@@ -453,6 +453,33 @@ async fn a_listing_that_breaks_off_deletes_nothing_even_within_the_cap() {
     assert!(aws.sessions(TaskPolicy::Delete).is_empty());
 }
 
+/// A page that never comes (Organizations throttling for minutes) cannot run the function into
+/// its timeout: the listing stops when the plan's time is up, as incomplete, and the run ends
+/// with its summary.
+#[tokio::test(start_paused = true)]
+async fn a_listing_still_waiting_for_a_page_when_the_planning_time_ends_stops_there() {
+    let aws = FakeAws::new()
+        .with_all((1..=30).map(|n| member(n).with_everything_old()))
+        .edit(|w| w.page_size = 10)
+        .fault(Fault::on("organizations:ListAccounts", Answer::Hang).after(1));
+    // 100 s to the deadline: 40 s to start work in, 30 s of it to plan.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(100);
+    let options = RunOptions {
+        run_id: "slow-listing".into(),
+        deadline: Some(deadline),
+        ..capture::options()
+    };
+    let engine = aws.engine(enforcing());
+    let run = capture::run(&engine, &RunRequest::scheduled(Mode::Enforce), options).await;
+    let report = run.report();
+    assert!(tokio::time::Instant::now() < deadline);
+    assert_eq!(report.accounts.len(), 10, "the first page");
+    assert!(!report.summary.complete);
+    let why = report.summary.listing_error.as_deref().unwrap_or_default();
+    assert!(why.contains("time for planning ran out"), "{why}");
+    assert!(aws.sessions(TaskPolicy::Delete).is_empty());
+}
+
 #[tokio::test]
 async fn an_account_listed_twice_is_audited_reported_and_counted_once() {
     let twice = member(1).with_everything_old();
