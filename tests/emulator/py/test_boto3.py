@@ -559,3 +559,26 @@ def test_s3_objects_path_style(tmp_path):
         assert (status, code) == (404, "NoSuchBucket")
         call = next(c for c in admin(url, "calls") if c["operation"] == "PutObject")
         assert (call["service"], call["protocol"]) == ("s3", "restXml")
+
+
+def test_lambda_function_configuration(tmp_path):
+    variables = tmp_path / "rootsweep.json"
+    variables.write_text(json.dumps({"ROOTSWEEP_MODE": "enforce", "ROOTSWEEP_MAX_REMEDIATIONS": "10"}))
+    with running_emulator("--function", f"rootsweep={variables}") as url:
+        caller = admin(url, "state")["caller_account_id"]
+        arn = f"arn:aws:lambda:us-east-1:{caller}:function:rootsweep"
+        functions = client(url, "lambda", attempts=1)
+        for name in ["rootsweep", arn, f"{caller}:function:rootsweep"]:
+            got = functions.get_function_configuration(FunctionName=name)
+            assert (got["FunctionArn"], got["Version"], got["State"]) == (arn, "$LATEST", "Active")
+            assert got["Environment"]["Variables"] == {"ROOTSWEEP_MODE": "enforce", "ROOTSWEEP_MAX_REMEDIATIONS": "10"}
+        assert functions.get_function_configuration(FunctionName="rootsweep", Qualifier="$LATEST")["FunctionArn"] == f"{arn}:$LATEST"
+        assert error_of(lambda: functions.get_function_configuration(FunctionName="nope")) == (
+            404,
+            "ResourceNotFoundException",
+            f"Function not found: arn:aws:lambda:us-east-1:{caller}:function:nope",
+        )
+        with pytest.raises(functions.exceptions.ResourceNotFoundException):
+            functions.get_function_configuration(FunctionName="rootsweep", Qualifier="1")
+        call = next(c for c in admin(url, "calls") if c["operation"] == "GetFunctionConfiguration")
+        assert (call["service"], call["protocol"]) == ("lambda", "restJson1")

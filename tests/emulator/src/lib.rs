@@ -1,6 +1,7 @@
 //! An AWS emulator for testing rootsweep without an AWS account: STS `AssumeRoot`, the IAM calls
 //! on a member account's root user, Organizations' account listing, CloudWatch `PutMetricData`,
-//! EventBridge Scheduler's one-time schedules, Security Hub findings and S3 objects, spoken in
+//! EventBridge Scheduler's one-time schedules, Security Hub findings, S3 objects and Lambda
+//! functions' configuration, spoken in
 //! the real wire protocols so the unmodified AWS SDK for Rust and boto3 work against it through
 //! `AWS_ENDPOINT_URL`.
 //!
@@ -30,6 +31,7 @@ mod sigv4;
 mod throttle;
 mod world;
 
+use std::collections::BTreeMap;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -73,6 +75,8 @@ pub struct Emulator {
     organizations_short_pages: Option<u64>,
     caller_credentials: CallerCredentials,
     caller_policy: Option<TemplatePolicy>,
+    /// Lambda functions by name, with their environment variables.
+    functions: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl Emulator {
@@ -86,6 +90,7 @@ impl Emulator {
             organizations_short_pages: None,
             caller_credentials: CallerCredentials::default(),
             caller_policy: None,
+            functions: BTreeMap::new(),
         }
     }
 
@@ -158,6 +163,27 @@ impl Emulator {
         self
     }
 
+    /// Deploys a Lambda function of this name in the caller's account, in every region, with
+    /// these environment variables: what `GetFunctionConfiguration` answers for it (another
+    /// declaration of the name replaces this one). Names and variables are checked as Lambda
+    /// checks them when the emulator starts.
+    pub fn function<K, V>(
+        mut self,
+        name: impl Into<String>,
+        variables: impl IntoIterator<Item = (K, V)>,
+    ) -> Self
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let variables = variables
+            .into_iter()
+            .map(|(key, value)| (key.into(), value.into()))
+            .collect();
+        self.functions.insert(name.into(), variables);
+        self
+    }
+
     /// Starts on 127.0.0.1 with a free port.
     pub async fn start(org: Org) -> io::Result<EmulatorHandle> {
         Self::new(org).spawn().await
@@ -194,9 +220,13 @@ impl Emulator {
             .map(|template| template.resolve(self.org.caller_account_id()))
             .transpose()
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        let mut world = World::new(self.org);
+        world
+            .functions
+            .deploy(self.functions)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let mut world = World::new(self.org);
         world.faults.replace(self.faults);
         world.throttle.configure(self.throttling);
         world.propagation = Propagation::new(self.iam_propagation_delay);

@@ -1,6 +1,7 @@
 //! `rootsweep-emulator`: the emulator as a process, for scripts, `make demo` and boto3 tests.
 //! Prints the URL it listens on as its first stdout line, then serves until SIGINT or SIGTERM.
 
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -14,7 +15,7 @@ use tracing_subscriber::EnvFilter;
 #[derive(Debug, Parser)]
 #[command(
     version,
-    about = "An AWS emulator (STS AssumeRoot, IAM root user, Organizations, CloudWatch, EventBridge Scheduler, Security Hub, S3) for rootsweep tests"
+    about = "An AWS emulator (STS AssumeRoot, IAM root user, Organizations, CloudWatch, EventBridge Scheduler, Security Hub, S3, Lambda) for rootsweep tests"
 )]
 struct Args {
     /// Loopback address to listen on; port 0 picks a free port.
@@ -67,6 +68,10 @@ struct Args {
     /// An S3 bucket of the caller's (repeatable), added to the org's.
     #[arg(long, value_name = "NAME")]
     bucket: Vec<String>,
+    /// A Lambda function of the caller's, in every region (repeatable): NAME=FILE, FILE a JSON
+    /// object of its environment variables (`{"ROOTSWEEP_MODE": "enforce"}`).
+    #[arg(long, value_name = "NAME=FILE", value_parser = parameter)]
+    function: Vec<(String, String)>,
 }
 
 #[tokio::main]
@@ -115,6 +120,11 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .bucket
         .iter()
         .fold(emulator, |emulator, bucket| emulator.bucket(bucket));
+    for (name, file) in &args.function {
+        let variables: BTreeMap<String, String> =
+            load_json(Path::new(file), "function environment")?;
+        emulator = emulator.function(name, variables);
+    }
     if let Some(seed) = args.organizations_short_pages {
         emulator = emulator.organizations_short_pages(seed);
     }

@@ -352,7 +352,7 @@ fn check_scope(scope: &Scope, amz_date: &str, global_sts: bool) -> Result<(), Au
 /// botocore's `partitions.json`): what the SDKs' endpoint rules take for a region of that
 /// partition. With one endpoint for every region, the emulator cannot tell the real ones from
 /// names of that shape.
-fn is_region(region: &str) -> bool {
+pub(crate) fn is_region(region: &str) -> bool {
     let parts: Vec<&str> = region.split('-').collect();
     let word = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     match parts[..] {

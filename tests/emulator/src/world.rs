@@ -15,6 +15,7 @@ use crate::policy::CallerPolicy;
 use crate::propagation::Propagation;
 use crate::protocol::Protocol;
 use crate::services::MetricDatum;
+use crate::services::lambda::Functions;
 use crate::services::s3::Objects;
 use crate::services::scheduler::Schedules;
 use crate::services::securityhub::Findings;
@@ -32,6 +33,7 @@ pub(crate) struct World {
     pub schedules: Schedules,
     pub findings: Findings,
     pub objects: Objects,
+    pub functions: Functions,
     pub faults: FaultSet,
     pub throttle: Throttle,
     pub propagation: Propagation,
@@ -53,6 +55,7 @@ impl World {
             schedules: Schedules::new(time::now()),
             findings: Findings::default(),
             objects: Objects::new(),
+            functions: Functions::new(time::now()),
             faults: FaultSet::default(),
             throttle: Throttle::default(),
             propagation: Propagation::default(),
@@ -146,7 +149,7 @@ pub struct CallRecord {
     pub request_id: String,
     pub time: DateTime<Utc>,
     /// The SigV4 signing name (`sts`, `iam`, `organizations`, `monitoring`, `scheduler`,
-    /// `securityhub`, `s3`), when signed.
+    /// `securityhub`, `s3`, `lambda`), when signed.
     pub service: Option<String>,
     /// Empty when the request could not be decoded.
     pub operation: String,

@@ -6,6 +6,7 @@ mod cloudwatch;
 mod common;
 mod consistency;
 mod faults;
+mod lambda;
 mod organizations;
 mod paging;
 mod policy;

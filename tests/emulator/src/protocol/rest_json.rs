@@ -1,7 +1,7 @@
-//! The `restJson1` protocol (EventBridge Scheduler, Security Hub): the route names the operation,
-//! the JSON body holds the members the path, query and headers do not, and errors name their
-//! code in the `x-amzn-ErrorType` header over a JSON body (Smithy's "AWS restJson1 protocol":
-//! clients read the code from that header).
+//! The `restJson1` protocol (EventBridge Scheduler, Security Hub, Lambda): the route names the
+//! operation, the JSON body holds the members the path, query and headers do not, and errors name
+//! their code in the `x-amzn-ErrorType` header over a JSON body (Smithy's "AWS restJson1
+//! protocol": clients read the code from that header).
 
 use axum::body::Body;
 use axum::http::request::Parts;

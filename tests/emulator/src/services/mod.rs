@@ -3,6 +3,7 @@
 
 mod cloudwatch;
 mod iam;
+pub(crate) mod lambda;
 mod organizations;
 pub(crate) mod s3;
 pub(crate) mod scheduler;
@@ -41,6 +42,7 @@ pub enum Service {
     Scheduler,
     SecurityHub,
     S3,
+    Lambda,
 }
 
 impl Service {
@@ -54,6 +56,7 @@ impl Service {
             "scheduler" => Some(Self::Scheduler),
             "securityhub" => Some(Self::SecurityHub),
             "s3" => Some(Self::S3),
+            "lambda" => Some(Self::Lambda),
             _ => None,
         }
     }
@@ -67,6 +70,7 @@ impl Service {
             Self::Scheduler => "scheduler",
             Self::SecurityHub => "securityhub",
             Self::S3 => "s3",
+            Self::Lambda => "lambda",
         }
     }
 
@@ -78,7 +82,7 @@ impl Service {
                 protocol,
                 Protocol::Query | Protocol::AwsJson10 | Protocol::RpcV2Cbor
             ),
-            Self::Scheduler | Self::SecurityHub => protocol == Protocol::RestJson1,
+            Self::Scheduler | Self::SecurityHub | Self::Lambda => protocol == Protocol::RestJson1,
             Self::S3 => protocol == Protocol::RestXml,
         }
     }
@@ -86,7 +90,7 @@ impl Service {
     /// The REST protocol of a REST service: it speaks no other.
     pub fn rest_protocol(self) -> Option<Protocol> {
         match self {
-            Self::Scheduler | Self::SecurityHub => Some(Protocol::RestJson1),
+            Self::Scheduler | Self::SecurityHub | Self::Lambda => Some(Protocol::RestJson1),
             Self::S3 => Some(Protocol::RestXml),
             _ => None,
         }
@@ -98,15 +102,29 @@ impl Service {
             Self::Scheduler => scheduler::ROUTES,
             Self::SecurityHub => securityhub::ROUTES,
             Self::S3 => s3::ROUTES,
+            Self::Lambda => lambda::ROUTES,
             _ => &[],
         }
     }
 
     /// The JSON body of a restJson1 error. Scheduler's is `{"message": ..}` (botocore and the
-    /// Rust SDK read `message` or `Message`); Security Hub's errors model `Code` and `Message`.
+    /// Rust SDK read `message` or `Message`); Security Hub's errors model `Code` and `Message`;
+    /// Lambda's `Type` and `Message`, `Type` being `User` (a 404 as Lambda answers it:
+    /// localstack/localstack#702) or, for its own faults, `Service` (our assumption).
     pub fn rest_json_error(self, error: &ApiError) -> serde_json::Value {
         match self {
             Self::SecurityHub => serde_json::json!({"Code": error.code, "Message": error.message}),
+            Self::Lambda => {
+                let kind = match error.status.is_server_error() {
+                    true => "Service",
+                    false => "User",
+                };
+                let mut body = serde_json::json!({"Type": kind, "Message": error.message});
+                if let Some(reason) = error.reason {
+                    body["Reason"] = reason.into();
+                }
+                body
+            }
             _ => serde_json::json!({"message": error.message}),
         }
     }
@@ -116,7 +134,12 @@ impl Service {
         match self {
             Self::Organizations => Some("AWSOrganizationsV20161128"),
             Self::CloudWatch => Some("GraniteServiceVersion20100801"),
-            Self::Sts | Self::Iam | Self::Scheduler | Self::SecurityHub | Self::S3 => None,
+            Self::Sts
+            | Self::Iam
+            | Self::Scheduler
+            | Self::SecurityHub
+            | Self::S3
+            | Self::Lambda => None,
         }
     }
 
@@ -125,7 +148,9 @@ impl Service {
             Self::Sts => "https://sts.amazonaws.com/doc/2011-06-15/",
             Self::Iam => "https://iam.amazonaws.com/doc/2010-05-08/",
             Self::CloudWatch => "http://monitoring.amazonaws.com/doc/2010-08-01/",
-            Self::Organizations | Self::Scheduler | Self::SecurityHub | Self::S3 => "",
+            Self::Organizations | Self::Scheduler | Self::SecurityHub | Self::S3 | Self::Lambda => {
+                ""
+            }
         }
     }
 
@@ -166,6 +191,13 @@ impl Service {
                 "LimitExceededException",
                 "Rate exceeded",
             ),
+            // Lambda's modeled TooManyRequestsException (429) and one of its `ThrottleReason`s.
+            Self::Lambda => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "TooManyRequestsException",
+                "Rate exceeded",
+            )
+            .with_reason("CallerRateLimitExceeded"),
             // S3's throttling answer ("Error responses", S3 API reference).
             Self::S3 => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -186,8 +218,9 @@ impl Service {
             Self::Organizations => {
                 ApiError::new(StatusCode::BAD_REQUEST, "AccessDeniedException", message)
             }
-            // "Common Errors" of the Scheduler API reference; Security Hub's modeled error.
-            Self::Scheduler | Self::SecurityHub => {
+            // "Common Errors" of the Scheduler API reference; Security Hub's modeled error; 403
+            // as Lambda answers it (alexcasalboni/aws-lambda-power-tuning#59 shows the answer).
+            Self::Scheduler | Self::SecurityHub | Self::Lambda => {
                 ApiError::new(StatusCode::FORBIDDEN, "AccessDeniedException", message)
             }
             _ => ApiError::new(StatusCode::FORBIDDEN, "AccessDenied", message),
@@ -204,6 +237,12 @@ impl Service {
             (Self::SecurityHub, _) => {
                 ApiError::new(status, "InternalException", "Internal service failure.")
             }
+            // Lambda's modeled ServiceException, with the fault's status.
+            (Self::Lambda, _) => ApiError::new(
+                status,
+                "ServiceException",
+                "The Lambda service encountered an internal error.",
+            ),
             (Self::S3, StatusCode::SERVICE_UNAVAILABLE) => {
                 ApiError::new(status, "ServiceUnavailable", "Reduce your request rate.")
             }
@@ -243,7 +282,7 @@ impl Service {
                 format!("Unknown operation {operation} (not emulated)"),
             ),
             // Our assumption: a REST path no operation has is a 404 there.
-            Self::Scheduler | Self::SecurityHub => ApiError::new(
+            Self::Scheduler | Self::SecurityHub | Self::Lambda => ApiError::new(
                 StatusCode::NOT_FOUND,
                 "UnknownOperationException",
                 format!("Unknown operation {operation} (not emulated)"),
@@ -263,7 +302,7 @@ impl Service {
     /// the REST service's own.
     pub fn not_found(self, operation: &str) -> ApiError {
         match self {
-            Self::Scheduler | Self::SecurityHub => ApiError::new(
+            Self::Scheduler | Self::SecurityHub | Self::Lambda => ApiError::new(
                 StatusCode::NOT_FOUND,
                 "ResourceNotFoundException",
                 format!("The resource of {operation} does not exist (injected fault)."),
@@ -331,6 +370,7 @@ impl Service {
             Self::Scheduler => scheduler::authorization(operation, input, account, region),
             Self::SecurityHub => securityhub::authorization(operation, input, account, region),
             Self::S3 => s3::authorization(operation, input),
+            Self::Lambda => lambda::authorization(operation, input, account, region),
             _ => self
                 .rpc_authorization(operation, input, org)
                 .map(|r| vec![r]),
@@ -409,6 +449,16 @@ impl Service {
             Self::S3 => {
                 let account = self.principal_account(caller, operation)?;
                 s3::call(world, account, operation, input, permissions, now)
+            }
+            Self::Lambda => {
+                let caller_arn = caller.arn();
+                let account = self.principal_account(caller, operation)?;
+                let at = lambda::Place {
+                    caller_arn: &caller_arn,
+                    account,
+                    region,
+                };
+                lambda::call(world, &at, operation, input)
             }
             Self::Sts => sts::call(world, caller, operation, input, now),
             Self::Iam => iam::call(world, caller, operation, input),
