@@ -1,6 +1,7 @@
 //! The engine's seams: what it needs from AWS, as traits over domain types. `aws/` implements
 //! them with the SDK; tests implement them in memory or point the SDK at the emulator.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
@@ -240,4 +241,22 @@ pub trait Findings: Send + Sync {
     ) -> Call<'a, Vec<FailedFinding>>;
     /// `securityhub:GetFindings`: the ids of this generator's ACTIVE findings.
     fn active<'a>(&'a self, generator: &'a str) -> Call<'a, Vec<String>>;
+}
+
+/// A deployed function's configuration: what it runs with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeployedFunction {
+    /// `arn:aws:lambda:REGION:ACCOUNT:function:NAME`, as Lambda answered it.
+    pub arn: String,
+    /// Its environment variables; none when the function has no environment.
+    pub variables: BTreeMap<String, String>,
+}
+
+/// Lambda, for the deployment an operator's run acts for.
+pub trait Deployment: Send + Sync {
+    /// `lambda:GetFunctionConfiguration` of `function` (a name, an ARN or a partial ARN) at
+    /// `$LATEST`. A missing function is a `NotFound` error; one whose variables Lambda could not
+    /// read (`Environment.Error`, such as a KMS key it may no longer use) is an error too, as
+    /// its settings are unknown.
+    fn configuration<'a>(&'a self, function: &'a str) -> Call<'a, DeployedFunction>;
 }

@@ -1,6 +1,8 @@
 //! The SDK adapters on their own, with `aws-smithy-mocks` behind the clients: how AWS's answers
 //! and errors become domain values (codes, kinds, "already gone", "no password"), and paging.
 
+use std::collections::BTreeMap;
+
 use aws_sdk_iam::operation::deactivate_mfa_device::DeactivateMFADeviceError;
 use aws_sdk_iam::operation::delete_access_key::DeleteAccessKeyError;
 use aws_sdk_iam::operation::get_account_summary::GetAccountSummaryOutput;
@@ -11,6 +13,11 @@ use aws_sdk_iam::types::error::{
     AccountNotManagementOrDelegatedAdministratorException, EntityTemporarilyUnmodifiableException,
     NoSuchEntityException, ServiceAccessNotEnabledException,
 };
+use aws_sdk_lambda::operation::get_function_configuration::{
+    GetFunctionConfigurationError, GetFunctionConfigurationOutput,
+};
+use aws_sdk_lambda::types::error::ResourceNotFoundException;
+use aws_sdk_lambda::types::{EnvironmentError, EnvironmentResponse};
 use aws_sdk_organizations::operation::list_accounts::ListAccountsOutput;
 use aws_sdk_organizations::types::{
     Account as SdkAccount, AccountState as SdkState, AccountStatus,
@@ -22,11 +29,14 @@ use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::error::ErrorMetadata;
 use futures::StreamExt;
 use rootsweep::account::{AccountState, Partition};
+use rootsweep::aws::deployment::SdkDeployment;
 use rootsweep::aws::organization::SdkOrganization;
 use rootsweep::aws::root_session::{SdkRootAccess, SdkRootSession};
 use rootsweep::config::Config;
 use rootsweep::credentials::{Credential, CredentialKind, TaskPolicy, TaskPolicyArn};
-use rootsweep::ports::{AwsErrorKind, Organization, Removal, RootAccess, RootSession};
+use rootsweep::ports::{
+    AwsErrorKind, DeployedFunction, Deployment, Organization, Removal, RootAccess, RootSession,
+};
 use rootsweep::preflight::{PreflightError, preflight};
 use rootsweep_testkit::id;
 
@@ -286,4 +296,98 @@ async fn errors_keep_aws_s_code_and_are_classified_for_the_operator() {
         session.root_user().await.unwrap_err().kind,
         AwsErrorKind::AccessDenied
     );
+}
+
+const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:111111111111:function:rootsweep";
+
+#[tokio::test]
+async fn a_deployment_runs_with_its_configurations_variables_and_none_without_an_environment() {
+    let configured = mock!(aws_sdk_lambda::Client::get_function_configuration)
+        .match_requests(|r| r.function_name() == Some("rootsweep") && r.qualifier().is_none())
+        .then_output(|| {
+            GetFunctionConfigurationOutput::builder()
+                .function_arn(FUNCTION_ARN)
+                .environment(
+                    EnvironmentResponse::builder()
+                        .variables("ROOTSWEEP_MODE", "enforce")
+                        .variables("ROOTSWEEP_MAX_REMEDIATIONS", "10")
+                        .build(),
+                )
+                .build()
+        });
+    let bare = mock!(aws_sdk_lambda::Client::get_function_configuration)
+        .match_requests(|r| r.function_name() == Some("bare"))
+        .then_output(|| {
+            GetFunctionConfigurationOutput::builder()
+                .function_arn("arn:aws:lambda:us-east-1:111111111111:function:bare")
+                .build()
+        });
+    let lambda = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, [&configured, &bare]);
+    let deployment = SdkDeployment::new(lambda);
+
+    assert_eq!(
+        deployment.configuration("rootsweep").await.unwrap(),
+        DeployedFunction {
+            arn: FUNCTION_ARN.to_owned(),
+            variables: BTreeMap::from([
+                ("ROOTSWEEP_MAX_REMEDIATIONS".to_owned(), "10".to_owned()),
+                ("ROOTSWEEP_MODE".to_owned(), "enforce".to_owned()),
+            ]),
+        }
+    );
+    let bare = deployment.configuration("bare").await.unwrap();
+    assert_eq!(bare.variables, BTreeMap::new());
+}
+
+#[tokio::test]
+async fn a_deployment_that_cannot_be_read_is_an_error_never_an_empty_configuration() {
+    let missing = mock!(aws_sdk_lambda::Client::get_function_configuration)
+        .match_requests(|r| r.function_name() == Some("nope"))
+        .then_error(|| {
+            GetFunctionConfigurationError::ResourceNotFoundException(
+                ResourceNotFoundException::builder()
+                    .meta(meta("ResourceNotFoundException"))
+                    .build(),
+            )
+        });
+    let denied = mock!(aws_sdk_lambda::Client::get_function_configuration)
+        .match_requests(|r| r.function_name() == Some("guarded"))
+        .then_error(|| GetFunctionConfigurationError::generic(meta("AccessDeniedException")));
+    let undecryptable = mock!(aws_sdk_lambda::Client::get_function_configuration)
+        .match_requests(|r| r.function_name() == Some("sealed"))
+        .then_output(|| {
+            let error = EnvironmentError::builder()
+                .error_code("KMSAccessDeniedException")
+                .message("the key's policy text")
+                .build();
+            GetFunctionConfigurationOutput::builder()
+                .function_arn(FUNCTION_ARN)
+                .environment(EnvironmentResponse::builder().error(error).build())
+                .build()
+        });
+    let anonymous = mock!(aws_sdk_lambda::Client::get_function_configuration)
+        .match_requests(|r| r.function_name() == Some("odd"))
+        .then_output(|| GetFunctionConfigurationOutput::builder().build());
+    let lambda = mock_client!(
+        aws_sdk_lambda,
+        RuleMode::MatchAny,
+        [&missing, &denied, &undecryptable, &anonymous]
+    );
+    let deployment = SdkDeployment::new(lambda);
+
+    let missing = deployment.configuration("nope").await.unwrap_err();
+    assert_eq!(
+        (missing.operation, missing.kind),
+        ("lambda:GetFunctionConfiguration", AwsErrorKind::NotFound)
+    );
+    assert!(missing.has_code("ResourceNotFoundException"));
+    let denied = deployment.configuration("guarded").await.unwrap_err();
+    assert_eq!(denied.kind, AwsErrorKind::AccessDenied);
+    let sealed = deployment.configuration("sealed").await.unwrap_err();
+    assert!(sealed.has_code("KMSAccessDeniedException"));
+    assert!(sealed.message.contains(FUNCTION_ARN), "{sealed}");
+    assert!(!sealed.message.contains("policy text"), "{sealed}");
+    let odd = deployment.configuration("odd").await.unwrap_err();
+    assert_eq!(odd.kind, AwsErrorKind::Other);
+    assert!(odd.message.contains("without a FunctionArn"), "{odd}");
 }

@@ -2,6 +2,7 @@
 //! configuration (retry, timeouts) every client is built from.
 
 pub mod archive;
+pub mod deployment;
 pub mod findings;
 mod gate;
 pub mod metrics;
