@@ -92,9 +92,11 @@ impl<O: Organization, R: RootAccess> Act<O, R> {
         {
             return outcome;
         }
+        // A failure keeps the due time the plan found (its outcome is still `Due` here).
+        let found_due = report.outcome.due_at();
         self.delete_session(report)
             .await
-            .unwrap_or_else(Outcome::Failed)
+            .unwrap_or_else(|failure| Outcome::Failed(failure.after_due(found_due)))
     }
 
     async fn delete_session(&self, report: &mut AccountReport) -> Result<Outcome, Failure> {

@@ -32,11 +32,23 @@ named_enum! {
 pub struct Failure {
     pub stage: Stage,
     pub cause: Cause,
+    /// When the credentials became due, for a failure after the audit found them past their
+    /// grace period: the report line keeps saying so, and the evidence keeps counting.
+    pub due_at: Option<DateTime<Utc>>,
 }
 
 impl Failure {
     pub fn new(stage: Stage, cause: Cause) -> Self {
-        Self { stage, cause }
+        Self {
+            stage,
+            cause,
+            due_at: None,
+        }
+    }
+
+    /// The failure of an account already found past its grace period (due since `due_at`).
+    pub fn after_due(self, due_at: Option<DateTime<Utc>>) -> Self {
+        Self { due_at, ..self }
     }
 
     pub fn aws(stage: Stage, error: AwsError) -> Self {
@@ -106,6 +118,8 @@ impl Outcome {
         }
     }
 
+    /// When the credentials are (or were) due: also after a failure or a deadline that came
+    /// once the account was found past its grace period.
     pub fn due_at(&self) -> Option<DateTime<Utc>> {
         match self {
             Outcome::InGrace { due_at }
@@ -113,6 +127,7 @@ impl Outcome {
             | Outcome::Remediated { due_at }
             | Outcome::RetryLater { due_at, .. }
             | Outcome::NotReached(NotReachedReason::NotRemediated { due_at, .. }) => Some(*due_at),
+            Outcome::Failed(failure) => failure.due_at,
             _ => None,
         }
     }

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::account::AccountId;
 use crate::config::Mode;
 use crate::credentials::CredentialKind;
-use crate::evidence::Archived;
+use crate::evidence::{Archived, Exemption};
 use crate::findings::Published;
 use crate::followup::{FollowUp, FollowUpAction};
 use crate::ledger::{LedgerState, LedgerSummary};
@@ -69,6 +69,9 @@ pub struct RunSummary {
     /// What became of the run ledger, and how well it covers the organization.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ledger: Option<LedgerSummary>,
+    /// The exempt accounts with their rules: the exemptions in force, for the evidence.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exemptions: Vec<Exemption>,
     /// The follow-ups this run scheduled (or kept, skipped, failed to schedule).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub follow_ups: Vec<FollowUp>,
@@ -176,6 +179,16 @@ impl RunSummary {
             ),
             attention: accounts.iter().filter_map(attention).collect(),
             ledger: None,
+            exemptions: accounts
+                .iter()
+                .filter_map(|a| match &a.outcome {
+                    Outcome::Exempt(rule) => Some(Exemption {
+                        account_id: a.account_id.to_string(),
+                        rule: rule.to_string(),
+                    }),
+                    _ => None,
+                })
+                .collect(),
             follow_ups: Vec::new(),
             archive: None,
             findings: None,

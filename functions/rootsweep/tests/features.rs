@@ -213,10 +213,13 @@ async fn a_run_archives_exactly_its_report_under_its_date() {
     let summary = &run.report().summary;
     let archived = summary.archive.clone().expect("archived");
     assert_eq!(archived.error, None);
-    let date = summary.started_at.format("%Y-%m-%d");
+    let (date, time) = (
+        summary.started_at.format("%Y-%m-%d"),
+        summary.started_at.format("%H%M%S%.3f"),
+    );
     assert_eq!(
         archived.key,
-        format!("rootsweep/runs/date={date}/test-run.jsonl.gz")
+        format!("rootsweep/runs/date={date}/{time}Z-test-run.jsonl.gz")
     );
     let object = aws.world().objects[&archived.key].clone();
     assert_eq!(

@@ -139,6 +139,8 @@ pub fn named<'a>(org: &'a Org, scenario: &str) -> Vec<&'a Account> {
 ///
 /// - each account appears once in the report and once in the report lines, with the same
 ///   outcome, and the last line is the summary, equal to the returned one;
+/// - the line of an account found past its grace period carries its `due_at`, whatever
+///   happened next (failed while deleting, not reached, held);
 /// - when `listed` is given (the accounts the run must cover), exactly those accounts appear;
 /// - the summary's counts are the outcomes' counts, its deletion counts are the reported
 ///   actions, and it says `complete` exactly when the listing did not break off.
@@ -191,6 +193,22 @@ pub fn check_report(run: &Run, listed: Option<&BTreeSet<String>>) {
             .expect("an account id")
             .to_owned();
         let outcome = line["outcome"].as_str().expect("an outcome").to_owned();
+        // An account found past its grace period says since when, whatever happened next.
+        let found_due = match outcome.as_str() {
+            "due" | "remediated" | "retry_later" => true,
+            "failed" => matches!(
+                line["stage"].as_str(),
+                Some("assume_root_delete" | "recheck" | "remove" | "verify")
+            ),
+            "not_reached" => line["reason"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("audited and due")),
+            _ => false,
+        };
+        assert!(
+            !found_due || line["due_at"].is_string(),
+            "account {id} was found due but its line has no due_at: {line}"
+        );
         assert!(
             lined.insert(id.clone(), outcome).is_none(),
             "account {id} has two report lines"

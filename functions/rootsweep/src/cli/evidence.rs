@@ -1,11 +1,9 @@
 //! `rootsweep evidence`: the run archive read back for a period.
 
-use std::time::Duration;
+use chrono::{NaiveDate, Utc};
+use clap::{Args, ValueEnum};
 
-use chrono::Utc;
-use clap::Args;
-
-use super::{AwsArgs, OutputFormat, exit, fail, output};
+use super::{AwsArgs, exit, fail, html, output};
 use crate::app::archive;
 use crate::aws::load_sdk_config;
 use crate::config::{ArchiveLocation, ConfigError};
@@ -18,32 +16,54 @@ pub struct EvidenceArgs {
     /// Where the runs are archived, as the deployment's ROOTSWEEP_ARCHIVE says.
     #[arg(long, value_name = "s3://BUCKET/PREFIX", env = ArchiveLocation::VARIABLE)]
     pub archive: String,
-    /// How far back to read, such as 90d or 12w.
-    #[arg(long, value_name = "DURATION", default_value = "90d")]
+    /// The first day to read (UTC), as a date such as 2026-01-01 or as a duration back from
+    /// today such as 90d or 12w: the runs archived from 00:00 UTC that day on.
+    #[arg(long, value_name = "DATE|DURATION", default_value = "90d")]
     pub since: String,
     /// How to print the evidence on stdout.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
-    pub output: OutputFormat,
+    #[arg(long, value_enum, default_value_t = EvidenceFormat::Table)]
+    pub output: EvidenceFormat,
 }
 
-fn since(value: &str) -> Result<Duration, ConfigError> {
-    humantime::parse_duration(value.trim()).map_err(|_| ConfigError {
-        variable: "--since",
-        value: value.to_owned(),
-        allowed: "use a duration such as 90d, 12w or 48h".into(),
-    })
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EvidenceFormat {
+    /// A readable table.
+    Table,
+    /// The evidence as one JSON document.
+    Json,
+    /// One row per account.
+    Csv,
+    /// One self-contained HTML page (no script, nothing fetched when opened).
+    Html,
+}
+
+/// The first day to read.
+fn since(value: &str) -> Result<NaiveDate, ConfigError> {
+    let value = value.trim();
+    if let Ok(day) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        return Ok(day);
+    }
+    humantime::parse_duration(value)
+        .ok()
+        .and_then(|period| chrono::TimeDelta::from_std(period).ok())
+        .and_then(|period| Utc::now().checked_sub_signed(period))
+        .map(|from| from.date_naive())
+        .ok_or_else(|| ConfigError {
+            variable: "--since",
+            value: value.to_owned(),
+            allowed: "use a date such as 2026-01-01, or a duration such as 90d, 12w or 48h".into(),
+        })
 }
 
 /// Exit codes as for an audit: 4 when an account was seen past its grace period, 5 when a run
 /// of the period was incomplete, else 0.
 pub async fn run(args: &EvidenceArgs) -> u8 {
-    let (location, period) = match ArchiveLocation::parse("--archive", &args.archive)
+    let (location, from) = match ArchiveLocation::parse("--archive", &args.archive)
         .and_then(|location| Ok((location, since(&args.since)?)))
     {
         Ok(parsed) => parsed,
         Err(err) => return fail(exit::USAGE, &err),
     };
-    let from = (Utc::now() - chrono::TimeDelta::from_std(period).unwrap_or_default()).date_naive();
     let sdk = load_sdk_config(args.aws.profile.as_deref(), args.aws.region.as_deref()).await;
     let store = archive(&sdk, &location.bucket);
     let evidence = match evidence::read(store.as_ref(), &location, from).await {
@@ -52,9 +72,10 @@ pub async fn run(args: &EvidenceArgs) -> u8 {
     };
     let mut stdout = std::io::stdout().lock();
     let written = match args.output {
-        OutputFormat::Table => output::evidence_table(&evidence, &mut stdout),
-        OutputFormat::Json => output::json(&evidence, &mut stdout),
-        OutputFormat::Csv => output::evidence_csv(&evidence, &mut stdout),
+        EvidenceFormat::Table => output::evidence_table(&evidence, &mut stdout),
+        EvidenceFormat::Json => output::json(&evidence, &mut stdout),
+        EvidenceFormat::Csv => output::evidence_csv(&evidence, &mut stdout),
+        EvidenceFormat::Html => html::write(&evidence, &mut stdout),
     };
     if let Err(err) = written {
         return fail(1, &format!("could not write the evidence: {err}"));
@@ -69,5 +90,22 @@ pub async fn run(args: &EvidenceArgs) -> u8 {
         exit::UNCHECKED
     } else {
         exit::OK
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_is_a_day_or_a_duration_back_from_today() {
+        assert_eq!(
+            since("2026-01-01").unwrap(),
+            NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()
+        );
+        let today = Utc::now().date_naive();
+        assert_eq!(since("0d").unwrap(), today);
+        assert_eq!(since("2d").unwrap(), today - chrono::TimeDelta::days(2));
+        assert!(since("last week").is_err());
     }
 }

@@ -1,6 +1,7 @@
 //! The operator CLI on the same engine, configuration rules and grace rule as the Lambda.
 
 mod evidence;
+mod html;
 mod output;
 
 use std::io::{BufRead, IsTerminal, Write};

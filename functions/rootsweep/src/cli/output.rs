@@ -145,31 +145,43 @@ pub fn evidence_table(evidence: &Evidence, out: &mut impl Write) -> io::Result<(
         evidence.since,
         evidence.incomplete_runs.len()
     )?;
+    writeln!(
+        out,
+        "{} account(s) audited; exemptions in force: {}",
+        evidence.accounts_audited,
+        evidence.exemptions.len()
+    )?;
     let header = [
         "ACCOUNT",
         "NAME",
         "RUNS",
+        "PAST GRACE",
         "LONGEST PAST GRACE",
         "LAST OUTCOME",
     ];
     writeln!(
         out,
-        "{:<14}{:<26}{:>6}  {:<22}{}",
-        header[0], header[1], header[2], header[3], header[4]
+        "{:<14}{:<26}{:>6}{:>12}  {:<22}{}",
+        header[0], header[1], header[2], header[3], header[4], header[5]
     )?;
     for a in &evidence.accounts {
         let past = match a.longest_past_grace_seconds {
             0 => "-".to_owned(),
             s => age(TimeDelta::seconds(s)),
         };
+        let last = match a.past_grace_at_end {
+            true => format!("{} (still past grace)", a.last_outcome),
+            false => a.last_outcome.clone(),
+        };
         writeln!(
             out,
-            "{:<14}{:<26}{:>6}  {:<22}{}",
+            "{:<14}{:<26}{:>6}{:>12}  {:<22}{}",
             a.account_id,
             truncate(&a.account_name, NAME_WIDTH),
             a.runs,
+            a.runs_past_grace,
             past,
-            a.last_outcome
+            last
         )?;
     }
     Ok(())
@@ -181,8 +193,10 @@ pub fn evidence_csv(evidence: &Evidence, out: &mut impl Write) -> io::Result<()>
         "account_id",
         "account_name",
         "runs",
+        "runs_past_grace",
         "longest_past_grace_seconds",
         "worst_run",
+        "past_grace_at_end",
         "last_outcome",
         "last_reported",
     ])?;
@@ -191,8 +205,10 @@ pub fn evidence_csv(evidence: &Evidence, out: &mut impl Write) -> io::Result<()>
             a.account_id.as_str(),
             &a.account_name,
             &a.runs.to_string(),
+            &a.runs_past_grace.to_string(),
             &a.longest_past_grace_seconds.to_string(),
             a.worst_run.as_deref().unwrap_or(""),
+            &a.past_grace_at_end.to_string(),
             &a.last_outcome,
             &a.last_reported,
         ])?;
