@@ -85,8 +85,10 @@ impl<M: Metrics> Delivery<'_, M> {
         };
         let published = match (self.config.security_hub, &self.features.findings) {
             (true, Some(port)) => {
+                let whole_view = summary.whole_organization && summary.complete;
                 let published =
-                    findings::publish(port.as_ref(), caller, accounts, self.budget).await;
+                    findings::publish(port.as_ref(), caller, accounts, whole_view, self.budget)
+                        .await;
                 if !published.failed.is_empty() || published.error.is_some() {
                     tracing::warn!(
                         failed = published.failed.len(),

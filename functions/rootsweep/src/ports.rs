@@ -11,6 +11,7 @@ use futures::stream::BoxStream;
 use crate::account::{Account, AccountId, Caller};
 use crate::config::OuId;
 use crate::credentials::{Credential, CredentialKind, TaskPolicyArn};
+use crate::names::named_enum;
 
 pub use crate::error::{AwsError, AwsErrorKind};
 
@@ -206,21 +207,52 @@ pub struct Stored {
 }
 
 /// A finding about one member account, as the domain sees it; the adapter adds the ASFF
-/// envelope (schema, product, caller account, region).
+/// envelope (schema, product, caller account, region) and puts the severity and types in
+/// `FindingProviderFields`, where a provider's values survive a customer's triage.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     /// Stable per member account.
     pub id: String,
     pub account: AccountId,
-    pub severity: &'static str,
-    /// `FAILED` or `PASSED`.
+    pub severity: Severity,
+    /// `FAILED`, `PASSED` or `NOT_AVAILABLE` (the account could not be checked).
     pub compliance: &'static str,
     /// `ACTIVE` or `ARCHIVED`.
     pub record_state: &'static str,
     pub title: String,
     pub description: String,
-    pub first_observed: DateTime<Utc>,
+    /// When the finding was first imported: kept on every update.
+    pub created: DateTime<Utc>,
+    /// The oldest root credential's date, as read.
+    pub first_observed: Option<DateTime<Utc>>,
+    /// When a run last saw root credentials in the account.
+    pub last_observed: Option<DateTime<Utc>>,
     pub updated: DateTime<Utc>,
+}
+
+named_enum! {
+    /// ASFF severity labels, lowest first.
+    pub enum Severity {
+        Informational => "INFORMATIONAL",
+        Low => "LOW",
+        Medium => "MEDIUM",
+        High => "HIGH",
+        Critical => "CRITICAL",
+    }
+}
+
+/// A finding of rootsweep's already in Security Hub, as GetFindings answers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriorFinding {
+    pub id: String,
+    /// The member account it is about (its `AwsAccount` resource).
+    pub account: Option<AccountId>,
+    pub created: DateTime<Utc>,
+    pub first_observed: Option<DateTime<Utc>>,
+    pub last_observed: Option<DateTime<Utc>>,
+    /// `FindingProviderFields.Severity`: what rootsweep last said, whatever a triage set.
+    pub severity: Option<Severity>,
+    pub active: bool,
 }
 
 /// A finding Security Hub did not take, with its reason.
@@ -232,15 +264,16 @@ pub struct FailedFinding {
 
 /// Security Hub.
 pub trait Findings: Send + Sync {
-    /// `securityhub:BatchImportFindings` (at most 100 a call) as `caller`, whose account and
-    /// default product they are filed under; the findings it refused.
+    /// `securityhub:BatchImportFindings` (at most 100 findings and 6 MB a call) as `caller`,
+    /// whose account and default product they are filed under; the findings it refused.
     fn import<'a>(
         &'a self,
         caller: &'a Caller,
         findings: &'a [Finding],
     ) -> Call<'a, Vec<FailedFinding>>;
-    /// `securityhub:GetFindings`: the ids of this generator's ACTIVE findings.
-    fn active<'a>(&'a self, generator: &'a str) -> Call<'a, Vec<String>>;
+    /// `securityhub:GetFindings`: every finding of this generator in `caller`'s default
+    /// product, active or archived.
+    fn prior<'a>(&'a self, caller: &'a Caller, generator: &'a str) -> Call<'a, Vec<PriorFinding>>;
 }
 
 /// A deployed function's configuration: what it runs with.

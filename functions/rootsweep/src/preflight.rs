@@ -146,7 +146,11 @@ impl Check {
 /// the archive bucket, Security Hub. (Whether CloudTrail delivers management events to
 /// EventBridge in this region cannot be read with rootsweep's permissions: infra/README.md says
 /// how to check it.)
-pub async fn feature_checks(config: &Config, features: &Features) -> Vec<Check> {
+pub async fn feature_checks(
+    config: &Config,
+    features: &Features,
+    caller: Option<&Caller>,
+) -> Vec<Check> {
     let mut checks = Vec::new();
     if let (Some(settings), Some(scheduler)) = (&config.follow_ups, &features.scheduler) {
         let result = scheduler.list().await.map(|pending| {
@@ -181,21 +185,26 @@ pub async fn feature_checks(config: &Config, features: &Features) -> Vec<Check> 
         checks.push(Check::new("Run archive (S3)", result.map_err(remedy)));
     }
     if let (true, Some(findings)) = (config.security_hub, &features.findings) {
-        let result = findings.active(GENERATOR).await.map(|active| {
-            format!(
-                "Security Hub is enabled: {} active rootsweep finding(s)",
-                active.len()
-            )
-        });
         let remedy = |e: AwsError| {
             format!(
                 "{e}. Enable Security Hub in this account and region, or turn findings off (ROOTSWEEP_SECURITY_HUB)"
             )
         };
-        checks.push(Check::new(
-            "Findings (Security Hub)",
-            result.map_err(remedy),
-        ));
+        let result = match caller {
+            Some(caller) => findings
+                .prior(caller, GENERATOR)
+                .await
+                .map(|prior| {
+                    let active = prior.iter().filter(|p| p.active).count();
+                    format!(
+                        "Security Hub is enabled: {} rootsweep finding(s), {active} active",
+                        prior.len()
+                    )
+                })
+                .map_err(remedy),
+            None => Err("not checked: the caller is unknown (see the caller check)".to_owned()),
+        };
+        checks.push(Check::new("Findings (Security Hub)", result));
     }
     checks
 }

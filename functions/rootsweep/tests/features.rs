@@ -264,7 +264,7 @@ async fn findings_go_from_active_to_archived_as_accounts_are_remediated() {
     let finding = |n| aws.world().findings.get(&finding_id(&id(n))).cloned();
     let due = finding(2).expect("a finding for the due account");
     assert_eq!(
-        (due.severity, due.compliance, due.record_state),
+        (due.severity.as_str(), due.compliance, due.record_state),
         ("HIGH", "FAILED", "ACTIVE")
     );
     assert!(finding(1).is_none(), "no finding for a clean account");

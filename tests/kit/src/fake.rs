@@ -16,8 +16,8 @@ use rootsweep::credentials::{Credential, CredentialKind, TaskPolicy, TaskPolicyA
 use rootsweep::deliver::Features;
 use rootsweep::ports::{
     AccountSummary, Archive, AwsError, AwsErrorKind, Call as PortCall, FailedFinding, Finding,
-    Findings, MetricPoint, Metrics, NewSchedule, Organization, Removal, RootAccess, RootSession,
-    RootUser, Schedule, Scheduler, StateStore, Stored,
+    Findings, MetricPoint, Metrics, NewSchedule, Organization, PriorFinding, Removal, RootAccess,
+    RootSession, RootUser, Schedule, Scheduler, StateStore, Stored,
 };
 use rootsweep::{Config, Engine};
 
@@ -955,12 +955,24 @@ impl Findings for FakeAws {
         .boxed()
     }
 
-    fn active<'a>(&'a self, _generator: &'a str) -> PortCall<'a, Vec<String>> {
-        self.answer(Self::plain("securityhub:GetFindings"), |w| {
+    fn prior<'a>(
+        &'a self,
+        caller: &'a Caller,
+        _generator: &'a str,
+    ) -> PortCall<'a, Vec<PriorFinding>> {
+        self.answer(Self::plain("securityhub:GetFindings"), move |w| {
+            assert_eq!(caller, &w.caller, "findings are read as the caller");
             Ok(w.findings
                 .values()
-                .filter(|f| f.record_state == "ACTIVE")
-                .map(|f| f.id.clone())
+                .map(|f| PriorFinding {
+                    id: f.id.clone(),
+                    account: Some(f.account.clone()),
+                    created: f.created,
+                    first_observed: f.first_observed,
+                    last_observed: f.last_observed,
+                    severity: Some(f.severity),
+                    active: f.record_state == "ACTIVE",
+                })
                 .collect())
         })
         .boxed()

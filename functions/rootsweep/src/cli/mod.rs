@@ -281,7 +281,11 @@ async fn run_preflight(aws: &AwsArgs) -> u8 {
     };
     let engine = engine(aws, config, false).await;
     let mut checks = preflight::checks(engine.organization()).await;
-    checks.extend(preflight::feature_checks(engine.config(), engine.features()).await);
+    let caller = crate::ports::Organization::caller(engine.organization())
+        .await
+        .ok();
+    let features = preflight::feature_checks(engine.config(), engine.features(), caller.as_ref());
+    checks.extend(features.await);
     let mut out = std::io::stdout().lock();
     let mut failed = 0;
     for check in &checks {
