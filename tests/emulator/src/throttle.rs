@@ -12,6 +12,12 @@
 //!   <https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListAccounts.html>, Errors):
 //!   large organizations see "another request is already in progress" when calls overlap.
 //!
+//! - Security Hub, always on as AWS always applies them, per caller account:
+//!   `BatchImportFindings` 10 calls a second with bursts of 30 ("BatchImportFindings for finding
+//!   providers", Security Hub User Guide), `GetFindings` 3 a second with bursts of 6 (Security
+//!   Hub API reference, throttling limits); throttled calls answer `TooManyRequestsException`
+//!   (HTTP 429, as Security Hub answered GetFindings in prowler-cloud/prowler#5004).
+//!
 //! Buckets start full (`burst` tokens) and refill at `rate_per_second` (0: never), so a test can
 //! count on exactly `burst` calls passing and the next one being throttled.
 
@@ -40,6 +46,16 @@ pub struct Throttling {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organizations: Option<OrganizationsLimits>,
 }
+
+/// Security Hub's documented limits (module documentation).
+const SECURITY_HUB_IMPORTS: TokenBucket = TokenBucket {
+    rate_per_second: 10.0,
+    burst: 30,
+};
+const SECURITY_HUB_GETS: TokenBucket = TokenBucket {
+    rate_per_second: 3.0,
+    burst: 6,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -102,6 +118,7 @@ pub enum ThrottleLimit {
     IamRate,
     OrganizationsConcurrency,
     OrganizationsRate,
+    SecurityHubRate,
 }
 
 impl ThrottleLimit {
@@ -116,6 +133,11 @@ impl ThrottleLimit {
                 StatusCode::BAD_REQUEST,
                 "TooManyRequestsException",
                 "AWS Organizations can't complete your request because another request is already in progress. Try again later.",
+            ),
+            Self::SecurityHubRate => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "TooManyRequestsException",
+                "Too Many Requests",
             ),
             // The exception's documentation in the Organizations API reference.
             Self::OrganizationsRate => ApiError::new(
@@ -200,6 +222,17 @@ impl Throttle {
                 .take(ThrottleLimit::IamRate, self.config.iam, account, now)
                 .map(|()| None),
             Service::Organizations => self.admit_organizations(account, now).map(Some),
+            Service::SecurityHub => {
+                let bucket = match operation {
+                    "BatchImportFindings" => Some(SECURITY_HUB_IMPORTS),
+                    "GetFindings" => Some(SECURITY_HUB_GETS),
+                    _ => None,
+                };
+                // One bucket per operation: the limits are per operation.
+                let key = format!("{account}/{operation}");
+                self.take(ThrottleLimit::SecurityHubRate, bucket, &key, now)
+                    .map(|()| None)
+            }
             _ => Ok(None),
         };
         if result.is_err() {
@@ -289,6 +322,30 @@ mod tests {
             throttle
                 .admit(Service::Sts, "AssumeRoot", "1", later)
                 .is_ok()
+        );
+    }
+
+    #[test]
+    fn security_hub_limits_are_on_without_configuration() {
+        let mut throttle = Throttle::default();
+        let start = Instant::now();
+        let admitted = |throttle: &mut Throttle, operation: &str, at: Instant| {
+            (0..40)
+                .filter(|_| {
+                    throttle
+                        .admit(Service::SecurityHub, operation, "1", at)
+                        .is_ok()
+                })
+                .count()
+        };
+        assert_eq!(admitted(&mut throttle, "BatchImportFindings", start), 30);
+        assert_eq!(admitted(&mut throttle, "GetFindings", start), 6);
+        let later = start + Duration::from_secs(1);
+        assert_eq!(admitted(&mut throttle, "BatchImportFindings", later), 10);
+        assert_eq!(admitted(&mut throttle, "GetFindings", later), 3);
+        assert_eq!(
+            ThrottleLimit::SecurityHubRate.error().status,
+            StatusCode::TOO_MANY_REQUESTS
         );
     }
 

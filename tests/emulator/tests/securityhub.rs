@@ -181,7 +181,7 @@ fn some_findings_fail_while_the_call_succeeds() {
 }
 
 #[test]
-fn a_later_import_updates_and_keeps_created_at() {
+fn a_later_import_replaces_what_the_provider_says_but_a_triaged_severity() {
     with_large_stack(|| async {
         let emulator = Emulator::start(test_org()).await.unwrap();
         let client = client(&emulator).await;
@@ -212,9 +212,40 @@ fn a_later_import_updates_and_keeps_created_at() {
         let stored = &emulator.findings()[0];
         assert_eq!(emulator.findings().len(), 1);
         assert_eq!(stored["RecordState"], "ARCHIVED");
-        assert_eq!(stored["CreatedAt"], "2026-12-01T00:00:00+00:00");
-        assert_eq!(stored["FirstObservedAt"], "2026-11-30T00:00:00Z");
+        // Only what customers manage is kept: a provider keeps CreatedAt by sending it again.
+        assert_eq!(stored["CreatedAt"], "2026-12-03T09:00:00Z");
+        assert_eq!(stored["FirstObservedAt"], "2026-12-03T09:00:00Z");
         assert_eq!(stored["Title"], format!("Root credentials in {FULL}"));
+        // A customer's triage through BatchUpdateFindings outlives the provider's next import,
+        // which still lands in FindingProviderFields.
+        let triaged = client
+            .batch_update_findings()
+            .finding_identifiers(
+                aws_sdk_securityhub::types::AwsSecurityFindingIdentifier::builder()
+                    .id(format!("rootsweep/{FULL}"))
+                    .product_arn(PRODUCT)
+                    .build(),
+            )
+            .severity(
+                aws_sdk_securityhub::types::SeverityUpdate::builder()
+                    .label(SeverityLabel::Low)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(triaged.processed_findings().len(), 1);
+        let critical = finding(FULL, "2026-12-04T00:00:00Z")
+            .severity(Severity::builder().label(SeverityLabel::Critical).build())
+            .record_state(RecordState::Archived)
+            .build();
+        import(critical).await.unwrap();
+        let stored = &emulator.findings()[0];
+        assert_eq!(stored["Severity"]["Label"], "LOW");
+        assert_eq!(
+            stored["FindingProviderFields"]["Severity"]["Label"],
+            "CRITICAL"
+        );
         let active = client
             .get_findings()
             .filters(active())

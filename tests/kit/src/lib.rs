@@ -8,6 +8,7 @@
 //!   and the checks every run must pass whatever went wrong.
 //! - [`capture`]: report lines and logs captured in memory; a Lambda event.
 
+pub mod browser;
 pub mod capture;
 pub mod emulator;
 pub mod fake;

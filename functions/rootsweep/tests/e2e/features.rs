@@ -10,6 +10,7 @@ use rootsweep::config::Mode;
 use rootsweep::followup::{FollowUpAction, MARGIN};
 use rootsweep::lambda::{Response, handle};
 use rootsweep::outcome::OutcomeKind;
+use rootsweep_emulator::EXEMPT_TAG;
 use rootsweep_emulator::{Fault, FaultKind, LoginProfile, Org, TemplatePolicy};
 use rootsweep_testkit::ReportExt;
 use rootsweep_testkit::capture::lambda_event;
@@ -322,4 +323,142 @@ async fn an_archive_or_security_hub_that_fails_changes_no_outcome_and_is_reporte
         }
         harness.shutdown().await;
     }
+}
+
+/// Each account's finding as Security Hub holds it: (provider severity, top-level severity,
+/// compliance, record state, created, description).
+fn finding_of(
+    harness: &Harness,
+    account: &str,
+) -> (String, String, String, String, String, String) {
+    let all = harness.emulator.findings();
+    let f = all
+        .iter()
+        .find(|f| f["Resources"][0]["Id"] == format!("AWS::::Account:{account}"))
+        .unwrap_or_else(|| panic!("a finding for {account}"));
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    (
+        text(&f["FindingProviderFields"]["Severity"]["Label"]),
+        text(&f["Severity"]["Label"]),
+        text(&f["Compliance"]["Status"]),
+        text(&f["RecordState"]),
+        text(&f["CreatedAt"]),
+        text(&f["Description"]),
+    )
+}
+
+#[tokio::test]
+async fn findings_keep_their_creation_through_remediation_exemption_suspension_failure_triage_and_departure()
+ {
+    let org = Org::generate(EVERY_SCENARIO, 95);
+    // No caller policy: the triage below is a customer's BatchUpdateFindings, not rootsweep's.
+    let harness = Harness::start_with(org.clone(), Timeouts::Impatient, |e| e.bucket(BUCKET)).await;
+    let one = |scenario: &str| named(&org, scenario)[0].id.clone();
+    let (denied, departed, exempted, suspended, triaged) = (
+        one("due"),
+        one("due-never-used"),
+        one("in-grace"),
+        one("grace-71h"),
+        one("recent-sign-in"),
+    );
+    let refuse = |operation: &str, account: &str| {
+        Fault::new(operation, FaultKind::AccessDenied).for_account(account)
+    };
+    // Night 1 remediates, but two due accounts refuse the deletion.
+    harness.emulator.set_faults(vec![
+        refuse("DeleteLoginProfile", &denied),
+        refuse("DeleteLoginProfile", &departed),
+    ]);
+    harness.sweep(Mode::Enforce, &EVIDENCE).await;
+    let first: std::collections::BTreeMap<&str, _> =
+        [&denied, &departed, &exempted, &suspended, &triaged]
+            .into_iter()
+            .map(|id| (id.as_str(), finding_of(&harness, id)))
+            .collect();
+    assert_eq!(first[denied.as_str()].0, "HIGH");
+    assert_eq!(first[exempted.as_str()].0, "LOW");
+    let remediated = finding_of(&harness, &one("access-keys"));
+    assert_eq!(
+        (remediated.2.as_str(), remediated.3.as_str()),
+        ("PASSED", "ARCHIVED")
+    );
+    // A customer triages one in-grace finding down; then, by night 2, its credentials are due
+    // and their deletion is refused, one account is tagged exempt, one suspended, one has left
+    // the organization, and the audit of the account denied before is denied too.
+    let product = harness.emulator.findings()[0]["ProductArn"].clone();
+    let id_of = |account: &str| format!("rootsweep/root-credentials/{account}");
+    let securityhub = aws_sdk_securityhub::Client::new(harness.sdk());
+    securityhub
+        .batch_update_findings()
+        .finding_identifiers(
+            aws_sdk_securityhub::types::AwsSecurityFindingIdentifier::builder()
+                .id(id_of(&triaged))
+                .product_arn(product.as_str().unwrap())
+                .build(),
+        )
+        .severity(
+            aws_sdk_securityhub::types::SeverityUpdate::builder()
+                .label(aws_sdk_securityhub::types::SeverityLabel::Informational)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("the triage");
+    harness.emulator.edit_org(|org| {
+        let root = &mut org.account_mut(&triaged).unwrap().root_user;
+        root.password_last_used = Some(Utc::now() - TimeDelta::days(30));
+        org.account_mut(&exempted)
+            .unwrap()
+            .tags
+            .insert(EXEMPT_TAG.0.into(), EXEMPT_TAG.1.into());
+        org.account_mut(&suspended).unwrap().state = rootsweep_emulator::AccountState::Suspended;
+        org.accounts.retain(|a| a.id != departed);
+    });
+    harness.emulator.set_faults(vec![
+        refuse("AssumeRoot", &denied),
+        refuse("DeleteLoginProfile", &triaged),
+    ]);
+    let night2 = harness.sweep(Mode::Enforce, &EVIDENCE).await;
+    assert!(
+        night2
+            .report()
+            .summary
+            .findings
+            .clone()
+            .unwrap()
+            .failed
+            .is_empty()
+    );
+    let second = |id: &str| finding_of(&harness, id);
+    let created = |id: &str| first[id].4.clone();
+    // The failed audit: not available, still HIGH, still active, its creation unchanged.
+    let d = second(&denied);
+    assert_eq!(
+        (d.0.as_str(), d.2.as_str(), d.3.as_str()),
+        ("HIGH", "NOT_AVAILABLE", "ACTIVE")
+    );
+    assert!(d.5.contains("Root credentials: unknown"), "{}", d.5);
+    // The triaged finding: the provider's HIGH in its fields, the customer's severity on top.
+    let t = second(&triaged);
+    assert_eq!(
+        (t.0.as_str(), t.1.as_str(), t.2.as_str(), t.3.as_str()),
+        ("HIGH", "INFORMATIONAL", "FAILED", "ACTIVE")
+    );
+    for (id, reason) in [
+        (&exempted, "exempt"),
+        (&suspended, "SUSPENDED"),
+        (&departed, "not in the organization"),
+    ] {
+        let f = second(id);
+        assert_eq!(
+            (f.2.as_str(), f.3.as_str()),
+            ("NOT_AVAILABLE", "ARCHIVED"),
+            "{id}"
+        );
+        assert!(f.5.contains(reason), "{id}: {}", f.5);
+    }
+    for id in [&denied, &departed, &exempted, &suspended, &triaged] {
+        assert_eq!(second(id).4, created(id), "{id}: CreatedAt unchanged");
+    }
+    harness.shutdown().await;
 }

@@ -204,6 +204,19 @@ impl Input {
         self.get(name).and_then(Value::as_str)
     }
 
+    /// The top-level members given (null ones left out).
+    pub fn members(&self) -> Vec<&str> {
+        self.tree
+            .as_object()
+            .map(|o| {
+                o.iter()
+                    .filter(|(_, v)| !v.is_null())
+                    .map(|(k, _)| k.as_str())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// A whole number parameter; `Err` carries the offending value for the service's message.
     pub fn u64(&self, name: &str) -> Result<Option<u64>, String> {
         self.get(name)

@@ -34,14 +34,22 @@ pub const ROUTES: &[Route] = &[
         query: &[],
         headers: &[],
     },
+    Route {
+        operation: "BatchUpdateFindings",
+        method: "PATCH",
+        uri: "/findings/batchupdate",
+        query: &[],
+        headers: &[],
+    },
 ];
 
 /// At most 100 findings per import (`BatchImportFindingsRequestFindingList`) and per page of
 /// GetFindings (`MaxResults`, also its default: our assumption, the reference gives none).
 const MAX_FINDINGS: usize = 100;
-/// "BatchImportFindings accepts up to 100 findings per batch, up to 240 KB per finding"
-/// (Security Hub User Guide, "BatchImportFindings for finding providers").
+/// "Security Hub accepts up to 100 findings per batch, up to 240 KB per finding, and up to 6
+/// MB per batch" (Security Hub User Guide, "BatchImportFindings for finding providers").
 const MAX_FINDING_BYTES: usize = 240 * 1024;
+const MAX_BATCH_BYTES: usize = 6 * 1024 * 1024;
 /// The only ASFF version.
 const SCHEMA_VERSION: &str = "2018-10-08";
 
@@ -68,6 +76,8 @@ pub(crate) struct Findings {
     findings: Vec<Value>,
     /// (region, product ARN, finding id) to its place in `findings`.
     index: HashMap<(String, String, String), usize>,
+    /// Per finding, the provider attributes a customer changed with BatchUpdateFindings.
+    triaged: Vec<Vec<&'static str>>,
 }
 
 impl Findings {
@@ -97,6 +107,7 @@ pub fn call(
     let reply = match operation {
         "BatchImportFindings" => import(world, at, input, now)?,
         "GetFindings" => get_findings(world, at, input)?,
+        "BatchUpdateFindings" => batch_update(world, at, input)?,
         _ => return Err(Service::SecurityHub.unknown_operation(operation)),
     };
     Ok(Reply::Json(reply))
@@ -116,6 +127,13 @@ fn import(
             "1 validation error detected: Value at 'findings' failed to satisfy constraint: Member must have length between 1 and {MAX_FINDINGS}"
         )));
     }
+    // The whole call is refused: its wording is our assumption, the limit is documented.
+    let bytes: usize = findings.iter().map(|f| f.to_string().len()).sum();
+    if bytes > MAX_BATCH_BYTES {
+        return Err(invalid_input(format!(
+            "The findings of one BatchImportFindings call take {bytes} bytes, more than the 6 MB allowed."
+        )));
+    }
     let mut failed = Vec::new();
     for finding in findings {
         if let Err((code, message)) = check(finding, at) {
@@ -132,11 +150,23 @@ fn import(
     }))
 }
 
+/// The attributes a provider sets through `FindingProviderFields`, and customers change at the
+/// top level with BatchUpdateFindings ("Using FindingProviderFields", Security Hub User Guide).
+const PROVIDER_FIELDS: [&str; 5] = [
+    "Confidence",
+    "Criticality",
+    "RelatedFindings",
+    "Severity",
+    "Types",
+];
+
 /// Creates the finding, or updates the one with its product and id ("Determining whether to
 /// create or update a finding", Security Hub User Guide): an update whose `UpdatedAt` is not
-/// later than the stored one's is ignored; an update keeps the finding's `CreatedAt` and
-/// `FirstObservedAt`, and the fields customers manage, which BatchImportFindings cannot change
-/// (`Note`, `UserDefinedFields`, `VerificationState`, `Workflow`).
+/// later than the stored one's is ignored; an update replaces the finding but for what
+/// customers manage, which BatchImportFindings cannot change (`Note`, `UserDefinedFields`,
+/// `VerificationState`, `Workflow`, "Restricted attributes"). `CreatedAt` is what the update
+/// says: a provider keeps it by sending it again. The provider fields follow
+/// [`provider_fields`].
 fn store(findings: &mut Findings, at: &Place, mut finding: Value, now: DateTime<Utc>) {
     let key = (
         at.region.to_owned(),
@@ -146,12 +176,14 @@ fn store(findings: &mut Findings, at: &Place, mut finding: Value, now: DateTime<
             .to_owned(),
         finding["Id"].as_str().unwrap_or_default().to_owned(),
     );
-    complete(&mut finding, at, now);
     let Some(&index) = findings.index.get(&key) else {
+        provider_fields(&mut finding, None, &[]);
+        complete(&mut finding, at, now);
         finding["WorkflowState"] = json!("NEW");
         finding["Workflow"] = json!({"Status": "NEW"});
         findings.index.insert(key, findings.findings.len());
         findings.findings.push(finding);
+        findings.triaged.push(Vec::new());
         return;
     };
     let stored = &findings.findings[index];
@@ -159,29 +191,121 @@ fn store(findings: &mut Findings, at: &Place, mut finding: Value, now: DateTime<
     if time(&finding) <= time(stored) {
         return;
     }
-    const KEPT: [&str; 7] = [
-        "CreatedAt",
-        "FirstObservedAt",
+    provider_fields(&mut finding, Some(stored), &findings.triaged[index]);
+    complete(&mut finding, at, now);
+    const KEPT: [&str; 5] = [
         "Note",
         "UserDefinedFields",
         "VerificationState",
         "Workflow",
         "WorkflowState",
     ];
+    let Some(update) = finding.as_object_mut() else {
+        return;
+    };
     for member in KEPT {
-        let Some(update) = finding.as_object_mut() else {
-            break;
-        };
         match stored.get(member) {
-            Some(value) => {
-                update.insert(member.to_owned(), value.clone());
-            }
-            None => {
-                update.remove(member);
-            }
-        }
+            Some(value) => update.insert(member.to_owned(), value.clone()),
+            None => update.remove(member),
+        };
     }
     findings.findings[index] = finding;
+}
+
+/// Where an import's provider fields go ("Using FindingProviderFields"): a value given in
+/// `FindingProviderFields` (else at the top level) sets `FindingProviderFields`; a new finding
+/// takes it at the top level too, whatever top-level value came with it; an existing one takes
+/// the given top-level value (else the provider's) only where no customer changed the
+/// attribute with BatchUpdateFindings (`triaged`), and keeps what it had where nothing is given.
+fn provider_fields(update: &mut Value, stored: Option<&Value>, triaged: &[&str]) {
+    let mut provided = update["FindingProviderFields"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    for member in PROVIDER_FIELDS {
+        let top = update.get(member).filter(|v| !v.is_null()).cloned();
+        let from_provider = provided.get(member).cloned();
+        let (provider_value, top_value) = match stored {
+            None => {
+                let value = from_provider.or(top);
+                (value.clone(), value)
+            }
+            Some(stored) if triaged.contains(&member) => {
+                (from_provider.or(top), stored.get(member).cloned())
+            }
+            Some(stored) => {
+                let kept = || stored.get(member).cloned();
+                (
+                    from_provider.clone().or(top.clone()),
+                    top.or(from_provider).or_else(kept),
+                )
+            }
+        };
+        let kept = stored.and_then(|s| s["FindingProviderFields"].get(member).cloned());
+        match provider_value.or(kept) {
+            Some(value) => provided.insert(member.to_owned(), value),
+            None => provided.remove(member),
+        };
+        let Some(object) = update.as_object_mut() else {
+            return;
+        };
+        match top_value {
+            Some(value) => object.insert(member.to_owned(), value),
+            None => object.remove(member),
+        };
+    }
+    if !provided.is_empty() {
+        update["FindingProviderFields"] = Value::Object(provided);
+    }
+}
+
+/// BatchUpdateFindings, as a customer triages: `Severity`, `Types` and `Workflow.Status` of the
+/// identified findings (the other attributes are not emulated, and refused). Each changed
+/// provider attribute is the customer's from then on: imports no longer touch it at the top
+/// level.
+fn batch_update(world: &mut World, at: &Place, input: &Input) -> Result<Value, ApiError> {
+    const EMULATED: [&str; 4] = ["FindingIdentifiers", "Severity", "Types", "Workflow"];
+    if let Some(other) = input.members().into_iter().find(|k| !EMULATED.contains(k)) {
+        return Err(invalid_input(format!(
+            "BatchUpdateFindings {other} is not emulated (Severity, Types and Workflow only)."
+        )));
+    }
+    let identifiers = list(input.get("FindingIdentifiers"));
+    if identifiers.is_empty() || identifiers.len() > MAX_FINDINGS {
+        return Err(invalid_input(format!(
+            "FindingIdentifiers must have between 1 and {MAX_FINDINGS} items."
+        )));
+    }
+    let findings = &mut world.findings;
+    let (mut processed, mut unprocessed) = (Vec::new(), Vec::new());
+    for identifier in identifiers {
+        let key = (
+            at.region.to_owned(),
+            identifier["ProductArn"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            identifier["Id"].as_str().unwrap_or_default().to_owned(),
+        );
+        let Some(&index) = findings.index.get(&key) else {
+            unprocessed.push(json!({"FindingIdentifier": identifier, "ErrorCode": "FindingNotFound", "ErrorMessage": "Finding Not Found"}));
+            continue;
+        };
+        let finding = &mut findings.findings[index];
+        for member in ["Severity", "Types"] {
+            if let Some(value) = input.get(member) {
+                finding[member] = value.clone();
+                if !findings.triaged[index].contains(&member) {
+                    findings.triaged[index].push(member);
+                }
+            }
+        }
+        if let Some(status) = input.get("Workflow").map(|w| w["Status"].clone()) {
+            finding["Workflow"] = json!({"Status": status});
+        }
+        processed.push(identifier.clone());
+    }
+    Ok(json!({"ProcessedFindings": processed, "UnprocessedFindings": unprocessed}))
 }
 
 /// What Security Hub fills in on import: `Region` (always the request's), `ProcessedAt`,
@@ -491,7 +615,7 @@ fn get_findings(world: &World, at: &Place, input: &Input) -> Result<Value, ApiEr
 /// What the caller's policy must allow (Service Authorization Reference, AWS Security Hub):
 /// BatchImportFindings on each finding's product, with `securityhub:TargetAccount` its
 /// `AwsAccountId` (one request per product and account in the batch: each must be allowed, our
-/// reading of a batch); GetFindings on the hub (`hub/default`).
+/// reading of a batch); GetFindings and BatchUpdateFindings on the hub (`hub/default`).
 pub fn authorization(
     operation: &str,
     input: &Input,
@@ -522,7 +646,8 @@ pub fn authorization(
             }
             Some(requests)
         }
-        "GetFindings" => Some(vec![Request {
+        // The customer's triage acts on findings in the hub, as reading them does.
+        "GetFindings" | "BatchUpdateFindings" => Some(vec![Request {
             action,
             resource: format!("arn:aws:securityhub:{region}:{account}:hub/default"),
             context: Vec::new(),
@@ -614,7 +739,7 @@ mod tests {
     }
 
     #[test]
-    fn updates_keep_what_security_hub_keeps() {
+    fn updates_keep_what_customers_manage_and_take_the_rest() {
         let now = Utc::now();
         let mut findings = Findings::default();
         let mut first = finding();
@@ -622,6 +747,11 @@ mod tests {
         store(&mut findings, &AT, first, now);
         assert_eq!(findings.all()[0]["Severity"]["Normalized"], 70);
         assert_eq!(findings.all()[0]["Workflow"]["Status"], "NEW");
+        assert_eq!(
+            findings.all()[0]["FindingProviderFields"]["Severity"]["Label"],
+            "HIGH",
+            "a new finding's top-level values fill the provider fields"
+        );
         let mut stale = finding();
         stale["Title"] = json!("stale");
         store(&mut findings, &AT, stale, now);
@@ -634,12 +764,81 @@ mod tests {
         update["UpdatedAt"] = json!("2026-12-03T00:00:00Z");
         update["CreatedAt"] = json!("2026-12-03T00:00:00Z");
         update["RecordState"] = json!("ARCHIVED");
+        update["Workflow"] = json!({"Status": "RESOLVED"});
         store(&mut findings, &AT, update, now);
         let stored = &findings.all()[0];
         assert_eq!(findings.all().len(), 1);
         assert_eq!(stored["RecordState"], "ARCHIVED");
-        assert_eq!(stored["CreatedAt"], "2026-12-02T18:00:00Z");
-        assert_eq!(stored["FirstObservedAt"], "2026-11-01T00:00:00Z");
-        assert_eq!(stored["Workflow"]["Status"], "NEW");
+        assert_eq!(
+            stored["CreatedAt"], "2026-12-03T00:00:00Z",
+            "as the update says"
+        );
+        assert!(stored.get("FirstObservedAt").is_none());
+        assert_eq!(stored["Workflow"]["Status"], "NEW", "the customer's");
+    }
+
+    /// A finding as rootsweep sends it: severity and types in the provider fields only.
+    fn provided(label: &str, updated: &str) -> Value {
+        let mut f = finding();
+        let object = f.as_object_mut().unwrap();
+        object.remove("Severity");
+        object.remove("Types");
+        f["FindingProviderFields"] = json!({
+            "Severity": {"Label": label},
+            "Types": ["Software and Configuration Checks/AWS Security Best Practices"],
+        });
+        f["UpdatedAt"] = json!(updated);
+        f
+    }
+
+    #[test]
+    fn provider_fields_reach_the_top_level_until_a_customer_changes_it() {
+        let now = Utc::now();
+        let mut world = World::new(crate::model::Org::generate(1, 1));
+        world.org.security_hub_enabled = true;
+        store(
+            &mut world.findings,
+            &AT,
+            provided("LOW", "2026-12-01T00:00:00Z"),
+            now,
+        );
+        assert_eq!(world.findings.all()[0]["Severity"]["Label"], "LOW");
+        assert_eq!(
+            world.findings.all()[0]["Types"][0],
+            "Software and Configuration Checks/AWS Security Best Practices"
+        );
+        // Top-level and provider values together in a new finding: the provider's win.
+        let mut both = provided("MEDIUM", "2026-12-01T00:00:00Z");
+        both["Id"] = json!("other");
+        both["Severity"] = json!({"Label": "CRITICAL"});
+        store(&mut world.findings, &AT, both, now);
+        assert_eq!(world.findings.all()[1]["Severity"]["Label"], "MEDIUM");
+        store(
+            &mut world.findings,
+            &AT,
+            provided("MEDIUM", "2026-12-02T00:00:00Z"),
+            now,
+        );
+        assert_eq!(world.findings.all()[0]["Severity"]["Label"], "MEDIUM");
+        // A customer triages it down; the provider's next severity no longer reaches the top.
+        let identifier =
+            json!({"Id": "rootsweep/222222222222", "ProductArn": finding()["ProductArn"]});
+        let triage = Input::new(
+            json!({"FindingIdentifiers": [identifier], "Severity": {"Label": "INFORMATIONAL"}}),
+        );
+        let answer = batch_update(&mut world, &AT, &triage).unwrap();
+        assert_eq!(answer["ProcessedFindings"].as_array().unwrap().len(), 1);
+        store(
+            &mut world.findings,
+            &AT,
+            provided("HIGH", "2026-12-03T00:00:00Z"),
+            now,
+        );
+        let stored = &world.findings.all()[0];
+        assert_eq!(stored["Severity"]["Label"], "INFORMATIONAL");
+        assert_eq!(stored["FindingProviderFields"]["Severity"]["Label"], "HIGH");
+        let unknown =
+            Input::new(json!({"FindingIdentifiers": [identifier], "Note": {"Text": "x"}}));
+        assert!(batch_update(&mut world, &AT, &unknown).is_err());
     }
 }
