@@ -462,3 +462,153 @@ async fn findings_keep_their_creation_through_remediation_exemption_suspension_f
     }
     harness.shutdown().await;
 }
+
+/// `rootsweep evidence` against the harness's archive, as an operator runs it.
+async fn evidence_cli(harness: &Harness, output: &str) -> Vec<u8> {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_rootsweep"));
+    let since = Utc::now().date_naive().to_string();
+    command
+        .args(["evidence", "--since", &since, "--output", output])
+        .env_clear()
+        .envs(rootsweep_emulator::client_environment(
+            &harness.emulator.url(),
+        ))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("ROOTSWEEP_ARCHIVE", "s3://rootsweep-evidence/evidence");
+    let out = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .expect("rootsweep evidence runs");
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+#[tokio::test]
+async fn an_account_denied_deletion_three_nights_is_three_nights_past_grace_in_json_and_html() {
+    let org = Org::generate(EVERY_SCENARIO, 97);
+    let denied = named(&org, "due")[0].id.clone();
+    let refused = Fault::new("DeleteLoginProfile", FaultKind::AccessDenied).for_account(&denied);
+    let harness = Harness::start_with(org.clone(), Timeouts::Impatient, |e| {
+        e.bucket(BUCKET).faults(vec![refused])
+    })
+    .await;
+    // Three nights: between two runs the world ages a day (the credentials' dates move back).
+    let mut exposures = Vec::new();
+    for night in 0..3 {
+        if night > 0 {
+            harness.emulator.edit_org(|org| {
+                let root = &mut org.account_mut(&denied).unwrap().root_user;
+                let profile = root.login_profile.as_mut().unwrap();
+                profile.created -= TimeDelta::days(1);
+                root.password_last_used = root.password_last_used.map(|t| t - TimeDelta::days(1));
+            });
+        }
+        let run = harness.sweep(Mode::Enforce, &EVIDENCE).await;
+        let line = run
+            .lines
+            .iter()
+            .find(|l| l["account_id"] == denied.as_str())
+            .unwrap();
+        assert_eq!(
+            (line["outcome"].as_str(), line["stage"].as_str()),
+            (Some("failed"), Some("remove"))
+        );
+        let time = |v: &Value| v.as_str().unwrap().parse::<DateTime<Utc>>().unwrap();
+        exposures.push((time(&line["finished_at"]) - time(&line["due_at"])).num_seconds());
+    }
+    // The JSON evidence: three nights past grace, the third two days later than the first.
+    let json: Value = serde_json::from_slice(&evidence_cli(&harness, "json").await).unwrap();
+    let account = json["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["account_id"] == denied.as_str())
+        .unwrap();
+    assert_eq!(account["runs_past_grace"], 3);
+    assert_eq!(account["past_grace_at_end"], true);
+    let longest = account["longest_past_grace_seconds"].as_i64().unwrap();
+    assert_eq!(longest, exposures[2]);
+    assert!(
+        (longest - exposures[0] - 2 * 86_400).abs() < 60,
+        "{exposures:?}"
+    );
+    let counts: Vec<u64> = json["run_list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["accounts_past_grace"].as_u64().unwrap())
+        .collect();
+    // The first night every due account was past grace (the others then remediated).
+    assert_eq!(counts, [due(&org, Exemption::Tag).len() as u64, 1, 1]);
+    check_html_page(&evidence_cli(&harness, "html").await, &json);
+    harness.shutdown().await;
+}
+
+/// The HTML evidence in headless Chromium: it renders, the chart has a bar per run with the
+/// JSON's counts at heights in proportion, and every figure is the JSON evidence's.
+fn check_html_page(page: &[u8], json: &Value) {
+    use rootsweep_testkit::browser::{elements, render, text_after};
+    let path = std::env::temp_dir().join(format!("rootsweep-evidence-{}.html", std::process::id()));
+    std::fs::write(&path, page).unwrap();
+    let rendered = render(&path, 1000, 1200);
+    let _ = std::fs::remove_file(&path);
+    let dom = &rendered.dom;
+    let figure = |name: &str| text_after(dom, &format!("data-figure=\"{name}\"")).unwrap();
+    assert_eq!(figure("runs"), json["runs"].to_string());
+    assert_eq!(
+        figure("accounts_audited"),
+        json["accounts_audited"].to_string()
+    );
+    let incomplete = json["incomplete_runs"].as_array().unwrap().len();
+    assert_eq!(figure("incomplete_runs"), incomplete.to_string());
+    let accounts = json["accounts"].as_array().unwrap();
+    assert_eq!(figure("accounts_reported"), accounts.len().to_string());
+    let bars = elements(dom, "rect");
+    let runs = json["run_list"].as_array().unwrap();
+    assert_eq!(bars.len(), runs.len(), "a bar per run");
+    let top = runs
+        .iter()
+        .map(|r| r["accounts_past_grace"].as_f64().unwrap())
+        .fold(1.0, f64::max);
+    for (bar, run) in bars.iter().zip(runs) {
+        let count = run["accounts_past_grace"].as_f64().unwrap();
+        assert_eq!(bar["data-run"], run["run_id"].as_str().unwrap());
+        assert_eq!(bar["data-count"].parse::<f64>().unwrap(), count);
+        let height: f64 = bar["height"].parse().unwrap();
+        assert!(
+            (height - count * 180.0 / top).abs() <= 1.0,
+            "{bar:?} for {count} of {top}"
+        );
+    }
+    // Every account's row: the JSON's figures.
+    for account in accounts {
+        let id = account["account_id"].as_str().unwrap();
+        let start = dom
+            .find(&format!("<tr data-account=\"{id}\""))
+            .expect("a row");
+        let row = &dom[start..start + dom[start..].find("</tr>").unwrap()];
+        let cells = elements(row, "td");
+        let value = |field: &str| {
+            cells
+                .iter()
+                .find(|c| c.get("data-field").map(String::as_str) == Some(field))
+                .map(|c| c["data-value"].clone())
+                .unwrap()
+        };
+        for field in ["runs", "runs_past_grace", "longest_past_grace_seconds"] {
+            assert_eq!(value(field), account[field].to_string(), "{id} {field}");
+        }
+        assert_eq!(
+            value("last_outcome"),
+            account["last_outcome"].as_str().unwrap()
+        );
+    }
+    // Drawn: the screenshot has the bars' red.
+    let red = rendered.screenshot.count([0xb3, 0x26, 0x1e], 8);
+    assert!(red > 500, "{red} bar pixels in the screenshot");
+}
