@@ -306,3 +306,125 @@ async fn an_archive_or_findings_failure_is_reported_with_a_metric_and_changes_no
     assert_eq!(aws.metric("ArchiveFailed"), Some(1.0));
     assert_eq!(aws.metric("FindingsFailed"), Some(1.0));
 }
+
+/// `infra/tests/fixtures/report_lines.jsonl`: report lines with every field the function
+/// writes, made by the function's own writer, which the infrastructure tests check the Athena
+/// table and queries against. `ROOTSWEEP_BLESS=1` rewrites it after a change of the format.
+#[test]
+fn the_athena_fixture_is_what_the_function_writes() {
+    use rootsweep::credentials::{Credential, CredentialKind, TaskPolicy};
+    use rootsweep::evidence::{Archived, Exemption};
+    use rootsweep::findings::Published;
+    use rootsweep::outcome::{Action, ActionKind, Failure, Outcome, SessionRecord, Stage};
+    use rootsweep::ports::AwsError;
+    use rootsweep::reasons::{Cause, ExemptRule, Note};
+    use rootsweep::report::{JsonLines, ReportSink, RunFacts, RunSummary};
+    let at = |text: &str| text.parse::<chrono::DateTime<Utc>>().unwrap();
+    let due_at = at("2026-11-20T03:00:00Z");
+    let account = |n: u64, outcome: Outcome| {
+        let mut report = rootsweep::outcome::AccountReport::new(
+            id(n),
+            format!("member-{n}"),
+            Some(rootsweep::account::AccountState::Active),
+            outcome,
+        );
+        report.finished_at = at("2026-11-23T03:00:05Z");
+        report
+    };
+    let mut remediated = account(1, Outcome::Remediated { due_at });
+    let mut key = Credential::new(
+        CredentialKind::AccessKey,
+        "AKIAEXAMPLE",
+        Some(at("2026-01-01T00:00:00Z")),
+    );
+    key.last_used = Some(at("2026-02-01T00:00:00Z"));
+    key.status = Some("Active".into());
+    remediated.credentials = vec![Credential::password(Some(at("2026-01-01T00:00:00Z"))), key];
+    remediated.password_last_used = Some(at("2026-11-17T03:00:00Z"));
+    remediated.actions = vec![Action {
+        action: ActionKind::Deleted,
+        kind: CredentialKind::Password,
+        id: "login-profile".into(),
+    }];
+    remediated.note(Note::Verified);
+    remediated.date_anomalies = vec![rootsweep::reasons::DateAnomaly {
+        item: rootsweep::reasons::DatedItem::PasswordLastUsed,
+        issue: rootsweep::reasons::DateIssue::Missing,
+    }];
+    remediated.root_sessions = vec![SessionRecord {
+        task_policy: TaskPolicy::Delete,
+        request_id: Some("request-1".into()),
+    }];
+    let denied = AwsError::new(
+        "iam:DeleteLoginProfile",
+        AwsErrorKind::AccessDenied,
+        "denied",
+    );
+    let accounts = vec![
+        remediated,
+        account(
+            2,
+            Outcome::Failed(
+                Failure::new(Stage::Remove, Cause::Aws(denied)).after_due(Some(due_at)),
+            ),
+        ),
+        account(3, Outcome::Exempt(ExemptRule::ListedAccount)),
+        account(
+            4,
+            Outcome::Skipped(rootsweep::reasons::SkipReason::ManagementAccount),
+        ),
+    ];
+    let listing = AwsError::new(
+        "organizations:ListAccounts",
+        AwsErrorKind::Throttled,
+        "slow",
+    );
+    let facts = RunFacts {
+        run_id: "fixture-run".into(),
+        mode: Mode::Enforce,
+        grace_period: "3days".into(),
+        started_at: at("2026-11-23T03:00:00Z"),
+        duration_seconds: 5.5,
+        whole_organization: true,
+        listing_error: Some(listing),
+        held: Some(rootsweep::reasons::HoldReason::IncompleteView),
+        audit_order_seed: 7,
+    };
+    let mut summary = RunSummary::new(facts, &accounts);
+    summary.archive = Some(Archived {
+        key: "rootsweep/runs/date=2026-11-23/x.jsonl.gz".into(),
+        error: None,
+    });
+    summary.findings = Some(Published {
+        imported: 2,
+        archived: 1,
+        failed: Vec::new(),
+        error: None,
+    });
+    summary.metrics_error = Some("throttled".into());
+    assert_eq!(
+        summary.exemptions,
+        [Exemption {
+            account_id: "000000000003".into(),
+            rule: ExemptRule::ListedAccount.to_string()
+        }]
+    );
+    let lines = JsonLines::new(Vec::new());
+    for report in &accounts {
+        lines.account(&summary.run_id, report);
+    }
+    lines.summary(&summary);
+    let written = String::from_utf8(lines.into_inner()).unwrap();
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../infra/tests/fixtures/report_lines.jsonl"
+    );
+    if std::env::var_os("ROOTSWEEP_BLESS").is_some() {
+        std::fs::write(path, &written).unwrap();
+    }
+    let fixture = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        fixture == written,
+        "{path} is not what the function writes: run this test with ROOTSWEEP_BLESS=1 and check the diff"
+    );
+}
