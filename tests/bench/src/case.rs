@@ -26,6 +26,9 @@ pub struct Case {
     pub mode: Mode,
     /// The emulator's throttling limits (its `--throttling` JSON), if any.
     pub throttling: Option<Value>,
+    /// A read-back of this many archived runs of `accounts` accounts, instead of a sweep.
+    #[serde(default)]
+    pub evidence_runs: Option<usize>,
 }
 
 fn case(
@@ -44,6 +47,15 @@ fn case(
         assume_root_rate: rate,
         mode,
         throttling: None,
+        evidence_runs: None,
+    }
+}
+
+/// The evidence read-back of `runs` runs of `accounts` accounts.
+fn evidence(name: &str, accounts: usize, runs: usize) -> Case {
+    Case {
+        evidence_runs: Some(runs),
+        ..case(name, accounts, 0, 1, 1, Mode::Audit)
     }
 }
 
@@ -73,6 +85,7 @@ pub fn full() -> Vec<Case> {
                 Mode::Enforce,
             )
         },
+        evidence("evidence-10k-accounts-90-runs", 10_000, 90),
     ]
 }
 
@@ -84,6 +97,7 @@ pub fn quick() -> Vec<Case> {
             throttling: Some(aws_like_throttling()),
             ..case("quick-enforce-throttled", 60, 5, 8, 20, Mode::Enforce)
         },
+        evidence("quick-evidence", 200, 5),
     ]
 }
 
@@ -108,17 +122,21 @@ pub fn sibling(name: &str) -> PathBuf {
     exe.with_file_name(name)
 }
 
-struct EmulatorProcess {
+pub(crate) struct EmulatorProcess {
     child: Child,
-    url: String,
+    pub(crate) url: String,
     throttling_file: Option<PathBuf>,
 }
 
 impl EmulatorProcess {
-    fn start(case: &Case) -> Self {
+    pub(crate) fn start(case: &Case) -> Self {
         let mut command = Command::new(sibling("rootsweep-emulator"));
         command.args(["--listen", "127.0.0.1:0", "--seed", "42"]);
-        command.args(["--accounts", &case.accounts.to_string()]);
+        match case.evidence_runs {
+            // The archive is all a read-back needs of AWS.
+            Some(_) => command.args(["--accounts", "3", "--bucket", crate::evidence::BUCKET]),
+            None => command.args(["--accounts", &case.accounts.to_string()]),
+        };
         command.args(["--latency-ms", &case.latency_ms.to_string()]);
         let throttling_file = case.throttling.as_ref().map(|limits| {
             let path =
@@ -186,7 +204,7 @@ impl Drop for EmulatorProcess {
 }
 
 /// This process's CPU seconds (user + system) and peak resident memory in MB.
-fn usage() -> (f64, f64) {
+pub(crate) fn usage() -> (f64, f64) {
     // SAFETY: getrusage writes into the struct it is given.
     let usage = unsafe {
         let mut usage = std::mem::zeroed::<libc::rusage>();
@@ -202,6 +220,9 @@ fn usage() -> (f64, f64) {
 
 /// Runs `case` here and returns its JSON line.
 pub fn run_here(case: &Case) -> String {
+    if let Some(runs) = case.evidence_runs {
+        return crate::evidence::run_here(case, runs);
+    }
     let emulator = EmulatorProcess::start(case);
     for (name, value) in rootsweep_emulator::client_environment(&emulator.url) {
         // SAFETY: no other thread runs yet: the runtime is built below.

@@ -14,6 +14,7 @@
 //! Figures, never pass/fail.
 
 mod case;
+mod evidence;
 mod init;
 mod nights;
 
@@ -32,10 +33,18 @@ struct Args {
     /// Run one case in this process and print its JSON line (how the cases are run).
     #[arg(long, hide = true)]
     case: Option<String>,
+    /// Write an evidence case's archive: URL ACCOUNTS RUNS (how that case is prepared).
+    #[arg(long, hide = true, num_args = 3)]
+    generate: Option<Vec<String>>,
 }
 
 fn main() {
     let args = Args::parse();
+    if let Some([url, accounts, runs]) = args.generate.as_deref() {
+        let count = |n: &str| n.parse().expect("a count");
+        evidence::generate(url, count(accounts), count(runs));
+        return;
+    }
     if let Some(spec) = args.case {
         let case: Case = serde_json::from_str(&spec).expect("a case");
         println!("{}", case::run_here(&case));
