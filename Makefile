@@ -11,7 +11,7 @@ CARGO ?= cargo
 TARGET_DIR = $(or $(CARGO_TARGET_DIR),target)
 
 .PHONY: demo bench bench-quick test test-rust test-python lint lint-rust lint-infra package venv \
-	python-tools
+	python-tools chromium
 
 ## Python tools (cfn-lint, sam, checkov, cargo-lambda, boto3, pytest) in a local virtualenv.
 $(VENV)/.installed: requirements-dev.txt
@@ -47,7 +47,15 @@ bench-quick:
 ## both cores busy (installing the Python tools beside the Rust build slowed the build by more
 ## than the install took). pip compiles the tools' bytecode as it installs: where
 ## PYTHONDONTWRITEBYTECODE is set, nothing else would keep it, and every tool run would pay.
-test: lint-rust test-rust test-python lint-infra bench-quick
+test: lint-rust chromium test-rust test-python lint-infra bench-quick
+
+## Chromium, Debian's package, for the test that opens the HTML evidence in a real browser:
+## installed when missing (CI runs as root on a clean machine; 30 s here), through sudo when
+## not root.
+chromium:
+	@command -v chromium >/dev/null || { sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq --no-install-recommends chromium; }
 
 python-tools: $(VENV)/.installed $(CHECKOV_VENV)/.installed
 

@@ -2,7 +2,8 @@
 # make demo: real rootsweep runs against an emulated AWS Organization, start to finish.
 # The binaries are built by `make demo`; this script starts the emulator, drives the operator
 # CLI (the same engine as the Lambda) through audit -> sweep -> audit, each run archived to the
-# emulator's S3 as the function archives it, and reads that evidence back. Then the Lambda
+# emulator's S3 as the function archives it, and reads that evidence back (a table, and an HTML
+# page written to target/demo/evidence.html). Then the Lambda
 # function itself, under a local Lambda Runtime API, follows a root password recovery to its
 # exact due time on a second emulated organization. Everything is stopped at the end.
 set -euo pipefail
@@ -92,6 +93,14 @@ case $code in
   4) echo "(exit 4: some accounts were seen past their grace period in the period: for this long)" ;;
   *) exit "$code" ;;
 esac
+# The same evidence as one self-contained page to open, file or send (no script, no network).
+report=${DEMO_REPORT:-${CARGO_TARGET_DIR:-target}/demo/evidence.html}
+mkdir -p "$(dirname "$report")"
+printf '\n$ rootsweep evidence --since 1d --output html > %s\n' "$report"
+code=0
+"$bin/rootsweep" evidence --since 1d --output html >"$report" || code=$?
+[ "$code" = 0 ] || [ "$code" = 4 ] || exit "$code"
+echo "The evidence as an HTML page: $report"
 
 
 # 6. The function itself, on a second organization where someone recovered the root password of
