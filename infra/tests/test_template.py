@@ -95,8 +95,9 @@ RUN_REPORTS_TABLE = "RunReportsTable"
 REPORT_LINES = INFRA / "tests" / "fixtures" / "report_lines.jsonl"
 # Report fields the Athena table leaves out, each for its reason: the log level (not evidence);
 # audit_order_seed (a u64 can exceed Athena's bigint); the summary's follow_ups, archive and
-# findings (what a run delivered, not what it found). The SerDe skips undeclared fields.
-NOT_IN_TABLE = {"level", "audit_order_seed", "follow_ups", "archive", "findings"}
+# findings (what a run delivered, not what it found); the run ledger's own health (ledger). The
+# SerDe skips undeclared fields.
+NOT_IN_TABLE = {"level", "audit_order_seed", "follow_ups", "archive", "findings", "ledger"}
 
 
 def hive_type(values: list):

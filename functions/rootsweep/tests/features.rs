@@ -386,7 +386,7 @@ fn the_athena_fixture_is_what_the_function_writes() {
         started_at: at("2026-11-23T03:00:00Z"),
         duration_seconds: 5.5,
         whole_organization: true,
-        listing_error: Some(listing),
+        listing_error: Some(rootsweep::reasons::ListingStop::Failed(listing)),
         held: Some(rootsweep::reasons::HoldReason::IncompleteView),
         audit_order_seed: 7,
     };
@@ -402,6 +402,11 @@ fn the_athena_fixture_is_what_the_function_writes() {
         error: None,
     });
     summary.metrics_error = Some("throttled".into());
+    summary.ledger = Some(rootsweep::ledger::LedgerSummary::new(
+        rootsweep::ledger::LedgerState::Updated,
+        Some("s3://state/rootsweep/ledger.json.gz".into()),
+        None,
+    ));
     assert_eq!(
         summary.exemptions,
         [Exemption {
