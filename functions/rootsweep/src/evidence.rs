@@ -125,7 +125,8 @@ pub struct Exemption {
 pub struct Evidence {
     pub since: NaiveDate,
     pub runs: usize,
-    /// Runs whose summary says they did not list every account.
+    /// Runs whose summary says they did not list every account, or without a summary (cut
+    /// short).
     pub incomplete_runs: Vec<String>,
     /// Accounts whose root credentials at least one run of the period read.
     pub accounts_audited: usize,
