@@ -47,7 +47,7 @@ bench-quick:
 ## both cores busy (installing the Python tools beside the Rust build slowed the build by more
 ## than the install took). pip compiles the tools' bytecode as it installs: where
 ## PYTHONDONTWRITEBYTECODE is set, nothing else would keep it, and every tool run would pay.
-test: lint-rust test-rust test-python lint-infra sam-build bench-quick
+test: lint-rust test-rust test-python lint-infra bench-quick
 
 python-tools: $(VENV)/.installed $(CHECKOV_VENV)/.installed
 
@@ -123,11 +123,11 @@ package: $(VENV)/.installed
 	@echo "Lambda artifact for $(LAMBDA_TRIPLE) (provided.al2023, Architecture $(ARCHITECTURE)):"
 	@ls -l $(SAM_BOOTSTRAP) $(LAMBDA_DIR)/bootstrap.zip
 
-## In make test: the same `sam build` of the template's default Architecture, offline, in SAM's
-## debug mode (cargo lambda without --release: CI cannot afford the release build, below) and
-## the same checks on its bootstrap. Its cost: cargo lambda always passes --target, and builds
-## the function without the tests' dev-dependency features, so nothing of the test build is
-## reused (infra/README.md, Checks in this repository, has the figures).
+## The same `sam build` of the template's default Architecture, offline, in SAM's debug mode
+## (cargo lambda without --release: the release build took 27 min here) and the same checks on
+## its bootstrap. Not in make test: it reuses nothing of the test build (cargo lambda always
+## passes --target, and builds the function without the tests' dev-dependency features), and
+## its 382 s of CPU (about 3.5 min on 2 idle cores) would take make test past 10 minutes.
 sam-build: $(VENV)/.installed
 	SAM_BUILD_MODE=debug $(SAM_BUILD)
 	$(call check_bootstrap,$(SAM_BOOTSTRAP),$(ARCHITECTURE))
