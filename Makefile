@@ -11,7 +11,7 @@ CARGO ?= cargo
 TARGET_DIR = $(or $(CARGO_TARGET_DIR),target)
 
 .PHONY: demo bench bench-quick test test-rust test-python lint lint-rust lint-infra package venv \
-	python-tools chromium
+	python-tools chromium sam-build deploy-forwarders
 
 ## Python tools (cfn-lint, sam, checkov, cargo-lambda, boto3, pytest) in a local virtualenv.
 $(VENV)/.installed: requirements-dev.txt
@@ -84,29 +84,74 @@ $(CHECKOV_VENV)/.installed: infra/requirements-checkov.txt | $(VENV)/.installed
 	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-checkov.txt
 	touch $@
 
-## The three template linters, offline: cfn-lint and SAM's own (which runs cfn-lint after the
-## SAM transform) need no credentials or network; checkov is told not to download or check
-## for updates. Suppressions are inline in infra/template.yaml, each with its reason.
+## The three template linters, offline, on the stack's template and the forwarder's: cfn-lint
+## and SAM's own (which runs cfn-lint after the SAM transform) need no credentials or network;
+## checkov is told not to download or check for updates. Suppressions are inline in the
+## templates, each with its reason.
+TEMPLATES = infra/template.yaml infra/forwarder.yaml
 lint-infra: python-tools
-	$(VENV)/bin/cfn-lint infra/template.yaml
-	SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam validate --lint --template-file infra/template.yaml
+	$(VENV)/bin/cfn-lint $(TEMPLATES)
+	for t in $(TEMPLATES); do SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam validate --lint --template-file $$t; done
 	CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(CHECKOV_VENV)/bin/checkov --quiet --compact \
-	  --skip-download --framework cloudformation -f infra/template.yaml
+	  --skip-download --framework cloudformation $(addprefix -f ,$(TEMPLATES))
 
-## make package: the Lambda artifact for this machine's own target, compiled by plain cargo
-## (no zig, no cross toolchain), e.g. x86_64-unknown-linux-gnu for an x86_64 Lambda.
-## `sam build` builds the deployable artifact for the template's Architecture parameter.
-## provided.al2023 has glibc 2.34: a binary needing newer glibc symbols would not start there.
+## make deploy-forwarders REGIONS="eu-west-1 eu-central-1" HOME_REGION=us-east-1: the recovery
+## forwarder (infra/forwarder.yaml) in each other enabled region, with the operator's own AWS
+## credentials and CLI. It sends the recoveries made through those regions' STS endpoints to
+## the home region's default bus, where the stack's RecoveryRule follows them up.
+FORWARDER_STACK ?= rootsweep-forwarder
+deploy-forwarders:
+	@test -n "$(REGIONS)" -a -n "$(HOME_REGION)" || \
+	  { echo 'usage: make deploy-forwarders REGIONS="eu-west-1 ..." HOME_REGION=<the stack'"'"'s region>' >&2; exit 2; }
+	for region in $(REGIONS); do \
+	  aws cloudformation deploy --region "$$region" --stack-name $(FORWARDER_STACK) \
+	    --template-file infra/forwarder.yaml --capabilities CAPABILITY_IAM \
+	    --parameter-overrides HomeRegion=$(HOME_REGION) --no-fail-on-empty-changeset; \
+	done
+
+## make package: the Lambda artifact exactly as `sam build` builds it for the template (its
+## function's rust-cargolambda builder: `cargo lambda build --release [--arm64] --bin
+## rootsweep-lambda` in CodeUri), for the template's default Architecture (x86_64) or
+## ARCHITECTURE=arm64; the checks below on it; then the same build zipped (a no-op rebuild) for
+## a hand upload. Plain cargo builds this machine's own target (functions/rootsweep/Cargo.toml),
+## zig cross-compiles (arm64 here: untested, this machine has the x86_64 Rust target only).
+TEMPLATE_ARCHITECTURE = $(shell $(VENV)/bin/python -c 'from cfnlint.decode import decode; print(decode("infra/template.yaml")[0]["Parameters"]["Architecture"]["Default"])')
+ARCHITECTURE ?= $(TEMPLATE_ARCHITECTURE)
+LAMBDA_TRIPLE = $(if $(filter arm64,$(ARCHITECTURE)),aarch64,x86_64)-unknown-linux-gnu
 HOST_TRIPLE = $(shell rustc -vV | sed -n 's/^host: //p')
+LAMBDA_COMPILER = $(if $(filter $(LAMBDA_TRIPLE),$(HOST_TRIPLE)),cargo,cargo-zigbuild)
+LAMBDA_ENV = SAM_CLI_TELEMETRY=0 CARGO_LAMBDA_COMPILER=$(LAMBDA_COMPILER) PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
+SAM_BUILD_DIR = $(TARGET_DIR)/sam
+SAM_BUILD = $(LAMBDA_ENV) $(VENV)/bin/sam build --template-file infra/template.yaml \
+  --build-dir $(SAM_BUILD_DIR) --parameter-overrides Architecture=$(ARCHITECTURE)
+SAM_BOOTSTRAP = $(SAM_BUILD_DIR)/RootsweepFunction/bootstrap
 LAMBDA_DIR = $(shell $(CARGO) metadata --no-deps --format-version 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/lambda/rootsweep-lambda
 package: $(VENV)/.installed
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO) lambda build --release --compiler cargo \
-	  --target $(HOST_TRIPLE) --bin rootsweep-lambda
-	newest=$$(objdump -T $(LAMBDA_DIR)/bootstrap | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -n 1); \
+	$(SAM_BUILD)
+	$(call check_bootstrap,$(SAM_BOOTSTRAP),$(ARCHITECTURE))
+	cd functions/rootsweep && $(LAMBDA_ENV) $(CARGO) lambda build --release \
+	  $(if $(filter arm64,$(ARCHITECTURE)),--arm64) --bin rootsweep-lambda --output-format zip
+	cmp $(SAM_BOOTSTRAP) $(LAMBDA_DIR)/bootstrap
+	@echo "Lambda artifact for $(LAMBDA_TRIPLE) (provided.al2023, Architecture $(ARCHITECTURE)):"
+	@ls -l $(SAM_BOOTSTRAP) $(LAMBDA_DIR)/bootstrap.zip
+
+## The same `sam build` of the template's default Architecture, offline, in SAM's debug mode
+## (cargo lambda without --release: the release build took 27 min here) and the same checks on
+## its bootstrap. Not in make test: it reuses nothing of the test build (cargo lambda always
+## passes --target, and builds the function without the tests' dev-dependency features), and
+## its 382 s of CPU (about 3.5 min on 2 idle cores) would take make test past 10 minutes.
+sam-build: $(VENV)/.installed
+	SAM_BUILD_MODE=debug $(SAM_BUILD)
+	$(call check_bootstrap,$(SAM_BOOTSTRAP),$(ARCHITECTURE))
+
+## A bootstrap ($(1)) fit for provided.al2023 with Architecture $(2): an ELF of that machine
+## (objdump's names: i386:x86-64, aarch64), needing no glibc newer than provided.al2023's 2.34
+## (a binary that does would not start there).
+check_bootstrap = \
+	machine=$$(objdump -f $(1) | sed -n 's/^architecture: \([^,]*\).*/\1/p'); \
+	[ "$$machine" = "$(if $(filter arm64,$(2)),aarch64,i386:x86-64)" ] || \
+	  { echo "$(1) is built for $$machine, not Architecture $(2)" >&2; exit 1; }; \
+	newest=$$(objdump -T $(1) | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -n 1); \
 	if [ "$$(printf '%s\n2.34\n' "$$newest" | sort -V | tail -n 1)" != 2.34 ]; then \
-	  echo "bootstrap needs glibc $$newest, newer than provided.al2023's 2.34" >&2; exit 1; fi; \
-	echo "newest glibc symbol: $$newest (provided.al2023 has 2.34)"
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO) lambda build --release --compiler cargo \
-	  --target $(HOST_TRIPLE) --bin rootsweep-lambda --output-format zip
-	@echo "Lambda artifact for $(HOST_TRIPLE) (provided.al2023, Architecture $(if $(findstring aarch64,$(HOST_TRIPLE)),arm64,x86_64)):"
-	@ls -l $(LAMBDA_DIR)/bootstrap $(LAMBDA_DIR)/bootstrap.zip
+	  echo "$(1) needs glibc $$newest, newer than provided.al2023's 2.34" >&2; exit 1; fi; \
+	echo "$(1): $$machine, newest glibc symbol $$newest (provided.al2023 has 2.34)"

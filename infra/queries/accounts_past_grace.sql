@@ -1,6 +1,6 @@
 -- Which accounts were past their grace period, run by run, and why (reason, error).
 SELECT run_date, account_id, account_name, outcome, stage, due_at, reason, error, run_id
-FROM rootsweep.run_reports
+FROM rootsweep_evidence.run_reports
 WHERE kind = 'account_report'
   AND due_at IS NOT NULL
   AND outcome IN ('due', 'retry_later', 'failed', 'not_reached')

@@ -4,7 +4,7 @@
 -- many runs saw it. Replace rootsweep by your AthenaDatabaseName and the dates by the period.
 SELECT run_date,
        count(DISTINCT account_id) AS accounts_past_grace
-FROM rootsweep.run_reports
+FROM rootsweep_evidence.run_reports
 WHERE kind = 'account_report'
   AND due_at IS NOT NULL
   AND outcome IN ('due', 'retry_later', 'failed', 'not_reached')

@@ -6,7 +6,7 @@ WITH days AS (
 ),
 swept AS (
   SELECT DISTINCT CAST(run_date AS date) AS d
-  FROM rootsweep.run_reports
+  FROM rootsweep_evidence.run_reports
   WHERE kind = 'run_summary'
     AND whole_organization
     AND run_date BETWEEN '2026-01-01' AND '2026-03-31'

@@ -6,7 +6,7 @@ SELECT count(*) AS remediations,
 FROM (
   SELECT date_diff('minute', from_iso8601_timestamp(due_at), from_iso8601_timestamp(finished_at))
            AS minutes_past_due
-  FROM rootsweep.run_reports
+  FROM rootsweep_evidence.run_reports
   WHERE kind = 'account_report'
     AND outcome = 'remediated'
     AND run_date BETWEEN '2026-01-01' AND '2026-03-31'

@@ -21,6 +21,7 @@ from cfnlint.decode import decode
 
 INFRA = Path(__file__).resolve().parents[1]
 TEMPLATE_PATH = INFRA / "template.yaml"
+FORWARDER_PATH = INFRA / "forwarder.yaml"
 
 FUNCTION = "RootsweepFunction"
 ROLE = "RootsweepRole"
@@ -39,7 +40,14 @@ FUNCTION_ACTIONS = {
     "organizations:ListAccounts",
     "sts:AssumeRoot",
     "cloudwatch:PutMetricData",
+    # The run ledger (ROOTSWEEP_STATE): one object read and written, its bucket listable.
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:ListBucket",
 }
+STATE_BUCKET = "StateBucket"
+# The ledger's object under ROOTSWEEP_STATE (the function's contract: <prefix>/ledger.json.gz).
+LEDGER_OBJECT = "ledger.json.gz"
 # Calls the function makes only when an exemption needs them, and the parameters that ask for them.
 EXEMPTION_ACTIONS = {
     "ExemptOrganizationalUnits": {
@@ -159,8 +167,11 @@ CONDITIONAL_ENV = {
     "ROOTSWEEP_FOLLOW_UP_GROUP",
     "ROOTSWEEP_FOLLOW_UP_ROLE_ARN",
     "ROOTSWEEP_FOLLOW_UP_IN_GRACE",
+    "ROOTSWEEP_FOLLOW_UP_DEAD_LETTER_ARN",
     "ROOTSWEEP_ARCHIVE",
 }
+# Variables naming resources the stack always creates.
+STACK_ENV = {"ROOTSWEEP_STATE"}
 
 # The bounds the function enforces (functions/rootsweep/src/config.rs): the parameters' patterns
 # must accept exactly these, so that a deployment never starts a function that refuses to run.
@@ -168,11 +179,20 @@ GRACE_BOUNDS_SECONDS = (3600, 365 * 86400)
 SESSION_BOUNDS_SECONDS = (90, 900)  # two calls at the 45 s operation timeout .. AssumeRoot's max
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
+STACK_UUID = "51af3dc0-da77-11e4-872e-1234567db123"
+
+
+def stack_id(name: str, uuid: str = STACK_UUID) -> str:
+    """AWS::StackId as CloudFormation gives it: the stack's name, then a UUID new for each stack."""
+    return f"arn:aws:cloudformation:us-east-1:111122223333:stack/{name}/{uuid}"
+
+
 PSEUDO = {
     "AWS::Partition": "aws",
     "AWS::Region": "us-east-1",
     "AWS::AccountId": "111122223333",
     "AWS::StackName": "rootsweep",
+    "AWS::StackId": stack_id("rootsweep"),
     "AWS::URLSuffix": "amazonaws.com",
 }
 NO_VALUE = object()
@@ -181,8 +201,8 @@ NO_VALUE = object()
 # ------------------------------------------------------------------------------------------
 # Loading and evaluating the template
 # ------------------------------------------------------------------------------------------
-def load_template() -> dict:
-    template, matches = decode(str(TEMPLATE_PATH))
+def load_template(path: Path = TEMPLATE_PATH) -> dict:
+    template, matches = decode(str(path))
     assert not matches, [str(m) for m in matches]
     assert template is not None
     return template
@@ -273,6 +293,15 @@ class Evaluator:
                 if fn == "Fn::GetAtt":
                     parts = arg.split(".", 1) if isinstance(arg, str) else list(arg)
                     return {"Fn::GetAtt": [str(p) for p in parts]}
+                if fn == "Fn::Split":
+                    delimiter, source = arg
+                    return self.value(source).split(str(delimiter))
+                if fn == "Fn::Join":
+                    delimiter, items = arg
+                    return str(delimiter).join(str(v) for v in self.value(items))
+                if fn == "Fn::Select":
+                    index, items = arg
+                    return self.value(items)[int(self.value(index))]
             out = {}
             for key, item in node.items():
                 item = self.value(item)
@@ -388,6 +417,8 @@ def role_problems(
     for feature in features:
         expected_actions |= FEATURES[feature]["actions"]
     statements, problems = role_statements(resources)
+    s3_expected = s3_statement_shapes(resources, "archive" in features, archive_bucket, archive_prefix)
+    s3_seen: list[str] = []
     actions: set[str] = set()
     for st in statements:
         sid = st.get("Sid", "?")
@@ -444,13 +475,15 @@ def role_problems(
         if any(a.startswith("securityhub:") for a in st_actions) and not set(st_actions) <= FEATURES["security_hub"]["actions"]:
             problems.append(f"{sid}: Security Hub actions {st_actions}")
 
-        # Archive: new objects under <prefix>/runs/ of the archive bucket, nothing else of S3.
+        # S3: each statement exactly one of the expected shapes (actions, resources), unconditioned.
         if any(a.startswith("s3:") for a in st_actions):
-            archive_objects = f"arn:aws:s3:::{archive_bucket}/{archive_prefix}/runs/*"
-            if st_actions != ["s3:PutObject"]:
-                problems.append(f"{sid}: S3 actions {st_actions}, expected only s3:PutObject")
-            if resources_ != [archive_objects]:
-                problems.append(f"{sid}: s3:PutObject on {resources_}, not only {archive_objects}")
+            shape = (tuple(sorted(map(str, st_actions))), tuple(map(str, resources_)))
+            if shape not in s3_expected:
+                problems.append(f"{sid}: S3 {st_actions} on {resources_}, not one of {sorted(s3_expected.values())}")
+            else:
+                s3_seen.append(s3_expected[shape])
+            if st.get("Condition"):
+                problems.append(f"{sid}: unexpected condition {st['Condition']}")
 
         # Follow-ups: schedules of the stack's own group only; the invoke role only, to Scheduler.
         if set(st_actions) & set(SCHEDULER_ACTIONS):
@@ -468,6 +501,8 @@ def role_problems(
             if st.get("Condition") != {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}:
                 problems.append(f"{sid}: iam:PassRole not limited to Scheduler: {st.get('Condition')}")
 
+    if sorted(s3_seen) != sorted(s3_expected.values()):
+        problems.append(f"S3 statements {sorted(s3_seen)}, expected exactly {sorted(s3_expected.values())}")
     assume_root = [st for st in statements if "sts:AssumeRoot" in as_list(st.get("Action", []))]
     if len(assume_root) != 1:
         problems.append(f"{len(assume_root)} statements grant sts:AssumeRoot, expected exactly 1")
@@ -481,6 +516,26 @@ def role_problems(
     if trust != [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]:
         problems.append(f"{ROLE} trusts more than Lambda: {trust}")
     return problems
+
+
+def state_location(resources: dict) -> str:
+    """ROOTSWEEP_STATE as the function gets it."""
+    return resources[FUNCTION]["Properties"]["Environment"]["Variables"]["ROOTSWEEP_STATE"]
+
+
+def s3_statement_shapes(resources: dict, archive: bool, archive_bucket: str, archive_prefix: str) -> dict:
+    """The S3 statements the role must hold, as (sorted actions, resources) -> what for: the
+    ledger's one object (read and written), its bucket (listed), and with an archive new objects
+    under <prefix>/runs/. The ledger's object is derived from ROOTSWEEP_STATE, so the role and
+    the function's configuration cannot drift apart."""
+    bucket, _, prefix = state_location(resources).removeprefix("s3://").partition("/")
+    shapes = {
+        (("s3:GetObject", "s3:PutObject"), (f"arn:aws:s3:::{bucket}/{prefix}/{LEDGER_OBJECT}",)): "ledger object",
+        (("s3:ListBucket",), (f"arn:aws:s3:::{bucket}",)): "ledger bucket listing",
+    }
+    if archive:
+        shapes[(("s3:PutObject",), (f"arn:aws:s3:::{archive_bucket}/{archive_prefix}/runs/*",))] = "archive"
+    return shapes
 
 
 FOLLOW_UP_SCHEDULES = "arn:aws:scheduler:us-east-1:111122223333:schedule/${FollowUpScheduleGroup}/*"
@@ -574,9 +629,9 @@ def follow_up_problems(resources: dict) -> list[str]:
     """Problems with the follow-up resources (FollowUps=Enabled): the invoke role, the recovery
     rule and what it may invoke, the dead letters it may send."""
     problems = []
-    group = resources[FOLLOW_UP_GROUP_RESOURCE]
-    if group["Properties"].get("Name") != f"{PSEUDO['AWS::StackName']}-rootsweep-follow-ups":
-        problems.append(f"schedule group name {group['Properties'].get('Name')}")
+    group = resources[FOLLOW_UP_GROUP_RESOURCE]["Properties"].get("Name")
+    if not (isinstance(group, str) and re.fullmatch(SCHEDULE_GROUP_NAME, group)):
+        problems.append(f"schedule group name {group!r} is not a valid name of at most 64 characters")
 
     role = resources[INVOKE_ROLE]["Properties"]
     trust = role["AssumeRolePolicyDocument"]["Statement"]
@@ -598,10 +653,12 @@ def follow_up_problems(resources: dict) -> list[str]:
             problems.append(f"{INVOKE_ROLE} has {key}")
     statements = [st for doc in attached_documents(resources, INVOKE_ROLE) for st in as_list(doc["Statement"])]
     expected_statements = [
-        {"Sid": "InvokeRootsweep", "Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": getatt(FUNCTION, "Arn")}
+        {"Sid": "InvokeRootsweep", "Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": getatt(FUNCTION, "Arn")},
+        {"Sid": "SendFollowUpDeadLetters", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": getatt(FOLLOW_UP_DLQ, "Arn")},
     ]
     if statements != expected_statements:
-        problems.append(f"{INVOKE_ROLE} may do {statements}, not only invoke the function")
+        problems.append(f"{INVOKE_ROLE} may do {statements}, not only invoke the function and dead-letter to its queue")
+    problems += follow_up_dead_letter_problems(resources)
 
     rule = resources[RECOVERY_RULE]["Properties"]
     if rule.get("State") != "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS":
@@ -652,6 +709,48 @@ def follow_up_problems(resources: dict) -> list[str]:
     return problems
 
 
+# EventBridge Scheduler: schedule group names of 1 to 64 of these characters.
+SCHEDULE_GROUP_NAME = r"[0-9a-zA-Z_.-]{1,64}"
+FOLLOW_UP_DLQ = "FollowUpDeadLetterQueue"
+
+
+def follow_up_dead_letter_problems(resources: dict) -> list[str]:
+    """Problems with where follow-up schedules dead-letter: an encrypted queue, named to the
+    function, deleted with the stack, watched by an alarm to the topic, TLS only."""
+    problems = []
+    queue = resources.get(FOLLOW_UP_DLQ)
+    if queue is None or queue["Type"] != "AWS::SQS::Queue":
+        return [f"no {FOLLOW_UP_DLQ}"]
+    props = queue["Properties"]
+    if props.get("SqsManagedSseEnabled") is not True and not props.get("KmsMasterKeyId"):
+        problems.append(f"{FOLLOW_UP_DLQ} is not encrypted")
+    if props.get("MessageRetentionPeriod") != 1209600:
+        problems.append(f"{FOLLOW_UP_DLQ} keeps messages {props.get('MessageRetentionPeriod')} s, not SQS's 14 days")
+    variables = resources[FUNCTION]["Properties"]["Environment"]["Variables"]
+    if variables.get("ROOTSWEEP_FOLLOW_UP_DEAD_LETTER_ARN") != getatt(FOLLOW_UP_DLQ, "Arn"):
+        problems.append(f"the function's follow-ups dead-letter to {variables.get('ROOTSWEEP_FOLLOW_UP_DEAD_LETTER_ARN')}")
+    watching = [
+        res["Properties"]
+        for res in resources.values()
+        if res["Type"] == "AWS::CloudWatch::Alarm"
+        and res["Properties"].get("Namespace") == "AWS/SQS"
+        and res["Properties"].get("Dimensions") == [{"Name": "QueueName", "Value": getatt(FOLLOW_UP_DLQ, "QueueName")}]
+    ]
+    expected = {
+        "MetricName": "ApproximateNumberOfMessagesVisible",
+        "ComparisonOperator": "GreaterThanThreshold",
+        "Threshold": 0,
+        "AlarmActions": [ref(TOPIC)],
+    }
+    if [{k: alarm.get(k) for k in expected} for alarm in watching] != [expected]:
+        problems.append(f"alarms on {FOLLOW_UP_DLQ}: {watching}, expected one on a waiting message, to the topic")
+    policy = resources["DeadLetterQueuesPolicy"]["Properties"]
+    tls = [st for st in policy["PolicyDocument"]["Statement"] if st.get("Sid") == "DenyInsecureTransport"]
+    if ref(FOLLOW_UP_DLQ) not in policy["Queues"] or not tls or getatt(FOLLOW_UP_DLQ, "Arn") not in tls[0]["Resource"]:
+        problems.append(f"{FOLLOW_UP_DLQ} is not under the TLS-only queue policy")
+    return problems
+
+
 def archive_bucket_problems(resources: dict, object_lock_days: int = 0, retention_days: int = 731) -> list[str]:
     """Problems with the archive bucket the stack creates (CreateArchiveBucket=true)."""
     problems = []
@@ -689,15 +788,21 @@ def archive_bucket_problems(resources: dict, object_lock_days: int = 0, retentio
     elif "ObjectLockEnabled" in props or "ObjectLockConfiguration" in props:
         problems.append("Object Lock set although ObjectLockRetentionDays is 0")
 
-    policies = [res for res in resources.values() if res["Type"] == "AWS::S3::BucketPolicy"]
-    if len(policies) != 1 or policies[0]["Properties"]["Bucket"] != ref(ARCHIVE_BUCKET):
-        problems.append(f"expected one bucket policy on the archive bucket, found {len(policies)}")
-        return problems
+    return problems + bucket_policy_problems(resources, ARCHIVE_BUCKET)
+
+
+def bucket_policy_problems(resources: dict, bucket: str) -> list[str]:
+    """Problems with the policy of a bucket the stack creates: one, kept with the bucket, TLS
+    only for everyone, allowing nothing (access is by IAM policy)."""
+    problems = []
+    policies = [res for res in resources.values() if res["Type"] == "AWS::S3::BucketPolicy" and res["Properties"]["Bucket"] == ref(bucket)]
+    if len(policies) != 1:
+        return [f"expected one bucket policy on {bucket}, found {len(policies)}"]
     policy = policies[0]
     if (policy.get("DeletionPolicy"), policy.get("UpdateReplacePolicy")) != ("Retain", "Retain"):
-        problems.append("the bucket policy is not kept with the bucket")
+        problems.append(f"the policy of {bucket} is not kept with the bucket")
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
-    everything = [getatt(ARCHIVE_BUCKET, "Arn"), "${ArchiveBucket.Arn}/*"]
+    everything = [getatt(bucket, "Arn"), "${" + bucket + ".Arn}/*"]
     tls = {
         "Effect": "Deny",
         "Principal": "*",
@@ -706,10 +811,45 @@ def archive_bucket_problems(resources: dict, object_lock_days: int = 0, retentio
         "Condition": {"Bool": {"aws:SecureTransport": "false"}},
     }
     if not any({k: v for k, v in st.items() if k != "Sid"} == tls for st in statements):
-        problems.append("the bucket policy does not deny every request without TLS")
+        problems.append(f"the policy of {bucket} does not deny every request without TLS")
     if [st for st in statements if st.get("Effect") != "Deny"]:
-        problems.append("the bucket policy allows something: access is the role's (and the operator's) IAM policy")
+        problems.append(f"the policy of {bucket} allows something: access is the role's (and the operator's) IAM policy")
     return problems
+
+
+def state_bucket_problems(resources: dict) -> list[str]:
+    """Problems with the state bucket (the run ledger): encrypted, versioned, private, ACLs off,
+    no fixed name, kept with its objects, replaced ledgers expiring after 30 days while the
+    current one never does, TLS only."""
+    problems = []
+    bucket = resources.get(STATE_BUCKET)
+    if bucket is None or bucket["Type"] != "AWS::S3::Bucket":
+        return [f"no {STATE_BUCKET}"]
+    props = bucket["Properties"]
+    if (bucket.get("DeletionPolicy"), bucket.get("UpdateReplacePolicy")) != ("Retain", "Retain"):
+        problems.append("the state bucket is not kept (CloudFormation cannot delete a bucket that holds objects)")
+    if "BucketName" in props:
+        problems.append(f"the state bucket has a fixed name {props['BucketName']}")
+    rules = props.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration", [])
+    if not rules or rules[0].get("ServerSideEncryptionByDefault", {}).get("SSEAlgorithm") not in ("AES256", "aws:kms"):
+        problems.append(f"no default encryption: {rules}")
+    if props.get("VersioningConfiguration") != {"Status": "Enabled"}:
+        problems.append(f"versioning {props.get('VersioningConfiguration')}")
+    block = props.get("PublicAccessBlockConfiguration", {})
+    for key in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"):
+        if block.get(key) is not True:
+            problems.append(f"public access block {key} is {block.get(key)}")
+    if props.get("OwnershipControls") != {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}:
+        problems.append(f"object ownership {props.get('OwnershipControls')}")
+    lifecycle = [r for r in props.get("LifecycleConfiguration", {}).get("Rules", []) if r.get("Status") == "Enabled"]
+    if [r.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays") for r in lifecycle if "NoncurrentVersionExpiration" in r] != [30]:
+        problems.append(f"replaced ledgers do not expire after 30 days: {lifecycle}")
+    for rule in lifecycle:
+        if {"ExpirationInDays", "ExpirationDate"} & set(rule):
+            problems.append(f"lifecycle rule {rule.get('Id')} expires the current ledger")
+        if "Prefix" in rule or "TagFilters" in rule or "Filter" in rule:
+            problems.append(f"lifecycle rule {rule.get('Id')} covers part of the bucket only")
+    return problems + bucket_policy_problems(resources, STATE_BUCKET)
 
 
 def rules_hold(template: dict, **overrides) -> dict[str, bool]:
@@ -834,11 +974,16 @@ def test_object_lock_in_compliance_mode_when_asked(template, days):
 def test_no_archive_by_default(template):
     resources = evaluated(template)
     assert ARCHIVE_BUCKET not in resources
-    assert not [name for name, res in resources.items() if res["Type"].startswith("AWS::S3::")]
+    # The state bucket and its policy are the only S3 resources.
+    s3 = sorted(name for name, res in resources.items() if res["Type"].startswith("AWS::S3::"))
+    assert s3 == [STATE_BUCKET, "StateBucketPolicy"]
     assert resources[FUNCTION]["Properties"]["Environment"]["Variables"]["ROOTSWEEP_ARCHIVE"] == ""
     assert "ArchiveLocation" not in deployed_outputs(template)
     statements, _ = role_statements(resources)
-    assert not [st for st in statements if any(str(a).startswith("s3:") for a in as_list(st["Action"]))]
+    s3_resources = {
+        str(r) for st in statements if any(str(a).startswith("s3:") for a in as_list(st["Action"])) for r in as_list(st["Resource"])
+    }
+    assert s3_resources == {"arn:aws:s3:::${StateBucket}/rootsweep/ledger.json.gz", "arn:aws:s3:::${StateBucket}"}
 
 
 @pytest.mark.parametrize(
@@ -911,7 +1056,8 @@ def test_athena_table_over_the_archive(template, values, location):
     resources = evaluated(template, CreateAthenaTable="true", **values)
     assert athena_table_problems(resources, location) == []
     database = resources["EvidenceDatabase"]["Properties"]
-    assert database["CatalogId"] == ACCOUNT and database["DatabaseInput"]["Name"] == "rootsweep"
+    # Named after the stack (rootsweep here) by default.
+    assert database["CatalogId"] == ACCOUNT and database["DatabaseInput"]["Name"] == "rootsweep_evidence"
     outputs = deployed_outputs(template, CreateAthenaTable="true", **values)
     assert outputs["AthenaTable"]["Value"] == "${EvidenceDatabase}.run_reports"
     # The table is metadata: no role reads it, and the function's role gains nothing from it.
@@ -964,7 +1110,8 @@ def test_athena_queries_name_only_real_columns_of_real_report_lines(template):
     columns = {c["Name"] for c in table_input["StorageDescriptor"]["Columns"]}
     columns &= set(report_fields())
     columns |= {k["Name"] for k in table_input["PartitionKeys"]}
-    database = template["Parameters"]["AthenaDatabaseName"]["Default"]
+    # The queries name the database a stack called rootsweep gets by default.
+    database = resources["EvidenceDatabase"]["Properties"]["DatabaseInput"]["Name"]
     assert len(QUERIES) >= 6
     readme = (INFRA / "README.md").read_text()
     assert "```sql" not in readme, "the queries live in infra/queries/"
@@ -1043,6 +1190,7 @@ def test_everything_on_is_a_consistent_deployment(template):
     resources = evaluated(template, **EVERYTHING_ON)
     assert role_problems(resources, "enforce", tuple(EXEMPTIONS_SET), ALL_FEATURES) == []
     assert follow_up_problems(resources) == [] and archive_bucket_problems(resources, object_lock_days=30) == []
+    assert state_bucket_problems(resources) == []
 
 
 def test_cfn_lint_passes_with_everything_on(everything_on_template):
@@ -1112,7 +1260,12 @@ def test_follow_ups_failed_alarm(template):
 def test_no_iam_statement_anywhere_uses_a_wildcard_action(template):
     # The function's role is checked in detail above; this covers every other policy in the
     # template too (the KMS key policy's kms:* for the account is the one AWS requires).
-    allowed = {("AlarmTopicKey", "kms:*"), ("DeadLetterQueuesPolicy", "sqs:*"), ("ArchiveBucketPolicy", "s3:*")}
+    allowed = {
+        ("AlarmTopicKey", "kms:*"),
+        ("DeadLetterQueuesPolicy", "sqs:*"),
+        ("ArchiveBucketPolicy", "s3:*"),
+        ("StateBucketPolicy", "s3:*"),
+    }
 
     def walk(node, owner):
         if isinstance(node, dict):
@@ -1144,8 +1297,9 @@ def test_no_iam_statement_anywhere_uses_a_wildcard_action(template):
     ]
     queue_policy = resources["DeadLetterQueuesPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert [st["Effect"] for st in queue_policy if st["Action"] == "sqs:*"] == ["Deny"]
-    bucket_policy = resources["ArchiveBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
-    assert {st["Effect"] for st in bucket_policy if st["Action"] == "s3:*"} == {"Deny"}
+    for policy in ("ArchiveBucketPolicy", "StateBucketPolicy"):
+        bucket_policy = resources[policy]["Properties"]["PolicyDocument"]["Statement"]
+        assert {st["Effect"] for st in bucket_policy if st["Action"] == "s3:*"} == {"Deny"}
 
 
 def test_delete_task_policy_only_in_enforce_mode(template):
@@ -1178,7 +1332,8 @@ def test_function_build_runtime_and_concurrency(template):
     assert props["ReservedConcurrentExecutions"] == 1
     assert props["Architectures"] == [{"Ref": "Architecture"}]
     arch = template["Parameters"]["Architecture"]
-    assert arch["Default"] == "arm64" and sorted(arch["AllowedValues"]) == ["arm64", "x86_64"]
+    # x86_64: what make package and CI build and check here; arm64 stays an option.
+    assert arch["Default"] == "x86_64" and sorted(arch["AllowedValues"]) == ["arm64", "x86_64"]
     assert props["Timeout"] == {"Ref": "Timeout"}
     timeout = template["Parameters"]["Timeout"]
     assert timeout["Default"] == 900 and timeout["MaxValue"] == 900
@@ -1197,10 +1352,11 @@ def test_code_uri_is_the_crate_that_defines_the_lambda_binary(template):
 
 def test_environment_comes_from_the_parameters(template):
     variables = template["Resources"][FUNCTION]["Properties"]["Environment"]["Variables"]
-    plain = {var: value for var, value in variables.items() if var not in CONDITIONAL_ENV}
+    plain = {var: value for var, value in variables.items() if var not in CONDITIONAL_ENV | STACK_ENV}
     assert plain == {var: {"Ref": param} for var, param in ENV_PARAMETERS.items()}
-    # The rest depend on whether their feature is on: checked with each feature.
-    assert set(variables) - set(plain) == CONDITIONAL_ENV
+    # The rest depend on whether their feature is on, or name the stack's resources: checked
+    # with each feature and with the state bucket.
+    assert set(variables) - set(plain) == CONDITIONAL_ENV | STACK_ENV
     params = template["Parameters"]
     assert params["GracePeriod"]["Default"] == "72h"
     assert params["Concurrency"]["Default"] == 8
@@ -1230,7 +1386,7 @@ def test_environment_comes_from_the_parameters(template):
         ("ScheduleExpression", ["cron(0 3 * * ? *)", "rate(12 hours)"], ["nightly", "0 3 * * *"]),
         ("AlarmEmail", ["", "secops@example.com"], ["secops", "a@b"]),
         ("LogsKmsKeyArn", ["", "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"], ["alias/aws/logs"]),
-        ("AthenaDatabaseName", ["rootsweep", "security_evidence", "r2"], ["", "Rootsweep", "root-sweep", "2rootsweep", "a" * 65]),
+        ("AthenaDatabaseName", ["", "rootsweep", "security_evidence", "r2"], ["Rootsweep", "root-sweep", "2rootsweep", "a" * 65]),
         ("ArchiveBucketName", ["", "evidence-bucket", "org.audit.evidence"], ["Evidence", "ab", "bucket/", "s3://evidence", "a" * 64]),
         (
             "ArchivePrefix",
@@ -1445,6 +1601,345 @@ def test_log_group_has_retention_and_json_format(template):
 
 
 # ------------------------------------------------------------------------------------------
+# First-deploy traps: sums over idle queues, names that fit and never collide
+# ------------------------------------------------------------------------------------------
+class Missing:
+    """A metric without a data point in a period: arithmetic on it has no data point either."""
+
+    def __add__(self, other):
+        return self
+
+    __radd__ = __add__
+
+
+MISSING = Missing()
+
+
+def metric_math(expression: str, values: dict):
+    """One period of CloudWatch metric math, for what the alarms use: `+` and `FILL(m, 0)`; a
+    metric absent from `values` has no data point in the period
+    (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html)."""
+    assert re.fullmatch(r"[A-Za-z0-9_(), +]+", expression), f"not modelled here: {expression}"
+    ids = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", expression)) - {"FILL"}
+
+    def fill(value, default):
+        return default if value is MISSING else value
+
+    return eval(expression, {"__builtins__": {}, "FILL": fill}, {i: values.get(i, MISSING) for i in ids})
+
+
+def test_the_metric_math_model_is_faithful():
+    assert metric_math("a + b", {"a": 1}) is MISSING
+    assert metric_math("FILL(a, 0) + FILL(b, 0)", {"a": 1}) == 1
+    assert metric_math("FILL(a, 0) + FILL(b, 0)", {}) == 0
+    assert metric_math("a + b", {"a": 1, "b": 2}) == 3
+
+
+# SQS publishes metrics only for active queues: each combination of waiting and idle queues.
+@pytest.mark.parametrize("waiting", [{"schedule": 1}, {"invocation": 2}, {"schedule": 1, "invocation": 3}, {}])
+def test_dead_letters_alarm_fires_when_any_one_queue_holds_a_message(template, waiting):
+    resources = evaluated(template)
+    (_, alarm), = [
+        (name, res) for name, res in alarms_by_metric(resources, "ApproximateNumberOfMessagesVisible") if res["Properties"].get("Metrics")
+    ]
+    props = alarm["Properties"]
+    queries = {q["Id"]: q for q in props["Metrics"]}
+    queues = {i: q["MetricStat"]["Metric"]["Dimensions"][0]["Value"] for i, q in queries.items() if "MetricStat" in q}
+    assert sorted(queues.values(), key=str) == [getatt(FAILED_INVOCATION_QUEUE, "QueueName"), getatt(SCHEDULE_DLQ, "QueueName")]
+    (expression,) = [q["Expression"] for q in queries.values() if q.get("ReturnData")]
+    value = metric_math(expression, waiting)
+    assert props["ComparisonOperator"] == "GreaterThanThreshold" and props["Threshold"] == 0
+    if waiting:
+        assert value is not MISSING and value > 0, (expression, waiting)
+    else:
+        assert value is MISSING or value == 0
+
+
+# The longest stack name CloudFormation allows is 128 characters.
+LONGEST_STACK_NAME = "r" + "-x" * 63 + "y"
+
+
+@pytest.mark.parametrize("stack_name", ["rootsweep", "r", LONGEST_STACK_NAME])
+def test_follow_up_schedule_group_name_fits_whatever_the_stack_name(template, stack_name):
+    assert len(stack_name) <= 128
+    stack = {"AWS::StackName": stack_name, "AWS::StackId": stack_id(stack_name)}
+    resources = deployed(template, features=("follow_ups",), **stack)
+    name = resources[FOLLOW_UP_GROUP_RESOURCE]["Properties"]["Name"]
+    assert re.fullmatch(SCHEDULE_GROUP_NAME, name), name
+    assert follow_up_problems(resources) == []
+
+
+# Where each resource type takes its physical name; CloudFormation generates one when it is
+# absent. Types not listed take no name of their own (or one scoped to their parent).
+NAME_PROPERTIES = {
+    "AWS::Logs::LogGroup": "LogGroupName",
+    "AWS::S3::Bucket": "BucketName",
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::IAM::Role": "RoleName",
+    "AWS::KMS::Alias": "AliasName",
+    "AWS::Scheduler::ScheduleGroup": "Name",
+    "AWS::Events::Rule": "Name",
+    "AWS::Glue::Database": "DatabaseInput.Name",
+    "AWS::CloudWatch::Alarm": "AlarmName",
+    "AWS::CloudWatch::Dashboard": "DashboardName",
+    "AWS::Serverless::Function": "FunctionName",
+}
+UNNAMED_TYPES = {
+    "AWS::IAM::RolePolicy",
+    "AWS::Lambda::Permission",
+    "AWS::SQS::QueuePolicy",
+    "AWS::S3::BucketPolicy",
+    "AWS::SNS::Subscription",
+    "AWS::KMS::Key",
+    "AWS::Glue::Table",
+}
+
+
+def physical_names(resources: dict) -> dict[str, str]:
+    """The names the template gives its resources itself, by logical id."""
+    names = {}
+    for name, res in resources.items():
+        assert res["Type"] in set(NAME_PROPERTIES) | UNNAMED_TYPES, f"{res['Type']}: where does it take its name?"
+        value = res.get("Properties", {})
+        for key in NAME_PROPERTIES.get(res["Type"], "-").split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is not None:
+            names[name] = value
+    return names
+
+
+def test_a_retained_resource_has_no_fixed_name(template):
+    # Deleting the stack leaves it behind: under a fixed name, deploying the stack again would
+    # fail on the name its predecessor still holds.
+    resources = evaluated(template, **EVERYTHING_ON)
+    retained = [name for name, res in resources.items() if "Retain" in (res.get("DeletionPolicy"), res.get("UpdateReplacePolicy"))]
+    assert sorted(retained) == sorted([LOG_GROUP, ARCHIVE_BUCKET, "ArchiveBucketPolicy", STATE_BUCKET, "StateBucketPolicy"])
+    named = physical_names(resources)
+    assert [name for name in retained if name in named] == []
+
+
+def test_two_stacks_in_one_account_and_region_share_no_name(template):
+    def names(stack_name, uuid):
+        stack = {"AWS::StackName": stack_name, "AWS::StackId": stack_id(stack_name, uuid)}
+        return physical_names(evaluated(template, **{**EVERYTHING_ON, **stack}))
+
+    first = names("rootsweep", STACK_UUID)
+    second = names("rootsweep-staging", "0b5a1c44-2f6e-4d3b-9a8c-7e6f5d4c3b2a")
+    assert set(first) == set(second) and len(first) >= 10
+    assert {n: v for n, v in first.items() if second[n] == v} == {}
+    # The same name deployed again after a deletion: a new stack id, and nothing retained is named.
+    again = names("rootsweep", "0b5a1c44-2f6e-4d3b-9a8c-7e6f5d4c3b2a")
+    assert again[FOLLOW_UP_GROUP_RESOURCE] != first[FOLLOW_UP_GROUP_RESOURCE]
+
+
+@pytest.mark.parametrize(
+    "stack_name, asked, database",
+    [("rootsweep", "", "rootsweep_evidence"), ("Sec-Tools-prod", "", "Sec_Tools_prod_evidence"), ("rootsweep", "audit_db", "audit_db")],
+)
+def test_evidence_database_is_named_after_the_stack_unless_asked(template, stack_name, asked, database):
+    stack = {"AWS::StackName": stack_name, "AWS::StackId": stack_id(stack_name)}
+    resources = evaluated(template, CreateAthenaTable="true", CreateArchiveBucket="true", AthenaDatabaseName=asked, **stack)
+    assert resources["EvidenceDatabase"]["Properties"]["DatabaseInput"]["Name"] == database
+    # Athena's names: letters, digits and _ (Glue keeps them in lowercase).
+    assert re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", database)
+
+
+def test_log_group_is_kept_and_named_by_cloudformation(template):
+    log_group = evaluated(template)[LOG_GROUP]
+    assert (log_group["DeletionPolicy"], log_group["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    assert "LogGroupName" not in log_group["Properties"]
+    assert deployed_outputs(template)["LogGroupName"]["Value"] == ref(LOG_GROUP)
+
+
+# ------------------------------------------------------------------------------------------
+# The run ledger's state bucket
+# ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("mode, features", [("audit", ()), ("enforce", ALL_FEATURES)])
+def test_state_bucket_is_always_created_private_versioned_and_named_to_the_function(template, mode, features):
+    resources = deployed(template, mode, features=features)
+    assert state_bucket_problems(resources) == []
+    assert state_location(resources) == "s3://${StateBucket}/rootsweep"
+    assert role_problems(resources, mode, features=features) == []
+    assert deployed_outputs(template)["StateLocation"]["Value"] == "s3://${StateBucket}/rootsweep"
+
+
+def test_ledger_failed_alarm_for_every_schedule_interval(template):
+    for interval in template["Parameters"]["ScheduleIntervalHours"]["AllowedValues"]:
+        resources = evaluated(template, ScheduleIntervalHours=interval)
+        (_, alarm), = alarms_by_metric(resources, "LedgerFailed")
+        props = alarm["Properties"]
+        assert props["Namespace"] == "Rootsweep" and "Dimensions" not in props
+        assert (props["Statistic"], props["ComparisonOperator"], props["Threshold"]) == ("Sum", "GreaterThanThreshold", 0)
+        # One schedule interval: the sweep's period.
+        assert (props["Period"], props["EvaluationPeriods"]) == (int(interval) * 3600, 1)
+        assert props["TreatMissingData"] == "notBreaching"
+        assert props["AlarmActions"] == [ref(TOPIC)]
+
+
+# ------------------------------------------------------------------------------------------
+# The forwarder (infra/forwarder.yaml): other regions' recoveries to the home region's bus
+# ------------------------------------------------------------------------------------------
+HOME_REGION = PSEUDO["AWS::Region"]
+OTHER_REGION = "eu-west-1"
+HOME_BUS = f"arn:aws:events:{HOME_REGION}:{ACCOUNT}:event-bus/default"
+FORWARD_RULE = "ForwardRule"
+FORWARD_ROLE = "ForwardRole"
+
+
+@pytest.fixture(scope="module")
+def forwarder() -> dict:
+    return load_template(FORWARDER_PATH)
+
+
+def forwarded(forwarder: dict, region: str = OTHER_REGION) -> dict:
+    """The forwarder's resources as deployed in `region` for a home stack in HOME_REGION."""
+    return evaluated(forwarder, HomeRegion=HOME_REGION, **{"AWS::Region": region})
+
+
+def home_rule(template: dict) -> dict:
+    return deployed(template, features=("follow_ups",))[RECOVERY_RULE]["Properties"]
+
+
+def forwarder_problems(resources: dict, home: dict) -> list[str]:
+    """Problems with a forwarder: not exactly the home rule's pattern and state, not to the home
+    region's default bus alone, or a role that may do more than put events there."""
+    problems = []
+    kinds = sorted(res["Type"] for res in resources.values())
+    if kinds != ["AWS::Events::Rule", "AWS::IAM::Role"]:
+        problems.append(f"the forwarder creates {kinds}, not one rule and its role")
+    rule = resources[FORWARD_RULE]["Properties"]
+    if rule.get("EventPattern") != home["EventPattern"]:
+        problems.append(f"pattern {rule.get('EventPattern')} is not the home rule's {home['EventPattern']}")
+    if rule.get("State") != home["State"]:
+        problems.append(f"state {rule.get('State')} is not the home rule's {home['State']}")
+    if rule.get("EventBusName", "default") != "default":
+        problems.append(f"rule on bus {rule['EventBusName']}: CloudTrail events arrive on the default bus")
+    targets = rule.get("Targets", [])
+    if [(t.get("Arn"), t.get("RoleArn")) for t in targets] != [(HOME_BUS, getatt(FORWARD_ROLE, "Arn"))]:
+        problems.append(f"targets {targets}, not the home region's default bus through {FORWARD_ROLE}")
+    for target in targets:
+        for key in ("Input", "InputPath", "InputTransformer"):
+            if key in target:
+                problems.append(f"the target changes the event ({key})")
+    role = resources[FORWARD_ROLE]["Properties"]
+    expected_trust = [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+        }
+    ]
+    if role["AssumeRolePolicyDocument"]["Statement"] != expected_trust:
+        problems.append(f"{FORWARD_ROLE} trusts {role['AssumeRolePolicyDocument']['Statement']}")
+    if role.get("ManagedPolicyArns"):
+        problems.append(f"{FORWARD_ROLE} has managed policies")
+    statements = [st for policy in role.get("Policies", []) for st in as_list(policy["PolicyDocument"]["Statement"])]
+    expected = [{"Sid": "PutOnHomeDefaultBus", "Effect": "Allow", "Action": "events:PutEvents", "Resource": HOME_BUS}]
+    if statements != expected:
+        problems.append(f"{FORWARD_ROLE} may do {statements}, not only events:PutEvents on {HOME_BUS}")
+    return problems
+
+
+def recovery_in(region: str, event: dict = RECOVERY) -> dict:
+    """`event` as CloudTrail records it through `region`'s STS endpoint: its region in the
+    envelope and in the record, with the identifiers a real record carries."""
+    moved = copy.deepcopy(event)
+    moved["region"] = region
+    moved["id"] = "7bf73129-1428-4cd3-a780-95db273d1602"
+    moved["time"] = "2026-11-25T20:52:12Z"
+    moved["resources"] = []
+    moved["detail"].update(
+        awsRegion=region,
+        sourceIPAddress="203.0.113.17",
+        userAgent="aws-cli/2.22.0 md/command#sts.assume-root",
+        requestID="e2b3f1d4-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+        eventID="4f8e2b1a-9c3d-4e5f-a6b7-c8d9e0f1a2b3",
+        recipientAccountId=ACCOUNT,
+        eventCategory="Management",
+    )
+    return moved
+
+
+def test_forwarder_sends_exactly_what_the_home_rule_matches_to_the_home_bus(template, forwarder):
+    assert forwarder_problems(forwarded(forwarder), home_rule(template)) == []
+
+
+def test_a_recovery_in_another_region_matches_both_rules_and_nothing_else_does(template, forwarder):
+    patterns = {"home": home_rule(template)["EventPattern"], "forwarder": forwarded(forwarder)[FORWARD_RULE]["Properties"]["EventPattern"]}
+    recovery = recovery_in(OTHER_REGION)
+    assert recovery["detail"]["awsRegion"] == recovery["region"] == OTHER_REGION
+    assert {name: event_matches(pattern, recovery) for name, pattern in patterns.items()} == {"home": True, "forwarder": True}
+    for kind, event in NOT_RECOVERIES.items():
+        elsewhere = recovery_in(OTHER_REGION, event)
+        assert {name: event_matches(pattern, elsewhere) for name, pattern in patterns.items()} == {"home": False, "forwarder": False}, kind
+
+
+def test_forwarder_refuses_the_home_region(forwarder):
+    assert rules_hold(forwarder, HomeRegion=HOME_REGION, **{"AWS::Region": OTHER_REGION}) == {"NotInTheHomeRegion": True}
+    assert rules_hold(forwarder, HomeRegion=HOME_REGION, **{"AWS::Region": HOME_REGION}) == {"NotInTheHomeRegion": False}
+    pattern = re.compile(forwarder["Parameters"]["HomeRegion"]["AllowedPattern"])
+    assert [r for r in ("us-east-1", "eu-west-1", "ap-southeast-2", "us-gov-west-1") if not pattern.fullmatch(r)] == []
+    assert [r for r in ("", "US-EAST-1", "us-east", "arn:aws:events:us-east-1") if pattern.fullmatch(r)] == []
+
+
+def _forwarder_mutations():
+    def rule(r):
+        return r[FORWARD_RULE]["Properties"]
+
+    def policy_statement(r):
+        return r[FORWARD_ROLE]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"][0]
+
+    def matches_refused_calls(r):
+        del rule(r)["EventPattern"]["detail"]["errorCode"]
+
+    def matches_any_task_policy(r):
+        del rule(r)["EventPattern"]["detail"]["requestParameters"]
+
+    def plain_enabled(r):
+        rule(r)["State"] = "ENABLED"
+
+    def to_another_bus(r):
+        rule(r)["Targets"][0]["Arn"] = f"arn:aws:events:{HOME_REGION}:{ACCOUNT}:event-bus/other"
+
+    def rewrites_the_event(r):
+        rule(r)["Targets"][0]["InputPath"] = "$.detail"
+
+    def puts_on_any_bus(r):
+        policy_statement(r)["Resource"] = "*"
+
+    def does_more(r):
+        policy_statement(r)["Action"] = ["events:PutEvents", "events:PutRule"]
+
+    def trusts_any_account(r):
+        del r[FORWARD_ROLE]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]
+
+    def managed_policy(r):
+        r[FORWARD_ROLE]["Properties"]["ManagedPolicyArns"] = ["arn:aws:iam::aws:policy/AmazonEventBridgeFullAccess"]
+
+    return [
+        matches_refused_calls,
+        matches_any_task_policy,
+        plain_enabled,
+        to_another_bus,
+        rewrites_the_event,
+        puts_on_any_bus,
+        does_more,
+        trusts_any_account,
+        managed_policy,
+    ]
+
+
+@pytest.mark.parametrize("mutate", _forwarder_mutations(), ids=lambda f: f.__name__)
+def test_forwarder_checks_catch_a_widened_forwarder(template, forwarder, mutate):
+    resources = copy.deepcopy(forwarded(forwarder))
+    assert forwarder_problems(resources, home_rule(template)) == []
+    mutate(resources)
+    assert forwarder_problems(resources, home_rule(template)) != []
+
+
+# ------------------------------------------------------------------------------------------
 # The checks themselves must be able to fail.
 # ------------------------------------------------------------------------------------------
 def _statement(resources, sid):
@@ -1519,11 +2014,13 @@ def all_problems(resources: dict) -> list[str]:
         role_problems(resources, "audit", features=ALL_FEATURES)
         + follow_up_problems(resources)
         + archive_bucket_problems(resources)
+        + state_bucket_problems(resources)
     )
 
 
-def _invoke_statement(resources):
-    (statement,) = resources["FollowUpInvokePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+def _invoke_statement(resources, sid="InvokeRootsweep"):
+    statements = resources["FollowUpInvokePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    (statement,) = [st for st in statements if st["Sid"] == sid]
     return statement
 
 
@@ -1629,7 +2126,78 @@ def _feature_mutations():
     def read_any_hub(r):
         _statement(r, "ReadOwnFindings")["Resource"] = "*"
 
+    def ledger_without_list_bucket(r):
+        for policy in r[ROLE]["Properties"]["Policies"]:
+            statements = policy["PolicyDocument"]["Statement"]
+            statements[:] = [st for st in statements if st.get("Sid") != "ListStateBucket"]
+
+    def ledger_put_on_whole_bucket(r):
+        _statement(r, "ReadWriteRunLedger")["Resource"] = "arn:aws:s3:::${StateBucket}/*"
+
+    def ledger_of_another_prefix(r):
+        _statement(r, "ReadWriteRunLedger")["Resource"] = "arn:aws:s3:::${StateBucket}/other/ledger.json.gz"
+
+    def ledger_delete_too(r):
+        _statement(r, "ReadWriteRunLedger")["Action"] = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+
+    def list_any_bucket(r):
+        _statement(r, "ListStateBucket")["Resource"] = "*"
+
+    def state_bucket_unversioned(r):
+        r[STATE_BUCKET]["Properties"]["VersioningConfiguration"] = {"Status": "Suspended"}
+
+    def state_bucket_public(r):
+        r[STATE_BUCKET]["Properties"]["PublicAccessBlockConfiguration"]["BlockPublicPolicy"] = False
+
+    def state_bucket_fixed_name(r):
+        r[STATE_BUCKET]["Properties"]["BucketName"] = "rootsweep-state"
+
+    def state_bucket_expires_the_ledger(r):
+        r[STATE_BUCKET]["Properties"]["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"] = 30
+
+    def state_bucket_keeps_every_version(r):
+        del r[STATE_BUCKET]["Properties"]["LifecycleConfiguration"]["Rules"][0]["NoncurrentVersionExpiration"]
+
+    def state_bucket_deleted_with_stack(r):
+        r[STATE_BUCKET]["DeletionPolicy"] = "Delete"
+
+    def state_without_tls_rule(r):
+        statements = r["StateBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        statements[:] = [st for st in statements if st["Sid"] != "DenyInsecureTransport"]
+
+    def follow_up_dead_letters_anywhere(r):
+        _invoke_statement(r, "SendFollowUpDeadLetters")["Resource"] = "*"
+
+    def follow_up_dead_letter_queue_unencrypted(r):
+        del r[FOLLOW_UP_DLQ]["Properties"]["SqsManagedSseEnabled"]
+
+    def follow_up_dead_letters_unwatched(r):
+        del r["FollowUpDeadLettersAlarm"]
+
+    def follow_ups_without_dead_letter_queue(r):
+        r[FUNCTION]["Properties"]["Environment"]["Variables"]["ROOTSWEEP_FOLLOW_UP_DEAD_LETTER_ARN"] = ""
+
+    def schedule_group_name_too_long(r):
+        r[FOLLOW_UP_GROUP_RESOURCE]["Properties"]["Name"] = "x" * 65
+
     return [
+        ledger_without_list_bucket,
+        ledger_put_on_whole_bucket,
+        ledger_of_another_prefix,
+        ledger_delete_too,
+        list_any_bucket,
+        state_bucket_unversioned,
+        state_bucket_public,
+        state_bucket_fixed_name,
+        state_bucket_expires_the_ledger,
+        state_bucket_keeps_every_version,
+        state_bucket_deleted_with_stack,
+        state_without_tls_rule,
+        follow_up_dead_letters_anywhere,
+        follow_up_dead_letter_queue_unencrypted,
+        follow_up_dead_letters_unwatched,
+        follow_ups_without_dead_letter_queue,
+        schedule_group_name_too_long,
         findings_of_any_product,
         findings_for_any_account,
         findings_in_any_region,

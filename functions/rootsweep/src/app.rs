@@ -44,7 +44,12 @@ pub fn sdk_features(config: &Config, sdk: &SdkConfig) -> Features {
     Features {
         scheduler: config.follow_ups.as_ref().map(|settings| {
             let client = aws_sdk_scheduler::Client::new(sdk);
-            Arc::new(SdkScheduler::new(client, settings.group.clone())) as Arc<dyn Scheduler>
+            let scheduler = SdkScheduler::new(
+                client,
+                settings.group.clone(),
+                settings.dead_letter_arn.clone(),
+            );
+            Arc::new(scheduler) as Arc<dyn Scheduler>
         }),
         archive: config
             .archive

@@ -502,4 +502,19 @@ mod tests {
             }
         }
     }
+
+    /// A recovery made through another region's STS endpoint, forwarded to the home region
+    /// (infra/forwarder.yaml): the same follow-up as a home-region record.
+    #[test]
+    fn a_recovery_recorded_in_another_region_is_the_same_recovery() {
+        let home = assume_root_record("IAMCreateRootUserPassword", "111122223333");
+        let mut elsewhere = home.clone();
+        elsewhere["region"] = json!("eu-west-1");
+        elsewhere["detail"]["awsRegion"] = json!("eu-west-1");
+        let parsed = parse_event(elsewhere, Mode::Audit).unwrap();
+        assert!(
+            matches!(&parsed, Invocation::Recovery(r) if r.account.to_string() == "111122223333")
+        );
+        assert_eq!(parsed, parse_event(home, Mode::Audit).unwrap());
+    }
 }

@@ -237,6 +237,7 @@ mod tests {
             group: "g".into(),
             role_arn: "arn:aws:iam::111111111111:role/r".into(),
             in_grace,
+            dead_letter_arn: None,
         }
     }
 

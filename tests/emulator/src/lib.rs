@@ -50,7 +50,7 @@ pub use model::{
     JoinedMethod, LoginProfile, MfaDevice, MfaKind, Org, OrgError, OrganizationalUnit,
     PreflightFailure, RootUser, SigningCertificate,
 };
-pub use policy::{PolicyError, TemplatePolicy};
+pub use policy::{PolicyError, STACK_UUID, TemplatePolicy};
 pub use protocol::Protocol;
 pub use services::{Dimension, FiredSchedule, MetricDatum, S3Object, Schedule, StatisticSet};
 pub use session::{

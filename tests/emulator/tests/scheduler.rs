@@ -4,11 +4,14 @@
 use crate::common::*;
 use aws_sdk_scheduler::Client;
 use aws_sdk_scheduler::types::{
-    ActionAfterCompletion, FlexibleTimeWindow, FlexibleTimeWindowMode, ScheduleState, Target,
+    ActionAfterCompletion, DeadLetterConfig, FlexibleTimeWindow, FlexibleTimeWindowMode,
+    ScheduleState, Target,
 };
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use chrono::{DateTime, Utc};
-use rootsweep_emulator::{Emulator, EmulatorHandle, Fault, FaultKind, Protocol, TemplatePolicy};
+use rootsweep_emulator::{
+    Emulator, EmulatorHandle, Fault, FaultKind, Protocol, STACK_UUID, TemplatePolicy,
+};
 
 const GROUP: &str = "follow-ups";
 const FUNCTION: &str = "arn:aws:lambda:us-east-1:111111111111:function:rootsweep";
@@ -119,6 +122,55 @@ async fn create_get_list_and_delete() {
         Some("Schedule a-222222222222 does not exist.")
     );
     assert!(emulator.schedules().is_empty());
+}
+
+#[tokio::test]
+async fn a_dead_letter_queue_is_kept_and_must_be_a_queue_arn() {
+    let emulator = emulator().await;
+    let client = client(&emulator).await;
+    let create_with = |queue: &str| {
+        let target = Target::builder()
+            .arn(FUNCTION)
+            .role_arn(ROLE)
+            .dead_letter_config(DeadLetterConfig::builder().arn(queue).build())
+            .build()
+            .unwrap();
+        let window = FlexibleTimeWindow::builder()
+            .mode(FlexibleTimeWindowMode::Off)
+            .build()
+            .unwrap();
+        client
+            .create_schedule()
+            .name("d")
+            .group_name(GROUP)
+            .schedule_expression("at(2026-12-02T18:00:00)")
+            .flexible_time_window(window)
+            .target(target)
+            .send()
+    };
+    let queue = "arn:aws:sqs:us-east-1:111111111111:rootsweep-FollowUpDeadLetterQueue-a1";
+    let refused = create_with("rootsweep-FollowUpDeadLetterQueue-a1")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Some("ValidationException"));
+    assert!(
+        refused
+            .message()
+            .unwrap()
+            .contains("'target.deadLetterConfig.arn'"),
+        "{refused:?}"
+    );
+    create_with(queue).await.unwrap();
+    let got = client
+        .get_schedule()
+        .name("d")
+        .group_name(GROUP)
+        .send()
+        .await
+        .unwrap();
+    let kept = got.target().and_then(|t| t.dead_letter_config());
+    assert_eq!(kept.and_then(|d| d.arn()), Some(queue));
+    assert_eq!(emulator.schedules()[0].dead_letter_arn(), Some(queue));
 }
 
 #[tokio::test]
@@ -508,9 +560,9 @@ async fn errors_on_the_wire() {
 async fn the_templates_role_may_manage_its_follow_up_group_only() {
     let template = include_str!("../../../infra/template.yaml");
     let policy = TemplatePolicy::parse(template).unwrap();
-    // The template's group is named ${AWS::StackName}-rootsweep-follow-ups; the stack is
-    // "rootsweep" for the emulator.
-    let group = "rootsweep-rootsweep-follow-ups";
+    // The template names the group after its stack id's UUID, STACK_UUID for the emulator.
+    let group = format!("rootsweep-follow-ups-{STACK_UUID}");
+    let group = group.as_str();
     let emulator = Emulator::new(test_org())
         .schedule_group(group)
         .caller_policy(policy)
@@ -527,7 +579,7 @@ async fn the_templates_role_may_manage_its_follow_up_group_only() {
         .role_arn(ROLE)
         .build()
         .unwrap();
-    let create_in = |group: &'static str| {
+    let create_in = |group: &str| {
         client
             .create_schedule()
             .name("f")

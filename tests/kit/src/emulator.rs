@@ -218,13 +218,25 @@ pub fn template() -> String {
     std::fs::read_to_string(path).expect("infra/template.yaml")
 }
 
+/// The bucket the deployed stack's `StateBucket` (the run ledger) is, in the end-to-end tests:
+/// CloudFormation would name it; the tests name it this, and make the emulator's bucket so.
+pub const STATE_BUCKET: &str = "rootsweep-state";
+
+/// The follow-up schedule group the template creates for the emulated stack (named after the
+/// stack id's UUID).
+pub fn follow_up_group() -> String {
+    format!("rootsweep-follow-ups-{}", rootsweep_emulator::STACK_UUID)
+}
+
 /// The function role's policy as the template `text` deploys it: the tag exemption the
-/// generated orgs use, and `parameters` (`Mode` first) over the template's defaults.
+/// generated orgs use, the state bucket named [`STATE_BUCKET`], and `parameters` (`Mode`
+/// first) over the template's defaults.
 pub fn deployed_policy(text: &str, parameters: &[(&str, &str)]) -> TemplatePolicy {
     let policy = TemplatePolicy::parse(text)
         .expect("the template parses")
         .parameter("ExemptTagKey", EXEMPT_TAG.0)
-        .parameter("ExemptTagValue", EXEMPT_TAG.1);
+        .parameter("ExemptTagValue", EXEMPT_TAG.1)
+        .physical_id("StateBucket", STATE_BUCKET);
     parameters.iter().fold(policy, |policy, (name, value)| {
         policy.parameter(*name, *value)
     })

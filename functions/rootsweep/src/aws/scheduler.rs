@@ -1,7 +1,7 @@
 //! EventBridge Scheduler through the SDK: the follow-up schedules of one group.
 
 use aws_sdk_scheduler::types::{
-    ActionAfterCompletion, FlexibleTimeWindow, FlexibleTimeWindowMode, Target,
+    ActionAfterCompletion, DeadLetterConfig, FlexibleTimeWindow, FlexibleTimeWindowMode, Target,
 };
 use chrono::{DateTime, NaiveDateTime, Utc};
 use futures::FutureExt;
@@ -13,11 +13,21 @@ use crate::ports::{AwsError, AwsErrorKind, Call, NewSchedule, Schedule, Schedule
 pub struct SdkScheduler {
     client: aws_sdk_scheduler::Client,
     group: String,
+    /// Every schedule's dead-letter queue, if configured.
+    dead_letter_arn: Option<String>,
 }
 
 impl SdkScheduler {
-    pub fn new(client: aws_sdk_scheduler::Client, group: String) -> Self {
-        Self { client, group }
+    pub fn new(
+        client: aws_sdk_scheduler::Client,
+        group: String,
+        dead_letter_arn: Option<String>,
+    ) -> Self {
+        Self {
+            client,
+            group,
+            dead_letter_arn,
+        }
     }
 }
 
@@ -76,10 +86,17 @@ impl SdkScheduler {
         let operation = "scheduler:CreateSchedule";
         let invalid =
             |e: aws_sdk_scheduler::error::BuildError| unexpected(operation, e.to_string());
+        // A schedule that cannot invoke the function (a broken invoke role) sends its event here
+        // once Scheduler's retries are spent, instead of dropping it.
+        let dead_letter = self
+            .dead_letter_arn
+            .as_ref()
+            .map(|arn| DeadLetterConfig::builder().arn(arn).build());
         let target = Target::builder()
             .arn(&schedule.target_arn)
             .role_arn(&schedule.role_arn)
             .input(&schedule.input)
+            .set_dead_letter_config(dead_letter)
             .build()
             .map_err(invalid)?;
         let window = FlexibleTimeWindow::builder()

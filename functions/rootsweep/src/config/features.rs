@@ -15,17 +15,22 @@ pub struct FollowUpSettings {
     pub role_arn: String,
     /// Whether accounts in grace also get a follow-up at their due time.
     pub in_grace: bool,
+    /// The SQS queue a schedule's event goes to when Scheduler cannot invoke the function
+    /// (its `Target.DeadLetterConfig`); none: such an event is dropped after Scheduler's retries.
+    pub dead_letter_arn: Option<String>,
 }
 
 impl FollowUpSettings {
     pub const GROUP_VARIABLE: &'static str = "ROOTSWEEP_FOLLOW_UP_GROUP";
     pub const ROLE_VARIABLE: &'static str = "ROOTSWEEP_FOLLOW_UP_ROLE_ARN";
     pub const IN_GRACE_VARIABLE: &'static str = "ROOTSWEEP_FOLLOW_UP_IN_GRACE";
+    pub const DEAD_LETTER_VARIABLE: &'static str = "ROOTSWEEP_FOLLOW_UP_DEAD_LETTER_ARN";
 
     pub fn parse(
         group: Option<String>,
         role_arn: Option<String>,
         in_grace: Option<String>,
+        dead_letter_arn: Option<String>,
     ) -> Result<Option<Self>, ConfigError> {
         let in_grace = parse_switch(
             Self::IN_GRACE_VARIABLE,
@@ -67,12 +72,55 @@ impl FollowUpSettings {
                 allowed: "use a role ARN such as arn:aws:iam::123456789012:role/NAME".into(),
             });
         }
+        let dead_letter_arn = dead_letter_arn.filter(|arn| !arn.is_empty());
+        if let Some(arn) = dead_letter_arn.as_deref().filter(|arn| !is_queue_arn(arn)) {
+            return Err(ConfigError {
+                variable: Self::DEAD_LETTER_VARIABLE,
+                value: arn.to_owned(),
+                allowed: "use an SQS queue ARN such as arn:aws:sqs:us-east-1:123456789012:NAME"
+                    .into(),
+            });
+        }
         Ok(Some(Self {
             group,
             role_arn,
             in_grace,
+            dead_letter_arn,
         }))
     }
+}
+
+/// What EventBridge Scheduler accepts as a dead-letter queue: a standard SQS queue's ARN,
+/// `arn:aws[a-z-]*:sqs:[a-z0-9\-]+:\d{12}:[a-zA-Z0-9\-_]+`, at most 1600 characters
+/// (CloudFormation template reference, AWS::Scheduler::Schedule DeadLetterConfig; the API
+/// Reference's older `aws(-[a-z]+)?` would refuse `aws-us-gov`).
+fn is_queue_arn(arn: &str) -> bool {
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some("sqs"), Some(region), Some(account), Some(name)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return false;
+    };
+    let partition_ok = partition
+        .strip_prefix("aws")
+        .is_some_and(|rest| rest.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'));
+    partition_ok
+        && !region.is_empty()
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && !name.is_empty()
+        && arn.len() <= 1600
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Where runs are archived: `s3://BUCKET/PREFIX`.
@@ -199,22 +247,59 @@ mod tests {
     #[test]
     fn follow_ups_are_on_with_a_group_and_need_the_invoke_role() {
         let role = "arn:aws:iam::111111111111:role/invoke".to_owned();
-        assert_eq!(FollowUpSettings::parse(None, None, None), Ok(None));
+        assert_eq!(FollowUpSettings::parse(None, None, None, None), Ok(None));
         let on = FollowUpSettings::parse(
             Some("rs-follow-ups".into()),
             Some(role),
             Some("true".into()),
+            None,
         )
         .unwrap()
         .unwrap();
         assert!(on.in_grace);
-        let err = FollowUpSettings::parse(Some("rs".into()), None, None).unwrap_err();
+        assert_eq!(on.dead_letter_arn, None);
+        let err = FollowUpSettings::parse(Some("rs".into()), None, None, None).unwrap_err();
         assert_eq!(err.variable, FollowUpSettings::GROUP_VARIABLE);
         assert!(err.to_string().contains(FollowUpSettings::ROLE_VARIABLE));
-        let err =
-            FollowUpSettings::parse(Some("rs".into()), Some("role".into()), None).unwrap_err();
+        let err = FollowUpSettings::parse(Some("rs".into()), Some("role".into()), None, None)
+            .unwrap_err();
         assert_eq!(err.variable, FollowUpSettings::ROLE_VARIABLE);
-        let err = FollowUpSettings::parse(Some("bad name".into()), None, None).unwrap_err();
+        let err = FollowUpSettings::parse(Some("bad name".into()), None, None, None).unwrap_err();
         assert_eq!(err.variable, FollowUpSettings::GROUP_VARIABLE);
+    }
+
+    #[test]
+    fn follow_ups_dead_letter_to_an_sqs_queue_named_by_its_arn() {
+        let parse = |arn: &str| {
+            FollowUpSettings::parse(
+                Some("rs".into()),
+                Some("arn:aws:iam::111111111111:role/invoke".into()),
+                None,
+                Some(arn.into()),
+            )
+        };
+        let queue = "arn:aws:sqs:eu-west-1:111111111111:rootsweep-FollowUpDeadLetterQueue-AbC_1";
+        let on = parse(queue).unwrap().unwrap();
+        assert_eq!(on.dead_letter_arn.as_deref(), Some(queue));
+        // Empty, as the template sets it when follow-ups are off: no dead-letter queue.
+        assert_eq!(parse("").unwrap().unwrap().dead_letter_arn, None);
+        assert!(parse("arn:aws-us-gov:sqs:us-gov-west-1:111111111111:q").is_ok());
+        for bad in [
+            "https://sqs.eu-west-1.amazonaws.com/111111111111/q",
+            "arn:aws:sns:eu-west-1:111111111111:q",
+            "arn:aws:sqs:eu-west-1:11111111111:q",
+            "arn:aws:sqs:eu-west-1:111111111111:",
+            "arn:aws:sqs:eu-west-1:111111111111:q.fifo",
+            "arn:aws:sqs::111111111111:q",
+            "arn:AWS:sqs:eu-west-1:111111111111:q",
+        ] {
+            let err = parse(bad).unwrap_err();
+            assert_eq!(
+                err.variable,
+                FollowUpSettings::DEAD_LETTER_VARIABLE,
+                "{bad}"
+            );
+            assert!(err.to_string().contains("SQS queue ARN"), "{err}");
+        }
     }
 }

@@ -506,6 +506,7 @@ impl Config {
                 lookup(FollowUpSettings::GROUP_VARIABLE),
                 lookup(FollowUpSettings::ROLE_VARIABLE),
                 lookup(FollowUpSettings::IN_GRACE_VARIABLE),
+                lookup(FollowUpSettings::DEAD_LETTER_VARIABLE),
             )?,
             state: lookup(StateLocation::VARIABLE)
                 .filter(|value| !value.is_empty())
@@ -661,11 +662,12 @@ mod tests {
 
     use proptest::prelude::*;
 
-    const VARIABLES: [&str; 18] = [
+    const VARIABLES: [&str; 19] = [
         "ROOTSWEEP_STATE",
         "ROOTSWEEP_FOLLOW_UP_GROUP",
         "ROOTSWEEP_FOLLOW_UP_ROLE_ARN",
         "ROOTSWEEP_FOLLOW_UP_IN_GRACE",
+        "ROOTSWEEP_FOLLOW_UP_DEAD_LETTER_ARN",
         "ROOTSWEEP_ARCHIVE",
         "ROOTSWEEP_SECURITY_HUB",
         "ROOTSWEEP_ASSUME_ROOT_RATE",

@@ -15,14 +15,14 @@ use rootsweep_emulator::{Fault, FaultKind, LoginProfile, Org, TemplatePolicy};
 use rootsweep_testkit::ReportExt;
 use rootsweep_testkit::capture::lambda_event;
 use rootsweep_testkit::emulator::{
-    EVERY_SCENARIO, Exemption, Harness, Timeouts, config, deployed_policy, template,
+    EVERY_SCENARIO, Exemption, Harness, Timeouts, config, deployed_policy, follow_up_group,
+    template,
 };
 use rootsweep_testkit::oracle::{credentials_of, due, named};
 use serde_json::{Value, json};
 
-/// The schedule group the template creates for stack `rootsweep` (the emulator's stack name).
-const GROUP: &str = "rootsweep-rootsweep-follow-ups";
 const INVOKE_ROLE: &str = "arn:aws:iam::999999999999:role/rootsweep-follow-up-invoke";
+const DEAD_LETTERS: &str = "arn:aws:sqs:us-east-1:999999999999:rootsweep-FollowUpDeadLetterQueue";
 const BUCKET: &str = "rootsweep-evidence";
 const PLENTY: Duration = Duration::from_secs(900);
 
@@ -47,20 +47,22 @@ fn recovery_event(account: &str, at: DateTime<Utc>) -> Value {
 async fn follow_up_harness(org: &Org) -> Harness {
     let policy = template_policy(&[("FollowUps", "Enabled")]);
     Harness::start_deployed(org.clone(), Timeouts::Patient, policy, |e| {
-        e.schedule_group(GROUP)
+        e.schedule_group(follow_up_group())
     })
     .await
 }
 
 fn follow_up_config(org: &Org) -> rootsweep::Config {
+    let group = follow_up_group();
     config(
         Mode::Enforce,
         Exemption::Tag,
         org,
         &[
             ("ROOTSWEEP_GRACE_PERIOD", "1h"),
-            ("ROOTSWEEP_FOLLOW_UP_GROUP", GROUP),
+            ("ROOTSWEEP_FOLLOW_UP_GROUP", &group),
             ("ROOTSWEEP_FOLLOW_UP_ROLE_ARN", INVOKE_ROLE),
+            ("ROOTSWEEP_FOLLOW_UP_DEAD_LETTER_ARN", DEAD_LETTERS),
         ],
     )
 }
@@ -95,6 +97,8 @@ async fn a_recovery_is_followed_to_its_exact_due_time_and_the_password_removed_t
     let schedules = harness.emulator.schedules();
     assert_eq!(schedules.len(), 1);
     assert_eq!(schedules[0].at.timestamp(), at.timestamp());
+    // A schedule that could not invoke the function would dead-letter to the stack's queue.
+    assert_eq!(schedules[0].dead_letter_arn(), Some(DEAD_LETTERS));
     assert!(
         harness
             .emulator

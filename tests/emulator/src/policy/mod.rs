@@ -31,12 +31,19 @@ pub enum PolicyError {
     Statement(String),
 }
 
+/// The UUID in the emulated stack's `AWS::StackId`
+/// (`arn:aws:cloudformation:REGION:ACCOUNT:stack/rootsweep/UUID`), which names what the template
+/// names after the stack id, such as its follow-up schedule group.
+pub const STACK_UUID: &str = "5f7e3d20-4a1b-11f0-9c2d-0a1b2c3d4e5f";
+
 /// A template and the parameter values to deploy it with; the role's statements are resolved
 /// when the emulator starts, with `AWS::AccountId` the org's caller account.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TemplatePolicy {
     template: Value,
     overrides: BTreeMap<String, String>,
+    /// Physical names of resources the template creates without naming them, by logical id.
+    physical_ids: BTreeMap<String, String>,
 }
 
 impl TemplatePolicy {
@@ -46,6 +53,7 @@ impl TemplatePolicy {
         Ok(Self {
             template: template::normalize(yaml)?,
             overrides: BTreeMap::new(),
+            physical_ids: BTreeMap::new(),
         })
     }
 
@@ -61,6 +69,19 @@ impl TemplatePolicy {
     /// parameters can be set too (`AWS::Region`).
     pub fn parameter(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.overrides.insert(name.into(), value.into());
+        self
+    }
+
+    /// Deploys with the resource `logical_id` named `physical_id`, as CloudFormation would name a
+    /// resource the template leaves unnamed (a bucket): `!Ref` and `${..}` then give that name,
+    /// which the emulator's resource of that name (a bucket made with it) matches.
+    pub fn physical_id(
+        mut self,
+        logical_id: impl Into<String>,
+        physical_id: impl Into<String>,
+    ) -> Self {
+        self.physical_ids
+            .insert(logical_id.into(), physical_id.into());
         self
     }
 
@@ -125,6 +146,21 @@ impl TemplatePolicy {
                 return invalid(format!("{value:?} is not an allowed value of {name}"));
             }
             values.insert(name.clone(), parameter_value(declaration, value));
+        }
+        let stack_id = format!(
+            "arn:aws:cloudformation:{}:{account_id}:stack/{}/{STACK_UUID}",
+            text_of(&values["AWS::Region"]),
+            text_of(&values["AWS::StackName"]),
+        );
+        values
+            .entry("AWS::StackId".to_owned())
+            .or_insert(Value::String(stack_id));
+        let resources = self.template.get("Resources").and_then(Value::as_object);
+        for (logical_id, physical_id) in &self.physical_ids {
+            if !resources.is_some_and(|r| r.contains_key(logical_id)) {
+                return invalid(format!("the template has no resource {logical_id}"));
+            }
+            values.insert(logical_id.clone(), Value::String(physical_id.clone()));
         }
         Ok(values)
     }
@@ -358,6 +394,19 @@ mod tests {
             )
         };
         assert!(namespace("Rootsweep").is_ok() && namespace("Other").is_err());
+        // The run ledger: its one object and its bucket's listing, in the bucket the test names.
+        let state = template
+            .clone()
+            .physical_id("StateBucket", "rootsweep-state")
+            .resolve("1")
+            .unwrap();
+        let ledger = "arn:aws:s3:::rootsweep-state/rootsweep/ledger.json.gz";
+        assert!(check(&state, "s3:GetObject", ledger, &[]).is_ok());
+        assert!(check(&state, "s3:PutObject", ledger, &[]).is_ok());
+        assert!(check(&state, "s3:ListBucket", "arn:aws:s3:::rootsweep-state", &[]).is_ok());
+        let elsewhere = "arn:aws:s3:::rootsweep-state/rootsweep/other.json";
+        assert!(check(&state, "s3:PutObject", elsewhere, &[]).is_err());
+        assert!(check(&state, "s3:DeleteObject", ledger, &[]).is_err());
     }
 
     #[test]
@@ -379,6 +428,15 @@ mod tests {
                 .unwrap_err();
             assert!(error.to_string().contains(says), "{error}");
         }
+        let unknown = template
+            .clone()
+            .physical_id("LedgerBucket", "b")
+            .resolve("1")
+            .unwrap_err();
+        assert!(
+            unknown.to_string().contains("no resource LedgerBucket"),
+            "{unknown}"
+        );
         assert!(
             TemplatePolicy::parse("Resources: {}")
                 .unwrap()

@@ -130,19 +130,42 @@ impl<'a> Resolver<'a> {
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(Some(Value::String(parts.join(text(delimiter, name)?))))
             }
+            "Fn::Split" => {
+                let [delimiter, source] = arguments::<2>(argument, name)?;
+                let source = self.resolve(source)?.unwrap_or(Value::Null);
+                let parts = text(&source, name)?.split(text(delimiter, name)?);
+                Ok(Some(Value::Array(
+                    parts.map(|p| Value::String(p.to_owned())).collect(),
+                )))
+            }
+            "Fn::Select" => {
+                let [index, items] = arguments::<2>(argument, name)?;
+                let index = self.resolve(index)?.unwrap_or(Value::Null);
+                let index: usize = text_of_index(&index)
+                    .ok_or_else(|| invalid(format!("Fn::Select needs an index, not {index}")))?;
+                let items = self.resolve(items)?.unwrap_or(Value::Null);
+                let item = items.as_array().and_then(|items| items.get(index));
+                item.cloned()
+                    .map(Some)
+                    .ok_or_else(|| invalid(format!("Fn::Select index {index} is outside {items}")))
+            }
             other => Err(invalid(format!(
                 "the intrinsic function {other} is not supported where the role's policies use it"
             ))),
         }
     }
 
-    /// A parameter's value, a pseudo parameter's, or, for a resource, its logical id (a resource
-    /// the emulator does not model has no physical id). A schedule group is the exception: its
-    /// `Ref` is its `Name` (AWS::Scheduler::ScheduleGroup, "Return values", CloudFormation
-    /// template reference), which the emulator's group of that name then matches.
+    /// A parameter's value, a pseudo parameter's, a resource's physical name where the test gave
+    /// one, or else, for a resource, its logical id (a resource the emulator does not model has
+    /// no physical id). A schedule group is the exception: its `Ref` is its `Name`
+    /// (AWS::Scheduler::ScheduleGroup, "Return values", CloudFormation template reference), which
+    /// the emulator's group of that name then matches.
     fn reference(&self, name: &str) -> Result<Option<Value>, PolicyError> {
         if name == "AWS::NoValue" {
             return Ok(None);
+        }
+        if let Some(value) = self.values.get(name) {
+            return Ok(Some(value.clone()));
         }
         let resource = self.resources.and_then(|resources| resources.get(name));
         if let Some(resource) = resource
@@ -151,12 +174,7 @@ impl<'a> Resolver<'a> {
         {
             return self.resolve(group);
         }
-        Ok(Some(
-            self.values
-                .get(name)
-                .cloned()
-                .unwrap_or_else(|| Value::String(name.to_owned())),
-        ))
+        Ok(Some(Value::String(name.to_owned())))
     }
 
     /// `Fn::Sub`: `${Name}` from the parameters (or `[string, {Name: value}]`), `${Res.Attr}`
@@ -256,6 +274,15 @@ fn intrinsic(map: &Map<String, Value>) -> Option<(&str, &Value)> {
         .then_some((name.as_str(), argument))
 }
 
+/// `Fn::Select`'s index: a number, or a string of digits (as a parameter's value is).
+fn text_of_index(value: &Value) -> Option<usize> {
+    match value {
+        Value::Number(n) => n.as_u64().and_then(|n| usize::try_from(n).ok()),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
 fn text<'v>(value: &'v Value, function: &str) -> Result<&'v str, PolicyError> {
     value
         .as_str()
@@ -324,13 +351,25 @@ mod tests {
         );
         assert!(resolver.condition("Both", 0).unwrap());
         let groups = self::template(
-            "Resources:\n  Group: {Type: AWS::Scheduler::ScheduleGroup, Properties: {Name: !Sub '${Mode}-follow-ups'}}\n  Queue: {Type: AWS::SQS::Queue}\nV: !Sub '${Group}/${Queue}'\n",
+            "Resources:\n  Group: {Type: AWS::Scheduler::ScheduleGroup, Properties: {Name: !Sub ['g-${Id}', {Id: !Select [2, !Split ['/', !Ref AWS::StackId]]}]}}\n  Queue: {Type: AWS::SQS::Queue}\n  Bucket: {Type: AWS::S3::Bucket}\nV: !Sub '${Group}/${Queue}/${Bucket}'\nW: !Select ['1', [a, b]]\nX: !Select [3, [a]]\n",
         );
-        let named = Resolver::new(&groups, BTreeMap::from([("Mode".to_owned(), json!("on"))]));
+        let stack = "arn:aws:cloudformation:us-east-1:1:stack/rootsweep/5f7e-3d20";
+        let named = Resolver::new(
+            &groups,
+            BTreeMap::from([
+                ("AWS::StackId".to_owned(), json!(stack)),
+                ("Bucket".to_owned(), json!("state-bucket")),
+            ]),
+        );
+        // The group's Ref is its Name; a bucket given a physical name is that name; a resource
+        // without one is its logical id.
         assert_eq!(
             named.resolve(&groups["V"]).unwrap(),
-            Some(json!("on-follow-ups/Queue"))
+            Some(json!("g-5f7e-3d20/Queue/state-bucket"))
         );
+        assert_eq!(named.resolve(&groups["W"]).unwrap(), Some(json!("b")));
+        let outside = named.resolve(&groups["X"]).unwrap_err();
+        assert!(outside.to_string().contains("index 3"), "{outside}");
         let off = Resolver::new(
             &template,
             BTreeMap::from([("Mode".to_owned(), json!("off"))]),

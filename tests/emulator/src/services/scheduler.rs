@@ -145,6 +145,11 @@ impl Schedule {
     pub fn input(&self) -> Option<&str> {
         self.target["Input"].as_str()
     }
+
+    /// The queue the target's undeliverable events go to (`Target.DeadLetterConfig.Arn`).
+    pub fn dead_letter_arn(&self) -> Option<&str> {
+        self.target["DeadLetterConfig"]["Arn"].as_str()
+    }
 }
 
 /// A schedule that fired ([`crate::EmulatorHandle::fire_due_schedules`]).
@@ -446,7 +451,8 @@ fn check_window(window: &Value) -> Result<(), ApiError> {
     }
 }
 
-/// `Target`: `Arn`, and `RoleArn` an IAM role ARN (the model's pattern); `Input` not empty.
+/// `Target`: `Arn`, and `RoleArn` an IAM role ARN (the model's pattern); `Input` not empty;
+/// `DeadLetterConfig.Arn`, when given, an SQS queue ARN.
 fn check_target(target: &Value) -> Result<(), ApiError> {
     let arn = target["Arn"]
         .as_str()
@@ -478,7 +484,41 @@ fn check_target(target: &Value) -> Result<(), ApiError> {
             "Member must have length greater than or equal to 1",
         ));
     }
-    Ok(())
+    match target["DeadLetterConfig"]["Arn"].as_str() {
+        Some(queue) if !is_queue_arn(queue) => Err(constraint(
+            "target.deadLetterConfig.arn",
+            "Member must satisfy regular expression pattern: ^arn:aws[a-z-]*:sqs:[a-z0-9\\-]+:\\d{12}:[a-zA-Z0-9\\-_]+$",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The pattern of `DeadLetterConfig.Arn`, 1 to 1600 characters, as the CloudFormation template
+/// reference gives it (AWS::Scheduler::Schedule DeadLetterConfig; the API Reference's older
+/// `aws(-[a-z]+)?` leaves out `aws-us-gov`): `arn:aws[a-z-]*:sqs:[a-z0-9\-]+:\d{12}:[a-zA-Z0-9\-_]+`.
+fn is_queue_arn(arn: &str) -> bool {
+    let fields: Vec<&str> = arn.split(':').collect();
+    let [prefix, partition, service, region, account, queue] = fields[..] else {
+        return false;
+    };
+    let lower = |s: &str, extra: &[u8]| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || extra.contains(&b))
+    };
+    let partition_ok = partition
+        .strip_prefix("aws")
+        .is_some_and(|rest| rest.is_empty() || lower(rest, b"-"));
+    arn.len() <= 1600
+        && (prefix, service) == ("arn", "sqs")
+        && partition_ok
+        && lower(region, b"0123456789-")
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && !queue.is_empty()
+        && queue
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
 }
 
 fn delete_schedule(world: &mut World, at: &Place, input: &Input) -> Result<Value, ApiError> {
@@ -770,5 +810,27 @@ mod tests {
         assert!(check_target(&target("arn:aws:iam::111111111111:role/invoke")).is_ok());
         assert!(check_target(&target("FollowUpInvokeRole.Arn")).is_err());
         assert!(check_target(&json!({"Arn": "x"})).is_err());
+        let dead_letters = |queue: &str| {
+            let mut target = target("arn:aws:iam::111111111111:role/invoke");
+            target["DeadLetterConfig"] = json!({"Arn": queue});
+            check_target(&target)
+        };
+        assert!(dead_letters("arn:aws:sqs:us-east-1:111111111111:rootsweep-dlq_1").is_ok());
+        assert!(dead_letters("arn:aws-us-gov:sqs:us-gov-west-1:111111111111:q").is_ok());
+        for bad in [
+            "FollowUpDeadLetterQueue.Arn",
+            "https://sqs.us-east-1.amazonaws.com/111111111111/q",
+            "arn:aws:sns:us-east-1:111111111111:q",
+            "arn:aws:sqs:us-east-1:111111111111:q.fifo",
+            "arn:aws:sqs:us-east-1:1111:q",
+            "arn:aws:sqs:us-east-1:111111111111:q:extra",
+        ] {
+            let error = dead_letters(bad).unwrap_err();
+            assert!(
+                error.message.contains("target.deadLetterConfig.arn"),
+                "{bad}: {}",
+                error.message
+            );
+        }
     }
 }
