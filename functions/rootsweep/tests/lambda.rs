@@ -23,6 +23,9 @@ async fn a_bad_event_is_rejected_before_any_aws_call() {
         json!({"acounts": ["000000000001"]}),
         json!({"mode": "delete"}),
         json!("sweep"),
+        // A direct invocation's fields in a scheduled event: not EventBridge's, refused.
+        json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {},
+               "mode": "audit", "accounts": ["000000000001"]}),
     ] {
         let err = handle(&engine, lambda_event(event.clone(), PLENTY))
             .await
