@@ -95,12 +95,18 @@ pub trait RootSession: Send + Sync + 'static {
     fn summary(&self) -> impl Future<Output = Result<AccountSummary, AwsError>> + Send;
     /// `iam:GetUser`.
     fn root_user(&self) -> impl Future<Output = Result<RootUser, AwsError>> + Send;
-    /// The root user's credentials of one kind: the login profile (none when `NoSuchEntity`),
-    /// the access keys with their last use, the signing certificates, or the MFA devices.
+    /// The root user's credentials of one kind, as IAM lists them: the login profile (none
+    /// when `NoSuchEntity`), the access keys, the signing certificates, or the MFA devices.
     fn list(
         &self,
         kind: CredentialKind,
     ) -> impl Future<Output = Result<Vec<Credential>, AwsError>> + Send;
+    /// `iam:GetAccessKeyLastUsed`: when the root user's access key was last used (`None`:
+    /// never).
+    fn last_used(
+        &self,
+        access_key_id: &str,
+    ) -> impl Future<Output = Result<Option<DateTime<Utc>>, AwsError>> + Send;
     /// Deletes a password, access key or signing certificate, or deactivates an MFA device.
     fn remove(
         &self,

@@ -54,19 +54,38 @@ pub async fn audit<S: RootSession>(session: &S) -> Result<RootCredentials, AwsEr
     }
     let user = session.root_user().await?;
     let others = kinds(session, &present).await?;
-    Ok(snapshot(user, password.into_iter().chain(others).collect()))
+    let found = password.into_iter().chain(others).collect();
+    Ok(snapshot(user, with_last_use(session, found).await?))
 }
 
 /// Delete session (no `GetAccountSummary` there): everything, so that a credential added since
 /// the audit is seen.
 pub async fn everything<S: RootSession>(session: &S) -> Result<RootCredentials, AwsError> {
     let user = session.root_user().await?;
-    Ok(snapshot(user, kinds(session, CredentialKind::ALL).await?))
+    let found = kinds(session, CredentialKind::ALL).await?;
+    Ok(snapshot(user, with_last_use(session, found).await?))
 }
 
-/// The credentials of every kind, without the root user's dates: what is left after deleting.
+/// The credentials of every kind, without the root user's dates or the keys' last use: what is
+/// left after deleting. Presence is all a verification needs, and while IAM propagates a
+/// deletion, `ListAccessKeys` may still list the deleted key when `GetAccessKeyLastUsed` of it
+/// already answers AccessDenied: asking would fail an account that is clean.
 pub async fn remaining<S: RootSession>(session: &S) -> Result<Vec<Credential>, AwsError> {
     kinds(session, CredentialKind::ALL).await
+}
+
+/// Each access key's last use, for the report.
+async fn with_last_use<S: RootSession>(
+    session: &S,
+    mut credentials: Vec<Credential>,
+) -> Result<Vec<Credential>, AwsError> {
+    for key in credentials
+        .iter_mut()
+        .filter(|c| c.kind == CredentialKind::AccessKey)
+    {
+        key.last_used = session.last_used(&key.id).await?;
+    }
+    Ok(credentials)
 }
 
 async fn kinds<S: RootSession>(

@@ -660,11 +660,22 @@ async fn a_deactivated_virtual_mfa_device_is_deleted_only_where_the_configuratio
 
 #[tokio::test(start_paused = true)]
 async fn verification_allows_for_iam_eventual_consistency_then_fails_what_stays() {
+    // Deleted credentials still listed for two reads; IAM answers AccessDenied to the last use
+    // of a deleted key it still lists: verification asks only what is left.
     let aws = FakeAws::new()
         .with(member(1).with_everything_old())
         .edit(|w| w.stale_reads_after_delete = 2);
     let report = run(&aws, enforcing()).await;
     assert_eq!(report.kind_of(&id(1)), OutcomeKind::Remediated);
+    let calls = aws.calls_for(&id(1));
+    let deleted = calls
+        .iter()
+        .position(|op| *op == "iam:DeleteAccessKey")
+        .expect("the key was deleted");
+    assert!(
+        !calls[deleted..].contains(&"iam:GetAccessKeyLastUsed"),
+        "{calls:?}"
+    );
 
     let aws = FakeAws::new()
         .with(member(1).password(Some(days_ago(30))))
@@ -675,6 +686,19 @@ async fn verification_allows_for_iam_eventual_consistency_then_fails_what_stays(
     };
     assert_eq!(failure.stage, Stage::Verify);
     assert!(matches!(&failure.cause, Cause::StillPresent { reads: 4, left } if left.len() == 1));
+    // The README's pauses between the reads back: 1, 2 and 4 s (on the paused clock, exactly).
+    let reads: Vec<_> = aws
+        .calls()
+        .into_iter()
+        .filter(|c| c.operation == "iam:GetLoginProfile" && c.task == Some(TaskPolicy::Delete))
+        .map(|c| c.at)
+        .collect();
+    let (_recheck, verify) = reads.split_first().expect("the re-read, then the reads back");
+    let pauses: Vec<u128> = verify
+        .windows(2)
+        .map(|w| (w[1] - w[0]).as_millis())
+        .collect();
+    assert_eq!(pauses, [1000, 2000, 4000], "ms between the reads back");
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@
 //! returned, logged or reported (the access key id included).
 
 use aws_credential_types::Credentials;
+use chrono::{DateTime, Utc};
 use aws_sdk_iam::config::retry::{RetryConfig, RetryMode, RetryPartition};
 use aws_sdk_iam::types::SummaryKeyType;
 use aws_sdk_sts::operation::RequestId;
@@ -155,30 +156,17 @@ impl SdkRootSession {
             .try_collect()
             .await
             .map_err(|err| aws_error("iam:ListAccessKeys", err))?;
-        let mut credentials = Vec::with_capacity(keys.len());
-        for key in keys {
-            let id = key.access_key_id().unwrap_or_default().to_owned();
-            let last_used = self
-                .iam
-                .get_access_key_last_used()
-                .access_key_id(&id)
-                .send()
-                .await
-                .map_err(|err| aws_error("iam:GetAccessKeyLastUsed", err))?;
-            credentials.push(Credential {
-                last_used: last_used
-                    .access_key_last_used()
-                    .and_then(|u| u.last_used_date())
-                    .and_then(to_chrono),
+        Ok(keys
+            .iter()
+            .map(|key| Credential {
                 status: key.status().map(|s| s.as_str().to_owned()),
                 ..Credential::new(
                     CredentialKind::AccessKey,
-                    id,
+                    key.access_key_id().unwrap_or_default(),
                     key.create_date().and_then(to_chrono),
                 )
-            });
-        }
-        Ok(credentials)
+            })
+            .collect())
     }
 
     async fn signing_certificates(&self) -> Result<Vec<Credential>, AwsError> {
@@ -275,6 +263,20 @@ impl RootSession for SdkRootSession {
             CredentialKind::SigningCertificate => self.signing_certificates().await,
             CredentialKind::MfaDevice => self.mfa_devices().await,
         }
+    }
+
+    async fn last_used(&self, access_key_id: &str) -> Result<Option<DateTime<Utc>>, AwsError> {
+        let output = self
+            .iam
+            .get_access_key_last_used()
+            .access_key_id(access_key_id)
+            .send()
+            .await
+            .map_err(|err| aws_error("iam:GetAccessKeyLastUsed", err))?;
+        Ok(output
+            .access_key_last_used()
+            .and_then(|used| used.last_used_date())
+            .and_then(to_chrono))
     }
 
     async fn remove(&self, credential: &Credential) -> Result<Removal, AwsError> {

@@ -66,6 +66,11 @@ pub fn call(
             world.propagation.record(&account_id, before, now);
         }
         Ok(reply)
+    } else if operation == "GetAccessKeyLastUsed" {
+        // Each IAM endpoint sees a change at its own time (see `crate::propagation`): while a
+        // deleted key is still listed, asking for its last use already answers AccessDenied,
+        // as for any key that is not the root user's (AWS does so while a deletion propagates).
+        read(operation, &account_id, root, input)
     } else {
         read(
             operation,
