@@ -23,22 +23,25 @@ pub enum Removal {
     AlreadyGone,
 }
 
-/// `iam:GetAccountSummary` in a root session: which root credentials exist, without listing them.
+/// `iam:GetAccountSummary` in a root session: which root credentials exist, without listing
+/// them. `None` where the answer does not say (no `SummaryMap`, or not that key): unknown,
+/// never "none".
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AccountSummary {
-    pub access_keys: bool,
-    pub signing_certificates: bool,
-    pub mfa_devices: bool,
+    pub access_keys: Option<bool>,
+    pub signing_certificates: Option<bool>,
+    pub mfa_devices: Option<bool>,
 }
 
 impl AccountSummary {
-    /// Whether the summary says credentials of `kind` exist. It says nothing of the password.
+    /// Whether the summary says credentials of `kind` exist; `None` when it does not say. It
+    /// says nothing of the password.
     pub fn shows(self, kind: CredentialKind) -> Option<bool> {
         match kind {
             CredentialKind::Password => None,
-            CredentialKind::AccessKey => Some(self.access_keys),
-            CredentialKind::SigningCertificate => Some(self.signing_certificates),
-            CredentialKind::MfaDevice => Some(self.mfa_devices),
+            CredentialKind::AccessKey => self.access_keys,
+            CredentialKind::SigningCertificate => self.signing_certificates,
+            CredentialKind::MfaDevice => self.mfa_devices,
         }
     }
 }

@@ -38,16 +38,17 @@ pub async fn open<R: RootAccess>(
 // A session makes one call at a time: an account holds at most one connection, so the
 // connections a run opens stay near its concurrency bound.
 
-/// Audit session: `GetAccountSummary` and `GetLoginProfile` say what exists; only those kinds
-/// are listed, and `GetUser` (the root user's dates) is read only when something exists. A
-/// clean account costs these two calls.
+/// Audit session: `GetAccountSummary` and `GetLoginProfile` say what exists; every other kind
+/// is listed unless the summary says there is none of it (a summary that does not say is no
+/// proof of "none"), and `GetUser` (the root user's dates) is read only when something may
+/// exist. A clean account costs these two calls.
 pub async fn audit<S: RootSession>(session: &S) -> Result<RootCredentials, AwsError> {
     let summary = session.summary().await?;
     let password = session.list(CredentialKind::Password).await?;
     let present: Vec<CredentialKind> = CredentialKind::ALL
         .iter()
         .copied()
-        .filter(|kind| summary.shows(*kind) == Some(true))
+        .filter(|kind| *kind != CredentialKind::Password && summary.shows(*kind) != Some(false))
         .collect();
     if password.is_empty() && present.is_empty() {
         return Ok(RootCredentials::default());

@@ -735,7 +735,7 @@ impl RootSession for FakeSession {
 
     async fn summary(&self) -> Result<AccountSummary, AwsError> {
         self.iam("iam:GetAccountSummary", |w, account| {
-            let has = |kind| !w.credentials(account, kind).is_empty();
+            let has = |kind| Some(!w.credentials(account, kind).is_empty());
             Ok(AccountSummary {
                 access_keys: has(CredentialKind::AccessKey),
                 signing_certificates: has(CredentialKind::SigningCertificate),

@@ -227,11 +227,12 @@ impl RootSession for SdkRootSession {
             .send()
             .await
             .map_err(|err| aws_error("iam:GetAccountSummary", err))?;
+        // A missing map or key is unknown: the kind is listed, never taken for "none".
         let present = |key: SummaryKeyType| {
             output
                 .summary_map()
                 .and_then(|map| map.get(&key))
-                .is_some_and(|n| *n > 0)
+                .map(|n| *n > 0)
         };
         Ok(AccountSummary {
             access_keys: present(SummaryKeyType::AccountAccessKeysPresent),
