@@ -331,6 +331,17 @@ impl TagRule {
     pub const VALUE_VARIABLE: &'static str = "ROOTSWEEP_EXEMPT_TAG_VALUE";
 
     pub fn parse(key: Option<String>, value: Option<String>) -> Result<Option<Self>, ConfigError> {
+        // Every other setting is trimmed; a tag is compared exactly as written, so `true ` would
+        // never match and the accounts it is meant to protect would be swept: refused instead.
+        for (variable, text) in [(Self::KEY_VARIABLE, &key), (Self::VALUE_VARIABLE, &value)] {
+            if let Some(text) = text.as_ref().filter(|t| t.trim() != t.as_str()) {
+                return Err(ConfigError {
+                    variable,
+                    value: text.clone(),
+                    allowed: "remove the spaces around it: a tag is matched exactly as written, and one with spaces around it would match no account".into(),
+                });
+            }
+        }
         let key = key.filter(|k| !k.is_empty());
         let value = value.filter(|v| !v.is_empty());
         match (key, value) {
@@ -653,6 +664,34 @@ mod tests {
             .unwrap();
         assert!(any_value.matches(&tag("break-glass", "")));
         assert!(Config::default().exempt_tag.is_none());
+    }
+
+    #[test]
+    fn an_exempt_tag_with_spaces_around_it_is_refused_saying_so() {
+        for (variable, key, value) in [
+            (TagRule::VALUE_VARIABLE, "rootsweep:exempt", "true "),
+            (TagRule::VALUE_VARIABLE, "rootsweep:exempt", " true"),
+            (TagRule::KEY_VARIABLE, "rootsweep:exempt ", "true"),
+            (TagRule::KEY_VARIABLE, " ", "true"),
+        ] {
+            let err = config(&[
+                (TagRule::KEY_VARIABLE, key),
+                (TagRule::VALUE_VARIABLE, value),
+            ])
+            .unwrap_err();
+            assert_eq!(err.variable, variable);
+            let message = err.to_string();
+            assert!(message.contains("remove the spaces around it"), "{message}");
+        }
+        // Spaces inside a tag are the tag's own.
+        let rule = config(&[
+            (TagRule::KEY_VARIABLE, "break glass"),
+            (TagRule::VALUE_VARIABLE, "on call"),
+        ])
+        .unwrap()
+        .exempt_tag
+        .unwrap();
+        assert!(rule.matches(&[("break glass".into(), "on call".into())]));
     }
 
     #[test]
