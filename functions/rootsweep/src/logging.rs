@@ -74,9 +74,13 @@ pub fn init_lambda() {
     subscriber(std::io::stdout, level.as_deref(), LevelFilter::INFO, format).init();
 }
 
-/// The operator CLI: stderr (stdout is for results), `RUST_LOG`, default WARN.
-pub fn init_cli() {
-    let directives = std::env::var("RUST_LOG").ok();
+/// The operator CLI: stderr (stdout is for results), `RUST_LOG`, default WARN; `verbose` adds
+/// rootsweep's DEBUG lines (the AWS SDK's own account of a failure among them), unless
+/// `RUST_LOG` says otherwise.
+pub fn init_cli(verbose: bool) {
+    let directives = std::env::var("RUST_LOG")
+        .ok()
+        .or_else(|| verbose.then(|| "warn,rootsweep=debug".to_owned()));
     let format = if std::io::stderr().is_terminal() {
         Format::Terminal
     } else {

@@ -700,6 +700,58 @@ async fn bad_usage_exits_2_naming_the_flag_before_any_aws_call() {
     emulator.shutdown().await.unwrap();
 }
 
+/// `rootsweep ARGS` on a machine without AWS credentials: no keys, no profile (no home
+/// directory), no instance metadata; only a region and the emulator as the endpoint.
+async fn without_credentials(emulator: &EmulatorHandle, args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rootsweep"));
+    command
+        .args(args)
+        .env_clear()
+        .env("AWS_ENDPOINT_URL", emulator.url())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdin(Stdio::null());
+    tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("the waiting thread")
+        .expect("the rootsweep binary runs")
+}
+
+#[tokio::test]
+async fn without_credentials_it_says_so_in_one_line_and_how_to_provide_them() {
+    let emulator = Emulator::start(org(74)).await.unwrap();
+    for args in [&["audit"][..], &["sweep", "--yes"], &["preflight"]] {
+        let output = without_credentials(&emulator, args).await;
+        assert_exit(&output, 3);
+        let text = format!("{}{}", stdout(&output), stderr(&output));
+        let said: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("no AWS credentials were found"))
+            .collect();
+        assert!(!said.is_empty(), "{args:?}: {text}");
+        for line in said {
+            for how in ["--profile", "aws sso login", "AWS_ACCESS_KEY_ID"] {
+                assert!(line.contains(how), "{args:?}: {how} in {line}");
+            }
+        }
+        // Not the SDK's account of its credential chain, nor a role to blame.
+        for raw in ["Ec2InstanceMetadata", "DispatchFailure", "role allows"] {
+            assert!(!text.contains(raw), "{args:?}: {raw} in\n{text}");
+        }
+        if args[0] == "audit" {
+            assert_eq!(text.lines().count(), 1, "{text}");
+        }
+    }
+    // --verbose also shows what the SDK tried.
+    let verbose = without_credentials(&emulator, &["audit", "--verbose"]).await;
+    assert_exit(&verbose, 3);
+    let text = stderr(&verbose);
+    assert!(text.contains("no AWS credentials were found"), "{text}");
+    assert!(text.contains("Ec2InstanceMetadata"), "{text}");
+    assert!(emulator.calls().is_empty(), "nothing reached AWS");
+    emulator.shutdown().await.unwrap();
+}
+
 /// README (safety model) and AWS-ROOT-ACCESS.md: session credentials are never logged, the
 /// access key id included. An operator who turns logging all the way up must still not see one.
 #[tokio::test]

@@ -75,7 +75,8 @@ impl FaultBuilder {
         })
     }
 
-    /// `operation` fails with `kind` (and an AWS-like code for it).
+    /// `operation` fails with `kind` (and an AWS-like code for it; none when no credentials
+    /// could be found, as then nothing reached AWS).
     pub fn error(operation: &'static str, kind: AwsErrorKind) -> Self {
         let code = match kind {
             AwsErrorKind::AccessDenied => "AccessDenied",
@@ -83,6 +84,10 @@ impl FaultBuilder {
             AwsErrorKind::NotFound => "NoSuchEntity",
             AwsErrorKind::ServiceUnavailable => "ServiceUnavailable",
             AwsErrorKind::Timeout | AwsErrorKind::Other => "InternalFailure",
+            AwsErrorKind::NoCredentials => {
+                let err = AwsError::new(operation, kind, "no credentials found in chain");
+                return Self::on(operation, Answer::Error(err));
+            }
         };
         Self::coded(operation, kind, code, "injected fault")
     }
