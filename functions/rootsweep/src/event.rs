@@ -424,7 +424,9 @@ mod tests {
             let message = err.to_string();
             assert!(
                 message.contains(&format!("a field `{field}` that EventBridge does not send"))
-                    && message.contains("version, id, detail-type, source, account, time, region, resources, detail"),
+                    && message.contains(
+                        "version, id, detail-type, source, account, time, region, resources, detail"
+                    ),
                 "{message}"
             );
         }
@@ -545,7 +547,8 @@ mod tests {
             1 => Just("AWS API Call via CloudTrail"),
         ];
         let foreign = prop_oneof![
-            prop_oneof![Just("audit"), Just("enforce")].prop_map(|mode| ("mode".to_owned(), json!(mode))),
+            prop_oneof![Just("audit"), Just("enforce")]
+                .prop_map(|mode| ("mode".to_owned(), json!(mode))),
             Just(("accounts".to_owned(), json!(["111122223333"]))),
             (1u32..4).prop_map(|n| ("follow_up".to_owned(), json!(n))),
             (

@@ -79,7 +79,7 @@ pub struct FollowUp {
 }
 
 /// The follow-up a recovery at `at` needs: when its password becomes due.
-pub fn for_recovery(account: &AccountId, at: DateTime<Utc>, grace: GracePeriod) -> Wanted {
+pub fn for_recovery(account: &AccountId, at: DateTime<Utc>, grace: &GracePeriod) -> Wanted {
     Wanted {
         account: account.clone(),
         at: at + grace.as_chrono() + MARGIN,
@@ -244,7 +244,7 @@ mod tests {
     #[test]
     fn a_recovery_is_followed_up_when_its_password_becomes_due() {
         let grace = GracePeriod::parse("4h").unwrap();
-        let wanted = for_recovery(&id(7), now(), grace);
+        let wanted = for_recovery(&id(7), now(), &grace);
         assert_eq!(wanted.at, now() + TimeDelta::hours(4) + MARGIN);
         assert_eq!(
             input(&wanted),

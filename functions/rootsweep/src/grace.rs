@@ -58,7 +58,7 @@ impl Assessment {
 }
 
 /// Applies the grace rule to a snapshot of the root user's credentials at time `now`.
-pub fn assess(snapshot: &RootCredentials, grace: GracePeriod, now: DateTime<Utc>) -> Assessment {
+pub fn assess(snapshot: &RootCredentials, grace: &GracePeriod, now: DateTime<Utc>) -> Assessment {
     if snapshot.is_empty() {
         return Assessment {
             verdict: Verdict::Clean,
@@ -145,7 +145,7 @@ mod tests {
             ..RootCredentials::default()
         };
         assert_eq!(
-            assess(&snapshot, grace_72h(), now()).verdict,
+            assess(&snapshot, &grace_72h(), now()).verdict,
             Verdict::Clean
         );
     }
@@ -154,7 +154,7 @@ mod tests {
     fn a_recent_sign_in_keeps_an_old_password_in_grace() {
         let a = assess(
             &password(hours_ago(1000), hours_ago(10)),
-            grace_72h(),
+            &grace_72h(),
             now(),
         );
         assert_eq!(
@@ -169,7 +169,7 @@ mod tests {
 
     #[test]
     fn a_fresh_password_never_used_is_in_grace_from_its_creation() {
-        let a = assess(&password(hours_ago(5), None), grace_72h(), now());
+        let a = assess(&password(hours_ago(5), None), &grace_72h(), now());
         assert_eq!(
             a.verdict,
             Verdict::InGrace {
@@ -180,14 +180,14 @@ mod tests {
 
     #[test]
     fn due_exactly_when_the_grace_period_ends() {
-        let at_the_limit = assess(&password(hours_ago(72), None), grace_72h(), now());
+        let at_the_limit = assess(&password(hours_ago(72), None), &grace_72h(), now());
         assert_eq!(at_the_limit.verdict, Verdict::Due { due_at: now() });
         let a_second_before = password(
             Some(now() - TimeDelta::hours(72) + TimeDelta::seconds(1)),
             None,
         );
         assert!(matches!(
-            assess(&a_second_before, grace_72h(), now()).verdict,
+            assess(&a_second_before, &grace_72h(), now()).verdict,
             Verdict::InGrace { .. }
         ));
     }
@@ -201,7 +201,7 @@ mod tests {
             hours_ago(2),
         ));
         assert_eq!(
-            assess(&snapshot, grace_72h(), now()).verdict,
+            assess(&snapshot, &grace_72h(), now()).verdict,
             Verdict::InGrace {
                 due_at: now() + TimeDelta::hours(70)
             }
@@ -216,7 +216,7 @@ mod tests {
             "CERT1",
             None,
         ));
-        let a = assess(&snapshot, grace_72h(), now());
+        let a = assess(&snapshot, &grace_72h(), now());
         assert_eq!(
             a.verdict,
             Verdict::InGrace {
@@ -240,7 +240,7 @@ mod tests {
     fn a_date_before_the_account_existed_counts_as_now_and_holds_the_account_visibly() {
         let mut snapshot = password(hours_ago(5000), None);
         snapshot.user_created = hours_ago(1000);
-        let a = assess(&snapshot, grace_72h(), now());
+        let a = assess(&snapshot, &grace_72h(), now());
         assert_eq!(
             a.verdict,
             Verdict::InGrace {
@@ -261,7 +261,7 @@ mod tests {
     fn a_future_date_delays_and_holds_the_account_visibly() {
         let a = assess(
             &password(Some(now() + TimeDelta::hours(24)), None),
-            grace_72h(),
+            &grace_72h(),
             now(),
         );
         assert_eq!(
@@ -339,12 +339,12 @@ mod tests {
     proptest! {
         #[test]
         fn clean_exactly_when_there_are_no_credentials(s in any_snapshot(), g in any_grace()) {
-            prop_assert_eq!(assess(&s, g, now()).verdict == Verdict::Clean, s.is_empty());
+            prop_assert_eq!(assess(&s, &g, now()).verdict == Verdict::Clean, s.is_empty());
         }
 
         #[test]
         fn never_due_while_any_date_is_within_the_grace_period(s in any_snapshot(), g in any_grace()) {
-            if let Verdict::Due { .. } = assess(&s, g, now()).verdict {
+            if let Verdict::Due { .. } = assess(&s, &g, now()).verdict {
                 // An undated credential counts as created now; a password never used has no date.
                 let created = s.credentials.iter().map(|c| c.created.unwrap_or(now()));
                 for date in created.chain(s.password_last_used) {
@@ -355,7 +355,7 @@ mod tests {
 
         #[test]
         fn due_exactly_when_now_has_reached_the_due_time(s in any_snapshot(), g in any_grace()) {
-            match assess(&s, g, now()).verdict {
+            match assess(&s, &g, now()).verdict {
                 Verdict::Clean => prop_assert!(s.is_empty()),
                 Verdict::InGrace { due_at } => prop_assert!(now() < due_at),
                 Verdict::Due { due_at } => prop_assert!(now() >= due_at),
@@ -367,8 +367,8 @@ mod tests {
             s in any_snapshot(), g in any_grace(), fraction in 0.0f64..=1.0
         ) {
             prop_assume!(!s.is_empty());
-            let odd = assess(&s, g, now());
-            let plausible = assess(&with_plausible_dates(&s, fraction), g, now());
+            let odd = assess(&s, &g, now());
+            let plausible = assess(&with_plausible_dates(&s, fraction), &g, now());
             prop_assert!(plausible.anomalies.is_empty(), "{:?}", plausible.anomalies);
             prop_assert!(odd.verdict.due_at() >= plausible.verdict.due_at());
             // And an account held in grace by an odd date is always flagged as such.
@@ -382,10 +382,10 @@ mod tests {
             s in any_snapshot(), extra in any_date(), g in any_grace()
         ) {
             prop_assume!(!s.is_empty());
-            let before = assess(&s, g, now()).verdict.due_at().unwrap();
+            let before = assess(&s, &g, now()).verdict.due_at().unwrap();
             let mut more = s.clone();
             more.credentials.push(Credential::new(CredentialKind::AccessKey, "AKIAMORE", extra));
-            let after = assess(&more, g, now()).verdict.due_at().unwrap();
+            let after = assess(&more, &g, now()).verdict.due_at().unwrap();
             prop_assert!(after >= before);
         }
 
@@ -394,8 +394,8 @@ mod tests {
             s in any_snapshot(), a in any_grace(), b in any_grace()
         ) {
             let (short, long) = if a <= b { (a, b) } else { (b, a) };
-            let due_with_long = matches!(assess(&s, long, now()).verdict, Verdict::Due { .. });
-            let due_with_short = matches!(assess(&s, short, now()).verdict, Verdict::Due { .. });
+            let due_with_long = matches!(assess(&s, &long, now()).verdict, Verdict::Due { .. });
+            let due_with_short = matches!(assess(&s, &short, now()).verdict, Verdict::Due { .. });
             prop_assert!(!due_with_long || due_with_short);
         }
     }

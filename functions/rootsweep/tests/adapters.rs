@@ -11,13 +11,13 @@ use aws_sdk_iam::operation::get_login_profile::GetLoginProfileError;
 use aws_sdk_iam::operation::get_user::GetUserOutput;
 use aws_sdk_iam::operation::list_access_keys::ListAccessKeysOutput;
 use aws_sdk_iam::operation::list_mfa_devices::ListMfaDevicesOutput;
-use aws_sdk_iam::operation::list_signing_certificates::ListSigningCertificatesOutput;
 use aws_sdk_iam::operation::list_organizations_features::ListOrganizationsFeaturesError;
-use aws_sdk_iam::types::{AccessKeyMetadata, SummaryKeyType, User};
+use aws_sdk_iam::operation::list_signing_certificates::ListSigningCertificatesOutput;
 use aws_sdk_iam::types::error::{
     AccountNotManagementOrDelegatedAdministratorException, EntityTemporarilyUnmodifiableException,
     NoSuchEntityException, ServiceAccessNotEnabledException,
 };
+use aws_sdk_iam::types::{AccessKeyMetadata, SummaryKeyType, User};
 use aws_sdk_lambda::operation::get_function_configuration::{
     GetFunctionConfigurationError, GetFunctionConfigurationOutput,
 };
@@ -274,12 +274,13 @@ async fn a_summary_that_does_not_say_is_unknown_and_the_audit_lists_that_kind() 
         });
         let last_used = mock!(aws_sdk_iam::Client::get_access_key_last_used)
             .then_output(|| GetAccessKeyLastUsedOutput::builder().build());
-        let certificates = mock!(aws_sdk_iam::Client::list_signing_certificates).then_output(|| {
-            ListSigningCertificatesOutput::builder()
-                .set_certificates(Some(Vec::new()))
-                .build()
-                .unwrap()
-        });
+        let certificates =
+            mock!(aws_sdk_iam::Client::list_signing_certificates).then_output(|| {
+                ListSigningCertificatesOutput::builder()
+                    .set_certificates(Some(Vec::new()))
+                    .build()
+                    .unwrap()
+            });
         let devices = mock!(aws_sdk_iam::Client::list_mfa_devices).then_output(|| {
             ListMfaDevicesOutput::builder()
                 .set_mfa_devices(Some(Vec::new()))

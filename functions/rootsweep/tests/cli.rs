@@ -293,6 +293,9 @@ async fn audit_as_json_matches_the_organization_and_exits_4_while_credentials_ar
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     let summary = &report["summary"];
     assert_eq!(summary["mode"], "audit");
+    // As configured (the default, 72h), and in seconds for programs.
+    assert_eq!(summary["grace_period"], "72h");
+    assert_eq!(summary["grace_period_seconds"], 259_200);
     assert_eq!(summary["accounts"]["due"], due.len());
     assert_eq!(summary["complete"], true);
     deleted_nothing(&emulator, &org);
@@ -343,7 +346,7 @@ async fn audit_as_a_table_shows_every_account_with_its_outcome_and_a_summary() {
         .count();
     assert!(
         text.contains(&format!(
-            "audit run, grace period 3days: {scanned} accounts scanned"
+            "audit run, grace period 72h: {scanned} accounts scanned"
         )),
         "{text}"
     );

@@ -693,7 +693,9 @@ async fn verification_allows_for_iam_eventual_consistency_then_fails_what_stays(
         .filter(|c| c.operation == "iam:GetLoginProfile" && c.task == Some(TaskPolicy::Delete))
         .map(|c| c.at)
         .collect();
-    let (_recheck, verify) = reads.split_first().expect("the re-read, then the reads back");
+    let (_recheck, verify) = reads
+        .split_first()
+        .expect("the re-read, then the reads back");
     let pauses: Vec<u128> = verify
         .windows(2)
         .map(|w| (w[1] - w[0]).as_millis())

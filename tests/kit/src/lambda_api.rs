@@ -58,11 +58,12 @@ impl RuntimeApi {
         let invocations = Arc::new(Invocations::default());
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
-            .route("/2018-06-01/runtime/invocation/{id}/{outcome}", post(answer))
+            .route(
+                "/2018-06-01/runtime/invocation/{id}/{outcome}",
+                post(answer),
+            )
             .with_state(invocations.clone());
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a free port");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let address = listener.local_addr().expect("bound").to_string();
         tokio::spawn(async move { axum::serve(listener, app).await });
         Self {
@@ -134,7 +135,10 @@ async fn next(State(invocations): State<Arc<Invocations>>) -> (HeaderMap, String
     for (name, value) in [
         ("lambda-runtime-aws-request-id", id),
         ("lambda-runtime-deadline-ms", deadline_ms.to_string()),
-        ("lambda-runtime-invoked-function-arn", FUNCTION_ARN.to_owned()),
+        (
+            "lambda-runtime-invoked-function-arn",
+            FUNCTION_ARN.to_owned(),
+        ),
     ] {
         headers.insert(name, HeaderValue::from_str(&value).expect("a header value"));
     }

@@ -6,7 +6,6 @@
 //! returned, logged or reported (the access key id included).
 
 use aws_credential_types::Credentials;
-use chrono::{DateTime, Utc};
 use aws_sdk_iam::config::retry::{RetryConfig, RetryMode, RetryPartition};
 use aws_sdk_iam::types::SummaryKeyType;
 use aws_sdk_sts::operation::RequestId;
@@ -14,6 +13,7 @@ use aws_sdk_sts::types::PolicyDescriptorType;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use chrono::{DateTime, Utc};
 
 use super::{aws_error, to_chrono};
 use crate::account::AccountId;

@@ -595,7 +595,7 @@ mod tests {
             Mode::Audit,
         )
         .unwrap();
-        assert_eq!(config.grace.to_string(), "7days");
+        assert_eq!(config.grace.to_string(), "7d");
         assert_eq!(config.concurrency.get(), 3);
         assert_eq!(config.exempt_accounts.len(), 1);
         assert_eq!(config.exempt_ous.len(), 1);

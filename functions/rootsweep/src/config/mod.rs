@@ -77,9 +77,33 @@ fn parse_bounded_duration(
     Ok(duration)
 }
 
-/// How long root credentials may live after their last sign-in or creation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct GracePeriod(Duration);
+/// How long root credentials may live after their last sign-in or creation, and how it was
+/// written (`72h` is reported as `72h`, not as `3days`). Periods compare by their length.
+#[derive(Debug, Clone)]
+pub struct GracePeriod {
+    length: Duration,
+    written: String,
+}
+
+impl PartialEq for GracePeriod {
+    fn eq(&self, other: &Self) -> bool {
+        self.length == other.length
+    }
+}
+
+impl Eq for GracePeriod {}
+
+impl PartialOrd for GracePeriod {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for GracePeriod {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.length.cmp(&other.length)
+    }
+}
 
 impl GracePeriod {
     pub const VARIABLE: &'static str = "ROOTSWEEP_GRACE_PERIOD";
@@ -90,22 +114,33 @@ impl GracePeriod {
         (Duration::from_secs(3600), Duration::from_secs(365 * 86400));
 
     pub fn parse(value: &str) -> Result<Self, ConfigError> {
-        parse_bounded_duration(Self::VARIABLE, value, Self::BOUNDS, "from 1h to 365d").map(Self)
+        let length =
+            parse_bounded_duration(Self::VARIABLE, value, Self::BOUNDS, "from 1h to 365d")?;
+        Ok(Self {
+            length,
+            written: value.trim().to_owned(),
+        })
     }
 
-    pub fn as_chrono(self) -> chrono::TimeDelta {
+    pub fn as_chrono(&self) -> chrono::TimeDelta {
         // Bounded by MAX above, so the conversion cannot overflow.
-        chrono::TimeDelta::from_std(self.0).expect("grace period is bounded")
+        chrono::TimeDelta::from_std(self.length).expect("grace period is bounded")
     }
 
-    pub fn as_std(self) -> Duration {
-        self.0
+    pub fn as_std(&self) -> Duration {
+        self.length
+    }
+
+    /// Its length in whole seconds, for programs (`grace_period_seconds`).
+    pub fn seconds(&self) -> u64 {
+        self.length.as_secs()
     }
 }
 
+/// As it was written (trimmed), as the operator configured it.
 impl fmt::Display for GracePeriod {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", humantime::format_duration(self.0))
+        f.write_str(&self.written)
     }
 }
 
@@ -562,6 +597,29 @@ mod tests {
         assert_eq!(c.max_remediations.get(), 25);
         assert!(!c.delete_virtual_mfa_devices);
         assert_eq!(c.assume_root_rate.get(), 50);
+    }
+
+    #[test]
+    fn the_grace_period_is_reported_as_written_and_in_seconds() {
+        for (written, shown, seconds) in [
+            ("72h", "72h", 259_200),
+            (" 7d ", "7d", 604_800),
+            ("1h 30m", "1h 30m", 5_400),
+            ("3days", "3days", 259_200),
+        ] {
+            let grace = config(&[("ROOTSWEEP_GRACE_PERIOD", written)])
+                .unwrap()
+                .grace;
+            assert_eq!(
+                (grace.to_string(), grace.seconds()),
+                (shown.to_owned(), seconds)
+            );
+        }
+        let default = Config::default().grace;
+        assert_eq!(
+            (default.to_string(), default.seconds()),
+            ("72h".to_owned(), 259_200)
+        );
     }
 
     #[test]

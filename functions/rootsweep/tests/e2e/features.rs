@@ -256,10 +256,17 @@ async fn a_sweep_archives_exactly_its_report_and_findings_go_from_failed_to_arch
         .emulator
         .object(BUCKET, &archived.key)
         .expect("archived");
+    let archived_lines = in_order(crate::gunzip_lines(&object.body));
     assert_eq!(
-        in_order(crate::gunzip_lines(&object.body)),
+        archived_lines,
         in_order(before_delivery(audit.lines.clone())),
         "the run's lines as logged"
+    );
+    let summary = archived_lines.last().expect("the summary line");
+    assert_eq!(
+        (&summary["grace_period"], &summary["grace_period_seconds"]),
+        (&json!("72h"), &json!(259_200)),
+        "the grace period as configured, and in seconds"
     );
 
     let sweep = harness.sweep(Mode::Enforce, &EVIDENCE).await;

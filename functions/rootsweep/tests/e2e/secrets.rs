@@ -262,18 +262,26 @@ async fn the_function_binary_at_trace_logs_no_credential_of_an_event_or_a_sessio
         let Answer::Response(summary) = sweep else {
             panic!("{sweep:?}");
         };
-        assert!(summary["accounts"]["remediated"].as_u64() > Some(0), "{summary}");
+        assert!(
+            summary["accounts"]["remediated"].as_u64() > Some(0),
+            "{summary}"
+        );
         function.kill().expect("the function stops");
         function.wait().expect("and is gone");
         let logs = logs.await.expect("the reading thread").expect("UTF-8 logs");
 
-        assert!(logs.contains("sweep starting"), "{format}: the logs:\n{logs}");
+        assert!(
+            logs.contains("sweep starting"),
+            "{format}: the logs:\n{logs}"
+        );
         let sessions = harness.emulator.issued_credentials();
         assert!(sessions.len() > 10, "{} sessions issued", sessions.len());
         let traces = Traces::new(&sessions);
         for line in logs.lines() {
             if let Some((which, account, found)) = traces.find(line) {
-                panic!("{format}: the function logs the {which:?} of {account} ({found:?}) in:\n{line}");
+                panic!(
+                    "{format}: the function logs the {which:?} of {account} ({found:?}) in:\n{line}"
+                );
             }
         }
         harness.shutdown().await;
