@@ -280,19 +280,39 @@ mod tests {
         assert!(a.held_by_odd_dates());
     }
 
-    /// From ten years ago to a year ahead, sometimes missing; dense around the 72 h boundary.
-    fn any_date() -> impl Strategy<Value = Option<DateTime<Utc>>> {
-        let hours = prop_oneof![3 => -87_600i64..8_760, 1 => -74i64..-70];
-        prop::option::weighted(0.9, hours.prop_map(|h| now() + TimeDelta::hours(h)))
+    /// A date as the rule meets them, for a `grace` period: from ten years ago to a year ahead,
+    /// or where the grace period of a credential created then ends now (a second before, at or
+    /// after it, or within two hours of it); sometimes missing. Drawn relative to the grace
+    /// period, the boundary `now == due_at` comes up in a good share of the cases, whatever
+    /// the period's length.
+    fn any_date(grace: &GracePeriod) -> impl Strategy<Value = Option<DateTime<Utc>>> + use<> {
+        let boundary = now() - grace.as_chrono();
+        let seconds = |s: i64| TimeDelta::seconds(s);
+        let date = prop_oneof![
+            2 => (-87_600i64 * 3600..8_760 * 3600).prop_map(move |s| now() + seconds(s)),
+            2 => Just(boundary),
+            2 => prop_oneof![Just(-1i64), Just(1)].prop_map(move |s| boundary + seconds(s)),
+            1 => (-7_200i64..=7_200).prop_map(move |s| boundary + seconds(s)),
+        ];
+        prop::option::weighted(0.9, date)
     }
 
-    fn any_snapshot() -> impl Strategy<Value = RootCredentials> {
-        let credential = (0usize..4, any_date()).prop_map(|(k, created)| {
+    /// A grace period the configuration accepts: its bounds (1 h and 365 d) as often as any
+    /// length between them, to the second.
+    fn any_grace() -> impl Strategy<Value = GracePeriod> {
+        prop_oneof![Just(3_600u64), Just(365 * 86_400), 3_600u64..=365 * 86_400]
+            .prop_map(|s| GracePeriod::parse(&format!("{s}s")).unwrap())
+    }
+
+    /// A root user's credentials for `grace`: its creation date and dates drawn around the end of
+    /// that grace period (see [`any_date`]).
+    fn any_snapshot(grace: &GracePeriod) -> impl Strategy<Value = RootCredentials> + use<> {
+        let credential = (0usize..4, any_date(grace)).prop_map(|(k, created)| {
             Credential::new(CredentialKind::ALL[k], format!("id-{k}"), created)
         });
         (
-            any_date(),
-            any_date(),
+            any_date(grace),
+            any_date(grace),
             prop::collection::vec(credential, 0..6),
         )
             .prop_map(
@@ -304,8 +324,9 @@ mod tests {
             )
     }
 
-    fn any_grace() -> impl Strategy<Value = GracePeriod> {
-        (1u64..=8_760).prop_map(|h| GracePeriod::parse(&format!("{h}h")).unwrap())
+    /// A grace period and credentials dated around its end.
+    fn any_case() -> impl Strategy<Value = (RootCredentials, GracePeriod)> {
+        any_grace().prop_flat_map(|grace| (any_snapshot(&grace), Just(grace)))
     }
 
     /// The snapshot with every odd date replaced by a plausible true one: on or after the root
@@ -337,13 +358,30 @@ mod tests {
     }
 
     proptest! {
+        /// The rule at its boundary: credentials created a grace period ago (to the second) are
+        /// due now, a second later they are not.
         #[test]
-        fn clean_exactly_when_there_are_no_credentials(s in any_snapshot(), g in any_grace()) {
+        fn due_from_the_end_of_the_grace_period_on_and_not_a_second_sooner(
+            g in any_grace(), offset in -2i64..=2, kind in 0usize..4
+        ) {
+            let created = now() - g.as_chrono() + TimeDelta::seconds(offset);
+            let snapshot = RootCredentials {
+                user_created: Some(created - TimeDelta::days(1)),
+                password_last_used: None,
+                credentials: vec![Credential::new(CredentialKind::ALL[kind], "id", Some(created))],
+            };
+            let verdict = assess(&snapshot, &g, now()).verdict;
+            prop_assert_eq!(verdict.due_at(), Some(created + g.as_chrono()));
+            prop_assert_eq!(matches!(verdict, Verdict::Due { .. }), offset <= 0, "{:?}", verdict);
+        }
+
+        #[test]
+        fn clean_exactly_when_there_are_no_credentials((s, g) in any_case()) {
             prop_assert_eq!(assess(&s, &g, now()).verdict == Verdict::Clean, s.is_empty());
         }
 
         #[test]
-        fn never_due_while_any_date_is_within_the_grace_period(s in any_snapshot(), g in any_grace()) {
+        fn never_due_while_any_date_is_within_the_grace_period((s, g) in any_case()) {
             if let Verdict::Due { .. } = assess(&s, &g, now()).verdict {
                 // An undated credential counts as created now; a password never used has no date.
                 let created = s.credentials.iter().map(|c| c.created.unwrap_or(now()));
@@ -354,7 +392,7 @@ mod tests {
         }
 
         #[test]
-        fn due_exactly_when_now_has_reached_the_due_time(s in any_snapshot(), g in any_grace()) {
+        fn due_exactly_when_now_has_reached_the_due_time((s, g) in any_case()) {
             match assess(&s, &g, now()).verdict {
                 Verdict::Clean => prop_assert!(s.is_empty()),
                 Verdict::InGrace { due_at } => prop_assert!(now() < due_at),
@@ -364,7 +402,7 @@ mod tests {
 
         #[test]
         fn an_odd_date_never_brings_the_due_time_before_any_plausible_true_date(
-            s in any_snapshot(), g in any_grace(), fraction in 0.0f64..=1.0
+            (s, g) in any_case(), fraction in 0.0f64..=1.0
         ) {
             prop_assume!(!s.is_empty());
             let odd = assess(&s, &g, now());
@@ -379,7 +417,10 @@ mod tests {
 
         #[test]
         fn adding_a_credential_never_brings_the_due_time_forward(
-            s in any_snapshot(), extra in any_date(), g in any_grace()
+            (s, g, extra) in any_case().prop_flat_map(|(s, g)| {
+                let extra = any_date(&g);
+                (Just(s), Just(g), extra)
+            })
         ) {
             prop_assume!(!s.is_empty());
             let before = assess(&s, &g, now()).verdict.due_at().unwrap();
@@ -391,7 +432,7 @@ mod tests {
 
         #[test]
         fn a_longer_grace_period_never_makes_an_account_due_sooner(
-            s in any_snapshot(), a in any_grace(), b in any_grace()
+            ((s, a), b) in (any_case(), any_grace())
         ) {
             let (short, long) = if a <= b { (a, b) } else { (b, a) };
             let due_with_long = matches!(assess(&s, &long, now()).verdict, Verdict::Due { .. });

@@ -7,7 +7,6 @@ use std::time::Duration;
 use chrono::{TimeDelta, Utc};
 use rootsweep::Config;
 use rootsweep::account::{AccountId, AccountState, Partition};
-use rootsweep::act::RETRY_LATER_LIMIT;
 use rootsweep::budget::Budget;
 use rootsweep::config::Mode;
 use rootsweep::credentials::{CredentialKind, TaskPolicy};
@@ -308,7 +307,8 @@ async fn near_the_deadline_no_account_is_started_and_each_is_reported_not_reache
     let aws = FakeAws::new().with_all((1..=3).map(|n| member(n).with_everything_old()));
     let options = RunOptions {
         run_id: "late".into(),
-        deadline: Some(tokio::time::Instant::now() + Budget::STOP_STARTING_BEFORE_DEADLINE),
+        // 60 s before the deadline: the README's cutoff, not one account is started.
+        deadline: Some(tokio::time::Instant::now() + Duration::from_secs(60)),
         ..capture::options()
     };
     let report = capture::run(
@@ -362,14 +362,18 @@ async fn a_refusal_that_only_mentions_an_invalid_mfa_device_fails_the_account() 
 
 #[tokio::test]
 async fn mfa_still_refused_a_day_after_the_account_became_due_fails_it() {
-    let long_ago =
-        Some(Utc::now() - TimeDelta::hours(72) - RETRY_LATER_LIMIT - TimeDelta::hours(1));
+    // The README's 24 h, either side: due 23 h ago, retried later; due 25 h ago, failed.
+    let due_since = |hours| Some(Utc::now() - TimeDelta::hours(72) - TimeDelta::hours(hours));
     let aws = FakeAws::new()
-        .with(member(1).virtual_mfa("root", long_ago))
+        .with_all([
+            member(1).virtual_mfa("root", due_since(23)),
+            member(2).virtual_mfa("root", due_since(25)),
+        ])
         .fault(invalid_mfa("EntityTemporarilyUnmodifiable"));
     let report = run(&aws, enforcing()).await;
-    let Outcome::Failed(failure) = report.outcome_of(&id(1)) else {
-        panic!("{:?}", report.outcome_of(&id(1)));
+    assert_eq!(report.kind_of(&id(1)), OutcomeKind::RetryLater);
+    let Outcome::Failed(failure) = report.outcome_of(&id(2)) else {
+        panic!("{:?}", report.outcome_of(&id(2)));
     };
     assert!(matches!(failure.cause, Cause::MfaStillRefused { .. }));
 }

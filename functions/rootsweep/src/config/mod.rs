@@ -796,10 +796,18 @@ mod tests {
         }
 
         /// The accepting side: a grace period is accepted exactly within its bounds, and what
-        /// is accepted is the duration that was written.
+        /// is accepted is the duration that was written. Half the cases are drawn around the
+        /// bounds (1 h and 365 d, in each unit that can write them).
         #[test]
         fn a_grace_period_is_accepted_exactly_from_one_hour_to_a_year(
-            amount in 0u64..20_000, unit in prop::sample::select(vec![("s", 1u64), ("m", 60), ("h", 3600), ("d", 86400)])
+            (amount, unit) in prop_oneof![
+                (0u64..20_000, prop::sample::select(vec![("s", 1u64), ("m", 60), ("h", 3600), ("d", 86400)])),
+                prop::sample::select(vec![
+                    (3_599, ("s", 1)), (3_600, ("s", 1)), (59, ("m", 60)), (60, ("m", 60)), (1, ("h", 3600)),
+                    (8_760, ("h", 3600)), (8_761, ("h", 3600)), (365, ("d", 86400)), (366, ("d", 86400)),
+                    (31_535_999, ("s", 1)), (31_536_000, ("s", 1)), (31_536_001, ("s", 1)), (0, ("h", 3600)),
+                ]),
+            ]
         ) {
             let seconds = amount * unit.1;
             let parsed = config(&[("ROOTSWEEP_GRACE_PERIOD", &format!("{amount}{}", unit.0))]);
@@ -810,10 +818,18 @@ mod tests {
             }
         }
 
+        /// The README's ranges, as literals; half the cases a step from one of their ends.
         #[test]
-        fn concurrency_and_cap_accept_exactly_their_ranges(n in 0usize..200_000) {
+        fn concurrency_rate_and_cap_accept_exactly_their_ranges(
+            n in prop_oneof![
+                0usize..200_000,
+                prop::sample::select(vec![1usize, 64, 600, 100_000]).prop_flat_map(|end| end - 1..=end + 1),
+            ]
+        ) {
             let concurrency = config(&[("ROOTSWEEP_CONCURRENCY", &n.to_string())]);
             prop_assert_eq!(concurrency.map(|c| c.concurrency.get()).ok(), (1..=64).contains(&n).then_some(n));
+            let rate = config(&[("ROOTSWEEP_ASSUME_ROOT_RATE", &n.to_string())]);
+            prop_assert_eq!(rate.map(|c| c.assume_root_rate.get()).ok(), (1..=600).contains(&n).then_some(n));
             let cap = config(&[("ROOTSWEEP_MAX_REMEDIATIONS", &n.to_string())]);
             prop_assert_eq!(cap.map(|c| c.max_remediations.get()).ok(), (1..=100_000).contains(&n).then_some(n));
         }

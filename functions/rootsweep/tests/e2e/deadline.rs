@@ -14,7 +14,6 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use rootsweep::budget::Budget;
 use rootsweep::config::Mode;
 use rootsweep::event::RunRequest;
 use rootsweep::outcome::{Outcome, OutcomeKind};
@@ -30,8 +29,10 @@ use rootsweep_testkit::oracle::{
 };
 use tokio::time::Instant;
 
-const STOP_STARTING_BEFORE_DEADLINE: Duration = Budget::STOP_STARTING_BEFORE_DEADLINE;
-const STOP_WORKING_BEFORE_DEADLINE: Duration = Budget::STOP_WORKING_BEFORE_DEADLINE;
+/// The README's figures, as literals: no account is started in the last 60 s, and none is
+/// worked on in the last 10 s.
+const STOP_STARTING_BEFORE_DEADLINE: Duration = Duration::from_secs(60);
+const STOP_WORKING_BEFORE_DEADLINE: Duration = Duration::from_secs(10);
 
 /// Runs `harness` in enforce mode with a deadline that leaves `time_to_start` to start accounts.
 async fn run_until(harness: &Harness, concurrency: &str, time_to_start: Duration) -> Run {
