@@ -587,35 +587,53 @@ async fn a_follow_up_a_cli_sweep_and_the_nightly_sweep_share_one_cap_for_the_day
 async fn an_exempt_unit_flag_protects_every_account_below_it() {
     let org = org(73);
     let emulator = Emulator::start(org.clone()).await.unwrap();
-    let sandbox = &org
-        .organizational_units
-        .iter()
-        .find(|ou| ou.name == "Sandbox")
-        .unwrap()
-        .id;
+    let unit = |name: &str| {
+        org.organizational_units
+            .iter()
+            .find(|ou| ou.name == name)
+            .unwrap()
+            .id
+            .clone()
+    };
+    let (sandbox, prod) = (unit("Sandbox"), unit("Prod"));
+    // The environment exempts Prod; the flag adds Sandbox (and Legacy below it).
     let output = rootsweep(
         &emulator,
-        &["audit", "--exempt-ous", sandbox, "--output", "json"],
-        &[],
+        &["audit", "--exempt-ous", &sandbox, "--output", "json"],
+        &[("ROOTSWEEP_EXEMPT_OUS", &prod)],
     )
     .await;
     let rows = json_rows(&output);
+    let under = |account: &rootsweep_emulator::Account, top: &str| {
+        let mut at = account.parent.as_deref();
+        while let Some(id) = at {
+            if id == top {
+                return true;
+            }
+            at = org.organizational_unit(id).and_then(|ou| ou.parent.as_deref());
+        }
+        false
+    };
+    let mut exempt_by = BTreeMap::from([(&prod, 0), (&sandbox, 0)]);
     for row in &rows {
         let account = org.account(&row.id).unwrap();
-        // The flag adds to the environment's tag exemption, which still holds.
-        if Exemption::Tag.covers(&org, account)
-            && account.state == rootsweep_emulator::AccountState::Active
-        {
-            assert_eq!(row.outcome, "exempt", "{}", account.id);
-        }
-        if account.id != org.management_account_id
-            && account.state == rootsweep_emulator::AccountState::Active
-            && Exemption::Unit.covers(&org, account)
-        {
+        let active = account.id != org.management_account_id
+            && account.state == rootsweep_emulator::AccountState::Active;
+        // The flag and the environment add to the environment's tag exemption, which holds.
+        let units: Vec<&String> = [&prod, &sandbox]
+            .into_iter()
+            .filter(|unit| under(account, unit))
+            .collect();
+        if active && (Exemption::Tag.covers(&org, account) || !units.is_empty()) {
             assert_eq!(row.outcome, "exempt", "{} ({})", account.id, account.name);
+            for unit in units {
+                *exempt_by.get_mut(unit).unwrap() += 1;
+            }
+        } else {
+            assert_ne!(row.outcome, "exempt", "{} ({})", account.id, account.name);
         }
     }
-    assert!(rows.iter().any(|r| r.outcome == "exempt"));
+    assert!(exempt_by.values().all(|n| *n > 0), "{exempt_by:?}");
     emulator.shutdown().await.unwrap();
 }
 

@@ -7,7 +7,6 @@ use std::time::Duration;
 use chrono::{TimeDelta, Utc};
 use rootsweep::Config;
 use rootsweep::account::{AccountId, AccountState, Partition};
-use rootsweep::budget::Budget;
 use rootsweep::config::Mode;
 use rootsweep::credentials::{CredentialKind, TaskPolicy};
 use rootsweep::engine::RunOptions;
@@ -488,7 +487,9 @@ async fn a_listing_still_waiting_for_a_page_when_the_planning_time_ends_stops_th
 async fn an_account_listed_twice_is_audited_reported_and_counted_once() {
     let twice = member(1).with_everything_old();
     let aws = FakeAws::new().with_all([twice.clone(), member(2), twice]);
-    let report = run(&aws, enforcing()).await;
+    // A cap of one: counted twice, the account would be held over the cap.
+    let report = run(&aws, enforcing_with(&[("ROOTSWEEP_MAX_REMEDIATIONS", "1")])).await;
+    assert!(!report.summary.over_remediation_cap);
     assert_eq!(report.accounts.len(), 2);
     assert_eq!(aws.sessions(TaskPolicy::Audit).len(), 2);
     assert_eq!(aws.sessions(TaskPolicy::Delete), [id(1)]);
