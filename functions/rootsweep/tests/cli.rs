@@ -610,7 +610,9 @@ async fn an_exempt_unit_flag_protects_every_account_below_it() {
             if id == top {
                 return true;
             }
-            at = org.organizational_unit(id).and_then(|ou| ou.parent.as_deref());
+            at = org
+                .organizational_unit(id)
+                .and_then(|ou| ou.parent.as_deref());
         }
         false
     };

@@ -16,7 +16,8 @@ use rootsweep::config::Mode;
 use rootsweep::engine::RunOptions;
 use rootsweep::event::RunRequest;
 use rootsweep_emulator::{
-    Account, CallRecord, EXEMPT_TAG, Emulator, EmulatorHandle, Org, TaskPolicy, TemplatePolicy,
+    Account, CallRecord, EXEMPT_TAG, Emulator, EmulatorHandle, MetricDatum, Org, TaskPolicy,
+    TemplatePolicy,
 };
 
 use crate::capture::{self, Run};
@@ -302,6 +303,25 @@ impl Harness {
         sdk_engine(config, &self.sdk, true)
     }
 
+    /// The engine as the Lambda builds it, but for the optional features' clients (Scheduler,
+    /// S3, Security Hub), which get `timeouts` of their own: a test can give up soon on a
+    /// feature's held call while the sweep's calls keep this harness's patience.
+    pub fn engine_with_feature_timeouts(&self, config: Config, timeouts: Timeouts) -> SdkEngine {
+        let features_sdk = self
+            .sdk
+            .to_builder()
+            .retry_config(timeouts.retries())
+            .timeout_config(timeouts.config())
+            .build();
+        let features = rootsweep::app::sdk_features(&config, &features_sdk);
+        sdk_engine(config, &self.sdk, true).with_features(features)
+    }
+
+    /// The metric data CloudWatch received from the `since`-th on (0: all).
+    pub fn metrics_since(&self, since: usize) -> Received {
+        Received::of(&self.emulator.metrics()[since..])
+    }
+
     pub fn sdk(&self) -> &SdkConfig {
         &self.sdk
     }
@@ -350,6 +370,49 @@ impl Harness {
 
     pub async fn shutdown(self) {
         self.emulator.shutdown().await.expect("the emulator stops");
+    }
+}
+
+/// The metric data CloudWatch received, each value under its name and its dimensions
+/// (`Name=Value`, sorted), in the order received: a data point sent twice shows twice.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Received(BTreeMap<(String, Vec<String>), Vec<f64>>);
+
+impl Received {
+    pub fn of(data: &[MetricDatum]) -> Self {
+        let mut received = BTreeMap::<_, Vec<f64>>::new();
+        for datum in data {
+            let mut dimensions: Vec<String> = datum
+                .dimensions
+                .iter()
+                .map(|d| format!("{}={}", d.name, d.value))
+                .collect();
+            dimensions.sort();
+            let key = (datum.metric_name.clone(), dimensions);
+            received
+                .entry(key)
+                .or_default()
+                .push(datum.value.expect("a value"));
+        }
+        Self(received)
+    }
+
+    /// Every value received for `name` with exactly `dimensions` (`["CredentialType=AccessKey"]`).
+    pub fn values(&self, name: &str, dimensions: &[&str]) -> Vec<f64> {
+        let key = (
+            name.to_owned(),
+            dimensions.iter().map(|d| (*d).to_owned()).collect(),
+        );
+        self.0.get(&key).cloned().unwrap_or_default()
+    }
+
+    /// The names (and dimensions) that were received more than once: none, for one run.
+    pub fn repeated(&self) -> Vec<&(String, Vec<String>)> {
+        self.0
+            .iter()
+            .filter(|(_, values)| values.len() > 1)
+            .map(|(key, _)| key)
+            .collect()
     }
 }
 

@@ -87,6 +87,24 @@ fn grace_verdict(root: &RootUser, now: DateTime<Utc>) -> Expected {
     }
 }
 
+/// The Security Hub finding of a member account after runs that went as the rules say, by the
+/// README: one per member account with root credentials, HIGH past its grace period, LOW in it,
+/// `FAILED` and `ACTIVE`; `PASSED` and `ARCHIVED` once remediated (at a severity the README does
+/// not say). `enforced`: whether a run in enforce mode has been made. Skipped, exempt and clean
+/// accounts have none.
+pub fn expected_finding(fate: Expected, enforced: bool) -> Option<Finding> {
+    match (fate, enforced) {
+        (Expected::Due, false) => Some((Some("HIGH"), "FAILED", "ACTIVE")),
+        (Expected::Due, true) => Some((None, "PASSED", "ARCHIVED")),
+        (Expected::InGrace, _) => Some((Some("LOW"), "FAILED", "ACTIVE")),
+        (Expected::Skipped | Expected::Exempt | Expected::Clean, _) => None,
+    }
+}
+
+/// A finding as Security Hub holds it: severity label (`None`: any), compliance status,
+/// record state.
+pub type Finding = (Option<&'static str>, &'static str, &'static str);
+
 /// The accounts whose credentials a run may delete.
 pub fn due(org: &Org, exemption: Exemption) -> BTreeSet<String> {
     expected(org, exemption)

@@ -3,22 +3,24 @@
 //! time, the archive holding exactly the run's report, findings moving from FAILED to ARCHIVED,
 //! and failures of either never changing an outcome.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use rootsweep::config::Mode;
+use rootsweep::event::RunRequest;
 use rootsweep::followup::{FollowUpAction, MARGIN};
 use rootsweep::lambda::{Response, handle};
 use rootsweep::outcome::OutcomeKind;
 use rootsweep_emulator::EXEMPT_TAG;
 use rootsweep_emulator::{Fault, FaultKind, LoginProfile, Org, TemplatePolicy};
 use rootsweep_testkit::ReportExt;
-use rootsweep_testkit::capture::lambda_event;
+use rootsweep_testkit::capture::{Run, lambda_event, options};
 use rootsweep_testkit::emulator::{
-    EVERY_SCENARIO, Exemption, Harness, Timeouts, config, deployed_policy, follow_up_group,
-    template,
+    EVERY_SCENARIO, Exemption, Harness, SLOWER_THAN_ANY_TIMEOUT_MS, Timeouts, config,
+    deployed_policy, follow_up_group, template,
 };
-use rootsweep_testkit::oracle::{credentials_of, due, named};
+use rootsweep_testkit::oracle::{Expected, credentials_of, due, expected, expected_finding, named};
 use serde_json::{Value, json};
 
 const INVOKE_ROLE: &str = "arn:aws:iam::999999999999:role/rootsweep-follow-up-invoke";
@@ -184,9 +186,12 @@ async fn evidence_harness(org: &Org, faults: Vec<Fault>) -> Harness {
         ("ArchiveBucketName", BUCKET),
         ("ArchivePrefix", "evidence"),
         ("SecurityHubFindings", "true"),
+        ("FollowUps", "Enabled"),
     ]);
-    Harness::start_deployed(org.clone(), Timeouts::Impatient, policy, |e| {
-        e.bucket(BUCKET).faults(faults)
+    Harness::start_deployed(org.clone(), Timeouts::Patient, policy, |e| {
+        e.bucket(BUCKET)
+            .schedule_group(follow_up_group())
+            .faults(faults)
     })
     .await
 }
@@ -219,8 +224,9 @@ fn before_delivery(mut lines: Vec<Value>) -> Vec<Value> {
     lines
 }
 
-/// The Security Hub finding of each member account, by account: (compliance, record state).
-fn findings(harness: &Harness) -> std::collections::BTreeMap<String, (String, String)> {
+/// The Security Hub finding of each member account, by account: (severity, compliance, record
+/// state).
+fn findings(harness: &Harness) -> BTreeMap<String, (String, String, String)> {
     harness
         .emulator
         .findings()
@@ -228,12 +234,67 @@ fn findings(harness: &Harness) -> std::collections::BTreeMap<String, (String, St
         .map(|f| {
             let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
             let account = text(&f["Resources"][0]["Id"]).replace("AWS::::Account:", "");
-            (
-                account,
-                (text(&f["Compliance"]["Status"]), text(&f["RecordState"])),
-            )
+            let held = (
+                text(&f["FindingProviderFields"]["Severity"]["Label"]),
+                text(&f["Compliance"]["Status"]),
+                text(&f["RecordState"]),
+            );
+            (account, held)
         })
         .collect()
+}
+
+/// Every account's finding is the one the oracle gives from the emulator's data: exempt,
+/// skipped, clean and in-grace accounts included.
+fn check_findings(harness: &Harness, org: &Org, enforced: bool) {
+    let held = findings(harness);
+    for (id, fate) in expected(org, Exemption::Tag) {
+        let wanted = expected_finding(fate, enforced);
+        let found = held.get(&id);
+        match (wanted, found) {
+            (None, None) => {}
+            (Some((severity, compliance, state)), Some((s, c, r))) => {
+                assert_eq!(
+                    (compliance, state),
+                    (c.as_str(), r.as_str()),
+                    "{id} ({fate:?})"
+                );
+                if let Some(severity) = severity {
+                    assert_eq!(severity, s, "{id} ({fate:?})");
+                }
+            }
+            (wanted, found) => panic!("{id} ({fate:?}): {found:?} instead of {wanted:?}"),
+        }
+    }
+}
+
+/// The archived object of `run`: its lines, in account order, the summary last.
+fn archived(harness: &Harness, run: &Run) -> Vec<Value> {
+    let archived = run.report().summary.archive.clone().expect("archived");
+    assert_eq!(archived.error, None);
+    let object = harness
+        .emulator
+        .object(BUCKET, &archived.key)
+        .expect("archived");
+    in_order(crate::gunzip_lines(&object.body))
+}
+
+/// The archive holds one line per account of the org, each with the outcome the oracle gives
+/// from the emulator's data (exempt, skipped and in-grace accounts included).
+fn check_archive(lines: &[Value], org: &Org, mode: Mode) {
+    let archived: BTreeMap<String, String> = lines
+        .iter()
+        .filter(|line| line["kind"] == "account_report")
+        .map(|line| {
+            let text = |field: &str| line[field].as_str().expect(field).to_owned();
+            (text("account_id"), text("outcome"))
+        })
+        .collect();
+    let wanted: BTreeMap<String, String> = expected(org, Exemption::Tag)
+        .into_iter()
+        .map(|(id, fate)| (id, fate.outcome(mode).to_owned()))
+        .collect();
+    assert_eq!(archived, wanted, "the archived outcomes are the oracle's");
 }
 
 #[tokio::test]
@@ -242,47 +303,38 @@ async fn a_sweep_archives_exactly_its_report_and_findings_go_from_failed_to_arch
     let harness = evidence_harness(&org, Vec::new()).await;
     let wanted = due(&org, Exemption::Tag);
     let audit = harness.sweep(Mode::Audit, &EVIDENCE).await;
-    let active = findings(&harness);
-    for id in &wanted {
-        assert_eq!(
-            active[id],
-            ("FAILED".to_owned(), "ACTIVE".to_owned()),
-            "{id}"
-        );
-    }
-    let archived = audit.report().summary.archive.clone().unwrap();
-    assert_eq!(archived.error, None);
-    let object = harness
-        .emulator
-        .object(BUCKET, &archived.key)
-        .expect("archived");
-    let archived_lines = in_order(crate::gunzip_lines(&object.body));
+    check_findings(&harness, &org, false);
+    let archived_lines = archived(&harness, &audit);
     assert_eq!(
         archived_lines,
         in_order(before_delivery(audit.lines.clone())),
         "the run's lines as logged"
     );
+    check_archive(&archived_lines, &org, Mode::Audit);
     let summary = archived_lines.last().expect("the summary line");
     assert_eq!(
         (&summary["grace_period"], &summary["grace_period_seconds"]),
         (&json!("72h"), &json!(259_200)),
         "the grace period as configured, and in seconds"
     );
+    let received = harness.metrics_since(0);
+    assert_eq!(received.values("ArchiveFailed", &[]), [0.0]);
+    assert_eq!(received.values("FindingsFailed", &[]), [0.0]);
 
+    let before = harness.emulator.metrics().len();
     let sweep = harness.sweep(Mode::Enforce, &EVIDENCE).await;
     assert_eq!(
         sweep.report().summary.count(OutcomeKind::Remediated),
         wanted.len()
     );
-    let after = findings(&harness);
-    for id in &wanted {
-        assert_eq!(
-            after[id],
-            ("PASSED".to_owned(), "ARCHIVED".to_owned()),
-            "{id}"
-        );
-    }
+    check_findings(&harness, &org, true);
+    check_archive(&archived(&harness, &sweep), &org, Mode::Enforce);
+    let received = harness.metrics_since(before);
+    assert_eq!(received.repeated(), Vec::<&(String, Vec<String>)>::new());
+    assert_eq!(received.values("ArchiveFailed", &[]), [0.0]);
+    assert_eq!(received.values("FindingsFailed", &[]), [0.0]);
     // A later audit finds them clean and leaves them archived.
+    let after = findings(&harness);
     harness.sweep(Mode::Audit, &EVIDENCE).await;
     assert_eq!(findings(&harness), after);
     harness.shutdown().await;
@@ -290,20 +342,42 @@ async fn a_sweep_archives_exactly_its_report_and_findings_go_from_failed_to_arch
 
 #[tokio::test]
 async fn an_archive_or_security_hub_that_fails_changes_no_outcome_and_is_reported() {
+    let group = follow_up_group();
+    let follow_ups = [
+        ("ROOTSWEEP_FOLLOW_UP_GROUP", group.as_str()),
+        ("ROOTSWEEP_FOLLOW_UP_ROLE_ARN", INVOKE_ROLE),
+        ("ROOTSWEEP_FOLLOW_UP_IN_GRACE", "true"),
+    ];
     for kind in [
         FaultKind::AccessDenied,
         FaultKind::ServerError { status: 503 },
-        FaultKind::Slow { ms: 10_000 },
+        FaultKind::Slow {
+            ms: SLOWER_THAN_ANY_TIMEOUT_MS,
+        },
     ] {
         let org = Org::generate(EVERY_SCENARIO, 94);
-        let faults = vec![
-            Fault::new("PutObject", kind),
-            Fault::new("BatchImportFindings", kind),
-        ];
+        // The archive's and Security Hub's writes fail, and for the errors that answer at once,
+        // Scheduler's calls too. (Security Hub's read of the earlier findings goes through: a
+        // run that cannot read them imports none.)
+        let slow = matches!(kind, FaultKind::Slow { .. });
+        let faulted: &[&str] = if slow {
+            &["PutObject", "BatchImportFindings"]
+        } else {
+            &["PutObject", "BatchImportFindings", "GetSchedule"]
+        };
+        let faults = faulted.iter().map(|op| Fault::new(*op, kind)).collect();
         let harness = evidence_harness(&org, faults).await;
-        let run = harness.sweep(Mode::Enforce, &EVIDENCE).await;
+        let extra = [&EVIDENCE[..], if slow { &[] } else { &follow_ups[..] }].concat();
+        let config = config(Mode::Enforce, Exemption::Tag, &org, &extra);
+        // The sweep's calls are patient; the features' give up on a held call soon.
+        let engine = harness.engine_with_feature_timeouts(config, Timeouts::Impatient);
+        let run = harness
+            .run_with(&engine, &RunRequest::scheduled(Mode::Enforce), options())
+            .await;
         let report = run.report();
+        let fates = expected(&org, Exemption::Tag);
         let wanted = due(&org, Exemption::Tag);
+        let in_grace = fates.values().filter(|f| **f == Expected::InGrace).count();
         assert_eq!(
             report.summary.count(OutcomeKind::Remediated),
             wanted.len(),
@@ -321,17 +395,32 @@ async fn an_archive_or_security_hub_that_fails_changes_no_outcome_and_is_reporte
             error.as_deref().is_some_and(|e| e.contains("s3:PutObject")),
             "{kind:?}: {error:?}"
         );
+        // Every finding the run had failed: one per remediated and in-grace account.
+        let findings = wanted.len() + in_grace;
         let published = report.summary.findings.clone().unwrap();
-        assert!(!published.failed.is_empty(), "{kind:?}: {published:?}");
-        let received: Vec<String> = harness
-            .emulator
-            .metrics()
-            .into_iter()
-            .map(|d| d.metric_name)
-            .collect();
-        for metric in ["ArchiveFailed", "FindingsFailed"] {
-            assert!(received.contains(&metric.to_owned()), "{kind:?}: {metric}");
-        }
+        assert_eq!(published.failed.len(), findings, "{kind:?}: {published:?}");
+        // What CloudWatch received, one data point each: those findings, the archive, and each
+        // in-grace account's follow-up failed.
+        let received = harness.metrics_since(0);
+        assert_eq!(received.repeated(), Vec::<&(String, Vec<String>)>::new());
+        assert_eq!(received.values("ArchiveFailed", &[]), [1.0], "{kind:?}");
+        assert_eq!(
+            received.values("FindingsFailed", &[]),
+            [findings as f64],
+            "{kind:?}"
+        );
+        let follow_ups_failed = if slow { 0 } else { in_grace };
+        assert_eq!(
+            received.values("FollowUpsFailed", &[]),
+            [follow_ups_failed as f64],
+            "{kind:?}"
+        );
+        assert_eq!(received.values("FollowUpsCreated", &[]), [0.0], "{kind:?}");
+        assert_eq!(
+            received.values("AccountsRemediated", &[]),
+            [wanted.len() as f64]
+        );
+        assert_eq!(received.values("AccountsFailed", &[]), [0.0]);
         harness.shutdown().await;
     }
 }

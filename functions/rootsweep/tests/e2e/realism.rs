@@ -159,5 +159,13 @@ async fn an_enforcing_run_under_an_audit_deployment_policy_cannot_delete_and_say
         );
     }
     assert_eq!(harness.state(), org, "nothing deleted");
+    // What CloudWatch received: the failed accounts, one data point.
+    let received = harness.metrics_since(0);
+    assert_eq!(
+        received.values("AccountsFailed", &[]),
+        [wanted.len() as f64]
+    );
+    assert_eq!(received.values("AccountsRemediated", &[]), [0.0]);
+    assert_eq!(received.repeated(), Vec::<&(String, Vec<String>)>::new());
     harness.shutdown().await;
 }

@@ -2,7 +2,7 @@
 //! changes nothing, enforce deletes exactly the due credentials, a second run has nothing left
 //! to do, and a direct invocation narrows the run.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use rootsweep::config::Mode;
@@ -33,21 +33,6 @@ fn outcomes(report: &rootsweep::Report) -> Vec<(String, &'static str)> {
         .accounts
         .iter()
         .map(|a| (a.account_id.to_string(), a.outcome.kind().as_str()))
-        .collect()
-}
-
-/// Each metric the emulator received, by name and `CredentialType` dimension, with its value.
-fn received_metrics(harness: &Harness) -> BTreeMap<(String, Option<String>), f64> {
-    harness
-        .emulator
-        .metrics()
-        .into_iter()
-        .map(|datum| {
-            assert_eq!(datum.namespace, "Rootsweep");
-            let dimension = datum.dimensions.first().map(|d| d.value.clone());
-            let value = datum.value.expect("a value");
-            ((datum.metric_name, dimension), value)
-        })
         .collect()
 }
 
@@ -156,22 +141,31 @@ async fn an_enforcing_run_deletes_exactly_the_due_credentials_and_leaves_the_res
             let lost = gone.values().flatten().filter(|(k, _)| k == kind).count();
             assert_eq!(report.summary.credentials_deleted[kind], lost, "{kind:?}");
         }
-        // And what CloudWatch received says so too: the missed-sweep alarm's SweepCompleted,
-        // the remediated accounts, and the deletions by type.
-        let received = received_metrics(&harness);
-        assert_eq!(received.get(&("SweepCompleted".into(), None)), Some(&1.0));
-        assert_eq!(
-            received.get(&("AccountsRemediated".into(), None)),
-            Some(&(due.len() as f64))
+        // And what CloudWatch received says so too, one data point each: the missed-sweep
+        // alarm's SweepCompleted, the remediated and failed accounts, the deletions by type.
+        assert!(
+            harness
+                .emulator
+                .metrics()
+                .iter()
+                .all(|datum| datum.namespace == "Rootsweep")
         );
+        let received = harness.metrics_since(0);
+        assert_eq!(received.repeated(), Vec::<&(String, Vec<String>)>::new());
+        assert_eq!(received.values("SweepCompleted", &[]), [1.0]);
+        assert_eq!(
+            received.values("AccountsRemediated", &[]),
+            [due.len() as f64]
+        );
+        assert_eq!(received.values("AccountsFailed", &[]), [0.0]);
         let deleted_keys = gone
             .values()
             .flatten()
             .filter(|(k, _)| *k == CredentialKind::AccessKey)
             .count();
         assert_eq!(
-            received.get(&("CredentialsDeleted".into(), Some("AccessKey".into()))),
-            Some(&(deleted_keys as f64))
+            received.values("CredentialsDeleted", &["CredentialType=AccessKey"]),
+            [deleted_keys as f64]
         );
         harness.shutdown().await;
     }
