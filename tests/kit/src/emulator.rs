@@ -444,10 +444,10 @@ pub fn recovered(account: &mut Account, hours: i64) {
         profile.created = at;
     }
     for key in &mut root.access_keys {
-        key.created = at;
+        key.created = Some(at);
     }
     for cert in &mut root.signing_certificates {
-        cert.uploaded = at;
+        cert.uploaded = Some(at);
     }
     for device in &mut root.mfa_devices {
         device.enabled = at;

@@ -17,7 +17,8 @@ use rootsweep_testkit::emulator::{
     config, delete_calls,
 };
 use rootsweep_testkit::oracle::{
-    Expected, check_deletions, check_report, credentials_of, deletions, due, expected, named,
+    Expected, check_deletions, check_report, credentials_of, deletions, due, expected,
+    held_by_odd_dates, named,
 };
 use serde_json::json;
 
@@ -72,7 +73,10 @@ async fn an_audit_run_reports_every_account_and_changes_nothing() {
 #[tokio::test]
 async fn an_enforcing_run_deletes_exactly_the_due_credentials_and_leaves_the_rest_alone() {
     for (seed, exemption) in [(12, Exemption::Tag), (13, Exemption::Unit)] {
-        let harness = Harness::start(Org::generate(EVERY_SCENARIO_TWICE, seed)).await;
+        // With odd dates too: an undated key, a certificate older than its root user, a
+        // password created tomorrow.
+        let org = Org::generate(EVERY_SCENARIO_TWICE, seed).with_odd_dates();
+        let harness = Harness::start(org).await;
         let before = harness.state();
         let due = due(&before, exemption);
 
@@ -166,6 +170,21 @@ async fn an_enforcing_run_deletes_exactly_the_due_credentials_and_leaves_the_res
         assert_eq!(
             received.values("CredentialsDeleted", &["CredentialType=AccessKey"]),
             [deleted_keys as f64]
+        );
+        // Each account in grace only by an odd date is named, counted and sent to CloudWatch.
+        let held = held_by_odd_dates(&before, exemption);
+        assert!(!held.is_empty(), "{exemption:?}: the org has odd dates");
+        let reported: BTreeSet<String> = report
+            .accounts
+            .iter()
+            .filter(|a| a.held_by_odd_dates())
+            .map(|a| a.account_id.to_string())
+            .collect();
+        assert_eq!(reported, held, "{exemption:?}");
+        assert_eq!(report.summary.accounts_held_by_odd_dates, held.len());
+        assert_eq!(
+            received.values("AccountsHeldByOddDates", &[]),
+            [held.len() as f64]
         );
         harness.shutdown().await;
     }

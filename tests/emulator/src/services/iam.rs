@@ -121,7 +121,7 @@ fn read(
                     .text("UserName", ROOT)
                     .text("AccessKeyId", &key.id)
                     .text("Status", key.status.as_str())
-                    .date("CreateDate", key.created)
+                    .optional("CreateDate", key.created.map(iso8601))
             },
         ),
         "GetAccessKeyLastUsed" => {
@@ -138,7 +138,7 @@ fn read(
                     .text("CertificateId", &cert.id)
                     .text("CertificateBody", cert.body())
                     .text("Status", cert.status.as_str())
-                    .date("UploadDate", cert.uploaded)
+                    .optional("UploadDate", cert.uploaded.map(iso8601))
             },
         ),
         "ListMFADevices" => listing(
