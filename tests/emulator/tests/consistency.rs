@@ -120,19 +120,21 @@ async fn a_deletion_becomes_visible_after_the_delay() {
         .unwrap();
     let iam = iam_for(&emulator, FULL, DELETE).await;
     iam.delete_login_profile().send().await.unwrap();
-    // No deadline of our own: the loop ends once the deletion shows, however slow the machine.
-    loop {
-        match iam.get_login_profile().send().await {
-            Ok(_) => tokio::time::sleep(Duration::from_millis(20)).await,
-            Err(error) => {
-                let error = error.into_service_error();
-                assert!(
-                    matches!(error, GetLoginProfileError::NoSuchEntityException(_)),
-                    "{error:?}"
-                );
-                break;
+    // The loop ends once the deletion shows, however slow the machine; a limit far beyond the
+    // delay turns a hang into a failure.
+    let shown = tokio::time::timeout(EVENTUALLY_LIMIT, async {
+        loop {
+            match iam.get_login_profile().send().await {
+                Ok(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                Err(error) => break error.into_service_error(),
             }
         }
-    }
+    })
+    .await
+    .expect("the deletion shows within the limit");
+    assert!(
+        matches!(shown, GetLoginProfileError::NoSuchEntityException(_)),
+        "{shown:?}"
+    );
     emulator.shutdown().await.unwrap();
 }

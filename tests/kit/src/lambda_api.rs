@@ -78,7 +78,8 @@ impl RuntimeApi {
         &self.address
     }
 
-    /// Hands `event` to the function and waits for its answer.
+    /// Hands `event` to the function and waits for its answer: at most [`TIMEOUT`], Lambda's
+    /// own limit, so that a function that never answers fails the test instead of hanging it.
     pub async fn invoke(&self, event: Value) -> Answer {
         let id = format!(
             "invocation-{}",
@@ -88,7 +89,10 @@ impl RuntimeApi {
         lock(&self.invocations.answers).insert(id.clone(), answered);
         lock(&self.invocations.waiting).push_back((id, event));
         self.invocations.arrived.notify_one();
-        answer.await.expect("the function answers")
+        tokio::time::timeout(TIMEOUT, answer)
+            .await
+            .expect("the function answers within its timeout")
+            .expect("the function answers")
     }
 
     /// The function binary, as Lambda starts it: the Runtime API's address, the function's

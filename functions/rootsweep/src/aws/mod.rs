@@ -304,6 +304,24 @@ mod tests {
         assert!(seen_by_the_call.load(Ordering::SeqCst));
     }
 
+    type GetUserError = SdkError<aws_sdk_iam::operation::get_user::GetUserError, HttpResponse>;
+
+    #[test]
+    fn a_call_or_a_connection_that_times_out_is_a_timeout_and_no_credentials_say_so() {
+        use aws_smithy_runtime_api::client::result::ConnectorError;
+        let kind = |err: GetUserError| aws_error("iam:GetUser", err).kind;
+        // The SDK's own attempt or operation timeout (what a hung call meets in production),
+        // and a connection that timed out (what the test kit gives a call the emulator holds).
+        let timed_out = SdkError::timeout_error("operation timeout occurred after 45s");
+        assert_eq!(kind(timed_out), AwsErrorKind::Timeout);
+        let connection = SdkError::dispatch_failure(ConnectorError::timeout("held".into()));
+        assert_eq!(kind(connection), AwsErrorKind::Timeout);
+        // The credential chain found nothing: no call was sent.
+        let none = CredentialsError::not_loaded("no credentials found in chain");
+        let nothing = SdkError::dispatch_failure(ConnectorError::other(none.into(), None));
+        assert_eq!(kind(nothing), AwsErrorKind::NoCredentials);
+    }
+
     #[test]
     fn a_client_built_per_root_session_does_not_warm_the_shared_http_client_up_again() {
         let warm_ups = Arc::new(AtomicUsize::new(0));

@@ -212,6 +212,9 @@ fn an_account_still_being_remediated_near_the_deadline_is_stopped_and_lists_what
         let run = run_until(&harness, "1", Duration::from_secs(1));
         tokio::pin!(run);
         let mut moved = false;
+        // Real time, not the paused clock: a limit far beyond the run's few calls turns a
+        // held call that never comes into a failure, not a hang.
+        let waiting = std::time::Instant::now();
         loop {
             tokio::select! {
                 biased;
@@ -225,6 +228,10 @@ fn an_account_still_being_remediated_near_the_deadline_is_stopped_and_lists_what
                     if moved {
                         continue;
                     }
+                    assert!(
+                        waiting.elapsed() < Duration::from_secs(60),
+                        "the held DeleteAccessKey never reached AWS"
+                    );
                     let held = harness.calls().iter().any(|c| {
                         c.operation == "DeleteAccessKey"
                             && c.target_account_id.as_deref() == Some(target.as_str())

@@ -127,8 +127,10 @@ async fn no_session_credential_appears_in_the_report_or_the_trace_logs_of_a_run_
                 .for_account(first("mfa-virtual")),
             Fault::new("PutMetricData", FaultKind::AccessDenied),
         ];
-        let harness =
-            Harness::start_with(org.clone(), Timeouts::Impatient, |e| e.faults(faults)).await;
+        let harness = Harness::start_with(org.clone(), Timeouts::GiveUpOnHeldCalls, |e| {
+            e.faults(faults)
+        })
+        .await;
 
         // Every log line of the run, as the function logs when asked for TRACE. The emulator's
         // own logs are AWS's side: left out.
