@@ -142,8 +142,16 @@ async fn no_session_credential_appears_in_the_report_or_the_trace_logs_of_a_run_
             format,
         );
         let run = {
-            // A current-thread runtime: every task of the run logs on this thread.
+            // A current-thread runtime: every task of the run logs on this thread. tracing-core
+            // caches each callsite's interest for the whole process, and while exactly one
+            // dispatcher is registered it asks the registering thread's own default: a test
+            // thread without a subscriber that reaches "sweep starting" first caches `never`
+            // for every thread, and the line is lost here (tokio-rs/tracing#2874, #3611; seen
+            // under load). A second dispatcher registered for the capture's life makes tracing
+            // ask every registered one; the cache is rebuilt once the capture is installed.
+            let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
             let _guard = tracing::subscriber::set_default(subscriber);
+            tracing::callsite::rebuild_interest_cache();
             harness.sweep(Mode::Enforce, &[]).await
         };
         let report = run.report();
