@@ -105,7 +105,7 @@ impl<O: Organization, R: RootAccess> Act<O, R> {
         let current = budget
             .call(Stage::Recheck, session::everything(&session))
             .await?;
-        let assessment = grace::assess(&current, self.grace, Utc::now());
+        let assessment = grace::assess(&current, &self.grace, Utc::now());
         let due_at = match report.record(&current, assessment) {
             Verdict::Due { due_at } => due_at,
             Verdict::Clean => {

@@ -123,22 +123,23 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn starting_stops_a_minute_before_the_deadline_and_work_ten_seconds_before() {
-        let budget = Budget::new(Some(Instant::now() + Duration::from_secs(120)));
+        // The README's figures, as literals: no account is started in the last 60 s...
+        let start = Instant::now();
+        let deadline = start + Duration::from_secs(120);
+        let budget = Budget::new(Some(deadline));
         assert!(!budget.too_late_to_start());
-        tokio::time::advance(Duration::from_secs(60)).await;
-        assert!(budget.too_late_to_start());
+        tokio::time::advance(Duration::from_millis(59_999)).await;
+        assert!(!budget.too_late_to_start(), "60.001 s before the deadline");
+        tokio::time::advance(Duration::from_millis(1)).await;
+        assert!(budget.too_late_to_start(), "60 s before the deadline");
+        // ...and a call still running 10 s before it is stopped then, no sooner, no later.
         let slow = async {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             Ok::<(), AwsError>(())
         };
         let failure = budget.call(Stage::Remove, slow).await.unwrap_err();
         assert_eq!(failure, Failure::new(Stage::Remove, Cause::Deadline));
-        assert_eq!(
-            Instant::now(),
-            budget
-                .before_deadline(Budget::STOP_WORKING_BEFORE_DEADLINE)
-                .unwrap()
-        );
+        assert_eq!(Instant::now(), deadline - Duration::from_secs(10));
     }
 
     #[tokio::test(start_paused = true)]

@@ -151,7 +151,7 @@ impl<O: Organization, R: RootAccess, M: Metrics> Engine<O, R, M> {
         let facts = RunFacts {
             run_id: plan.run_id.clone(),
             mode: plan.request.mode,
-            grace_period: self.config.grace.to_string(),
+            grace: self.config.grace.clone(),
             started_at: plan.started_at,
             duration_seconds: 0.0,
             whole_organization: plan.request.scope == Scope::Organization,
@@ -244,7 +244,7 @@ impl<O: Organization, R: RootAccess, M: Metrics> Engine<O, R, M> {
         sink: &dyn ReportSink,
     ) -> RecoveryReport {
         let delivery = self.delivery(Budget::new(options.deadline));
-        let wanted = followup::for_recovery(&recovery.account, recovery.at, self.config.grace);
+        let wanted = followup::for_recovery(&recovery.account, recovery.at, &self.config.grace);
         let follow_up = delivery
             .follow_ups(vec![wanted], options.function_arn.as_deref())
             .await
@@ -289,7 +289,7 @@ impl<O: Organization, R: RootAccess, M: Metrics> Engine<O, R, M> {
                 pace: self.pace.clone(),
                 task,
             },
-            grace: self.config.grace,
+            grace: self.config.grace.clone(),
             delete_virtual_mfa_devices: self.config.delete_virtual_mfa_devices,
             budget,
             tags: self.config.exempt_tag.clone().map(|rule| TagCheck {

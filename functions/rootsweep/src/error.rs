@@ -12,6 +12,8 @@ named_enum! {
         Timeout => "timeout",
         NotFound => "not_found",
         ServiceUnavailable => "service_unavailable",
+        /// No AWS credentials could be loaded: no call was sent.
+        NoCredentials => "no_credentials",
         Other => "other",
     }
 }
@@ -53,6 +55,7 @@ impl fmt::Display for AwsError {
             AwsErrorKind::Throttled => "throttled even after the SDK's retries",
             AwsErrorKind::Timeout => "timed out",
             AwsErrorKind::ServiceUnavailable => "AWS service error after retries",
+            AwsErrorKind::NoCredentials => "no AWS credentials",
             _ => self.code.as_deref().unwrap_or("error"),
         };
         write!(f, "{} failed ({how}): {}", self.operation, self.message)

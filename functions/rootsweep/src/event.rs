@@ -124,6 +124,11 @@ pub enum EventError {
     )]
     Invalid(String),
     #[error(
+        "the EventBridge event has a field `{0}` that EventBridge does not send (its envelope holds {fields}): send either EventBridge's event as it is, or a direct invocation such as {{\"accounts\": [\"123456789012\"], \"mode\": \"audit\"}}, never both in one",
+        fields = ENVELOPE_FIELDS.join(", ")
+    )]
+    NotAnEnvelopeField(String),
+    #[error(
         "`accounts` is empty: list at least one 12-digit account id, or leave `accounts` out to sweep the whole organization"
     )]
     NoAccounts,
@@ -144,6 +149,23 @@ struct DirectInvocation {
     mode: Option<Mode>,
     follow_up: Option<u32>,
 }
+
+/// The fields of an EventBridge event's envelope ("Amazon EventBridge events", EventBridge User
+/// Guide: version, id, detail-type, source, account, time, region, resources, detail). A field
+/// beyond them was not written by EventBridge: a direct invocation's `mode` or `accounts` pasted
+/// into a scheduled event would otherwise be ignored, and the run made in the configured mode.
+/// (EventBridge Scheduler sends no envelope: its target input, `{}` for the nightly sweep.)
+const ENVELOPE_FIELDS: [&str; 9] = [
+    "version",
+    "id",
+    "detail-type",
+    "source",
+    "account",
+    "time",
+    "region",
+    "resources",
+    "detail",
+];
 
 /// The part of an EventBridge event we rely on; the envelope's other fields are EventBridge's.
 #[derive(Deserialize)]
@@ -186,6 +208,12 @@ pub fn parse_event(event: Value, configured: Mode) -> Result<Invocation, EventEr
         return Err(EventError::NotAnObject);
     };
     if fields.contains_key("detail-type") {
+        if let Some(field) = fields
+            .keys()
+            .find(|field| !ENVELOPE_FIELDS.contains(&field.as_str()))
+        {
+            return Err(EventError::NotAnEnvelopeField(field.clone()));
+        }
         let envelope: EventBridgeEvent =
             serde_json::from_value(event).map_err(|e| EventError::Invalid(e.to_string()))?;
         return match envelope.detail_type.as_str() {
@@ -361,18 +389,54 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_eventbridge_schedule_sweeps_the_organization_in_the_configured_mode() {
-        let event = json!({
+    /// An EventBridge scheduled event, every envelope field as EventBridge sends it.
+    fn scheduled_event() -> Value {
+        json!({
             "version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
             "detail-type": "Scheduled Event", "source": "aws.events",
             "account": "123456789012", "time": "2026-11-23T03:00:00Z", "region": "eu-west-1",
             "resources": ["arn:aws:events:eu-west-1:123456789012:rule/rootsweep"], "detail": {}
-        });
+        })
+    }
+
+    #[test]
+    fn the_eventbridge_schedule_sweeps_the_organization_in_the_configured_mode() {
         assert_eq!(
-            run(event, Mode::Enforce),
+            run(scheduled_event(), Mode::Enforce),
             RunRequest::scheduled(Mode::Enforce)
         );
+    }
+
+    #[test]
+    fn an_eventbridge_event_with_a_field_eventbridge_does_not_send_is_refused() {
+        // A direct invocation's fields pasted into a scheduled event: read as the schedule, it
+        // would sweep the whole organization in enforce mode.
+        for (field, value) in [
+            ("mode", json!("audit")),
+            ("accounts", json!(["111122223333"])),
+            ("follow_up", json!(1)),
+            ("replay", json!(true)),
+        ] {
+            let mut event = scheduled_event();
+            event[field] = value;
+            let err = parse_event(event, Mode::Enforce).unwrap_err();
+            assert_eq!(err, EventError::NotAnEnvelopeField(field.to_owned()));
+            let message = err.to_string();
+            assert!(
+                message.contains(&format!("a field `{field}` that EventBridge does not send"))
+                    && message.contains(
+                        "version, id, detail-type, source, account, time, region, resources, detail"
+                    ),
+                "{message}"
+            );
+        }
+        // The CloudTrail record of a recovery is an EventBridge event too.
+        let mut recovery = assume_root_record("IAMCreateRootUserPassword", "111122223333");
+        recovery["accounts"] = json!(["222222222222"]);
+        assert!(matches!(
+            parse_event(recovery, Mode::Enforce),
+            Err(EventError::NotAnEnvelopeField(_))
+        ));
     }
 
     #[test]
@@ -473,10 +537,69 @@ mod tests {
         })
     }
 
+    /// An EventBridge event: some of the envelope's fields as EventBridge fills them, and beside
+    /// them fields that are not EventBridge's: a direct invocation's (`mode` naming a mode,
+    /// `accounts`, `follow_up`) or any other.
+    fn any_envelope() -> impl Strategy<Value = Value> {
+        let sent = prop::sample::subsequence(ENVELOPE_FIELDS.to_vec(), 0..=ENVELOPE_FIELDS.len());
+        let detail_type = prop_oneof![
+            3 => Just("Scheduled Event"),
+            1 => Just("AWS API Call via CloudTrail"),
+        ];
+        let foreign = prop_oneof![
+            prop_oneof![Just("audit"), Just("enforce")]
+                .prop_map(|mode| ("mode".to_owned(), json!(mode))),
+            Just(("accounts".to_owned(), json!(["111122223333"]))),
+            (1u32..4).prop_map(|n| ("follow_up".to_owned(), json!(n))),
+            (
+                "[a-z-]{1,10}".prop_filter("not EventBridge's", |name| {
+                    !ENVELOPE_FIELDS.contains(&name.as_str())
+                }),
+                any_json(),
+            ),
+        ];
+        (sent, detail_type, prop::collection::vec(foreign, 0..3)).prop_map(
+            |(sent, detail_type, foreign)| {
+                let mut event = scheduled_event();
+                let fields = event.as_object_mut().expect("an object");
+                fields.retain(|name, _| sent.contains(&name.as_str()));
+                fields.insert("detail-type".into(), detail_type.into());
+                fields.extend(foreign);
+                event
+            },
+        )
+    }
+
     proptest! {
         #[test]
+        fn an_eventbridge_event_is_run_only_as_eventbridge_sends_it(
+            event in any_envelope(),
+            enforce in any::<bool>(),
+        ) {
+            let configured = if enforce { Mode::Enforce } else { Mode::Audit };
+            let fields = event.as_object().expect("an object");
+            let foreign: Vec<String> = fields
+                .keys()
+                .filter(|name| !ENVELOPE_FIELDS.contains(&name.as_str()))
+                .cloned()
+                .collect();
+            let scheduled = fields["detail-type"] == "Scheduled Event";
+            match parse_event(event, configured) {
+                Err(EventError::NotAnEnvelopeField(field)) => prop_assert!(foreign.contains(&field)),
+                _ if !foreign.is_empty() => prop_assert!(false, "{foreign:?} were not refused"),
+                Ok(Invocation::Run(request)) => {
+                    prop_assert!(scheduled);
+                    prop_assert_eq!(request, RunRequest::scheduled(configured));
+                }
+                // A CloudTrail record without a recovery in it, or a detail-type of another type.
+                Ok(Invocation::Recovery(_)) => prop_assert!(false, "no recovery without its record"),
+                Err(_) => prop_assert!(!scheduled),
+            }
+        }
+
+        #[test]
         fn any_event_is_either_a_valid_request_or_a_rejection_naming_what_is_allowed(
-            event in any_json(),
+            event in prop_oneof![any_json(), any_envelope()],
             enforce in any::<bool>(),
         ) {
             let configured = if enforce { Mode::Enforce } else { Mode::Audit };
@@ -493,7 +616,7 @@ mod tests {
                 Err(err) => {
                     let message = err.to_string();
                     prop_assert!(
-                        ["`accounts`", "`mode`", "\"Scheduled Event\"", "ROOTSWEEP_MODE", "JSON object", "`follow_up`"]
+                        ["`accounts`", "`mode`", "\"Scheduled Event\"", "ROOTSWEEP_MODE", "JSON object", "`follow_up`", "EventBridge does not send"]
                             .iter()
                             .any(|allowed| message.contains(allowed)),
                         "{message}"

@@ -384,7 +384,7 @@ mod tests {
         let facts = RunFacts {
             run_id: id.into(),
             mode: Mode::Enforce,
-            grace_period: "72h".into(),
+            grace: crate::config::GracePeriod::parse("72h").unwrap(),
             started_at: at(started),
             duration_seconds: 1.0,
             whole_organization: whole,

@@ -79,7 +79,7 @@ pub struct FollowUp {
 }
 
 /// The follow-up a recovery at `at` needs: when its password becomes due.
-pub fn for_recovery(account: &AccountId, at: DateTime<Utc>, grace: GracePeriod) -> Wanted {
+pub fn for_recovery(account: &AccountId, at: DateTime<Utc>, grace: &GracePeriod) -> Wanted {
     Wanted {
         account: account.clone(),
         at: at + grace.as_chrono() + MARGIN,
@@ -244,8 +244,12 @@ mod tests {
     #[test]
     fn a_recovery_is_followed_up_when_its_password_becomes_due() {
         let grace = GracePeriod::parse("4h").unwrap();
-        let wanted = for_recovery(&id(7), now(), grace);
-        assert_eq!(wanted.at, now() + TimeDelta::hours(4) + MARGIN);
+        let wanted = for_recovery(&id(7), now(), &grace);
+        // The README's margin: five minutes past the due time.
+        assert_eq!(
+            wanted.at,
+            now() + TimeDelta::hours(4) + TimeDelta::minutes(5)
+        );
         assert_eq!(
             input(&wanted),
             r#"{"accounts":["000000000007"],"follow_up":1}"#
@@ -274,7 +278,7 @@ mod tests {
         assert_eq!(off.len(), 1);
         assert_eq!(
             (off[0].account.clone(), off[0].at),
-            (id(3), now() + RETRY_AFTER)
+            (id(3), now() + TimeDelta::minutes(15))
         );
         let on = for_run(&accounts, &settings(true), None, now());
         assert_eq!(on.len(), 2);
@@ -285,7 +289,7 @@ mod tests {
             .map(|w| (w.account.clone(), w.generation))
             .collect();
         assert_eq!(again, [(id(2), 3), (id(3), 3)]);
-        assert_eq!(chained[0].at, due_at + MARGIN);
+        assert_eq!(chained[0].at, due_at + TimeDelta::minutes(5));
     }
 
     #[test]

@@ -58,7 +58,7 @@ impl Assessment {
 }
 
 /// Applies the grace rule to a snapshot of the root user's credentials at time `now`.
-pub fn assess(snapshot: &RootCredentials, grace: GracePeriod, now: DateTime<Utc>) -> Assessment {
+pub fn assess(snapshot: &RootCredentials, grace: &GracePeriod, now: DateTime<Utc>) -> Assessment {
     if snapshot.is_empty() {
         return Assessment {
             verdict: Verdict::Clean,
@@ -145,7 +145,7 @@ mod tests {
             ..RootCredentials::default()
         };
         assert_eq!(
-            assess(&snapshot, grace_72h(), now()).verdict,
+            assess(&snapshot, &grace_72h(), now()).verdict,
             Verdict::Clean
         );
     }
@@ -154,7 +154,7 @@ mod tests {
     fn a_recent_sign_in_keeps_an_old_password_in_grace() {
         let a = assess(
             &password(hours_ago(1000), hours_ago(10)),
-            grace_72h(),
+            &grace_72h(),
             now(),
         );
         assert_eq!(
@@ -169,7 +169,7 @@ mod tests {
 
     #[test]
     fn a_fresh_password_never_used_is_in_grace_from_its_creation() {
-        let a = assess(&password(hours_ago(5), None), grace_72h(), now());
+        let a = assess(&password(hours_ago(5), None), &grace_72h(), now());
         assert_eq!(
             a.verdict,
             Verdict::InGrace {
@@ -180,14 +180,14 @@ mod tests {
 
     #[test]
     fn due_exactly_when_the_grace_period_ends() {
-        let at_the_limit = assess(&password(hours_ago(72), None), grace_72h(), now());
+        let at_the_limit = assess(&password(hours_ago(72), None), &grace_72h(), now());
         assert_eq!(at_the_limit.verdict, Verdict::Due { due_at: now() });
         let a_second_before = password(
             Some(now() - TimeDelta::hours(72) + TimeDelta::seconds(1)),
             None,
         );
         assert!(matches!(
-            assess(&a_second_before, grace_72h(), now()).verdict,
+            assess(&a_second_before, &grace_72h(), now()).verdict,
             Verdict::InGrace { .. }
         ));
     }
@@ -201,7 +201,7 @@ mod tests {
             hours_ago(2),
         ));
         assert_eq!(
-            assess(&snapshot, grace_72h(), now()).verdict,
+            assess(&snapshot, &grace_72h(), now()).verdict,
             Verdict::InGrace {
                 due_at: now() + TimeDelta::hours(70)
             }
@@ -216,7 +216,7 @@ mod tests {
             "CERT1",
             None,
         ));
-        let a = assess(&snapshot, grace_72h(), now());
+        let a = assess(&snapshot, &grace_72h(), now());
         assert_eq!(
             a.verdict,
             Verdict::InGrace {
@@ -240,7 +240,7 @@ mod tests {
     fn a_date_before_the_account_existed_counts_as_now_and_holds_the_account_visibly() {
         let mut snapshot = password(hours_ago(5000), None);
         snapshot.user_created = hours_ago(1000);
-        let a = assess(&snapshot, grace_72h(), now());
+        let a = assess(&snapshot, &grace_72h(), now());
         assert_eq!(
             a.verdict,
             Verdict::InGrace {
@@ -261,7 +261,7 @@ mod tests {
     fn a_future_date_delays_and_holds_the_account_visibly() {
         let a = assess(
             &password(Some(now() + TimeDelta::hours(24)), None),
-            grace_72h(),
+            &grace_72h(),
             now(),
         );
         assert_eq!(
@@ -280,19 +280,39 @@ mod tests {
         assert!(a.held_by_odd_dates());
     }
 
-    /// From ten years ago to a year ahead, sometimes missing; dense around the 72 h boundary.
-    fn any_date() -> impl Strategy<Value = Option<DateTime<Utc>>> {
-        let hours = prop_oneof![3 => -87_600i64..8_760, 1 => -74i64..-70];
-        prop::option::weighted(0.9, hours.prop_map(|h| now() + TimeDelta::hours(h)))
+    /// A date as the rule meets them, for a `grace` period: from ten years ago to a year ahead,
+    /// or where the grace period of a credential created then ends now (a second before, at or
+    /// after it, or within two hours of it); sometimes missing. Drawn relative to the grace
+    /// period, the boundary `now == due_at` comes up in a good share of the cases, whatever
+    /// the period's length.
+    fn any_date(grace: &GracePeriod) -> impl Strategy<Value = Option<DateTime<Utc>>> + use<> {
+        let boundary = now() - grace.as_chrono();
+        let seconds = |s: i64| TimeDelta::seconds(s);
+        let date = prop_oneof![
+            2 => (-87_600i64 * 3600..8_760 * 3600).prop_map(move |s| now() + seconds(s)),
+            2 => Just(boundary),
+            2 => prop_oneof![Just(-1i64), Just(1)].prop_map(move |s| boundary + seconds(s)),
+            1 => (-7_200i64..=7_200).prop_map(move |s| boundary + seconds(s)),
+        ];
+        prop::option::weighted(0.9, date)
     }
 
-    fn any_snapshot() -> impl Strategy<Value = RootCredentials> {
-        let credential = (0usize..4, any_date()).prop_map(|(k, created)| {
+    /// A grace period the configuration accepts: its bounds (1 h and 365 d) as often as any
+    /// length between them, to the second.
+    fn any_grace() -> impl Strategy<Value = GracePeriod> {
+        prop_oneof![Just(3_600u64), Just(365 * 86_400), 3_600u64..=365 * 86_400]
+            .prop_map(|s| GracePeriod::parse(&format!("{s}s")).unwrap())
+    }
+
+    /// A root user's credentials for `grace`: its creation date and dates drawn around the end of
+    /// that grace period (see [`any_date`]).
+    fn any_snapshot(grace: &GracePeriod) -> impl Strategy<Value = RootCredentials> + use<> {
+        let credential = (0usize..4, any_date(grace)).prop_map(|(k, created)| {
             Credential::new(CredentialKind::ALL[k], format!("id-{k}"), created)
         });
         (
-            any_date(),
-            any_date(),
+            any_date(grace),
+            any_date(grace),
             prop::collection::vec(credential, 0..6),
         )
             .prop_map(
@@ -304,8 +324,9 @@ mod tests {
             )
     }
 
-    fn any_grace() -> impl Strategy<Value = GracePeriod> {
-        (1u64..=8_760).prop_map(|h| GracePeriod::parse(&format!("{h}h")).unwrap())
+    /// A grace period and credentials dated around its end.
+    fn any_case() -> impl Strategy<Value = (RootCredentials, GracePeriod)> {
+        any_grace().prop_flat_map(|grace| (any_snapshot(&grace), Just(grace)))
     }
 
     /// The snapshot with every odd date replaced by a plausible true one: on or after the root
@@ -337,14 +358,31 @@ mod tests {
     }
 
     proptest! {
+        /// The rule at its boundary: credentials created a grace period ago (to the second) are
+        /// due now, a second later they are not.
         #[test]
-        fn clean_exactly_when_there_are_no_credentials(s in any_snapshot(), g in any_grace()) {
-            prop_assert_eq!(assess(&s, g, now()).verdict == Verdict::Clean, s.is_empty());
+        fn due_from_the_end_of_the_grace_period_on_and_not_a_second_sooner(
+            g in any_grace(), offset in -2i64..=2, kind in 0usize..4
+        ) {
+            let created = now() - g.as_chrono() + TimeDelta::seconds(offset);
+            let snapshot = RootCredentials {
+                user_created: Some(created - TimeDelta::days(1)),
+                password_last_used: None,
+                credentials: vec![Credential::new(CredentialKind::ALL[kind], "id", Some(created))],
+            };
+            let verdict = assess(&snapshot, &g, now()).verdict;
+            prop_assert_eq!(verdict.due_at(), Some(created + g.as_chrono()));
+            prop_assert_eq!(matches!(verdict, Verdict::Due { .. }), offset <= 0, "{:?}", verdict);
         }
 
         #[test]
-        fn never_due_while_any_date_is_within_the_grace_period(s in any_snapshot(), g in any_grace()) {
-            if let Verdict::Due { .. } = assess(&s, g, now()).verdict {
+        fn clean_exactly_when_there_are_no_credentials((s, g) in any_case()) {
+            prop_assert_eq!(assess(&s, &g, now()).verdict == Verdict::Clean, s.is_empty());
+        }
+
+        #[test]
+        fn never_due_while_any_date_is_within_the_grace_period((s, g) in any_case()) {
+            if let Verdict::Due { .. } = assess(&s, &g, now()).verdict {
                 // An undated credential counts as created now; a password never used has no date.
                 let created = s.credentials.iter().map(|c| c.created.unwrap_or(now()));
                 for date in created.chain(s.password_last_used) {
@@ -354,8 +392,8 @@ mod tests {
         }
 
         #[test]
-        fn due_exactly_when_now_has_reached_the_due_time(s in any_snapshot(), g in any_grace()) {
-            match assess(&s, g, now()).verdict {
+        fn due_exactly_when_now_has_reached_the_due_time((s, g) in any_case()) {
+            match assess(&s, &g, now()).verdict {
                 Verdict::Clean => prop_assert!(s.is_empty()),
                 Verdict::InGrace { due_at } => prop_assert!(now() < due_at),
                 Verdict::Due { due_at } => prop_assert!(now() >= due_at),
@@ -364,11 +402,11 @@ mod tests {
 
         #[test]
         fn an_odd_date_never_brings_the_due_time_before_any_plausible_true_date(
-            s in any_snapshot(), g in any_grace(), fraction in 0.0f64..=1.0
+            (s, g) in any_case(), fraction in 0.0f64..=1.0
         ) {
             prop_assume!(!s.is_empty());
-            let odd = assess(&s, g, now());
-            let plausible = assess(&with_plausible_dates(&s, fraction), g, now());
+            let odd = assess(&s, &g, now());
+            let plausible = assess(&with_plausible_dates(&s, fraction), &g, now());
             prop_assert!(plausible.anomalies.is_empty(), "{:?}", plausible.anomalies);
             prop_assert!(odd.verdict.due_at() >= plausible.verdict.due_at());
             // And an account held in grace by an odd date is always flagged as such.
@@ -379,23 +417,26 @@ mod tests {
 
         #[test]
         fn adding_a_credential_never_brings_the_due_time_forward(
-            s in any_snapshot(), extra in any_date(), g in any_grace()
+            (s, g, extra) in any_case().prop_flat_map(|(s, g)| {
+                let extra = any_date(&g);
+                (Just(s), Just(g), extra)
+            })
         ) {
             prop_assume!(!s.is_empty());
-            let before = assess(&s, g, now()).verdict.due_at().unwrap();
+            let before = assess(&s, &g, now()).verdict.due_at().unwrap();
             let mut more = s.clone();
             more.credentials.push(Credential::new(CredentialKind::AccessKey, "AKIAMORE", extra));
-            let after = assess(&more, g, now()).verdict.due_at().unwrap();
+            let after = assess(&more, &g, now()).verdict.due_at().unwrap();
             prop_assert!(after >= before);
         }
 
         #[test]
         fn a_longer_grace_period_never_makes_an_account_due_sooner(
-            s in any_snapshot(), a in any_grace(), b in any_grace()
+            ((s, a), b) in (any_case(), any_grace())
         ) {
             let (short, long) = if a <= b { (a, b) } else { (b, a) };
-            let due_with_long = matches!(assess(&s, long, now()).verdict, Verdict::Due { .. });
-            let due_with_short = matches!(assess(&s, short, now()).verdict, Verdict::Due { .. });
+            let due_with_long = matches!(assess(&s, &long, now()).verdict, Verdict::Due { .. });
+            let due_with_short = matches!(assess(&s, &short, now()).verdict, Verdict::Due { .. });
             prop_assert!(!due_with_long || due_with_short);
         }
     }

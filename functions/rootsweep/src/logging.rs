@@ -1,7 +1,9 @@
 //! Logging for both binaries. rootsweep's own logs follow the level the operator asks for; the
-//! AWS SDK's and the HTTP stack's never go below INFO, whatever is asked: at DEBUG the SDK logs
-//! the identity each request is signed with (a root session's access key id), and at TRACE the
-//! signing details and headers (the session token). Credentials must never reach a log.
+//! AWS SDK's, the HTTP stack's and the Lambda runtime's never go below INFO, whatever is asked:
+//! at DEBUG the SDK logs the identity each request is signed with (a root session's access key
+//! id), and at TRACE the signing details and headers (the session token); at TRACE
+//! `lambda_runtime` logs each raw event, and the CloudTrail record of a password recovery holds
+//! that session's key id and token. Credentials must never reach a log.
 
 use std::io::IsTerminal;
 
@@ -12,8 +14,9 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{Layer, Registry};
 
-/// Crates whose verbose logs carry request identities, signatures or headers.
-const SDK_TARGETS: [&str; 5] = ["aws_", "hyper", "h2", "rustls", "tower"];
+/// Crates whose verbose logs carry request identities, signatures, headers or raw events
+/// (`lambda_runtime` and `lambda_runtime_api_client`).
+const SDK_TARGETS: [&str; 6] = ["aws_", "hyper", "h2", "rustls", "tower", "lambda_runtime"];
 
 fn below_info_from_the_sdk(meta: &Metadata<'_>) -> bool {
     *meta.level() > Level::INFO
@@ -71,9 +74,13 @@ pub fn init_lambda() {
     subscriber(std::io::stdout, level.as_deref(), LevelFilter::INFO, format).init();
 }
 
-/// The operator CLI: stderr (stdout is for results), `RUST_LOG`, default WARN.
-pub fn init_cli() {
-    let directives = std::env::var("RUST_LOG").ok();
+/// The operator CLI: stderr (stdout is for results), `RUST_LOG`, default WARN; `verbose` adds
+/// rootsweep's DEBUG lines (the AWS SDK's own account of a failure among them), unless
+/// `RUST_LOG` says otherwise.
+pub fn init_cli(verbose: bool) {
+    let directives = std::env::var("RUST_LOG")
+        .ok()
+        .or_else(|| verbose.then(|| "warn,rootsweep=debug".to_owned()));
     let format = if std::io::stderr().is_terminal() {
         Format::Terminal
     } else {

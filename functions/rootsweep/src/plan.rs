@@ -188,7 +188,7 @@ impl<O: Organization, R: RootAccess> Planner<O, R> {
                 pace: self.pace.clone(),
                 task: TaskPolicyArn::new(TaskPolicy::Audit, &facts.caller.partition),
             },
-            grace: self.config.grace,
+            grace: self.config.grace.clone(),
             budget,
         });
         let mut plan = Plan {
@@ -356,6 +356,6 @@ impl<R: RootAccess> Auditor<R> {
             .call(Stage::Audit, session::audit(&session))
             .await?;
         report.found = snapshot.kinds().collect();
-        Ok(report.record(&snapshot, grace::assess(&snapshot, self.grace, Utc::now())))
+        Ok(report.record(&snapshot, grace::assess(&snapshot, &self.grace, Utc::now())))
     }
 }

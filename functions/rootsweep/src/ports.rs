@@ -23,22 +23,25 @@ pub enum Removal {
     AlreadyGone,
 }
 
-/// `iam:GetAccountSummary` in a root session: which root credentials exist, without listing them.
+/// `iam:GetAccountSummary` in a root session: which root credentials exist, without listing
+/// them. `None` where the answer does not say (no `SummaryMap`, or not that key): unknown,
+/// never "none".
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AccountSummary {
-    pub access_keys: bool,
-    pub signing_certificates: bool,
-    pub mfa_devices: bool,
+    pub access_keys: Option<bool>,
+    pub signing_certificates: Option<bool>,
+    pub mfa_devices: Option<bool>,
 }
 
 impl AccountSummary {
-    /// Whether the summary says credentials of `kind` exist. It says nothing of the password.
+    /// Whether the summary says credentials of `kind` exist; `None` when it does not say. It
+    /// says nothing of the password.
     pub fn shows(self, kind: CredentialKind) -> Option<bool> {
         match kind {
             CredentialKind::Password => None,
-            CredentialKind::AccessKey => Some(self.access_keys),
-            CredentialKind::SigningCertificate => Some(self.signing_certificates),
-            CredentialKind::MfaDevice => Some(self.mfa_devices),
+            CredentialKind::AccessKey => self.access_keys,
+            CredentialKind::SigningCertificate => self.signing_certificates,
+            CredentialKind::MfaDevice => self.mfa_devices,
         }
     }
 }
@@ -95,12 +98,18 @@ pub trait RootSession: Send + Sync + 'static {
     fn summary(&self) -> impl Future<Output = Result<AccountSummary, AwsError>> + Send;
     /// `iam:GetUser`.
     fn root_user(&self) -> impl Future<Output = Result<RootUser, AwsError>> + Send;
-    /// The root user's credentials of one kind: the login profile (none when `NoSuchEntity`),
-    /// the access keys with their last use, the signing certificates, or the MFA devices.
+    /// The root user's credentials of one kind, as IAM lists them: the login profile (none
+    /// when `NoSuchEntity`), the access keys, the signing certificates, or the MFA devices.
     fn list(
         &self,
         kind: CredentialKind,
     ) -> impl Future<Output = Result<Vec<Credential>, AwsError>> + Send;
+    /// `iam:GetAccessKeyLastUsed`: when the root user's access key was last used (`None`:
+    /// never).
+    fn last_used(
+        &self,
+        access_key_id: &str,
+    ) -> impl Future<Output = Result<Option<DateTime<Utc>>, AwsError>> + Send;
     /// Deletes a password, access key or signing certificate, or deactivates an MFA device.
     fn remove(
         &self,

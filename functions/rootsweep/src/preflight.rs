@@ -6,7 +6,7 @@ use crate::account::{AccountId, AccountState, Caller};
 use crate::config::Config;
 use crate::deliver::Features;
 use crate::findings::GENERATOR;
-use crate::ports::{AwsError, Organization};
+use crate::ports::{AwsError, AwsErrorKind, Organization};
 
 /// The features `iam:ListOrganizationsFeatures` must report, with the command that enables each.
 const REQUIRED_FEATURES: [(&str, &str); 2] = [
@@ -46,15 +46,32 @@ pub enum PreflightError {
         "could not tell who is calling ({0}): configure AWS credentials (a profile with --profile or AWS_PROFILE, environment variables, or the function's role)"
     )]
     Credentials(AwsError),
+    /// No call could be sent: the SDK's account of what it tried is logged at DEBUG (the CLI's
+    /// `--verbose`), not shown here.
+    #[error(
+        "no AWS credentials were found: use a profile (--profile NAME or AWS_PROFILE; for IAM Identity Center, `aws sso login --profile NAME` first) or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (a Lambda function gets them from its execution role)"
+    )]
+    NoCredentials(AwsError),
     #[error(
         "could not list the accounts of the exempt organizational units ({0}), so nothing was done: an exempt account could otherwise be touched. Check ROOTSWEEP_EXEMPT_OUS and that the role allows organizations:ListOrganizationalUnitsForParent and organizations:ListAccountsForParent"
     )]
     Exemptions(AwsError),
 }
 
+/// A call that could not be sent for want of credentials says so, whichever call it was; the
+/// SDK's own account of what it tried (the credential chain, over a thousand characters) goes
+/// to the debug log.
+fn failure(err: AwsError, otherwise: impl FnOnce(AwsError) -> PreflightError) -> PreflightError {
+    if err.kind != AwsErrorKind::NoCredentials {
+        return otherwise(err);
+    }
+    tracing::debug!(operation = err.operation, error = %err.message, "no AWS credentials");
+    PreflightError::NoCredentials(err)
+}
+
 /// `iam:ListOrganizationsFeatures` failures each mean a distinct operator mistake.
 fn features_error(err: AwsError) -> PreflightError {
-    match err.code.as_deref() {
+    failure(err, |err| match err.code.as_deref() {
         Some("AccountNotManagementOrDelegatedAdministratorException") => {
             PreflightError::NotManagementOrDelegatedAdministrator
         }
@@ -62,15 +79,17 @@ fn features_error(err: AwsError) -> PreflightError {
         Some("OrganizationNotInAllFeaturesModeException") => PreflightError::NotAllFeatures,
         Some("ServiceAccessNotEnabledException") => PreflightError::TrustedAccessDisabled,
         _ => PreflightError::CallFailed(err),
-    }
+    })
 }
 
 fn organization_error(err: AwsError) -> PreflightError {
-    if err.has_code("AWSOrganizationsNotInUseException") {
-        PreflightError::NoOrganization
-    } else {
-        PreflightError::CallFailed(err)
-    }
+    failure(err, |err| {
+        if err.has_code("AWSOrganizationsNotInUseException") {
+            PreflightError::NoOrganization
+        } else {
+            PreflightError::CallFailed(err)
+        }
+    })
 }
 
 async fn enabled_features(org: &impl Organization) -> Result<(), PreflightError> {
@@ -82,7 +101,9 @@ async fn management_account(org: &impl Organization) -> Result<AccountId, Prefli
 }
 
 async fn caller(org: &impl Organization) -> Result<Caller, PreflightError> {
-    org.caller().await.map_err(PreflightError::Credentials)
+    org.caller()
+        .await
+        .map_err(|err| failure(err, PreflightError::Credentials))
 }
 
 fn missing_features(missing: &[&'static str]) -> String {
@@ -231,7 +252,7 @@ pub async fn checks(org: &impl Organization) -> Vec<Check> {
     let listing = {
         let accounts: Vec<_> = org.accounts().collect().await;
         match accounts.iter().find_map(|a| a.as_ref().err()) {
-            Some(err) => Err(PreflightError::CallFailed(err.clone())),
+            Some(err) => Err(organization_error(err.clone())),
             None => {
                 let active = accounts
                     .iter()

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::account::AccountId;
-use crate::config::Mode;
+use crate::config::{GracePeriod, Mode};
 use crate::credentials::CredentialKind;
 use crate::evidence::{Archived, Exemption};
 use crate::findings::Published;
@@ -40,7 +40,9 @@ pub struct Attention {
 pub struct RunSummary {
     pub run_id: String,
     pub mode: Mode,
+    /// As configured (`72h`).
     pub grace_period: String,
+    pub grace_period_seconds: u64,
     pub started_at: DateTime<Utc>,
     pub duration_seconds: f64,
     /// Whether the run covered the whole organization, or only accounts named in the request.
@@ -103,7 +105,7 @@ pub struct RecoveryReport {
 pub struct RunFacts {
     pub run_id: String,
     pub mode: Mode,
-    pub grace_period: String,
+    pub grace: GracePeriod,
     pub started_at: DateTime<Utc>,
     pub duration_seconds: f64,
     pub whole_organization: bool,
@@ -154,7 +156,8 @@ impl RunSummary {
         Self {
             run_id: facts.run_id,
             mode: facts.mode,
-            grace_period: facts.grace_period,
+            grace_period: facts.grace.to_string(),
+            grace_period_seconds: facts.grace.seconds(),
             started_at: facts.started_at,
             duration_seconds: facts.duration_seconds,
             whole_organization: facts.whole_organization,
@@ -404,7 +407,7 @@ mod tests {
         RunFacts {
             run_id: "run-1".into(),
             mode: Mode::Enforce,
-            grace_period: "3days".into(),
+            grace: GracePeriod::parse("72h").unwrap(),
             started_at: "2026-11-23T10:00:00Z".parse().unwrap(),
             duration_seconds: 12.5,
             whole_organization: true,
@@ -571,6 +574,8 @@ mod tests {
                 .contains("Likely causes")
         );
         assert_eq!(lines[2]["kind"], "run_summary");
+        assert_eq!(lines[2]["grace_period"], "72h");
+        assert_eq!(lines[2]["grace_period_seconds"], 259_200);
         assert_eq!(lines[2]["accounts"]["remediated"], 1);
         assert_eq!(lines[2]["credentials_deleted"]["password"], 1);
     }

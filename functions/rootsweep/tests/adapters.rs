@@ -5,14 +5,19 @@ use std::collections::BTreeMap;
 
 use aws_sdk_iam::operation::deactivate_mfa_device::DeactivateMFADeviceError;
 use aws_sdk_iam::operation::delete_access_key::DeleteAccessKeyError;
+use aws_sdk_iam::operation::get_access_key_last_used::GetAccessKeyLastUsedOutput;
 use aws_sdk_iam::operation::get_account_summary::GetAccountSummaryOutput;
 use aws_sdk_iam::operation::get_login_profile::GetLoginProfileError;
+use aws_sdk_iam::operation::get_user::GetUserOutput;
+use aws_sdk_iam::operation::list_access_keys::ListAccessKeysOutput;
+use aws_sdk_iam::operation::list_mfa_devices::ListMfaDevicesOutput;
 use aws_sdk_iam::operation::list_organizations_features::ListOrganizationsFeaturesError;
-use aws_sdk_iam::types::SummaryKeyType;
+use aws_sdk_iam::operation::list_signing_certificates::ListSigningCertificatesOutput;
 use aws_sdk_iam::types::error::{
     AccountNotManagementOrDelegatedAdministratorException, EntityTemporarilyUnmodifiableException,
     NoSuchEntityException, ServiceAccessNotEnabledException,
 };
+use aws_sdk_iam::types::{AccessKeyMetadata, SummaryKeyType, User};
 use aws_sdk_lambda::operation::get_function_configuration::{
     GetFunctionConfigurationError, GetFunctionConfigurationOutput,
 };
@@ -217,7 +222,94 @@ async fn the_account_summary_says_which_credential_kinds_exist() {
     });
     let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&summary]);
     let found = session(iam).await.summary().await.unwrap();
-    assert!(found.access_keys && found.signing_certificates && !found.mfa_devices);
+    assert_eq!(
+        (
+            found.access_keys,
+            found.signing_certificates,
+            found.mfa_devices
+        ),
+        (Some(true), Some(true), Some(false))
+    );
+}
+
+/// An answer without a `SummaryMap`, or without a key, is no proof that there is none: the audit
+/// lists what the summary does not rule out. An account holding a root access key and no
+/// password was reported clean.
+#[tokio::test]
+async fn a_summary_that_does_not_say_is_unknown_and_the_audit_lists_that_kind() {
+    let without_the_key = GetAccountSummaryOutput::builder()
+        .summary_map(SummaryKeyType::AccountMfaEnabled, 0)
+        .summary_map(SummaryKeyType::AccountSigningCertificatesPresent, 0)
+        .build();
+    for answer in [GetAccountSummaryOutput::builder().build(), without_the_key] {
+        let summary =
+            mock!(aws_sdk_iam::Client::get_account_summary).then_output(move || answer.clone());
+        let no_password = mock!(aws_sdk_iam::Client::get_login_profile).then_error(|| {
+            GetLoginProfileError::NoSuchEntityException(
+                NoSuchEntityException::builder()
+                    .meta(meta("NoSuchEntity"))
+                    .build(),
+            )
+        });
+        let user = mock!(aws_sdk_iam::Client::get_user).then_output(|| {
+            let root = User::builder()
+                .path("/")
+                .user_name("root")
+                .user_id("000000000001")
+                .arn("arn:aws:iam::000000000001:root")
+                .create_date(aws_smithy_types::DateTime::from_secs(1_600_000_000))
+                .build()
+                .unwrap();
+            GetUserOutput::builder().user(root).build()
+        });
+        let keys = mock!(aws_sdk_iam::Client::list_access_keys).then_output(|| {
+            let key = AccessKeyMetadata::builder()
+                .access_key_id("AKIAROOTKEY")
+                .create_date(aws_smithy_types::DateTime::from_secs(1_600_000_000))
+                .build();
+            ListAccessKeysOutput::builder()
+                .access_key_metadata(key)
+                .build()
+                .unwrap()
+        });
+        let last_used = mock!(aws_sdk_iam::Client::get_access_key_last_used)
+            .then_output(|| GetAccessKeyLastUsedOutput::builder().build());
+        let certificates =
+            mock!(aws_sdk_iam::Client::list_signing_certificates).then_output(|| {
+                ListSigningCertificatesOutput::builder()
+                    .set_certificates(Some(Vec::new()))
+                    .build()
+                    .unwrap()
+            });
+        let devices = mock!(aws_sdk_iam::Client::list_mfa_devices).then_output(|| {
+            ListMfaDevicesOutput::builder()
+                .set_mfa_devices(Some(Vec::new()))
+                .build()
+                .unwrap()
+        });
+        let iam = mock_client!(
+            aws_sdk_iam,
+            RuleMode::MatchAny,
+            [
+                &summary,
+                &no_password,
+                &user,
+                &keys,
+                &last_used,
+                &certificates,
+                &devices
+            ]
+        );
+        let found = rootsweep::session::audit(&session(iam).await)
+            .await
+            .unwrap();
+        let ids: Vec<(CredentialKind, &str)> = found
+            .credentials
+            .iter()
+            .map(|c| (c.kind, c.id.as_str()))
+            .collect();
+        assert_eq!(ids, [(CredentialKind::AccessKey, "AKIAROOTKEY")]);
+    }
 }
 
 #[tokio::test]

@@ -293,6 +293,9 @@ async fn audit_as_json_matches_the_organization_and_exits_4_while_credentials_ar
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     let summary = &report["summary"];
     assert_eq!(summary["mode"], "audit");
+    // As configured (the default, 72h), and in seconds for programs.
+    assert_eq!(summary["grace_period"], "72h");
+    assert_eq!(summary["grace_period_seconds"], 259_200);
     assert_eq!(summary["accounts"]["due"], due.len());
     assert_eq!(summary["complete"], true);
     deleted_nothing(&emulator, &org);
@@ -343,7 +346,7 @@ async fn audit_as_a_table_shows_every_account_with_its_outcome_and_a_summary() {
         .count();
     assert!(
         text.contains(&format!(
-            "audit run, grace period 3days: {scanned} accounts scanned"
+            "audit run, grace period 72h: {scanned} accounts scanned"
         )),
         "{text}"
     );
@@ -584,35 +587,55 @@ async fn a_follow_up_a_cli_sweep_and_the_nightly_sweep_share_one_cap_for_the_day
 async fn an_exempt_unit_flag_protects_every_account_below_it() {
     let org = org(73);
     let emulator = Emulator::start(org.clone()).await.unwrap();
-    let sandbox = &org
-        .organizational_units
-        .iter()
-        .find(|ou| ou.name == "Sandbox")
-        .unwrap()
-        .id;
+    let unit = |name: &str| {
+        org.organizational_units
+            .iter()
+            .find(|ou| ou.name == name)
+            .unwrap()
+            .id
+            .clone()
+    };
+    let (sandbox, prod) = (unit("Sandbox"), unit("Prod"));
+    // The environment exempts Prod; the flag adds Sandbox (and Legacy below it).
     let output = rootsweep(
         &emulator,
-        &["audit", "--exempt-ous", sandbox, "--output", "json"],
-        &[],
+        &["audit", "--exempt-ous", &sandbox, "--output", "json"],
+        &[("ROOTSWEEP_EXEMPT_OUS", &prod)],
     )
     .await;
     let rows = json_rows(&output);
+    let under = |account: &rootsweep_emulator::Account, top: &str| {
+        let mut at = account.parent.as_deref();
+        while let Some(id) = at {
+            if id == top {
+                return true;
+            }
+            at = org
+                .organizational_unit(id)
+                .and_then(|ou| ou.parent.as_deref());
+        }
+        false
+    };
+    let mut exempt_by = BTreeMap::from([(&prod, 0), (&sandbox, 0)]);
     for row in &rows {
         let account = org.account(&row.id).unwrap();
-        // The flag adds to the environment's tag exemption, which still holds.
-        if Exemption::Tag.covers(&org, account)
-            && account.state == rootsweep_emulator::AccountState::Active
-        {
-            assert_eq!(row.outcome, "exempt", "{}", account.id);
-        }
-        if account.id != org.management_account_id
-            && account.state == rootsweep_emulator::AccountState::Active
-            && Exemption::Unit.covers(&org, account)
-        {
+        let active = account.id != org.management_account_id
+            && account.state == rootsweep_emulator::AccountState::Active;
+        // The flag and the environment add to the environment's tag exemption, which holds.
+        let units: Vec<&String> = [&prod, &sandbox]
+            .into_iter()
+            .filter(|unit| under(account, unit))
+            .collect();
+        if active && (Exemption::Tag.covers(&org, account) || !units.is_empty()) {
             assert_eq!(row.outcome, "exempt", "{} ({})", account.id, account.name);
+            for unit in units {
+                *exempt_by.get_mut(unit).unwrap() += 1;
+            }
+        } else {
+            assert_ne!(row.outcome, "exempt", "{} ({})", account.id, account.name);
         }
     }
-    assert!(rows.iter().any(|r| r.outcome == "exempt"));
+    assert!(exempt_by.values().all(|n| *n > 0), "{exempt_by:?}");
     emulator.shutdown().await.unwrap();
 }
 
@@ -697,6 +720,58 @@ async fn bad_usage_exits_2_naming_the_flag_before_any_aws_call() {
         assert!(output.stdout.is_empty(), "{args:?}");
     }
     assert!(emulator.calls().is_empty(), "no AWS call was made");
+    emulator.shutdown().await.unwrap();
+}
+
+/// `rootsweep ARGS` on a machine without AWS credentials: no keys, no profile (no home
+/// directory), no instance metadata; only a region and the emulator as the endpoint.
+async fn without_credentials(emulator: &EmulatorHandle, args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rootsweep"));
+    command
+        .args(args)
+        .env_clear()
+        .env("AWS_ENDPOINT_URL", emulator.url())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdin(Stdio::null());
+    tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("the waiting thread")
+        .expect("the rootsweep binary runs")
+}
+
+#[tokio::test]
+async fn without_credentials_it_says_so_in_one_line_and_how_to_provide_them() {
+    let emulator = Emulator::start(org(74)).await.unwrap();
+    for args in [&["audit"][..], &["sweep", "--yes"], &["preflight"]] {
+        let output = without_credentials(&emulator, args).await;
+        assert_exit(&output, 3);
+        let text = format!("{}{}", stdout(&output), stderr(&output));
+        let said: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("no AWS credentials were found"))
+            .collect();
+        assert!(!said.is_empty(), "{args:?}: {text}");
+        for line in said {
+            for how in ["--profile", "aws sso login", "AWS_ACCESS_KEY_ID"] {
+                assert!(line.contains(how), "{args:?}: {how} in {line}");
+            }
+        }
+        // Not the SDK's account of its credential chain, nor a role to blame.
+        for raw in ["Ec2InstanceMetadata", "DispatchFailure", "role allows"] {
+            assert!(!text.contains(raw), "{args:?}: {raw} in\n{text}");
+        }
+        if args[0] == "audit" {
+            assert_eq!(text.lines().count(), 1, "{text}");
+        }
+    }
+    // --verbose also shows what the SDK tried.
+    let verbose = without_credentials(&emulator, &["audit", "--verbose"]).await;
+    assert_exit(&verbose, 3);
+    let text = stderr(&verbose);
+    assert!(text.contains("no AWS credentials were found"), "{text}");
+    assert!(text.contains("Ec2InstanceMetadata"), "{text}");
+    assert!(emulator.calls().is_empty(), "nothing reached AWS");
     emulator.shutdown().await.unwrap();
 }
 

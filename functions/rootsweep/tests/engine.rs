@@ -7,8 +7,6 @@ use std::time::Duration;
 use chrono::{TimeDelta, Utc};
 use rootsweep::Config;
 use rootsweep::account::{AccountId, AccountState, Partition};
-use rootsweep::act::RETRY_LATER_LIMIT;
-use rootsweep::budget::Budget;
 use rootsweep::config::Mode;
 use rootsweep::credentials::{CredentialKind, TaskPolicy};
 use rootsweep::engine::RunOptions;
@@ -308,7 +306,8 @@ async fn near_the_deadline_no_account_is_started_and_each_is_reported_not_reache
     let aws = FakeAws::new().with_all((1..=3).map(|n| member(n).with_everything_old()));
     let options = RunOptions {
         run_id: "late".into(),
-        deadline: Some(tokio::time::Instant::now() + Budget::STOP_STARTING_BEFORE_DEADLINE),
+        // 60 s before the deadline: the README's cutoff, not one account is started.
+        deadline: Some(tokio::time::Instant::now() + Duration::from_secs(60)),
         ..capture::options()
     };
     let report = capture::run(
@@ -362,14 +361,18 @@ async fn a_refusal_that_only_mentions_an_invalid_mfa_device_fails_the_account() 
 
 #[tokio::test]
 async fn mfa_still_refused_a_day_after_the_account_became_due_fails_it() {
-    let long_ago =
-        Some(Utc::now() - TimeDelta::hours(72) - RETRY_LATER_LIMIT - TimeDelta::hours(1));
+    // The README's 24 h, either side: due 23 h ago, retried later; due 25 h ago, failed.
+    let due_since = |hours| Some(Utc::now() - TimeDelta::hours(72) - TimeDelta::hours(hours));
     let aws = FakeAws::new()
-        .with(member(1).virtual_mfa("root", long_ago))
+        .with_all([
+            member(1).virtual_mfa("root", due_since(23)),
+            member(2).virtual_mfa("root", due_since(25)),
+        ])
         .fault(invalid_mfa("EntityTemporarilyUnmodifiable"));
     let report = run(&aws, enforcing()).await;
-    let Outcome::Failed(failure) = report.outcome_of(&id(1)) else {
-        panic!("{:?}", report.outcome_of(&id(1)));
+    assert_eq!(report.kind_of(&id(1)), OutcomeKind::RetryLater);
+    let Outcome::Failed(failure) = report.outcome_of(&id(2)) else {
+        panic!("{:?}", report.outcome_of(&id(2)));
     };
     assert!(matches!(failure.cause, Cause::MfaStillRefused { .. }));
 }
@@ -484,7 +487,9 @@ async fn a_listing_still_waiting_for_a_page_when_the_planning_time_ends_stops_th
 async fn an_account_listed_twice_is_audited_reported_and_counted_once() {
     let twice = member(1).with_everything_old();
     let aws = FakeAws::new().with_all([twice.clone(), member(2), twice]);
-    let report = run(&aws, enforcing()).await;
+    // A cap of one: counted twice, the account would be held over the cap.
+    let report = run(&aws, enforcing_with(&[("ROOTSWEEP_MAX_REMEDIATIONS", "1")])).await;
+    assert!(!report.summary.over_remediation_cap);
     assert_eq!(report.accounts.len(), 2);
     assert_eq!(aws.sessions(TaskPolicy::Audit).len(), 2);
     assert_eq!(aws.sessions(TaskPolicy::Delete), [id(1)]);
@@ -660,11 +665,22 @@ async fn a_deactivated_virtual_mfa_device_is_deleted_only_where_the_configuratio
 
 #[tokio::test(start_paused = true)]
 async fn verification_allows_for_iam_eventual_consistency_then_fails_what_stays() {
+    // Deleted credentials still listed for two reads; IAM answers AccessDenied to the last use
+    // of a deleted key it still lists: verification asks only what is left.
     let aws = FakeAws::new()
         .with(member(1).with_everything_old())
         .edit(|w| w.stale_reads_after_delete = 2);
     let report = run(&aws, enforcing()).await;
     assert_eq!(report.kind_of(&id(1)), OutcomeKind::Remediated);
+    let calls = aws.calls_for(&id(1));
+    let deleted = calls
+        .iter()
+        .position(|op| *op == "iam:DeleteAccessKey")
+        .expect("the key was deleted");
+    assert!(
+        !calls[deleted..].contains(&"iam:GetAccessKeyLastUsed"),
+        "{calls:?}"
+    );
 
     let aws = FakeAws::new()
         .with(member(1).password(Some(days_ago(30))))
@@ -675,6 +691,21 @@ async fn verification_allows_for_iam_eventual_consistency_then_fails_what_stays(
     };
     assert_eq!(failure.stage, Stage::Verify);
     assert!(matches!(&failure.cause, Cause::StillPresent { reads: 4, left } if left.len() == 1));
+    // The README's pauses between the reads back: 1, 2 and 4 s (on the paused clock, exactly).
+    let reads: Vec<_> = aws
+        .calls()
+        .into_iter()
+        .filter(|c| c.operation == "iam:GetLoginProfile" && c.task == Some(TaskPolicy::Delete))
+        .map(|c| c.at)
+        .collect();
+    let (_recheck, verify) = reads
+        .split_first()
+        .expect("the re-read, then the reads back");
+    let pauses: Vec<u128> = verify
+        .windows(2)
+        .map(|w| (w[1] - w[0]).as_millis())
+        .collect();
+    assert_eq!(pauses, [1000, 2000, 4000], "ms between the reads back");
 }
 
 #[tokio::test]

@@ -382,7 +382,7 @@ fn the_athena_fixture_is_what_the_function_writes() {
     let facts = RunFacts {
         run_id: "fixture-run".into(),
         mode: Mode::Enforce,
-        grace_period: "3days".into(),
+        grace: rootsweep::config::GracePeriod::parse("72h").unwrap(),
         started_at: at("2026-11-23T03:00:00Z"),
         duration_seconds: 5.5,
         whole_organization: true,

@@ -1,13 +1,16 @@
 //! The Lambda handler: events checked before any AWS call, the summary as the response, and the
 //! invocation errors the function's alarm sees.
 
+use std::path::Path;
 use std::time::Duration;
 
 use rootsweep::lambda::{HandlerError, Response, handle};
 use rootsweep::outcome::OutcomeKind;
 use rootsweep::ports::AwsErrorKind;
+use rootsweep_emulator::{Emulator, Org};
 use rootsweep_testkit::capture::lambda_event;
 use rootsweep_testkit::fake::{FakeAws, FaultBuilder as Fault, member};
+use rootsweep_testkit::lambda_api::{Answer, RuntimeApi};
 use rootsweep_testkit::{config, enforcing};
 use serde_json::json;
 
@@ -23,6 +26,9 @@ async fn a_bad_event_is_rejected_before_any_aws_call() {
         json!({"acounts": ["000000000001"]}),
         json!({"mode": "delete"}),
         json!("sweep"),
+        // A direct invocation's fields in a scheduled event: not EventBridge's, refused.
+        json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {},
+               "mode": "audit", "accounts": ["000000000001"]}),
     ] {
         let err = handle(&engine, lambda_event(event.clone(), PLENTY))
             .await
@@ -113,7 +119,8 @@ async fn a_password_recovery_event_schedules_its_follow_up_and_answers_with_it()
     let follow_up = report.follow_up.expect("scheduled");
     assert_eq!(
         follow_up.at,
-        recovered + chrono::TimeDelta::hours(72) + rootsweep::followup::MARGIN
+        // The README's margin: five minutes after the password becomes due.
+        recovered + chrono::TimeDelta::hours(72) + chrono::TimeDelta::minutes(5)
     );
     assert_eq!(aws.world().schedules.len(), 1);
     let schedule = aws.world().schedules.values().next().unwrap().clone();
@@ -121,4 +128,37 @@ async fn a_password_recovery_event_schedules_its_follow_up_and_answers_with_it()
         schedule.target_arn,
         "arn:aws:lambda:us-east-1:999999999999:function:rootsweep-test"
     );
+}
+
+/// The function binary itself, as Lambda runs it, where no credentials can be found (no role
+/// credentials in its environment): the invocation error says so in a line, as the CLI does.
+#[tokio::test]
+async fn the_function_without_credentials_answers_that_none_were_found() {
+    let emulator = Emulator::start(Org::generate(3, 75)).await.unwrap();
+    let api = RuntimeApi::start().await;
+    let binary = Path::new(env!("CARGO_BIN_EXE_rootsweep-lambda"));
+    let mut function = api.start_function(
+        binary,
+        [
+            ("AWS_ENDPOINT_URL", emulator.url()),
+            ("AWS_REGION", "us-east-1".to_owned()),
+            ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+        ],
+    );
+    let answer = api.invoke(json!({})).await;
+    function.kill().expect("the function stops");
+    function.wait().expect("and is gone");
+    let Answer::Error(error) = answer else {
+        panic!("{answer:?}");
+    };
+    assert_eq!(error["errorType"], "RootsweepPreflightError");
+    let message = error["errorMessage"].as_str().expect("a message");
+    assert!(
+        message.contains("no AWS credentials were found") && message.contains("execution role"),
+        "{message}"
+    );
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert!(!message.contains("Ec2InstanceMetadata"), "{message}");
+    assert!(emulator.calls().is_empty(), "nothing reached AWS");
+    emulator.shutdown().await.unwrap();
 }

@@ -1,5 +1,6 @@
-//! Logging for both binaries: the AWS SDK and the HTTP stack never log below INFO, whatever
-//! the operator asks for, because their DEBUG and TRACE lines name the signing identity.
+//! Logging for both binaries: the AWS SDK, the HTTP stack and the Lambda runtime never log below
+//! INFO, whatever the operator asks for, because their DEBUG and TRACE lines name the signing
+//! identity or hold the raw event.
 
 use rootsweep::logging::{Format, subscriber};
 use rootsweep_testkit::capture::Captured;
@@ -16,6 +17,7 @@ fn logged_at(directives: &str) -> String {
     tracing::subscriber::with_default(subscriber, || {
         tracing::debug!(target: "aws_smithy_runtime::client::orchestrator::auth", "identity ASIASESSIONKEY");
         tracing::trace!(target: "aws_sigv4::http_request::sign", "x-amz-security-token:SESSIONTOKEN");
+        tracing::trace!(target: "lambda_runtime::layers::api_response", body = r#"{"sessionToken":"RECOVERYTOKEN"}"#, "raw JSON event received from Lambda");
         tracing::info!(target: "aws_config", "profile loaded");
         tracing::debug!(target: "rootsweep::engine", "own debug line");
     });
@@ -29,10 +31,12 @@ fn the_sdk_never_logs_below_info_whatever_the_operator_asks() {
         "debug",
         "aws_smithy_runtime=trace,aws_sigv4=trace",
         "rootsweep=debug,aws_config=trace",
+        "lambda_runtime=trace",
     ] {
         let text = logged_at(directives);
         assert!(!text.contains("ASIASESSIONKEY"), "{directives}: {text}");
         assert!(!text.contains("SESSIONTOKEN"), "{directives}: {text}");
+        assert!(!text.contains("RECOVERYTOKEN"), "{directives}: {text}");
     }
     // The SDK's INFO and rootsweep's own DEBUG lines still come through when asked for.
     let debug = logged_at("debug");

@@ -66,7 +66,7 @@ fn night(
     let facts = RunFacts {
         run_id: format!("night-{night:03}"),
         mode: Mode::Enforce,
-        grace_period: "3days".into(),
+        grace: rootsweep::config::GracePeriod::parse("72h").expect("a valid grace period"),
         started_at: started,
         duration_seconds: 1200.0,
         whole_organization: true,

@@ -64,6 +64,40 @@ use propagation::Propagation;
 use server::Shared;
 use world::World;
 
+/// The attempts an emulator holds the answer of (a `slow` fault), each known by the headers the
+/// AWS SDKs send with every attempt of a call: `amz-sdk-invocation-id` (one per call) and
+/// `amz-sdk-request` (`attempt=N; max=M`). A test's client can give up on exactly those, as a
+/// client timing out would, and on no other, however slow the machine.
+#[derive(Debug, Clone)]
+pub struct HeldCalls(tokio::sync::watch::Receiver<std::collections::BTreeSet<String>>);
+
+impl HeldCalls {
+    /// The key of the attempt `headers` belong to, when they carry the SDK's headers.
+    pub fn attempt(headers: &axum::http::HeaderMap) -> Option<String> {
+        let header = |name| headers.get(name)?.to_str().ok();
+        Some(format!(
+            "{} {}",
+            header("amz-sdk-invocation-id")?,
+            header("amz-sdk-request")?
+        ))
+    }
+
+    /// Returns once the emulator holds the attempt whose SDK headers are `invocation_id` and
+    /// `request` (never, for an attempt it answers).
+    pub async fn until_held(&mut self, invocation_id: &str, request: &str) {
+        let attempt = format!("{invocation_id} {request}");
+        // An error: the emulator is gone, and holds nothing any more.
+        if self
+            .0
+            .wait_for(|held| held.contains(&attempt))
+            .await
+            .is_err()
+        {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
 /// How to start an emulator; [`Emulator::start`] covers the common case.
 #[derive(Debug, Clone)]
 pub struct Emulator {
@@ -356,6 +390,11 @@ impl EmulatorHandle {
     pub fn object(&self, bucket: &str, key: &str) -> Option<S3Object> {
         let place = (bucket.to_owned(), key.to_owned());
         self.shared.world().objects.get(&place).cloned()
+    }
+
+    /// The calls this emulator holds the answer of (a `slow` fault), for a client to give up on.
+    pub fn held_calls(&self) -> HeldCalls {
+        HeldCalls(self.shared.held.subscribe())
     }
 
     /// Every set of credentials AssumeRoot handed out, so a test can check none leaked.

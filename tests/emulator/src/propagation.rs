@@ -5,8 +5,12 @@
 //! <https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency>).
 //!
 //! For `delay` after a write to a root user (a deletion or deactivation), IAM's reads of that
-//! root user still see it as it was before the write. The write itself happens at once: the
-//! emulator's state shows it, and a second delete of the same credential is `NoSuchEntity`.
+//! root user still see it as it was before the write, but for `GetAccessKeyLastUsed`: "all
+//! possible endpoints" do not see a change at once, and the one answering it already knows a
+//! deleted key gone (`AccessDenied`, as for any key that is not the root user's) while
+//! `ListAccessKeys` still lists it, as AWS answers during a deletion's propagation. The write
+//! itself happens at once: the emulator's state shows it, and a second delete of the same
+//! credential is `NoSuchEntity`.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};

@@ -1,6 +1,7 @@
 //! The HTTP front: `/_emulator/*` first, then every other request is an AWS call, routed by the
 //! SigV4 credential scope and taken through authentication, faults, and the service.
 
+use std::collections::BTreeSet;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -37,6 +38,9 @@ pub(crate) struct Shared {
     pub shutdown: watch::Sender<bool>,
     /// TCP connections accepted so far.
     pub connections: AtomicU64,
+    /// The attempts a `slow` fault holds the answer of, by their SDK headers (see
+    /// [`crate::HeldCalls`]).
+    pub held: watch::Sender<BTreeSet<String>>,
 }
 
 impl Shared {
@@ -46,6 +50,7 @@ impl Shared {
             latency_ms,
             shutdown: watch::Sender::new(false),
             connections: AtomicU64::new(0),
+            held: watch::Sender::new(BTreeSet::new()),
         }
     }
 
@@ -141,6 +146,13 @@ async fn aws(State(shared): State<Arc<Shared>>, request: Request) -> Response<Bo
     let operation = record.operation.clone();
     shared.world().calls.push(record);
     // A slow fault: the work is done and recorded, only the answer is late.
+    if hold_ms > 0
+        && let Some(attempt) = crate::HeldCalls::attempt(&parts.headers)
+    {
+        shared.held.send_modify(|held| {
+            held.insert(attempt);
+        });
+    }
     shared.pause(hold_ms).await;
     let response = protocol::render(protocol, service, &operation, &request_id, result);
     // An Organizations call counts as in flight until its answer is on its way.

@@ -145,7 +145,10 @@ async fn slow_answers_time_out_the_client_but_the_work_is_done() {
     assert!(matches!(error, SdkError::TimeoutError(_)), "{error:?}");
 
     // The deletion happened although the client never heard back: retrying sees NoSuchEntity.
-    eventually(|| !faulted(&emulator, "DeleteAccessKey").is_empty()).await;
+    eventually("the held DeleteAccessKey to be recorded", || {
+        !faulted(&emulator, "DeleteAccessKey").is_empty()
+    })
+    .await;
     let state = emulator.state();
     let keys = &state.account(FULL).unwrap().root_user.access_keys;
     assert!(keys.iter().all(|k| k.id != ACTIVE_KEY));

@@ -91,12 +91,12 @@ async fn audit_session_reads_every_root_credential() {
             (
                 ACTIVE_KEY.to_owned(),
                 Some(StatusType::Active),
-                Some(root.access_keys[0].created)
+                root.access_keys[0].created
             ),
             (
                 UNUSED_KEY.to_owned(),
                 Some(StatusType::Inactive),
-                Some(root.access_keys[1].created)
+                root.access_keys[1].created
             ),
         ]
     );
@@ -134,7 +134,7 @@ async fn audit_session_reads_every_root_credential() {
     assert_eq!(certificate.status(), &StatusType::Active);
     assert_eq!(
         certificate.upload_date().map(utc),
-        Some(root.signing_certificates[0].uploaded)
+        root.signing_certificates[0].uploaded
     );
     assert!(
         certificate

@@ -136,7 +136,10 @@ async fn organizations_refuses_a_call_while_another_is_in_progress() {
         let organizations = organizations.clone();
         tokio::spawn(async move { organizations.describe_organization().send().await })
     };
-    eventually(|| emulator.throttling_stats().organizations_in_flight == 1).await;
+    eventually("one Organizations call in flight", || {
+        emulator.throttling_stats().organizations_in_flight == 1
+    })
+    .await;
 
     let error = organizations.list_roots().send().await.unwrap_err();
     let raw = error.raw_response().unwrap();

@@ -10,13 +10,26 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::result::ConnectorError;
+use aws_smithy_runtime_api::client::runtime_components::{
+    RuntimeComponents, RuntimeComponentsBuilder,
+};
+use aws_smithy_types::config_bag::ConfigBag;
 use rootsweep::Config;
 use rootsweep::app::{SdkEngine, sdk_engine};
 use rootsweep::config::Mode;
 use rootsweep::engine::RunOptions;
 use rootsweep::event::RunRequest;
 use rootsweep_emulator::{
-    Account, CallRecord, EXEMPT_TAG, Emulator, EmulatorHandle, Org, TaskPolicy, TemplatePolicy,
+    Account, CallRecord, EXEMPT_TAG, Emulator, EmulatorHandle, HeldCalls, MetricDatum, Org,
+    TaskPolicy, TemplatePolicy,
 };
 
 use crate::capture::{self, Run};
@@ -67,9 +80,11 @@ pub enum Timeouts {
     /// calls out, as with production's 45 s. And a run on a paused clock that is moved by the
     /// 51 s to a deadline must not see its calls time out on the way.
     Patient,
-    /// 1 s per attempt, 2.5 s per call: a call that never answers is tried twice and given up
-    /// after 2.5 s. For runs that test timeouts and have no throttling to be paced by.
-    Impatient,
+    /// Patient, but a call the emulator holds the answer of (a `slow` fault: AWS answering too
+    /// late) fails as timed out as soon as it is held, as it would once a client's timeout ran
+    /// out: only held calls time out, and each at once, however loaded the machine (see
+    /// [`GiveUpOnHeldCalls`]). For runs that test timeouts.
+    GiveUpOnHeldCalls,
 }
 
 impl Timeouts {
@@ -78,7 +93,7 @@ impl Timeouts {
     fn retries(self) -> RetryConfig {
         match self {
             Timeouts::Production => rootsweep::aws::retry_config(),
-            Timeouts::Patient | Timeouts::Impatient => rootsweep::aws::retry_config()
+            Timeouts::Patient | Timeouts::GiveUpOnHeldCalls => rootsweep::aws::retry_config()
                 .with_initial_backoff(Duration::from_millis(1))
                 .with_max_backoff(Duration::from_millis(20)),
         }
@@ -87,8 +102,9 @@ impl Timeouts {
     fn config(self) -> TimeoutConfig {
         let (attempt, operation) = match self {
             Timeouts::Production => return rootsweep::aws::timeout_config(),
-            Timeouts::Patient => (Duration::from_secs(60), Duration::from_secs(120)),
-            Timeouts::Impatient => (Duration::from_secs(1), Duration::from_millis(2500)),
+            Timeouts::Patient | Timeouts::GiveUpOnHeldCalls => {
+                (Duration::from_secs(60), Duration::from_secs(120))
+            }
         };
         TimeoutConfig::builder()
             .operation_attempt_timeout(attempt)
@@ -97,7 +113,78 @@ impl Timeouts {
     }
 }
 
-/// A `slow` fault holds its answer this long: beyond any attempt timeout, so the client gives up.
+/// The HTTP client of a [`Timeouts::GiveUpOnHeldCalls`] configuration: each attempt the emulator
+/// holds (known by the SDK's `amz-sdk-invocation-id` and `amz-sdk-request` headers) fails with the
+/// timeout error a client's own timeout gives, the moment the emulator holds it; every other
+/// attempt goes through untouched. The test's stopwatch: AWS (the emulator) decides which call
+/// hangs, the wall clock decides nothing.
+#[derive(Debug)]
+struct GiveUpOnHeldCalls {
+    inner: SharedHttpClient,
+    held: HeldCalls,
+}
+
+impl HttpClient for GiveUpOnHeldCalls {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(GiveUpOnHeld {
+            inner: self.inner.http_connector(settings, components),
+            held: self.held.clone(),
+        })
+    }
+
+    fn validate_base_client_config(
+        &self,
+        components: &RuntimeComponentsBuilder,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.inner.validate_base_client_config(components, cfg)
+    }
+
+    fn validate_final_config(
+        &self,
+        components: &RuntimeComponents,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.inner.validate_final_config(components, cfg)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.inner.connector_metadata()
+    }
+}
+
+#[derive(Debug)]
+struct GiveUpOnHeld {
+    inner: SharedHttpConnector,
+    held: HeldCalls,
+}
+
+impl HttpConnector for GiveUpOnHeld {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let header = |name| request.headers().get(name).map(str::to_owned);
+        let attempt = header("amz-sdk-invocation-id").zip(header("amz-sdk-request"));
+        let answer = self.inner.call(request);
+        let mut held = self.held.clone();
+        HttpConnectorFuture::new(async move {
+            let Some((invocation, request)) = attempt else {
+                return answer.await;
+            };
+            tokio::select! {
+                answer = answer => answer,
+                () = held.until_held(&invocation, &request) => Err(ConnectorError::timeout(
+                    "the emulator holds this call's answer: timed out".into(),
+                )),
+            }
+        })
+    }
+}
+
+/// A `slow` fault holds its answer this long: beyond any attempt timeout, so the client gives up
+/// (with [`Timeouts::GiveUpOnHeldCalls`], as soon as it is held).
 pub const SLOWER_THAN_ANY_TIMEOUT_MS: u64 = 10_000;
 
 /// The IAM calls that remove something, as the emulator logs them.
@@ -125,9 +212,21 @@ fn next_region() -> String {
 /// An SDK configuration for the emulator at `endpoint` in `region`, as production builds it
 /// from the environment (`AWS_ENDPOINT_URL`, region, static credentials), with rootsweep's retry
 /// policy and the test `timeouts` (see [`Timeouts`]).
-async fn sdk_config(endpoint: &str, timeouts: Timeouts, region: String) -> SdkConfig {
+async fn sdk_config(
+    endpoint: &str,
+    timeouts: Timeouts,
+    region: String,
+    held: HeldCalls,
+) -> SdkConfig {
+    let http = match timeouts {
+        Timeouts::GiveUpOnHeldCalls => SharedHttpClient::new(GiveUpOnHeldCalls {
+            inner: rootsweep::aws::shared_http_client(),
+            held,
+        }),
+        Timeouts::Production | Timeouts::Patient => rootsweep::aws::shared_http_client(),
+    };
     aws_config::defaults(BehaviorVersion::latest())
-        .http_client(rootsweep::aws::shared_http_client())
+        .http_client(http)
         .endpoint_url(endpoint)
         .region(Region::new(region))
         .credentials_provider(Credentials::new(
@@ -289,7 +388,7 @@ impl Harness {
             .spawn()
             .await
             .expect("the emulator starts");
-        let sdk = sdk_config(&emulator.url(), timeouts, region).await;
+        let sdk = sdk_config(&emulator.url(), timeouts, region, emulator.held_calls()).await;
         Self {
             emulator,
             initial: org,
@@ -300,6 +399,11 @@ impl Harness {
     /// The engine as the Lambda builds it, from this harness's SDK configuration.
     pub fn engine(&self, config: Config) -> SdkEngine {
         sdk_engine(config, &self.sdk, true)
+    }
+
+    /// The metric data CloudWatch received from the `since`-th on (0: all).
+    pub fn metrics_since(&self, since: usize) -> Received {
+        Received::of(&self.emulator.metrics()[since..])
     }
 
     pub fn sdk(&self) -> &SdkConfig {
@@ -353,6 +457,49 @@ impl Harness {
     }
 }
 
+/// The metric data CloudWatch received, each value under its name and its dimensions
+/// (`Name=Value`, sorted), in the order received: a data point sent twice shows twice.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Received(BTreeMap<(String, Vec<String>), Vec<f64>>);
+
+impl Received {
+    pub fn of(data: &[MetricDatum]) -> Self {
+        let mut received = BTreeMap::<_, Vec<f64>>::new();
+        for datum in data {
+            let mut dimensions: Vec<String> = datum
+                .dimensions
+                .iter()
+                .map(|d| format!("{}={}", d.name, d.value))
+                .collect();
+            dimensions.sort();
+            let key = (datum.metric_name.clone(), dimensions);
+            received
+                .entry(key)
+                .or_default()
+                .push(datum.value.expect("a value"));
+        }
+        Self(received)
+    }
+
+    /// Every value received for `name` with exactly `dimensions` (`["CredentialType=AccessKey"]`).
+    pub fn values(&self, name: &str, dimensions: &[&str]) -> Vec<f64> {
+        let key = (
+            name.to_owned(),
+            dimensions.iter().map(|d| (*d).to_owned()).collect(),
+        );
+        self.0.get(&key).cloned().unwrap_or_default()
+    }
+
+    /// The names (and dimensions) that were received more than once: none, for one run.
+    pub fn repeated(&self) -> Vec<&(String, Vec<String>)> {
+        self.0
+            .iter()
+            .filter(|(_, values)| values.len() > 1)
+            .map(|(key, _)| key)
+            .collect()
+    }
+}
+
 /// The calls that removed or deactivated something (whatever their answer).
 pub fn delete_calls(calls: &[CallRecord]) -> Vec<&CallRecord> {
     calls
@@ -381,10 +528,10 @@ pub fn recovered(account: &mut Account, hours: i64) {
         profile.created = at;
     }
     for key in &mut root.access_keys {
-        key.created = at;
+        key.created = Some(at);
     }
     for cert in &mut root.signing_certificates {
-        cert.uploaded = at;
+        cert.uploaded = Some(at);
     }
     for device in &mut root.mfa_devices {
         device.enabled = at;

@@ -36,6 +36,8 @@ pub struct Call {
     pub task: Option<TaskPolicy>,
     /// The task policy ARN an AssumeRoot asked for.
     pub task_policy_arn: Option<String>,
+    /// When it was made, on tokio's clock (paused in tests that measure pauses).
+    pub at: tokio::time::Instant,
 }
 
 /// How a faulted call answers.
@@ -73,7 +75,8 @@ impl FaultBuilder {
         })
     }
 
-    /// `operation` fails with `kind` (and an AWS-like code for it).
+    /// `operation` fails with `kind` (and an AWS-like code for it; none when no credentials
+    /// could be found, as then nothing reached AWS).
     pub fn error(operation: &'static str, kind: AwsErrorKind) -> Self {
         let code = match kind {
             AwsErrorKind::AccessDenied => "AccessDenied",
@@ -81,6 +84,10 @@ impl FaultBuilder {
             AwsErrorKind::NotFound => "NoSuchEntity",
             AwsErrorKind::ServiceUnavailable => "ServiceUnavailable",
             AwsErrorKind::Timeout | AwsErrorKind::Other => "InternalFailure",
+            AwsErrorKind::NoCredentials => {
+                let err = AwsError::new(operation, kind, "no credentials found in chain");
+                return Self::on(operation, Answer::Error(err));
+            }
         };
         Self::coded(operation, kind, code, "injected fault")
     }
@@ -509,6 +516,7 @@ impl FakeAws {
             account: None,
             task: None,
             task_policy_arn: None,
+            at: tokio::time::Instant::now(),
         }
     }
 }
@@ -613,10 +621,10 @@ impl RootAccess for FakeAws {
         task: &TaskPolicyArn,
     ) -> Result<FakeSession, AwsError> {
         let call = Call {
-            operation: "sts:AssumeRoot",
             account: Some(account.clone()),
             task: Some(task.task),
             task_policy_arn: Some(task.as_str().to_owned()),
+            ..Self::plain("sts:AssumeRoot")
         };
         let expected = TaskPolicyArn::new(task.task, &self.world().caller.partition);
         let request_id = self
@@ -688,10 +696,9 @@ impl FakeSession {
         serve: impl FnOnce(&mut World, &AccountId) -> Result<T, AwsError>,
     ) -> Result<T, AwsError> {
         let call = Call {
-            operation,
             account: Some(self.account.clone()),
             task: Some(self.task),
-            task_policy_arn: None,
+            ..FakeAws::plain(operation)
         };
         let (task, account) = (self.task, self.account.clone());
         self.aws
@@ -733,7 +740,7 @@ impl RootSession for FakeSession {
 
     async fn summary(&self) -> Result<AccountSummary, AwsError> {
         self.iam("iam:GetAccountSummary", |w, account| {
-            let has = |kind| !w.credentials(account, kind).is_empty();
+            let has = |kind| Some(!w.credentials(account, kind).is_empty());
             Ok(AccountSummary {
                 access_keys: has(CredentialKind::AccessKey),
                 signing_certificates: has(CredentialKind::SigningCertificate),
@@ -759,6 +766,26 @@ impl RootSession for FakeSession {
             let listed = w.credentials(account, kind);
             w.read(account);
             Ok(listed)
+        })
+        .await
+    }
+
+    /// A key IAM still lists after its deletion (a ghost) answers AccessDenied, as IAM does
+    /// while the deletion propagates, and as it does for any key that is not the root user's.
+    async fn last_used(&self, access_key_id: &str) -> Result<Option<DateTime<Utc>>, AwsError> {
+        let id = access_key_id.to_owned();
+        self.iam("iam:GetAccessKeyLastUsed", move |w, account| {
+            let root = &w.member(account).expect("a member").root;
+            root.credentials
+                .iter()
+                .find(|c| c.kind == CredentialKind::AccessKey && c.id == id)
+                .map(|key| key.last_used)
+                .ok_or_else(|| {
+                    denied(
+                        "iam:GetAccessKeyLastUsed",
+                        &format!("not authorized on resource: access key {id}"),
+                    )
+                })
         })
         .await
     }

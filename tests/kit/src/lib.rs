@@ -7,11 +7,13 @@
 //! - [`oracle`]: what must become of each account, worked out from the emulator's data alone,
 //!   and the checks every run must pass whatever went wrong.
 //! - [`capture`]: report lines and logs captured in memory; a Lambda event.
+//! - [`lambda_api`]: the Lambda Runtime API, to run the function binary itself.
 
 pub mod browser;
 pub mod capture;
 pub mod emulator;
 pub mod fake;
+pub mod lambda_api;
 pub mod oracle;
 
 use chrono::{DateTime, TimeDelta, Utc};

@@ -42,8 +42,9 @@ impl Expected {
 
 /// Each account's fate by the README's rules, from the emulator's data alone: the management
 /// account and non-ACTIVE accounts are skipped, exempt ones exempt; otherwise the root user's
-/// clock is the latest of `PasswordLastUsed` and its credentials' creation dates (a date before
-/// the root user existed counts as now), and the credentials are due 72 h after it.
+/// clock is the latest of `PasswordLastUsed` and its credentials' creation dates (a missing
+/// date, or one before the root user existed, counts as now; a future one as it is), and the
+/// credentials are due 72 h after it.
 pub fn expected(org: &Org, exemption: Exemption) -> BTreeMap<String, Expected> {
     let now = Utc::now();
     org.accounts
@@ -63,17 +64,29 @@ pub fn expected(org: &Org, exemption: Exemption) -> BTreeMap<String, Expected> {
         .collect()
 }
 
-fn grace_verdict(root: &RootUser, now: DateTime<Utc>) -> Expected {
-    let created = root
-        .login_profile
+/// Every date the rule reads, `None` where IAM gives none: the credentials' creation dates and
+/// `PasswordLastUsed` (when there is one).
+fn dates(root: &RootUser) -> impl Iterator<Item = Option<DateTime<Utc>>> + '_ {
+    root.login_profile
         .iter()
-        .map(|profile| profile.created)
+        .map(|profile| Some(profile.created))
         .chain(root.access_keys.iter().map(|key| key.created))
         .chain(root.signing_certificates.iter().map(|cert| cert.uploaded))
-        .chain(root.mfa_devices.iter().map(|device| device.enabled));
-    let credible = |date: DateTime<Utc>| if date < root.created { now } else { date };
-    let Some(clock) = created
-        .chain(root.password_last_used)
+        .chain(root.mfa_devices.iter().map(|device| Some(device.enabled)))
+        .chain(root.password_last_used.map(Some))
+}
+
+/// Missing, before the root user was created, or in the future.
+fn is_odd(date: Option<DateTime<Utc>>, root: &RootUser, now: DateTime<Utc>) -> bool {
+    date.is_none_or(|date| date < root.created || date > now)
+}
+
+fn grace_verdict(root: &RootUser, now: DateTime<Utc>) -> Expected {
+    let credible = |date: Option<DateTime<Utc>>| match date {
+        Some(date) if date >= root.created => date,
+        _ => now,
+    };
+    let Some(clock) = dates(root)
         .map(credible)
         .max()
         .filter(|_| !credentials_of(root).is_empty())
@@ -86,6 +99,39 @@ fn grace_verdict(root: &RootUser, now: DateTime<Utc>) -> Expected {
         Expected::InGrace
     }
 }
+
+/// The accounts in grace that hold an odd date: the README's "held in grace by an odd date",
+/// each noted, counted and alarmed on.
+pub fn held_by_odd_dates(org: &Org, exemption: Exemption) -> BTreeSet<String> {
+    let now = Utc::now();
+    expected(org, exemption)
+        .into_iter()
+        .filter(|(_, fate)| *fate == Expected::InGrace)
+        .filter(|(id, _)| {
+            let root = &org.account(id).expect("in the org").root_user;
+            dates(root).any(|date| is_odd(date, root, now))
+        })
+        .map(|(id, _)| id)
+        .collect()
+}
+
+/// The Security Hub finding of a member account after runs that went as the rules say, by the
+/// README: one per member account with root credentials, HIGH past its grace period, LOW in it,
+/// `FAILED` and `ACTIVE`; `PASSED` and `ARCHIVED` once remediated (at a severity the README does
+/// not say). `enforced`: whether a run in enforce mode has been made. Skipped, exempt and clean
+/// accounts have none.
+pub fn expected_finding(fate: Expected, enforced: bool) -> Option<Finding> {
+    match (fate, enforced) {
+        (Expected::Due, false) => Some((Some("HIGH"), "FAILED", "ACTIVE")),
+        (Expected::Due, true) => Some((None, "PASSED", "ARCHIVED")),
+        (Expected::InGrace, _) => Some((Some("LOW"), "FAILED", "ACTIVE")),
+        (Expected::Skipped | Expected::Exempt | Expected::Clean, _) => None,
+    }
+}
+
+/// A finding as Security Hub holds it: severity label (`None`: any), compliance status,
+/// record state.
+pub type Finding = (Option<&'static str>, &'static str, &'static str);
 
 /// The accounts whose credentials a run may delete.
 pub fn due(org: &Org, exemption: Exemption) -> BTreeSet<String> {

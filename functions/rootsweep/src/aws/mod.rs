@@ -17,6 +17,7 @@ use std::task::Poll;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_credential_types::provider::error::CredentialsError;
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::{ConnectorBuilder, tls};
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -186,6 +187,7 @@ where
     let code = err.code().map(str::to_owned);
     let status = err.raw_response().map(|r| r.status().as_u16());
     let kind = match (&err, code.as_deref(), status) {
+        _ if no_credentials(&err) => AwsErrorKind::NoCredentials,
         (SdkError::TimeoutError(_), _, _) => AwsErrorKind::Timeout,
         (SdkError::DispatchFailure(f), _, _) if f.is_timeout() => AwsErrorKind::Timeout,
         (_, Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation"), _) => {
@@ -215,6 +217,12 @@ where
         code,
         message,
     }
+}
+
+/// Whether the call failed for want of credentials: the credential provider (the default chain,
+/// a profile, SSO) could not give any, so nothing was sent.
+fn no_credentials(err: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(err), |e| e.source()).any(|e| e.is::<CredentialsError>())
 }
 
 fn to_chrono(date: &aws_smithy_types::DateTime) -> Option<chrono::DateTime<chrono::Utc>> {
@@ -294,6 +302,24 @@ mod tests {
         .expect("the session's task");
 
         assert!(seen_by_the_call.load(Ordering::SeqCst));
+    }
+
+    type GetUserError = SdkError<aws_sdk_iam::operation::get_user::GetUserError, HttpResponse>;
+
+    #[test]
+    fn a_call_or_a_connection_that_times_out_is_a_timeout_and_no_credentials_say_so() {
+        use aws_smithy_runtime_api::client::result::ConnectorError;
+        let kind = |err: GetUserError| aws_error("iam:GetUser", err).kind;
+        // The SDK's own attempt or operation timeout (what a hung call meets in production),
+        // and a connection that timed out (what the test kit gives a call the emulator holds).
+        let timed_out = SdkError::timeout_error("operation timeout occurred after 45s");
+        assert_eq!(kind(timed_out), AwsErrorKind::Timeout);
+        let connection = SdkError::dispatch_failure(ConnectorError::timeout("held".into()));
+        assert_eq!(kind(connection), AwsErrorKind::Timeout);
+        // The credential chain found nothing: no call was sent.
+        let none = CredentialsError::not_loaded("no credentials found in chain");
+        let nothing = SdkError::dispatch_failure(ConnectorError::other(none.into(), None));
+        assert_eq!(kind(nothing), AwsErrorKind::NoCredentials);
     }
 
     #[test]

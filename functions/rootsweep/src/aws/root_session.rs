@@ -13,6 +13,7 @@ use aws_sdk_sts::types::PolicyDescriptorType;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use chrono::{DateTime, Utc};
 
 use super::{aws_error, to_chrono};
 use crate::account::AccountId;
@@ -155,30 +156,17 @@ impl SdkRootSession {
             .try_collect()
             .await
             .map_err(|err| aws_error("iam:ListAccessKeys", err))?;
-        let mut credentials = Vec::with_capacity(keys.len());
-        for key in keys {
-            let id = key.access_key_id().unwrap_or_default().to_owned();
-            let last_used = self
-                .iam
-                .get_access_key_last_used()
-                .access_key_id(&id)
-                .send()
-                .await
-                .map_err(|err| aws_error("iam:GetAccessKeyLastUsed", err))?;
-            credentials.push(Credential {
-                last_used: last_used
-                    .access_key_last_used()
-                    .and_then(|u| u.last_used_date())
-                    .and_then(to_chrono),
+        Ok(keys
+            .iter()
+            .map(|key| Credential {
                 status: key.status().map(|s| s.as_str().to_owned()),
                 ..Credential::new(
                     CredentialKind::AccessKey,
-                    id,
+                    key.access_key_id().unwrap_or_default(),
                     key.create_date().and_then(to_chrono),
                 )
-            });
-        }
-        Ok(credentials)
+            })
+            .collect())
     }
 
     async fn signing_certificates(&self) -> Result<Vec<Credential>, AwsError> {
@@ -239,11 +227,12 @@ impl RootSession for SdkRootSession {
             .send()
             .await
             .map_err(|err| aws_error("iam:GetAccountSummary", err))?;
+        // A missing map or key is unknown: the kind is listed, never taken for "none".
         let present = |key: SummaryKeyType| {
             output
                 .summary_map()
                 .and_then(|map| map.get(&key))
-                .is_some_and(|n| *n > 0)
+                .map(|n| *n > 0)
         };
         Ok(AccountSummary {
             access_keys: present(SummaryKeyType::AccountAccessKeysPresent),
@@ -275,6 +264,20 @@ impl RootSession for SdkRootSession {
             CredentialKind::SigningCertificate => self.signing_certificates().await,
             CredentialKind::MfaDevice => self.mfa_devices().await,
         }
+    }
+
+    async fn last_used(&self, access_key_id: &str) -> Result<Option<DateTime<Utc>>, AwsError> {
+        let output = self
+            .iam
+            .get_access_key_last_used()
+            .access_key_id(access_key_id)
+            .send()
+            .await
+            .map_err(|err| aws_error("iam:GetAccessKeyLastUsed", err))?;
+        Ok(output
+            .access_key_last_used()
+            .and_then(|used| used.last_used_date())
+            .and_then(to_chrono))
     }
 
     async fn remove(&self, credential: &Credential) -> Result<Removal, AwsError> {

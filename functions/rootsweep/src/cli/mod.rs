@@ -51,6 +51,10 @@ AWS_ENDPOINT_URL work as with the AWS CLI.";
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Also log rootsweep's debug lines, the AWS SDK's own account of a failed call among them
+    /// (what the credential chain tried, for one), to stderr.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -142,7 +146,7 @@ mod exit {
 
 /// Runs one CLI command. Results go to stdout, everything else to stderr.
 pub async fn main(cli: Cli) -> ExitCode {
-    logging::init_cli();
+    logging::init_cli(cli.verbose);
     let code = match cli.command {
         Command::Preflight(aws) => run_preflight(&aws).await,
         Command::Audit(args) => run_audit(&args).await,
@@ -591,7 +595,7 @@ mod tests {
             Mode::Audit,
         )
         .unwrap();
-        assert_eq!(config.grace.to_string(), "7days");
+        assert_eq!(config.grace.to_string(), "7d");
         assert_eq!(config.concurrency.get(), 3);
         assert_eq!(config.exempt_accounts.len(), 1);
         assert_eq!(config.exempt_ous.len(), 1);

@@ -77,9 +77,33 @@ fn parse_bounded_duration(
     Ok(duration)
 }
 
-/// How long root credentials may live after their last sign-in or creation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct GracePeriod(Duration);
+/// How long root credentials may live after their last sign-in or creation, and how it was
+/// written (`72h` is reported as `72h`, not as `3days`). Periods compare by their length.
+#[derive(Debug, Clone)]
+pub struct GracePeriod {
+    length: Duration,
+    written: String,
+}
+
+impl PartialEq for GracePeriod {
+    fn eq(&self, other: &Self) -> bool {
+        self.length == other.length
+    }
+}
+
+impl Eq for GracePeriod {}
+
+impl PartialOrd for GracePeriod {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for GracePeriod {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.length.cmp(&other.length)
+    }
+}
 
 impl GracePeriod {
     pub const VARIABLE: &'static str = "ROOTSWEEP_GRACE_PERIOD";
@@ -90,22 +114,33 @@ impl GracePeriod {
         (Duration::from_secs(3600), Duration::from_secs(365 * 86400));
 
     pub fn parse(value: &str) -> Result<Self, ConfigError> {
-        parse_bounded_duration(Self::VARIABLE, value, Self::BOUNDS, "from 1h to 365d").map(Self)
+        let length =
+            parse_bounded_duration(Self::VARIABLE, value, Self::BOUNDS, "from 1h to 365d")?;
+        Ok(Self {
+            length,
+            written: value.trim().to_owned(),
+        })
     }
 
-    pub fn as_chrono(self) -> chrono::TimeDelta {
+    pub fn as_chrono(&self) -> chrono::TimeDelta {
         // Bounded by MAX above, so the conversion cannot overflow.
-        chrono::TimeDelta::from_std(self.0).expect("grace period is bounded")
+        chrono::TimeDelta::from_std(self.length).expect("grace period is bounded")
     }
 
-    pub fn as_std(self) -> Duration {
-        self.0
+    pub fn as_std(&self) -> Duration {
+        self.length
+    }
+
+    /// Its length in whole seconds, for programs (`grace_period_seconds`).
+    pub fn seconds(&self) -> u64 {
+        self.length.as_secs()
     }
 }
 
+/// As it was written (trimmed), as the operator configured it.
 impl fmt::Display for GracePeriod {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", humantime::format_duration(self.0))
+        f.write_str(&self.written)
     }
 }
 
@@ -331,6 +366,17 @@ impl TagRule {
     pub const VALUE_VARIABLE: &'static str = "ROOTSWEEP_EXEMPT_TAG_VALUE";
 
     pub fn parse(key: Option<String>, value: Option<String>) -> Result<Option<Self>, ConfigError> {
+        // Every other setting is trimmed; a tag is compared exactly as written, so `true ` would
+        // never match and the accounts it is meant to protect would be swept: refused instead.
+        for (variable, text) in [(Self::KEY_VARIABLE, &key), (Self::VALUE_VARIABLE, &value)] {
+            if let Some(text) = text.as_ref().filter(|t| t.trim() != t.as_str()) {
+                return Err(ConfigError {
+                    variable,
+                    value: text.clone(),
+                    allowed: "remove the spaces around it: a tag is matched exactly as written, and one with spaces around it would match no account".into(),
+                });
+            }
+        }
         let key = key.filter(|k| !k.is_empty());
         let value = value.filter(|v| !v.is_empty());
         match (key, value) {
@@ -554,6 +600,29 @@ mod tests {
     }
 
     #[test]
+    fn the_grace_period_is_reported_as_written_and_in_seconds() {
+        for (written, shown, seconds) in [
+            ("72h", "72h", 259_200),
+            (" 7d ", "7d", 604_800),
+            ("1h 30m", "1h 30m", 5_400),
+            ("3days", "3days", 259_200),
+        ] {
+            let grace = config(&[("ROOTSWEEP_GRACE_PERIOD", written)])
+                .unwrap()
+                .grace;
+            assert_eq!(
+                (grace.to_string(), grace.seconds()),
+                (shown.to_owned(), seconds)
+            );
+        }
+        let default = Config::default().grace;
+        assert_eq!(
+            (default.to_string(), default.seconds()),
+            ("72h".to_owned(), 259_200)
+        );
+    }
+
+    #[test]
     fn human_durations_are_accepted() {
         let c = config(&[
             ("ROOTSWEEP_GRACE_PERIOD", "7d"),
@@ -656,6 +725,34 @@ mod tests {
     }
 
     #[test]
+    fn an_exempt_tag_with_spaces_around_it_is_refused_saying_so() {
+        for (variable, key, value) in [
+            (TagRule::VALUE_VARIABLE, "rootsweep:exempt", "true "),
+            (TagRule::VALUE_VARIABLE, "rootsweep:exempt", " true"),
+            (TagRule::KEY_VARIABLE, "rootsweep:exempt ", "true"),
+            (TagRule::KEY_VARIABLE, " ", "true"),
+        ] {
+            let err = config(&[
+                (TagRule::KEY_VARIABLE, key),
+                (TagRule::VALUE_VARIABLE, value),
+            ])
+            .unwrap_err();
+            assert_eq!(err.variable, variable);
+            let message = err.to_string();
+            assert!(message.contains("remove the spaces around it"), "{message}");
+        }
+        // Spaces inside a tag are the tag's own.
+        let rule = config(&[
+            (TagRule::KEY_VARIABLE, "break glass"),
+            (TagRule::VALUE_VARIABLE, "on call"),
+        ])
+        .unwrap()
+        .exempt_tag
+        .unwrap();
+        assert!(rule.matches(&[("break glass".into(), "on call".into())]));
+    }
+
+    #[test]
     fn audit_is_the_lower_mode() {
         assert!(Mode::Audit < Mode::Enforce);
     }
@@ -699,10 +796,18 @@ mod tests {
         }
 
         /// The accepting side: a grace period is accepted exactly within its bounds, and what
-        /// is accepted is the duration that was written.
+        /// is accepted is the duration that was written. Half the cases are drawn around the
+        /// bounds (1 h and 365 d, in each unit that can write them).
         #[test]
         fn a_grace_period_is_accepted_exactly_from_one_hour_to_a_year(
-            amount in 0u64..20_000, unit in prop::sample::select(vec![("s", 1u64), ("m", 60), ("h", 3600), ("d", 86400)])
+            (amount, unit) in prop_oneof![
+                (0u64..20_000, prop::sample::select(vec![("s", 1u64), ("m", 60), ("h", 3600), ("d", 86400)])),
+                prop::sample::select(vec![
+                    (3_599, ("s", 1)), (3_600, ("s", 1)), (59, ("m", 60)), (60, ("m", 60)), (1, ("h", 3600)),
+                    (8_760, ("h", 3600)), (8_761, ("h", 3600)), (365, ("d", 86400)), (366, ("d", 86400)),
+                    (31_535_999, ("s", 1)), (31_536_000, ("s", 1)), (31_536_001, ("s", 1)), (0, ("h", 3600)),
+                ]),
+            ]
         ) {
             let seconds = amount * unit.1;
             let parsed = config(&[("ROOTSWEEP_GRACE_PERIOD", &format!("{amount}{}", unit.0))]);
@@ -713,10 +818,18 @@ mod tests {
             }
         }
 
+        /// The README's ranges, as literals; half the cases a step from one of their ends.
         #[test]
-        fn concurrency_and_cap_accept_exactly_their_ranges(n in 0usize..200_000) {
+        fn concurrency_rate_and_cap_accept_exactly_their_ranges(
+            n in prop_oneof![
+                0usize..200_000,
+                prop::sample::select(vec![1usize, 64, 600, 100_000]).prop_flat_map(|end| end - 1..=end + 1),
+            ]
+        ) {
             let concurrency = config(&[("ROOTSWEEP_CONCURRENCY", &n.to_string())]);
             prop_assert_eq!(concurrency.map(|c| c.concurrency.get()).ok(), (1..=64).contains(&n).then_some(n));
+            let rate = config(&[("ROOTSWEEP_ASSUME_ROOT_RATE", &n.to_string())]);
+            prop_assert_eq!(rate.map(|c| c.assume_root_rate.get()).ok(), (1..=600).contains(&n).then_some(n));
             let cap = config(&[("ROOTSWEEP_MAX_REMEDIATIONS", &n.to_string())]);
             prop_assert_eq!(cap.map(|c| c.max_remediations.get()).ok(), (1..=100_000).contains(&n).then_some(n));
         }

@@ -312,9 +312,10 @@ async fn run_cell(cell: Cell) -> String {
         cell.kind.label()
     );
     let faults = cell.faults(&org, &targets);
-    // A timing-out call gives up quickly; throttled calls may be paced as long as in production.
+    // A held call is given up on as soon as the emulator holds it (and no other call can time
+    // out); throttled calls may be paced as long as in production.
     let timeouts = match cell.kind {
-        Kind::Timeout => Timeouts::Impatient,
+        Kind::Timeout => Timeouts::GiveUpOnHeldCalls,
         _ => Timeouts::Patient,
     };
     let harness =

@@ -3,6 +3,7 @@
 //! time, the archive holding exactly the run's report, findings moving from FAILED to ARCHIVED,
 //! and failures of either never changing an outcome.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -13,12 +14,12 @@ use rootsweep::outcome::OutcomeKind;
 use rootsweep_emulator::EXEMPT_TAG;
 use rootsweep_emulator::{Fault, FaultKind, LoginProfile, Org, TemplatePolicy};
 use rootsweep_testkit::ReportExt;
-use rootsweep_testkit::capture::lambda_event;
+use rootsweep_testkit::capture::{Run, lambda_event};
 use rootsweep_testkit::emulator::{
-    EVERY_SCENARIO, Exemption, Harness, Timeouts, config, deployed_policy, follow_up_group,
-    template,
+    EVERY_SCENARIO, Exemption, Harness, SLOWER_THAN_ANY_TIMEOUT_MS, Timeouts, config,
+    deployed_policy, follow_up_group, template,
 };
-use rootsweep_testkit::oracle::{credentials_of, due, named};
+use rootsweep_testkit::oracle::{Expected, credentials_of, due, expected, expected_finding, named};
 use serde_json::{Value, json};
 
 const INVOKE_ROLE: &str = "arn:aws:iam::999999999999:role/rootsweep-follow-up-invoke";
@@ -67,14 +68,29 @@ fn follow_up_config(org: &Org) -> rootsweep::Config {
     )
 }
 
+/// Time passes for `account`'s root user: every date of it moves `by` into the past, as if the
+/// clock had moved `by` forward. How a test reaches a due time without waiting for it, however
+/// slow the machine.
+fn time_passes(harness: &Harness, account: &str, by: TimeDelta) {
+    harness.emulator.edit_org(|org| {
+        let root = &mut org.account_mut(account).unwrap().root_user;
+        root.created -= by;
+        root.password_last_used = root.password_last_used.map(|at| at - by);
+        if let Some(profile) = &mut root.login_profile {
+            profile.created -= by;
+        }
+    });
+}
+
 #[tokio::test]
 async fn a_recovery_is_followed_to_its_exact_due_time_and_the_password_removed_then_not_before() {
     let org = Org::generate(EVERY_SCENARIO, 91);
     let target = named(&org, "clean")[0].id.clone();
     let harness = follow_up_harness(&org).await;
     let engine = harness.engine(follow_up_config(&org));
-    // The password is reset right after the recovery: due (1 h grace) 3 s from now.
-    let recovered = Utc::now() - TimeDelta::hours(1) + TimeDelta::seconds(3);
+    // The password is reset right after the recovery: due (1 h grace) 10 minutes from now, so
+    // that a run now is early on any machine.
+    let recovered = Utc::now() - TimeDelta::hours(1) + TimeDelta::minutes(10);
     harness.emulator.edit_org(|org| {
         let root = &mut org.account_mut(&target).unwrap().root_user;
         root.login_profile = Some(LoginProfile { created: recovered });
@@ -110,8 +126,9 @@ async fn a_recovery_is_followed_to_its_exact_due_time_and_the_password_removed_t
     let summary = handle(&engine, lambda_event(early, PLENTY)).await.unwrap();
     assert_eq!(summary.summary().unwrap().count(OutcomeKind::InGrace), 1);
     assert!(!credentials_of(&harness.state().account(&target).unwrap().root_user).is_empty());
-    // At its time the schedule fires; the run it makes removes the password.
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    // At its time (the clock moved there) the schedule fires; the run it makes removes the
+    // password.
+    time_passes(&harness, &target, at - Utc::now());
     let fired = harness.emulator.fire_due_schedules(at);
     assert_eq!(fired.len(), 1);
     let input: Value = serde_json::from_str(fired[0].input.as_deref().unwrap()).unwrap();
@@ -184,9 +201,13 @@ async fn evidence_harness(org: &Org, faults: Vec<Fault>) -> Harness {
         ("ArchiveBucketName", BUCKET),
         ("ArchivePrefix", "evidence"),
         ("SecurityHubFindings", "true"),
+        ("FollowUps", "Enabled"),
     ]);
-    Harness::start_deployed(org.clone(), Timeouts::Impatient, policy, |e| {
-        e.bucket(BUCKET).faults(faults)
+    // Only a call the emulator holds times out, and at once.
+    Harness::start_deployed(org.clone(), Timeouts::GiveUpOnHeldCalls, policy, |e| {
+        e.bucket(BUCKET)
+            .schedule_group(follow_up_group())
+            .faults(faults)
     })
     .await
 }
@@ -219,8 +240,9 @@ fn before_delivery(mut lines: Vec<Value>) -> Vec<Value> {
     lines
 }
 
-/// The Security Hub finding of each member account, by account: (compliance, record state).
-fn findings(harness: &Harness) -> std::collections::BTreeMap<String, (String, String)> {
+/// The Security Hub finding of each member account, by account: (severity, compliance, record
+/// state).
+fn findings(harness: &Harness) -> BTreeMap<String, (String, String, String)> {
     harness
         .emulator
         .findings()
@@ -228,12 +250,67 @@ fn findings(harness: &Harness) -> std::collections::BTreeMap<String, (String, St
         .map(|f| {
             let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
             let account = text(&f["Resources"][0]["Id"]).replace("AWS::::Account:", "");
-            (
-                account,
-                (text(&f["Compliance"]["Status"]), text(&f["RecordState"])),
-            )
+            let held = (
+                text(&f["FindingProviderFields"]["Severity"]["Label"]),
+                text(&f["Compliance"]["Status"]),
+                text(&f["RecordState"]),
+            );
+            (account, held)
         })
         .collect()
+}
+
+/// Every account's finding is the one the oracle gives from the emulator's data: exempt,
+/// skipped, clean and in-grace accounts included.
+fn check_findings(harness: &Harness, org: &Org, enforced: bool) {
+    let held = findings(harness);
+    for (id, fate) in expected(org, Exemption::Tag) {
+        let wanted = expected_finding(fate, enforced);
+        let found = held.get(&id);
+        match (wanted, found) {
+            (None, None) => {}
+            (Some((severity, compliance, state)), Some((s, c, r))) => {
+                assert_eq!(
+                    (compliance, state),
+                    (c.as_str(), r.as_str()),
+                    "{id} ({fate:?})"
+                );
+                if let Some(severity) = severity {
+                    assert_eq!(severity, s, "{id} ({fate:?})");
+                }
+            }
+            (wanted, found) => panic!("{id} ({fate:?}): {found:?} instead of {wanted:?}"),
+        }
+    }
+}
+
+/// The archived object of `run`: its lines, in account order, the summary last.
+fn archived(harness: &Harness, run: &Run) -> Vec<Value> {
+    let archived = run.report().summary.archive.clone().expect("archived");
+    assert_eq!(archived.error, None);
+    let object = harness
+        .emulator
+        .object(BUCKET, &archived.key)
+        .expect("archived");
+    in_order(crate::gunzip_lines(&object.body))
+}
+
+/// The archive holds one line per account of the org, each with the outcome the oracle gives
+/// from the emulator's data (exempt, skipped and in-grace accounts included).
+fn check_archive(lines: &[Value], org: &Org, mode: Mode) {
+    let archived: BTreeMap<String, String> = lines
+        .iter()
+        .filter(|line| line["kind"] == "account_report")
+        .map(|line| {
+            let text = |field: &str| line[field].as_str().expect(field).to_owned();
+            (text("account_id"), text("outcome"))
+        })
+        .collect();
+    let wanted: BTreeMap<String, String> = expected(org, Exemption::Tag)
+        .into_iter()
+        .map(|(id, fate)| (id, fate.outcome(mode).to_owned()))
+        .collect();
+    assert_eq!(archived, wanted, "the archived outcomes are the oracle's");
 }
 
 #[tokio::test]
@@ -242,40 +319,38 @@ async fn a_sweep_archives_exactly_its_report_and_findings_go_from_failed_to_arch
     let harness = evidence_harness(&org, Vec::new()).await;
     let wanted = due(&org, Exemption::Tag);
     let audit = harness.sweep(Mode::Audit, &EVIDENCE).await;
-    let active = findings(&harness);
-    for id in &wanted {
-        assert_eq!(
-            active[id],
-            ("FAILED".to_owned(), "ACTIVE".to_owned()),
-            "{id}"
-        );
-    }
-    let archived = audit.report().summary.archive.clone().unwrap();
-    assert_eq!(archived.error, None);
-    let object = harness
-        .emulator
-        .object(BUCKET, &archived.key)
-        .expect("archived");
+    check_findings(&harness, &org, false);
+    let archived_lines = archived(&harness, &audit);
     assert_eq!(
-        in_order(crate::gunzip_lines(&object.body)),
+        archived_lines,
         in_order(before_delivery(audit.lines.clone())),
         "the run's lines as logged"
     );
+    check_archive(&archived_lines, &org, Mode::Audit);
+    let summary = archived_lines.last().expect("the summary line");
+    assert_eq!(
+        (&summary["grace_period"], &summary["grace_period_seconds"]),
+        (&json!("72h"), &json!(259_200)),
+        "the grace period as configured, and in seconds"
+    );
+    let received = harness.metrics_since(0);
+    assert_eq!(received.values("ArchiveFailed", &[]), [0.0]);
+    assert_eq!(received.values("FindingsFailed", &[]), [0.0]);
 
+    let before = harness.emulator.metrics().len();
     let sweep = harness.sweep(Mode::Enforce, &EVIDENCE).await;
     assert_eq!(
         sweep.report().summary.count(OutcomeKind::Remediated),
         wanted.len()
     );
-    let after = findings(&harness);
-    for id in &wanted {
-        assert_eq!(
-            after[id],
-            ("PASSED".to_owned(), "ARCHIVED".to_owned()),
-            "{id}"
-        );
-    }
+    check_findings(&harness, &org, true);
+    check_archive(&archived(&harness, &sweep), &org, Mode::Enforce);
+    let received = harness.metrics_since(before);
+    assert_eq!(received.repeated(), Vec::<&(String, Vec<String>)>::new());
+    assert_eq!(received.values("ArchiveFailed", &[]), [0.0]);
+    assert_eq!(received.values("FindingsFailed", &[]), [0.0]);
     // A later audit finds them clean and leaves them archived.
+    let after = findings(&harness);
     harness.sweep(Mode::Audit, &EVIDENCE).await;
     assert_eq!(findings(&harness), after);
     harness.shutdown().await;
@@ -283,20 +358,35 @@ async fn a_sweep_archives_exactly_its_report_and_findings_go_from_failed_to_arch
 
 #[tokio::test]
 async fn an_archive_or_security_hub_that_fails_changes_no_outcome_and_is_reported() {
+    let group = follow_up_group();
+    let follow_ups = [
+        ("ROOTSWEEP_FOLLOW_UP_GROUP", group.as_str()),
+        ("ROOTSWEEP_FOLLOW_UP_ROLE_ARN", INVOKE_ROLE),
+        ("ROOTSWEEP_FOLLOW_UP_IN_GRACE", "true"),
+    ];
     for kind in [
         FaultKind::AccessDenied,
         FaultKind::ServerError { status: 503 },
-        FaultKind::Slow { ms: 10_000 },
+        FaultKind::Slow {
+            ms: SLOWER_THAN_ANY_TIMEOUT_MS,
+        },
     ] {
         let org = Org::generate(EVERY_SCENARIO, 94);
-        let faults = vec![
-            Fault::new("PutObject", kind),
-            Fault::new("BatchImportFindings", kind),
-        ];
+        // The archive's and Security Hub's writes fail, and Scheduler's calls, as the fault
+        // says, whatever the machine's load: only a call the emulator holds can time out. (Security
+        // Hub's read of the earlier findings goes through: a run that cannot read them imports
+        // none.)
+        let faults = ["PutObject", "BatchImportFindings", "GetSchedule"]
+            .map(|operation| Fault::new(operation, kind))
+            .to_vec();
         let harness = evidence_harness(&org, faults).await;
-        let run = harness.sweep(Mode::Enforce, &EVIDENCE).await;
+        let run = harness
+            .sweep(Mode::Enforce, &[&EVIDENCE[..], &follow_ups[..]].concat())
+            .await;
         let report = run.report();
+        let fates = expected(&org, Exemption::Tag);
         let wanted = due(&org, Exemption::Tag);
+        let in_grace = fates.values().filter(|f| **f == Expected::InGrace).count();
         assert_eq!(
             report.summary.count(OutcomeKind::Remediated),
             wanted.len(),
@@ -314,17 +404,31 @@ async fn an_archive_or_security_hub_that_fails_changes_no_outcome_and_is_reporte
             error.as_deref().is_some_and(|e| e.contains("s3:PutObject")),
             "{kind:?}: {error:?}"
         );
+        // Every finding the run had failed: one per remediated and in-grace account.
+        let findings = wanted.len() + in_grace;
         let published = report.summary.findings.clone().unwrap();
-        assert!(!published.failed.is_empty(), "{kind:?}: {published:?}");
-        let received: Vec<String> = harness
-            .emulator
-            .metrics()
-            .into_iter()
-            .map(|d| d.metric_name)
-            .collect();
-        for metric in ["ArchiveFailed", "FindingsFailed"] {
-            assert!(received.contains(&metric.to_owned()), "{kind:?}: {metric}");
-        }
+        assert_eq!(published.failed.len(), findings, "{kind:?}: {published:?}");
+        // What CloudWatch received, one data point each: those findings, the archive, and each
+        // in-grace account's follow-up failed.
+        let received = harness.metrics_since(0);
+        assert_eq!(received.repeated(), Vec::<&(String, Vec<String>)>::new());
+        assert_eq!(received.values("ArchiveFailed", &[]), [1.0], "{kind:?}");
+        assert_eq!(
+            received.values("FindingsFailed", &[]),
+            [findings as f64],
+            "{kind:?}"
+        );
+        assert_eq!(
+            received.values("FollowUpsFailed", &[]),
+            [in_grace as f64],
+            "{kind:?}"
+        );
+        assert_eq!(received.values("FollowUpsCreated", &[]), [0.0], "{kind:?}");
+        assert_eq!(
+            received.values("AccountsRemediated", &[]),
+            [wanted.len() as f64]
+        );
+        assert_eq!(received.values("AccountsFailed", &[]), [0.0]);
         harness.shutdown().await;
     }
 }
@@ -356,7 +460,7 @@ async fn findings_keep_their_creation_through_remediation_exemption_suspension_f
  {
     let org = Org::generate(EVERY_SCENARIO, 95);
     // No caller policy: the triage below is a customer's BatchUpdateFindings, not rootsweep's.
-    let harness = Harness::start_with(org.clone(), Timeouts::Impatient, |e| e.bucket(BUCKET)).await;
+    let harness = Harness::start_with(org.clone(), Timeouts::Patient, |e| e.bucket(BUCKET)).await;
     let one = |scenario: &str| named(&org, scenario)[0].id.clone();
     let (denied, departed, exempted, suspended, triaged) = (
         one("due"),
@@ -497,7 +601,7 @@ async fn an_account_denied_deletion_three_nights_is_three_nights_past_grace_in_j
     let org = Org::generate(EVERY_SCENARIO, 97);
     let denied = named(&org, "due")[0].id.clone();
     let refused = Fault::new("DeleteLoginProfile", FaultKind::AccessDenied).for_account(&denied);
-    let harness = Harness::start_with(org.clone(), Timeouts::Impatient, |e| {
+    let harness = Harness::start_with(org.clone(), Timeouts::Patient, |e| {
         e.bucket(BUCKET).faults(vec![refused])
     })
     .await;

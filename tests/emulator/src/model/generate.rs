@@ -251,6 +251,42 @@ impl Org {
         debug_assert!(org.validate().is_ok(), "{:?}", org.validate());
         org
     }
+
+    /// The same org with odd credential dates, as IAM may report them, on three of its `clean`
+    /// accounts (renamed after their scenario, with the same index): `odd-undated` holds an
+    /// access key without `CreateDate`, `odd-before-root` a signing certificate uploaded two
+    /// years before its root user was created, `odd-future` a password created a day from now.
+    /// The grace rule counts a missing date, or one before the root user, as now, and a future
+    /// date as it is: each of them is in grace only because of its odd date (at face value, the
+    /// certificate would be long due). Panics without three `clean` accounts.
+    pub fn with_odd_dates(mut self) -> Org {
+        let now = now();
+        let mut clean = self
+            .accounts
+            .iter_mut()
+            .filter(|a| a.name.starts_with("clean-"));
+        let mut odd = |scenario: &str| {
+            let account = clean.next().expect("three clean accounts");
+            account.name = account.name.replacen("clean", scenario, 1);
+            &mut account.root_user
+        };
+        odd("odd-undated").access_keys.push(AccessKey {
+            id: "AKIAODDUNDATED000001".to_owned(),
+            status: CredentialStatus::Active,
+            created: None,
+            last_used: None,
+        });
+        let root = odd("odd-before-root");
+        root.signing_certificates.push(SigningCertificate {
+            id: "ODDBEFOREROOT0000000000000000001".to_owned(),
+            status: CredentialStatus::Active,
+            uploaded: Some(root.created - days(730)),
+        });
+        odd("odd-future").login_profile = Some(LoginProfile {
+            created: now + days(1),
+        });
+        self
+    }
 }
 
 /// Gives `account` the credentials and state of `scenario`.
@@ -296,7 +332,7 @@ fn apply(scenario: Scenario, account: &mut Account, rng: &mut StdRng, now: DateT
         Scenario::SigningCertificate => root.signing_certificates.push(SigningCertificate {
             id: random_string(rng, UPPER_ALNUM, 32),
             status: CredentialStatus::Active,
-            uploaded: now - days(rng.random_range(30..700)),
+            uploaded: Some(now - days(rng.random_range(30..700))),
         }),
         Scenario::VirtualMfa => root.mfa_devices.push(virtual_mfa(&account.id, now)),
         Scenario::HardwareMfa => {
@@ -352,7 +388,7 @@ fn access_key(
     AccessKey {
         id: format!("AKIA{}", random_string(rng, BASE32, 16)),
         status: CredentialStatus::Active,
-        created: now - days(rng.random_range(100..900)),
+        created: Some(now - days(rng.random_range(100..900))),
         last_used,
     }
 }
@@ -486,8 +522,8 @@ mod tests {
                 .login_profile
                 .iter()
                 .map(|p| p.created)
-                .chain(root.access_keys.iter().map(|k| k.created))
-                .chain(root.signing_certificates.iter().map(|c| c.uploaded))
+                .chain(root.access_keys.iter().filter_map(|k| k.created))
+                .chain(root.signing_certificates.iter().filter_map(|c| c.uploaded))
                 .chain(root.mfa_devices.iter().map(|d| d.enabled))
                 .chain(root.password_last_used);
             for date in dates {
@@ -499,6 +535,25 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn odd_dates_are_given_to_three_clean_accounts() {
+        let org = Org::generate(25, 1).with_odd_dates();
+        assert!(org.validate().is_ok());
+        let named = |prefix: &str| {
+            org.accounts
+                .iter()
+                .find(|a| a.name.starts_with(prefix))
+                .unwrap_or_else(|| panic!("no {prefix} account"))
+        };
+        assert_eq!(named("odd-undated-").root_user.access_keys[0].created, None);
+        let before = &named("odd-before-root-").root_user;
+        assert!(before.signing_certificates[0].uploaded < Some(before.created));
+        let future = &named("odd-future-").root_user;
+        assert!(future.login_profile.as_ref().unwrap().created > now());
+        let clean = org.accounts.iter().filter(|a| a.name.starts_with("clean-"));
+        assert_eq!(clean.count(), 3);
     }
 
     #[test]

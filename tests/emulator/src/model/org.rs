@@ -278,8 +278,13 @@ pub struct AccessKey {
     pub id: String,
     #[serde(default)]
     pub status: CredentialStatus,
-    #[serde(deserialize_with = "relative")]
-    pub created: DateTime<Utc>,
+    /// Absent: IAM's `CreateDate` is optional in its model, and then the answer has none.
+    #[serde(
+        default,
+        deserialize_with = "relative_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub created: Option<DateTime<Utc>>,
     /// Absent when the key was never used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_used: Option<AccessKeyLastUsed>,
@@ -302,8 +307,13 @@ pub struct SigningCertificate {
     pub id: String,
     #[serde(default)]
     pub status: CredentialStatus,
-    #[serde(deserialize_with = "relative")]
-    pub uploaded: DateTime<Utc>,
+    /// Absent: IAM's `UploadDate` is optional in its model, and then the answer has none.
+    #[serde(
+        default,
+        deserialize_with = "relative_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub uploaded: Option<DateTime<Utc>>,
 }
 
 impl SigningCertificate {

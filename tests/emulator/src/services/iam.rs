@@ -66,6 +66,11 @@ pub fn call(
             world.propagation.record(&account_id, before, now);
         }
         Ok(reply)
+    } else if operation == "GetAccessKeyLastUsed" {
+        // Each IAM endpoint sees a change at its own time (see `crate::propagation`): while a
+        // deleted key is still listed, asking for its last use already answers AccessDenied,
+        // as for any key that is not the root user's (AWS does so while a deletion propagates).
+        read(operation, &account_id, root, input)
     } else {
         read(
             operation,
@@ -116,7 +121,7 @@ fn read(
                     .text("UserName", ROOT)
                     .text("AccessKeyId", &key.id)
                     .text("Status", key.status.as_str())
-                    .date("CreateDate", key.created)
+                    .optional("CreateDate", key.created.map(iso8601))
             },
         ),
         "GetAccessKeyLastUsed" => {
@@ -133,7 +138,7 @@ fn read(
                     .text("CertificateId", &cert.id)
                     .text("CertificateBody", cert.body())
                     .text("Status", cert.status.as_str())
-                    .date("UploadDate", cert.uploaded)
+                    .optional("UploadDate", cert.uploaded.map(iso8601))
             },
         ),
         "ListMFADevices" => listing(

@@ -273,12 +273,21 @@ where
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
 }
 
-/// Waits (without a deadline of its own) until `done` holds, for effects that finish after the
-/// client stopped waiting.
-pub async fn eventually(mut done: impl FnMut() -> bool) {
-    while !done() {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+/// How long [`eventually`] waits: far beyond what a loaded machine needs for what it waits for
+/// (the emulator's own work after its client stopped waiting), so that a test that would hang
+/// fails instead, saying what it waited for.
+pub const EVENTUALLY_LIMIT: Duration = Duration::from_secs(60);
+
+/// Waits until `done` holds, for effects that finish after the client stopped waiting; panics,
+/// naming `what`, after [`EVENTUALLY_LIMIT`].
+pub async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let waited = tokio::time::timeout(EVENTUALLY_LIMIT, async {
+        while !done() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(waited.is_ok(), "waited {EVENTUALLY_LIMIT:?} for {what}");
 }
 
 /// `config` with a single attempt per call, so a test sees each error the emulator answers.
