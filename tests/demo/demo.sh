@@ -31,18 +31,20 @@ start() {
   echo "$name did not start" >&2
   exit 1
 }
+# The organization's deployment: the function `rootsweep` with tests/demo/function.json as its
+# environment (what `lambda:GetFunctionConfiguration` answers), its archive and ledger buckets.
 start emulator "$work/emulator.out" "$bin/rootsweep-emulator" --listen 127.0.0.1:0 \
-  --accounts "$accounts" --seed "$seed" --bucket rootsweep-demo-evidence
+  --accounts "$accounts" --seed "$seed" --bucket rootsweep-demo-evidence \
+  --bucket rootsweep-demo-state --function rootsweep=tests/demo/function.json
 url=$(head -n 1 "$work/emulator.out")
 
 # Exactly what an operator would set against real AWS, with the endpoint pointed at the emulator.
 export AWS_ENDPOINT_URL="$url" AWS_REGION=us-east-1
 # The emulator checks signatures: these are the caller credentials it knows by default.
 export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
-export ROOTSWEEP_GRACE_PERIOD=72h ROOTSWEEP_EXEMPT_TAG_KEY=rootsweep:exempt ROOTSWEEP_EXEMPT_TAG_VALUE=true
-# Every run's report goes to the archive, the evidence auditors query (as ROOTSWEEP_ARCHIVE does
-# for the function).
-export ROOTSWEEP_ARCHIVE=s3://rootsweep-demo-evidence/rootsweep
+# The CLI acts for the deployed function: its exemptions, grace period, cap, run ledger and
+# archive apply (no ROOTSWEEP_* setting in this shell).
+export ROOTSWEEP_FUNCTION=rootsweep
 
 step() { printf '\n\033[1m== %s\033[0m\n$ %s\n\n' "$1" "$2"; }
 run() { # runs the CLI and says what its exit code means, without stopping the demo
@@ -69,16 +71,17 @@ PY
 }
 
 echo "Emulated organization: $accounts accounts (seed $seed) at $url"
-echo "Grace period 72h; accounts tagged rootsweep:exempt=true are exempt; runs archived to $ROOTSWEEP_ARCHIVE."
+echo "The CLI acts for the deployed function rootsweep (tests/demo/function.json): grace period 72h,"
+echo "accounts tagged rootsweep:exempt=true exempt, runs archived to S3 and counted in its run ledger."
 
 step "1. Preflight: is centralized root access ready, and may this caller use it?" "rootsweep preflight"
 run preflight
 
-step "2. Audit: every member account's root credentials; nothing is deleted" "rootsweep audit"
+step "2. Audit: every member account's root credentials; nothing is deleted" "rootsweep audit   # ROOTSWEEP_FUNCTION=rootsweep"
 run audit
 state
 
-step "3. Enforcing sweep: shows what it will delete, then deletes it (--yes: no prompt)" "rootsweep sweep --yes"
+step "3. Enforcing sweep: the deployment's protections, what it will delete, then deleted (--yes: no prompt)" "rootsweep sweep --yes"
 run sweep --yes
 
 step "4. After the sweep: only credentials still inside their grace period remain" "rootsweep audit"
@@ -117,7 +120,7 @@ runtime="127.0.0.1:$(cat "$work/runtime.port")"
 AWS_ENDPOINT_URL="$recovery_url" AWS_LAMBDA_RUNTIME_API="$runtime" \
   AWS_LAMBDA_FUNCTION_NAME=rootsweep AWS_LAMBDA_FUNCTION_VERSION='$LATEST' \
   AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256 AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/rootsweep \
-  AWS_LAMBDA_LOG_STREAM_NAME=demo AWS_LAMBDA_LOG_FORMAT=JSON ROOTSWEEP_MODE=enforce ROOTSWEEP_ARCHIVE= \
+  AWS_LAMBDA_LOG_STREAM_NAME=demo AWS_LAMBDA_LOG_FORMAT=JSON ROOTSWEEP_MODE=enforce \
   ROOTSWEEP_FOLLOW_UP_GROUP=rootsweep-follow-ups \
   ROOTSWEEP_FOLLOW_UP_ROLE_ARN=arn:aws:iam::222222222222:role/rootsweep-follow-up-invoke \
   "$bin/rootsweep-lambda" >"$work/lambda.log" 2>&1 &

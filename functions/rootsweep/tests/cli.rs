@@ -23,17 +23,26 @@ fn org(seed: u64) -> Org {
     Org::generate(rootsweep_testkit::emulator::EVERY_SCENARIO, seed)
 }
 
-/// Runs `rootsweep ARGS` against `emulator` with the environment an operator would set (and
-/// `extra` on top), stdin not a terminal. Nothing else of the test's environment is passed on.
+/// Runs `rootsweep ARGS` against `emulator` with this shell's exempt tag rule (and `extra` on
+/// top), stdin not a terminal: for the runs that take their protections from the shell (audits,
+/// and sweeps with `--without-deployment`).
 async fn rootsweep(emulator: &EmulatorHandle, args: &[&str], extra: &[(&str, &str)]) -> Output {
+    let tag = [
+        ("ROOTSWEEP_EXEMPT_TAG_KEY", EXEMPT_TAG.0),
+        ("ROOTSWEEP_EXEMPT_TAG_VALUE", EXEMPT_TAG.1),
+    ];
+    operator(emulator, args, &[&tag[..], extra].concat()).await
+}
+
+/// Runs `rootsweep ARGS` against `emulator` with only the standard AWS variables and `extra`,
+/// stdin not a terminal. Nothing else of the test's environment is passed on.
+async fn operator(emulator: &EmulatorHandle, args: &[&str], extra: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_rootsweep"));
     command
         .args(args)
         .env_clear()
         .envs(rootsweep_emulator::client_environment(&emulator.url()))
         .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("ROOTSWEEP_EXEMPT_TAG_KEY", EXEMPT_TAG.0)
-        .env("ROOTSWEEP_EXEMPT_TAG_VALUE", EXEMPT_TAG.1)
         .envs(extra.iter().copied())
         .stdin(Stdio::null());
     // The emulator runs on this runtime: wait for the child on another thread.
@@ -41,6 +50,21 @@ async fn rootsweep(emulator: &EmulatorHandle, args: &[&str], extra: &[(&str, &st
         .await
         .expect("the waiting thread")
         .expect("the rootsweep binary runs")
+}
+
+/// The deployed function `rootsweep`'s environment: enforcing, a 72 h grace period, the
+/// generated org's exempt tag, and `extra`.
+fn deployed(extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let base = [
+        ("ROOTSWEEP_MODE", "enforce"),
+        ("ROOTSWEEP_GRACE_PERIOD", "72h"),
+        ("ROOTSWEEP_EXEMPT_TAG_KEY", EXEMPT_TAG.0),
+        ("ROOTSWEEP_EXEMPT_TAG_VALUE", EXEMPT_TAG.1),
+    ];
+    base.iter()
+        .chain(extra)
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
 }
 
 fn stdout(output: &Output) -> String {
@@ -262,7 +286,10 @@ async fn a_missing_prerequisite_is_named_with_its_remedy_and_exits_3() {
         "{text}"
     );
 
-    for args in [&["audit"][..], &["sweep", "--yes"][..]] {
+    for args in [
+        &["audit"][..],
+        &["sweep", "--yes", "--without-deployment"][..],
+    ] {
         let output = rootsweep(&emulator, args, &[]).await;
         assert_exit(&output, 3);
         let message = stderr(&output);
@@ -361,7 +388,7 @@ async fn audit_as_a_table_shows_every_account_with_its_outcome_and_a_summary() {
 async fn sweep_without_yes_when_stdin_is_not_a_terminal_deletes_nothing_and_exits_6() {
     let org = org(66);
     let emulator = Emulator::start(org.clone()).await.unwrap();
-    let output = rootsweep(&emulator, &["sweep"], &[]).await;
+    let output = rootsweep(&emulator, &["sweep", "--without-deployment"], &[]).await;
     assert_exit(&output, 6);
     let message = stderr(&output);
     assert!(
@@ -387,7 +414,12 @@ async fn sweep_with_yes_deletes_exactly_the_due_credentials_and_exits_0() {
     assert!(!due.is_empty(), "the generated org has due accounts");
     let emulator = Emulator::start(org.clone()).await.unwrap();
 
-    let output = rootsweep(&emulator, &["sweep", "--yes", "--output", "csv"], &[]).await;
+    let output = rootsweep(
+        &emulator,
+        &["sweep", "--yes", "--without-deployment", "--output", "csv"],
+        &[],
+    )
+    .await;
     assert_exit(&output, 0);
     let rows = csv_rows(&output);
     let after = emulator.state();
@@ -439,6 +471,7 @@ async fn sweep_shows_the_protections_in_force_and_runs_the_engine_once() {
         &[
             "sweep",
             "--yes",
+            "--without-deployment",
             "--publish-metrics",
             "--exempt",
             &extra_exempt,
@@ -457,6 +490,12 @@ async fn sweep_shows_the_protections_in_force_and_runs_the_engine_once() {
     );
     assert!(
         message.contains("exempt tag: rootsweep:exempt=true"),
+        "{message}"
+    );
+    assert!(
+        message.contains(
+            "Protections in force (from this shell's ROOTSWEEP_* variables and the flags)"
+        ),
         "{message}"
     );
     assert!(
@@ -483,45 +522,183 @@ async fn sweep_shows_the_protections_in_force_and_runs_the_engine_once() {
     emulator.shutdown().await.unwrap();
 }
 
+/// issue 22: an operator's sweep for a deployment, from a shell without any `ROOTSWEEP_*`
+/// setting, protects exactly what the deployed function protects.
 #[tokio::test]
-async fn a_sweep_over_the_cap_deletes_nothing_until_the_operator_raises_the_cap() {
-    let org = org(72);
+async fn a_sweep_for_a_deployment_applies_its_protections_from_a_shell_without_any_settings() {
+    let org = org(75);
     let due = due(&org, Exemption::Tag);
     assert!(due.len() >= 2, "{due:?}");
-    let emulator = Emulator::start(org.clone()).await.unwrap();
-    let held = rootsweep(
+    let kept = due.first().unwrap().clone();
+    let emulator = Emulator::new(org.clone())
+        .function(
+            "rootsweep",
+            deployed(&[("ROOTSWEEP_EXEMPT_ACCOUNTS", &kept)]),
+        )
+        .spawn()
+        .await
+        .unwrap();
+    let output = operator(
         &emulator,
         &[
             "sweep",
             "--yes",
-            "--max-remediations",
-            "1",
+            "--function",
+            "rootsweep",
             "--output",
             "json",
         ],
         &[],
     )
     .await;
+    assert_exit(&output, 0);
+    let message = stderr(&output);
+    let arn = format!(
+        "arn:aws:lambda:us-east-1:{}:function:rootsweep",
+        org.caller_account_id()
+    );
+    assert!(
+        message.contains(&format!("Protections in force (from {arn}):")),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("exempt accounts: {kept}\n")),
+        "{message}"
+    );
+    assert!(
+        message.contains("exempt tag: rootsweep:exempt=true"),
+        "{message}"
+    );
+    let rows = json_rows(&output);
+    let remediated: BTreeSet<String> = rows
+        .iter()
+        .filter(|r| r.outcome == "remediated")
+        .map(|r| r.id.clone())
+        .collect();
+    let mut expected = due.clone();
+    expected.remove(&kept);
+    assert_eq!(remediated, expected);
+    assert_eq!(
+        rows.iter().find(|r| r.id == kept).unwrap().outcome,
+        "exempt"
+    );
+    assert_eq!(
+        emulator.state().account(&kept).unwrap().root_user,
+        org.account(&kept).unwrap().root_user,
+        "the deployed exemption held"
+    );
+    emulator.shutdown().await.unwrap();
+}
+
+/// issue 22: without a readable deployment, a sweep deletes nothing and names the flag that
+/// proceeds with the shell's settings; a deployment in audit mode sweeps nothing either.
+#[tokio::test]
+async fn a_sweep_without_a_readable_deployment_deletes_nothing_and_names_the_flag_to_proceed() {
+    let org = org(76);
+    let emulator = Emulator::new(org.clone())
+        .function("watcher", deployed(&[("ROOTSWEEP_MODE", "audit")]))
+        .spawn()
+        .await
+        .unwrap();
+    let named = operator(&emulator, &["sweep", "--yes"], &[]).await;
+    assert_exit(&named, 2);
+    assert!(emulator.calls().is_empty(), "refused before any AWS call");
+    let missing = operator(
+        &emulator,
+        &["sweep", "--yes"],
+        &[("ROOTSWEEP_FUNCTION", "gone")],
+    )
+    .await;
+    assert_exit(&missing, 3);
+    let audit_only = operator(&emulator, &["sweep", "--yes", "--function", "watcher"], &[]).await;
+    assert_exit(&audit_only, 3);
+    for (output, says) in [
+        (&named, "pass --function NAME (or set ROOTSWEEP_FUNCTION)"),
+        (&missing, "could not read the deployed function gone"),
+        (&audit_only, "runs in audit mode"),
+    ] {
+        let message = stderr(output);
+        assert!(message.contains(says), "{message}");
+        assert!(message.contains("Nothing was deleted"), "{message}");
+        assert!(output.stdout.is_empty(), "{message}");
+    }
+    for output in [&named, &missing] {
+        assert!(stderr(output).contains("--without-deployment"));
+    }
+    assert!(
+        emulator
+            .calls()
+            .iter()
+            .all(|c| c.operation == "GetFunctionConfiguration"),
+        "nothing but the deployment was read"
+    );
+    // Audits stay free: one for the audit-mode deployment shows its protections.
+    let audit = operator(&emulator, &["audit", "--function", "watcher"], &[]).await;
+    assert_exit(&audit, 4);
+    assert!(stderr(&audit).contains("Protections in force (from arn:aws:lambda:"));
+    deleted_nothing(&emulator, &org);
+    emulator.shutdown().await.unwrap();
+}
+
+/// `rootsweep sweep --yes --function rootsweep --output json EXTRA`, from a shell without settings.
+async fn sweep_for_rootsweep(emulator: &EmulatorHandle, extra: &[&str]) -> Output {
+    let args = [
+        &[
+            "sweep",
+            "--yes",
+            "--function",
+            "rootsweep",
+            "--output",
+            "json",
+        ],
+        extra,
+    ]
+    .concat();
+    operator(emulator, &args, &[]).await
+}
+
+#[tokio::test]
+async fn a_sweep_over_the_deployed_cap_deletes_nothing_until_the_operator_raises_it() {
+    let org = org(72);
+    let due = due(&org, Exemption::Tag);
+    assert!(due.len() >= 2, "{due:?}");
+    let emulator = Emulator::new(org.clone())
+        .function(
+            "rootsweep",
+            deployed(&[("ROOTSWEEP_MAX_REMEDIATIONS", "1")]),
+        )
+        .spawn()
+        .await
+        .unwrap();
+    // Flags only add protections: a shorter grace period or another tag rule is refused.
+    for (flags, named) in [
+        (
+            &["--grace", "1h"][..],
+            "--grace=\"1h\" is not valid: the deployed function waits 72h",
+        ),
+        (
+            &["--exempt-tag", "team=platform"][..],
+            "--exempt-tag=\"team=platform\" is not valid",
+        ),
+    ] {
+        let refused = sweep_for_rootsweep(&emulator, flags).await;
+        assert_exit(&refused, 2);
+        assert!(stderr(&refused).contains(named), "{}", stderr(&refused));
+    }
+    let held = sweep_for_rootsweep(&emulator, &[]).await;
     assert_exit(&held, 4);
     let message = stderr(&held);
     assert!(message.contains("Nothing will be deleted"), "{message}");
     assert!(message.contains("--max-remediations"), "{message}");
     deleted_nothing(&emulator, &org);
     let raised = format!("{}", due.len());
-    let swept = rootsweep(
-        &emulator,
-        &[
-            "sweep",
-            "--yes",
-            "--max-remediations",
-            &raised,
-            "--output",
-            "json",
-        ],
-        &[],
-    )
-    .await;
+    let swept = sweep_for_rootsweep(&emulator, &["--max-remediations", &raised]).await;
     assert_exit(&swept, 0);
+    let message = stderr(&swept);
+    assert!(
+        message.contains("raised by --max-remediations from the deployed 1, for this run only"),
+        "{message}"
+    );
     let remediated: BTreeSet<String> = json_rows(&swept)
         .into_iter()
         .filter(|r| r.outcome == "remediated")
@@ -538,12 +715,13 @@ async fn a_follow_up_a_cli_sweep_and_the_nightly_sweep_share_one_cap_for_the_day
     let org = org(74);
     let due: Vec<String> = due(&org, Exemption::Tag).into_iter().collect();
     assert!(due.len() >= 4, "{due:?}");
-    let harness = Harness::start_with(org.clone(), Timeouts::Patient, |e| {
-        e.bucket("rootsweep-state")
-    })
-    .await;
     let state = ("ROOTSWEEP_STATE", "s3://rootsweep-state/rootsweep");
     let cap = ("ROOTSWEEP_MAX_REMEDIATIONS", "3");
+    let harness = Harness::start_with(org.clone(), Timeouts::Patient, |e| {
+        e.bucket("rootsweep-state")
+            .function("rootsweep", deployed(&[state, cap]))
+    })
+    .await;
     let config = || config(Mode::Enforce, Exemption::Tag, &org, &[state, cap]);
     // A follow-up remediates one due account: one of the day's three.
     let follow_up = RunRequest {
@@ -554,7 +732,12 @@ async fn a_follow_up_a_cli_sweep_and_the_nightly_sweep_share_one_cap_for_the_day
     let first = harness.run(config(), &follow_up).await;
     assert_eq!(first.report().summary.count(OutcomeKind::Remediated), 1);
     // The operator's sweep finds the others due: with the follow-up's, over the three.
-    let held = rootsweep(&harness.emulator, &["sweep", "--yes"], &[state, cap]).await;
+    let held = operator(
+        &harness.emulator,
+        &["sweep", "--yes", "--function", "rootsweep"],
+        &[],
+    )
+    .await;
     assert_exit(&held, 4);
     let message = stderr(&held);
     assert!(
@@ -571,12 +754,7 @@ async fn a_follow_up_a_cli_sweep_and_the_nightly_sweep_share_one_cap_for_the_day
     assert_eq!(harness.delete_sessions(), [due[0].clone()]);
     // Raised on purpose, for one sweep.
     let raised = format!("{}", due.len());
-    let swept = rootsweep(
-        &harness.emulator,
-        &["sweep", "--yes", "--max-remediations", &raised],
-        &[state],
-    )
-    .await;
+    let swept = sweep_for_rootsweep(&harness.emulator, &["--max-remediations", &raised]).await;
     assert_exit(&swept, 0);
     let sessions: BTreeSet<String> = harness.delete_sessions().into_iter().collect();
     assert_eq!(sessions, due.iter().cloned().collect());
@@ -697,7 +875,12 @@ async fn bad_usage_exits_2_naming_the_flag_before_any_aws_call() {
     for (args, names) in [
         (&["audit", "--grace", "soon"][..], "--grace"),
         (&["audit", "--grace", "400d"][..], "--grace"),
-        (&["sweep", "--concurrency", "0"][..], "--concurrency"),
+        (
+            &["sweep", "--without-deployment", "--concurrency", "0"][..],
+            "--concurrency",
+        ),
+        // A sweep acts for a deployment, or says on purpose that it does not.
+        (&["sweep", "--yes"][..], "--without-deployment"),
         (&["audit", "--output", "xml"][..], "--output"),
         (&["audit", "--accounts", "12345"][..], "--accounts"),
         (&["audit", "--exempt", "nope"][..], "--exempt"),
@@ -707,7 +890,12 @@ async fn bad_usage_exits_2_naming_the_flag_before_any_aws_call() {
         ),
         // The environment sets rootsweep:exempt=true: a flag may not swap the rule out.
         (
-            &["sweep", "--exempt-tag", "team=platform"][..],
+            &[
+                "sweep",
+                "--without-deployment",
+                "--exempt-tag",
+                "team=platform",
+            ][..],
             "--exempt-tag",
         ),
         (&["audit", "--bogus"][..], "--bogus"),
@@ -743,7 +931,11 @@ async fn without_credentials(emulator: &EmulatorHandle, args: &[&str]) -> Output
 #[tokio::test]
 async fn without_credentials_it_says_so_in_one_line_and_how_to_provide_them() {
     let emulator = Emulator::start(org(74)).await.unwrap();
-    for args in [&["audit"][..], &["sweep", "--yes"], &["preflight"]] {
+    for args in [
+        &["audit"][..],
+        &["sweep", "--yes", "--without-deployment"],
+        &["preflight"],
+    ] {
         let output = without_credentials(&emulator, args).await;
         assert_exit(&output, 3);
         let text = format!("{}{}", stdout(&output), stderr(&output));
@@ -783,7 +975,7 @@ async fn verbose_logs_never_show_a_session_credential() {
     let emulator = Emulator::start(org.clone()).await.unwrap();
     let output = rootsweep(
         &emulator,
-        &["sweep", "--yes", "--output", "json"],
+        &["sweep", "--yes", "--without-deployment", "--output", "json"],
         &[("RUST_LOG", "trace")],
     )
     .await;

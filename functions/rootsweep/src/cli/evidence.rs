@@ -3,7 +3,9 @@
 use chrono::{NaiveDate, Utc};
 use clap::{Args, ValueEnum};
 
-use super::{AwsArgs, exit, fail, html, output};
+use aws_config::SdkConfig;
+
+use super::{AwsArgs, deployment, exit, fail, html, output};
 use crate::app::archive;
 use crate::aws::load_sdk_config;
 use crate::config::{ArchiveLocation, ConfigError};
@@ -13,9 +15,12 @@ use crate::evidence;
 pub struct EvidenceArgs {
     #[command(flatten)]
     pub aws: AwsArgs,
-    /// Where the runs are archived, as the deployment's ROOTSWEEP_ARCHIVE says.
+    /// The deployed rootsweep function whose archive to read (its ROOTSWEEP_ARCHIVE).
+    #[arg(long, env = "ROOTSWEEP_FUNCTION", value_name = "NAME")]
+    pub function: Option<String>,
+    /// Where the runs are archived, when not the deployment's.
     #[arg(long, value_name = "s3://BUCKET/PREFIX", env = ArchiveLocation::VARIABLE)]
-    pub archive: String,
+    pub archive: Option<String>,
     /// The first day to read (UTC), as a date such as 2026-01-01 or as a duration back from
     /// today such as 90d or 12w: the runs archived from 00:00 UTC that day on.
     #[arg(long, value_name = "DATE|DURATION", default_value = "90d")]
@@ -55,16 +60,51 @@ fn since(value: &str) -> Result<NaiveDate, ConfigError> {
         })
 }
 
+/// The archive to read: `--archive`'s, else the deployed function's.
+async fn location(args: &EvidenceArgs, sdk: &SdkConfig) -> Result<ArchiveLocation, (u8, String)> {
+    let usage = |err: ConfigError| (exit::USAGE, err.to_string());
+    if let Some(archive) = &args.archive {
+        return ArchiveLocation::parse("--archive", archive).map_err(usage);
+    }
+    let Some(function) = &args.function else {
+        return Err((
+            exit::USAGE,
+            "name the deployed function whose runs to read (--function NAME, or ROOTSWEEP_FUNCTION), or the archive itself (--archive s3://BUCKET/PREFIX)".into(),
+        ));
+    };
+    let deployed = deployment(sdk, function).await.map_err(|err| {
+        let message = format!(
+            "could not read the deployed function {function} ({err}): check the name, the region and that you may call lambda:GetFunctionConfiguration on it, or pass --archive"
+        );
+        (exit::CANNOT_RUN, message)
+    })?;
+    match deployed.variables.get(ArchiveLocation::VARIABLE) {
+        Some(archive) if !archive.is_empty() => {
+            ArchiveLocation::parse(ArchiveLocation::VARIABLE, archive)
+                .map_err(|err| (exit::CANNOT_RUN, format!("{}: {err}", deployed.arn)))
+        }
+        _ => Err((
+            exit::CANNOT_RUN,
+            format!(
+                "the deployed function {} archives no runs (ROOTSWEEP_ARCHIVE is not set): deploy it with an archive bucket, or pass --archive",
+                deployed.arn
+            ),
+        )),
+    }
+}
+
 /// Exit codes as for an audit: 4 when an account was seen past its grace period, 5 when a run
 /// of the period was incomplete, else 0.
 pub async fn run(args: &EvidenceArgs) -> u8 {
-    let (location, from) = match ArchiveLocation::parse("--archive", &args.archive)
-        .and_then(|location| Ok((location, since(&args.since)?)))
-    {
-        Ok(parsed) => parsed,
+    let from = match since(&args.since) {
+        Ok(from) => from,
         Err(err) => return fail(exit::USAGE, &err),
     };
     let sdk = load_sdk_config(args.aws.profile.as_deref(), args.aws.region.as_deref()).await;
+    let location = match location(args, &sdk).await {
+        Ok(location) => location,
+        Err((code, err)) => return fail(code, &err),
+    };
     let store = archive(&sdk, &location.bucket);
     let evidence = match evidence::read(store.as_ref(), &location, from).await {
         Ok(evidence) => evidence,

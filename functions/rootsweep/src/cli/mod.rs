@@ -3,6 +3,7 @@
 mod evidence;
 mod html;
 mod output;
+mod protections;
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
@@ -14,19 +15,21 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::account::AccountId;
 use crate::app::{SdkEngine, sdk_engine};
 use crate::aws::load_sdk_config;
-use crate::config::{
-    ArchiveLocation, Concurrency, Config, ConfigError, GracePeriod, MaxRemediations, Mode, OuId,
-    TagRule,
-};
+use aws_config::SdkConfig;
+
+use crate::aws::deployment::SdkDeployment;
+use crate::config::{Config, Mode};
 use crate::decide::Decision;
 use crate::engine::RunOptions;
 use crate::event::{RunRequest, Scope};
 use crate::logging;
 use crate::outcome::{AccountReport, Outcome, Stage};
 use crate::plan::Plan;
+use crate::ports::{AwsError, DeployedFunction, Deployment};
 use crate::preflight;
 use crate::reasons::HoldReason;
 use crate::report::{Report, ReportSink, RunSummary};
+use protections::{DeploymentArgs, Origin, ProtectionFlags, Protections, ProtectionsError};
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -37,7 +40,9 @@ Exit codes:
   5  some accounts could not be checked (failed, not reached, or the account listing broke off)
   6  the sweep was not confirmed: nothing was deleted
 
-Configuration: flags override the ROOTSWEEP_* environment variables the Lambda function reads.
+Protections: a sweep applies those of the deployed function it acts for (--function NAME, or
+ROOTSWEEP_FUNCTION), read from Lambda; flags only add to them. --without-deployment takes them
+from this shell's ROOTSWEEP_* variables instead, on purpose. An audit may use either.
 AWS access: the standard credential chain, AWS_PROFILE/--profile, AWS_REGION/--region and
 AWS_ENDPOINT_URL work as with the AWS CLI.";
 
@@ -90,33 +95,13 @@ pub struct AwsArgs {
 pub struct RunArgs {
     #[command(flatten)]
     pub aws: AwsArgs,
+    #[command(flatten)]
+    pub deployment: DeploymentArgs,
     /// Only these accounts (comma-separated 12-digit ids).
     #[arg(long, value_delimiter = ',', value_name = "IDS")]
     pub accounts: Vec<AccountId>,
-    /// Grace period, such as 72h or 7d [env: ROOTSWEEP_GRACE_PERIOD, default 72h].
-    #[arg(long, value_name = "DURATION")]
-    pub grace: Option<String>,
-    /// Accounts processed at once, 1 to 64 [env: ROOTSWEEP_CONCURRENCY, default 8].
-    #[arg(long, value_name = "N")]
-    pub concurrency: Option<String>,
-    /// More account ids never audited or touched, added to ROOTSWEEP_EXEMPT_ACCOUNTS.
-    #[arg(long, value_name = "IDS")]
-    pub exempt: Option<String>,
-    /// More organizational units (or the root) whose accounts are exempt, nested units
-    /// included, added to ROOTSWEEP_EXEMPT_OUS.
-    #[arg(long, value_name = "OU_IDS")]
-    pub exempt_ous: Option<String>,
-    /// Accounts carrying this tag are exempt (any value when no `=VALUE`) [env:
-    /// ROOTSWEEP_EXEMPT_TAG_KEY, ROOTSWEEP_EXEMPT_TAG_VALUE].
-    #[arg(long, value_name = "KEY[=VALUE]")]
-    pub exempt_tag: Option<String>,
-    /// The most accounts one sweep may remediate; above it nothing is deleted [env:
-    /// ROOTSWEEP_MAX_REMEDIATIONS, default 25].
-    #[arg(long, value_name = "N")]
-    pub max_remediations: Option<String>,
-    /// Also archive the run's report, as the function does [env: ROOTSWEEP_ARCHIVE].
-    #[arg(long, value_name = "s3://BUCKET/PREFIX")]
-    pub archive: Option<String>,
+    #[command(flatten)]
+    pub protections: ProtectionFlags,
     /// Also publish the run metrics to CloudWatch [namespace: ROOTSWEEP_METRICS_NAMESPACE].
     #[arg(long)]
     pub publish_metrics: bool,
@@ -156,125 +141,41 @@ pub async fn main(cli: Cli) -> ExitCode {
     ExitCode::from(code)
 }
 
-/// How a flag combines with its environment variable.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Combine {
-    /// The flag's value instead of the variable's.
-    Replace,
-    /// Both: a list flag adds to the list the variable holds, so that the flags can only
-    /// protect more accounts than the environment does, never fewer.
-    Append,
+/// The SDK configuration and the protections of a run in `mode`, or the exit code it ends
+/// with. The flags are checked before any AWS call; a deployment is read when the run acts for
+/// one, and its region is the run's unless `--region` says otherwise.
+async fn prepare(args: &RunArgs, mode: Mode) -> Result<(SdkConfig, Protections), u8> {
+    let refuse = |err: ProtectionsError| {
+        let code = if err.is_usage() {
+            exit::USAGE
+        } else {
+            exit::CANNOT_RUN
+        };
+        fail(code, &err)
+    };
+    let function = args.deployment.wanted(mode).map_err(refuse)?;
+    protections::check(&args.protections, mode).map_err(refuse)?;
+    let region = args.aws.region.as_deref().or(args.deployment.region());
+    let sdk = load_sdk_config(args.aws.profile.as_deref(), region).await;
+    let deployed = match function {
+        None => None,
+        Some(function) => {
+            let read = deployment(&sdk, function).await;
+            let read = read.map_err(|source| ProtectionsError::Unreadable {
+                function: function.to_owned(),
+                source,
+            });
+            Some(read.map_err(refuse)?)
+        }
+    };
+    let protections = protections::settle(&args.protections, mode, deployed).map_err(refuse)?;
+    Ok((sdk, protections))
 }
 
-/// The same configuration rules as the Lambda's: each flag stands in for (or adds to) the
-/// environment variable it names, and an error names the flag.
-fn config(args: &RunArgs, mode: Mode) -> Result<Config, ConfigError> {
-    refuse_tag_swap(args.exempt_tag.as_deref())?;
-    let (tag_key, tag_value) = match args
-        .exempt_tag
-        .as_deref()
-        .map(|t| t.split_once('=').unwrap_or((t, "")))
-    {
-        Some((key, value)) => (Some(key.to_owned()), Some(value.to_owned())),
-        None => (None, None),
-    };
-    let flags: [(&str, &'static str, Option<String>, Combine); 8] = [
-        (
-            ArchiveLocation::VARIABLE,
-            "--archive",
-            args.archive.clone(),
-            Combine::Replace,
-        ),
-        (
-            GracePeriod::VARIABLE,
-            "--grace",
-            args.grace.clone(),
-            Combine::Replace,
-        ),
-        (
-            Concurrency::VARIABLE,
-            "--concurrency",
-            args.concurrency.clone(),
-            Combine::Replace,
-        ),
-        (
-            Config::EXEMPT_VARIABLE,
-            "--exempt",
-            args.exempt.clone(),
-            Combine::Append,
-        ),
-        (
-            OuId::VARIABLE,
-            "--exempt-ous",
-            args.exempt_ous.clone(),
-            Combine::Append,
-        ),
-        (
-            TagRule::KEY_VARIABLE,
-            "--exempt-tag",
-            tag_key,
-            Combine::Replace,
-        ),
-        (
-            TagRule::VALUE_VARIABLE,
-            "--exempt-tag",
-            tag_value,
-            Combine::Replace,
-        ),
-        (
-            MaxRemediations::VARIABLE,
-            "--max-remediations",
-            args.max_remediations.clone(),
-            Combine::Replace,
-        ),
-    ];
-    Config::from_lookup(|name| {
-        if name == Config::MODE_VARIABLE {
-            return Some(mode.to_string());
-        }
-        let env = std::env::var(name).ok();
-        match flags.iter().find(|(variable, ..)| *variable == name) {
-            Some((_, _, Some(flag), Combine::Replace)) => Some(flag.clone()),
-            Some((_, _, Some(flag), Combine::Append)) => {
-                Some(env.map_or_else(|| flag.clone(), |env| format!("{env},{flag}")))
-            }
-            _ => env,
-        }
-    })
-    .map_err(|mut err| {
-        if let Some((_, flag, Some(_), _)) = flags.iter().find(|(v, ..)| *v == err.variable) {
-            err.variable = flag;
-        }
-        err
-    })
-}
-
-/// Only one exempt tag rule exists: a flag may restate the environment's, never replace it,
-/// or the CLI would be a way around the deployed protection.
-fn refuse_tag_swap(flag: Option<&str>) -> Result<(), ConfigError> {
-    let (Some(flag), Ok(key)) = (flag, std::env::var(TagRule::KEY_VARIABLE)) else {
-        return Ok(());
-    };
-    let env = match std::env::var(TagRule::VALUE_VARIABLE) {
-        Ok(value) if !value.is_empty() => format!("{key}={value}"),
-        _ => key,
-    };
-    if flag == env {
-        return Ok(());
-    }
-    Err(ConfigError {
-        variable: "--exempt-tag",
-        value: flag.to_owned(),
-        allowed: format!(
-            "the environment already exempts accounts tagged {env} ({}), and only one tag rule applies: pass that same tag, or none",
-            TagRule::KEY_VARIABLE
-        ),
-    })
-}
-
-async fn engine(aws: &AwsArgs, config: Config, publish_metrics: bool) -> SdkEngine {
-    let sdk = load_sdk_config(aws.profile.as_deref(), aws.region.as_deref()).await;
-    sdk_engine(config, &sdk, publish_metrics)
+/// The deployed function's configuration, from Lambda.
+async fn deployment(sdk: &SdkConfig, function: &str) -> Result<DeployedFunction, AwsError> {
+    let lambda = SdkDeployment::new(aws_sdk_lambda::Client::new(sdk));
+    lambda.configuration(function).await
 }
 
 async fn run_preflight(aws: &AwsArgs) -> u8 {
@@ -283,7 +184,8 @@ async fn run_preflight(aws: &AwsArgs) -> u8 {
         Ok(config) => config,
         Err(err) => return fail(exit::USAGE, &err),
     };
-    let engine = engine(aws, config, false).await;
+    let sdk = load_sdk_config(aws.profile.as_deref(), aws.region.as_deref()).await;
+    let engine = sdk_engine(config, &sdk, false);
     let mut checks = preflight::checks(engine.organization()).await;
     let caller = crate::ports::Organization::caller(engine.organization())
         .await
@@ -328,23 +230,31 @@ fn request(args: &RunArgs, mode: Mode) -> RunRequest {
     }
 }
 
-fn run_options() -> RunOptions {
+/// The function the run acts for is the one its follow-ups invoke.
+fn run_options(protections: &Protections) -> RunOptions {
     RunOptions {
         run_id: format!("cli-{}", Utc::now().format("%Y%m%dT%H%M%SZ")),
         deadline: None,
-        function_arn: None,
+        function_arn: match &protections.origin {
+            Origin::Deployed { arn } => Some(arn.clone()),
+            Origin::Shell => None,
+        },
     }
 }
 
 async fn run_audit(args: &RunArgs) -> u8 {
-    let config = match config(args, Mode::Audit) {
-        Ok(config) => config,
-        Err(err) => return fail(exit::USAGE, &err),
+    let (sdk, protections) = match prepare(args, Mode::Audit).await {
+        Ok(prepared) => prepared,
+        Err(code) => return code,
     };
-    let engine = engine(&args.aws, config, args.publish_metrics).await;
+    if matches!(protections.origin, Origin::Deployed { .. }) {
+        protections::show(&protections, None, &mut std::io::stderr().lock());
+    }
+    let options = run_options(&protections);
+    let engine = sdk_engine(protections.config, &sdk, args.publish_metrics);
     let progress = Progress::new(Mode::Audit);
     let report = engine
-        .run(&request(args, Mode::Audit), run_options(), &progress)
+        .run(&request(args, Mode::Audit), options, &progress)
         .await;
     progress.finish();
     let report = match report {
@@ -374,24 +284,27 @@ async fn pending_follow_ups(engine: &SdkEngine, format: OutputFormat) {
 /// what will be deleted; then, once confirmed, that same plan acted on (each due account still
 /// re-checked in its delete session), with one report and one set of metrics.
 async fn run_sweep(args: &RunArgs, yes: bool) -> u8 {
-    let config = match config(args, Mode::Enforce) {
-        Ok(config) => config,
-        Err(err) => return fail(exit::USAGE, &err),
+    let (sdk, protections) = match prepare(args, Mode::Enforce).await {
+        Ok(prepared) => prepared,
+        Err(code) => return code,
     };
-    let engine = engine(&args.aws, config, args.publish_metrics).await;
+    let options = run_options(&protections);
+    let engine = sdk_engine(protections.config.clone(), &sdk, args.publish_metrics);
     let progress = Progress::new(Mode::Enforce);
     let plan = engine
-        .plan(&request(args, Mode::Enforce), run_options(), &progress)
+        .plan(&request(args, Mode::Enforce), options, &progress)
         .await;
     progress.finish();
     let plan = match plan {
         Ok(plan) => plan,
         Err(err) => return fail(exit::CANNOT_RUN, &err),
     };
+    let spent = plan.ledger().map(|ledger| ledger.spent(Utc::now()));
+    protections::show(&protections, spent, &mut std::io::stderr().lock());
     let mut decision = engine.decide(&plan);
     let mut not_confirmed = None;
     if !plan.due.is_empty() {
-        show_plan(&plan, engine.config(), &decision);
+        show_plan(&plan, &decision);
         if decision == Decision::Remediate
             && let Err(reason) = confirm(plan.due.len(), yes)
         {
@@ -412,44 +325,9 @@ async fn run_sweep(args: &RunArgs, yes: bool) -> u8 {
     }
 }
 
-/// What the sweep will delete, under which protections, on stderr.
-fn show_plan(plan: &Plan, config: &Config, decision: &Decision) {
+/// What the sweep will delete, on stderr.
+fn show_plan(plan: &Plan, decision: &Decision) {
     let mut err = std::io::stderr().lock();
-    let exempt_accounts: Vec<&str> = config
-        .exempt_accounts
-        .iter()
-        .map(AccountId::as_str)
-        .collect();
-    let exempt_ous: Vec<&str> = config.exempt_ous.iter().map(OuId::as_str).collect();
-    let none = |list: &[&str]| {
-        if list.is_empty() {
-            "none".to_owned()
-        } else {
-            list.join(", ")
-        }
-    };
-    let cap = match (plan.ledger(), &config.state) {
-        (Some(ledger), Some(at)) => format!(
-            "{} accounts in any 24 hours ({} remediated in the last 24 hours, by the run ledger at {at})",
-            config.max_remediations.get(),
-            ledger.spent(chrono::Utc::now())
-        ),
-        _ => format!(
-            "{} accounts in this run ({})",
-            config.max_remediations.get(),
-            crate::ledger::STATELESS
-        ),
-    };
-    let _ = writeln!(
-        err,
-        "Protections in force:\n  exempt accounts: {}\n  exempt organizational units: {}\n  exempt tag: {}\n  remediation cap: {cap}\n",
-        none(&exempt_accounts),
-        none(&exempt_ous),
-        config
-            .exempt_tag
-            .as_ref()
-            .map_or("none".to_owned(), ToString::to_string),
-    );
     let due: Vec<&AccountReport> = plan.due.iter().map(|d| &d.report).collect();
     let _ = writeln!(err, "These root credentials are past their grace period:\n");
     let _ = output::table(&due, &mut err);
@@ -566,81 +444,6 @@ impl ReportSink for Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn args(extra: &[&str]) -> RunArgs {
-        let cli = Cli::try_parse_from([&["rootsweep", "audit"], extra].concat()).unwrap();
-        match cli.command {
-            Command::Audit(args) => args,
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn flags_go_through_the_same_rules_as_the_environment_and_are_named_in_errors() {
-        let config = config(
-            &args(&[
-                "--grace",
-                "7d",
-                "--concurrency",
-                "3",
-                "--exempt",
-                "111111111111",
-                "--exempt-ous",
-                "ou-ab12-cd34ef56",
-                "--exempt-tag",
-                "break-glass=true",
-                "--max-remediations",
-                "40",
-            ]),
-            Mode::Audit,
-        )
-        .unwrap();
-        assert_eq!(config.grace.to_string(), "7d");
-        assert_eq!(config.concurrency.get(), 3);
-        assert_eq!(config.exempt_accounts.len(), 1);
-        assert_eq!(config.exempt_ous.len(), 1);
-        assert_eq!(config.exempt_tag.unwrap().to_string(), "break-glass=true");
-        assert_eq!(config.max_remediations.get(), 40);
-        let cases = [
-            (
-                &["--grace", "soon"][..],
-                "--grace=\"soon\" is not valid: use a duration",
-            ),
-            (
-                &["--concurrency", "100"],
-                "--concurrency=\"100\" is not valid: use a whole number from 1 to 64",
-            ),
-            (
-                &["--max-remediations", "0"],
-                "--max-remediations=\"0\" is not valid",
-            ),
-            (
-                &["--exempt-ous", "ou-1"],
-                "--exempt-ous=\"ou-1\" is not valid",
-            ),
-            (
-                &["--exempt-tag", "=true"],
-                "--exempt-tag=\"true\" is not valid",
-            ),
-        ];
-        for (flags, expected) in cases {
-            let err = config_error(flags);
-            assert!(err.starts_with(expected), "{err}");
-        }
-    }
-
-    #[test]
-    fn a_tag_flag_without_a_value_exempts_any_value() {
-        let config = config(&args(&["--exempt-tag", "break-glass"]), Mode::Audit).unwrap();
-        assert_eq!(
-            config.exempt_tag.unwrap().to_string(),
-            "break-glass (any value)"
-        );
-    }
-
-    fn config_error(extra: &[&str]) -> String {
-        config(&args(extra), Mode::Audit).unwrap_err().to_string()
-    }
 
     #[test]
     fn bad_account_ids_are_refused_by_the_parser() {

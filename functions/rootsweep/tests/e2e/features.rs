@@ -571,7 +571,8 @@ async fn findings_keep_their_creation_through_remediation_exemption_suspension_f
     harness.shutdown().await;
 }
 
-/// `rootsweep evidence` against the harness's archive, as an operator runs it.
+/// `rootsweep evidence` against the harness's archive, as an operator runs it: for the deployed
+/// function `rootsweep`, whose ROOTSWEEP_ARCHIVE names the archive.
 async fn evidence_cli(harness: &Harness, output: &str) -> Vec<u8> {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_rootsweep"));
     let since = Utc::now().date_naive().to_string();
@@ -582,7 +583,7 @@ async fn evidence_cli(harness: &Harness, output: &str) -> Vec<u8> {
             &harness.emulator.url(),
         ))
         .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("ROOTSWEEP_ARCHIVE", "s3://rootsweep-evidence/evidence");
+        .env("ROOTSWEEP_FUNCTION", "rootsweep");
     let out = tokio::task::spawn_blocking(move || command.output())
         .await
         .unwrap()
@@ -602,7 +603,9 @@ async fn an_account_denied_deletion_three_nights_is_three_nights_past_grace_in_j
     let denied = named(&org, "due")[0].id.clone();
     let refused = Fault::new("DeleteLoginProfile", FaultKind::AccessDenied).for_account(&denied);
     let harness = Harness::start_with(org.clone(), Timeouts::Patient, |e| {
-        e.bucket(BUCKET).faults(vec![refused])
+        e.bucket(BUCKET)
+            .faults(vec![refused])
+            .function("rootsweep", EVIDENCE)
     })
     .await;
     // Three nights: between two runs the world ages a day (the credentials' dates move back).
