@@ -5,14 +5,14 @@
 use std::sync::Arc;
 
 use crate::account::Caller;
+use crate::archive;
 use crate::budget::Budget;
 use crate::config::Config;
-use crate::evidence::{self, Archived};
 use crate::findings::{self, Published};
 use crate::followup::{FollowUp, Scheduling, Wanted};
 use crate::outcome::AccountReport;
 use crate::ports::{Archive, AwsErrorKind, Findings, MetricPoint, Metrics, Scheduler};
-use crate::report::RunSummary;
+use crate::report::{Archived, RunSummary};
 
 /// The optional features' adapters: each present when its feature is configured.
 #[derive(Clone, Default)]
@@ -56,51 +56,63 @@ impl<M: Metrics> Delivery<'_, M> {
         done
     }
 
-    /// Archives the run and publishes its findings, as configured.
-    pub async fn evidence(
+    /// Archives the run, as configured: its account lines and `summary` as they are logged,
+    /// the summary already naming the object it is in (a write that fails leaves no object to
+    /// contradict). Only the metrics' result, which comes after, is not in the archived summary.
+    pub async fn archive(
+        &self,
+        accounts: &[AccountReport],
+        summary: &RunSummary,
+    ) -> Option<Archived> {
+        let (Some(location), Some(archive)) = (&self.config.archive, &self.features.archive) else {
+            return None;
+        };
+        let key = archive::key(location, summary.started_at, &summary.run_id);
+        let archived_summary = RunSummary {
+            archive: Some(Archived {
+                key: key.clone(),
+                error: None,
+            }),
+            ..summary.clone()
+        };
+        let written = archive::write(
+            archive.as_ref(),
+            location,
+            &key,
+            accounts,
+            &archived_summary,
+        );
+        let error = match self.budget.publish(written).await {
+            Some(written) => written.err(),
+            None => Some("the run's deadline came before the archive was written".into()),
+        };
+        if let Some(error) = &error {
+            tracing::warn!(error = %error, "run not archived");
+        }
+        Some(Archived { key, error })
+    }
+
+    /// Publishes the run's findings, as configured.
+    pub async fn findings(
         &self,
         caller: &Caller,
         accounts: &[AccountReport],
         summary: &RunSummary,
-    ) -> (Option<Archived>, Option<Published>) {
-        let archived = match (&self.config.archive, &self.features.archive) {
-            (Some(location), Some(archive)) => {
-                let written = evidence::write(archive.as_ref(), location, accounts, summary);
-                let archived = self
-                    .budget
-                    .publish(written)
-                    .await
-                    .unwrap_or_else(|| Archived {
-                        key: evidence::key(location, summary.started_at, &summary.run_id),
-                        error: Some(
-                            "the run's deadline came before the archive was written".into(),
-                        ),
-                    });
-                if let Some(error) = &archived.error {
-                    tracing::warn!(error = %error, "run not archived");
-                }
-                Some(archived)
-            }
-            _ => None,
+    ) -> Option<Published> {
+        let (true, Some(port)) = (self.config.security_hub, &self.features.findings) else {
+            return None;
         };
-        let published = match (self.config.security_hub, &self.features.findings) {
-            (true, Some(port)) => {
-                let whole_view = summary.whole_organization && summary.complete;
-                let published =
-                    findings::publish(port.as_ref(), caller, accounts, whole_view, self.budget)
-                        .await;
-                if !published.failed.is_empty() || published.error.is_some() {
-                    tracing::warn!(
-                        failed = published.failed.len(),
-                        error = published.error.as_deref().unwrap_or(""),
-                        "findings not all imported"
-                    );
-                }
-                Some(published)
-            }
-            _ => None,
-        };
-        (archived, published)
+        let whole_view = summary.whole_organization && summary.complete;
+        let published =
+            findings::publish(port.as_ref(), caller, accounts, whole_view, self.budget).await;
+        if !published.failed.is_empty() || published.error.is_some() {
+            tracing::warn!(
+                failed = published.failed.len(),
+                error = published.error.as_deref().unwrap_or(""),
+                "findings not all imported"
+            );
+        }
+        Some(published)
     }
 
     /// Publishes `points` within the time left; what went wrong, for the summary.

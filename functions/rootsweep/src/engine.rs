@@ -192,9 +192,12 @@ impl<O: Organization, R: RootAccess, M: Metrics> Engine<O, R, M> {
         let mut summary = RunSummary::new(facts, &accounts);
         summary.follow_ups = follow_ups;
         summary.ledger = Some(ledger);
-        sink.summary(&summary);
-        (summary.archive, summary.findings) = delivery.evidence(&caller, &accounts, &summary).await;
+        summary.findings = delivery.findings(&caller, &accounts, &summary).await;
+        summary.archive = delivery.archive(&accounts, &summary).await;
         summary.metrics_error = delivery.metrics(&metric_points(&summary)).await;
+        // One summary, written once, everything delivered: the log line, the response and the
+        // report are the same object (the archived one lacks only the metrics' result).
+        sink.summary(&summary);
         Report { summary, accounts }
     }
 

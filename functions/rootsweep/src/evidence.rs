@@ -1,72 +1,19 @@
-//! The run archive, the evidence auditors query: each run's whole report (its account lines and
-//! its summary, as logged) as one gzipped JSON-lines object, partitioned by date, and read back
-//! for a period to say, per account, how long any root credential outlived its grace period.
-//! The read streams: one object at a time, one line at a time, keeping one tally per account.
+//! The evidence auditors query: the run archive (see `archive.rs`) read back for a period to
+//! say, per account, how long any root credential outlived its grace period. The read streams:
+//! one object at a time, one line at a time, keeping one tally per account.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::io::{self, BufRead, BufReader};
+use std::io::{BufRead, BufReader};
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
-use flate2::Compression;
 use flate2::read::GzDecoder;
-use flate2::write::GzEncoder;
 use serde::{Deserialize, Serialize};
 
 use crate::config::ArchiveLocation;
 use crate::error::AwsError;
-use crate::outcome::AccountReport;
 use crate::ports::Archive;
-use crate::report::{JsonLines, ReportSink, RunSummary};
-
-/// `<prefix>/runs/date=YYYY-MM-DD/HHMMSS.mmmZ-<run-id>.jsonl.gz`: the date partitions Athena
-/// projects, and in a day the runs in the order they started (a run id is a Lambda request
-/// id), so that the evidence reads them in order.
-pub fn key(location: &ArchiveLocation, started_at: DateTime<Utc>, run_id: &str) -> String {
-    location.key(&format!(
-        "runs/date={}/{}Z-{run_id}.jsonl.gz",
-        started_at.format("%Y-%m-%d"),
-        started_at.format("%H%M%S%.3f")
-    ))
-}
-
-/// The report lines, exactly as logged, gzipped.
-pub fn body(accounts: &[AccountReport], summary: &RunSummary) -> io::Result<Vec<u8>> {
-    let lines = JsonLines::new(GzEncoder::new(Vec::new(), Compression::default()));
-    for account in accounts {
-        lines.account(&summary.run_id, account);
-    }
-    lines.summary(summary);
-    lines.into_inner().finish()
-}
-
-/// What archiving a run did, in its summary.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Archived {
-    pub key: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
-
-/// Writes a run to the archive. A failure is returned to be reported; it never stops anything.
-pub async fn write(
-    archive: &dyn Archive,
-    location: &ArchiveLocation,
-    accounts: &[AccountReport],
-    summary: &RunSummary,
-) -> Archived {
-    let key = key(location, summary.started_at, &summary.run_id);
-    let error = match body(accounts, summary) {
-        Err(err) => Some(format!("the archive object could not be made: {err}")),
-        Ok(bytes) => archive.put(&key, bytes).await.err().map(|err| {
-            format!(
-                "{err}. Check that the role may s3:PutObject to s3://{}/{key}",
-                location.bucket
-            )
-        }),
-    };
-    Archived { key, error }
-}
+use crate::report::Exemption;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EvidenceError {
@@ -111,13 +58,6 @@ pub struct RunEvidence {
     /// Accounts whose root credentials this run saw past their grace period (or could not
     /// check while they were last known so).
     pub accounts_past_grace: usize,
-}
-
-/// An exempt account and the rule that exempts it, as a run summary lists them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Exemption {
-    pub account_id: String,
-    pub rule: String,
 }
 
 /// The period's evidence.
@@ -358,11 +298,14 @@ mod tests {
 
     use super::*;
     use crate::account::AccountState;
+    use crate::archive::{body, key};
     use crate::config::Mode;
+    use crate::outcome::AccountReport;
     use crate::outcome::{Failure, Outcome, Stage};
     use crate::ports::{AwsErrorKind, Call};
     use crate::reasons::{Cause, ExemptRule};
     use crate::report::RunFacts;
+    use crate::report::RunSummary;
 
     fn at(text: &str) -> DateTime<Utc> {
         text.parse().unwrap()
@@ -482,8 +425,8 @@ mod tests {
     #[test]
     fn a_cut_short_object_is_an_incomplete_run_and_garbage_is_refused() {
         let mut reader = Reader::default();
-        let mut gz = GzEncoder::new(Vec::new(), Compression::default());
-        io::Write::write_all(&mut gz, b"{\"kind\":\"account_report\",\"run_id\":\"cut\",\"account_id\":\"1\",\"outcome\":\"clean\"}\n").unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut gz, b"{\"kind\":\"account_report\",\"run_id\":\"cut\",\"account_id\":\"1\",\"outcome\":\"clean\"}\n").unwrap();
         reader.object("cut", &gz.finish().unwrap()).unwrap();
         assert!(matches!(
             reader.object("bad", b"not gzip"),

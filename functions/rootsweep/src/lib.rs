@@ -10,6 +10,7 @@
 pub mod account;
 pub mod act;
 pub mod app;
+pub mod archive;
 pub mod aws;
 pub mod budget;
 pub mod cli;

@@ -6,12 +6,11 @@ use std::io::Write;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::account::AccountId;
 use crate::config::{GracePeriod, Mode};
 use crate::credentials::CredentialKind;
-use crate::evidence::{Archived, Exemption};
 use crate::findings::Published;
 use crate::followup::{FollowUp, FollowUpAction};
 use crate::ledger::{LedgerState, LedgerSummary};
@@ -19,6 +18,21 @@ use crate::names::camel_case;
 use crate::outcome::{AccountReport, Outcome, OutcomeKind};
 use crate::ports::{MetricPoint, MetricUnit};
 use crate::reasons::{HoldReason, ListingStop};
+
+/// What archiving a run did, in its summary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Archived {
+    pub key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// An exempt account and the rule that exempts it, as a run summary lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exemption {
+    pub account_id: String,
+    pub rule: String,
+}
 
 /// The whole result of a run: the summary and every account, in account order.
 #[derive(Debug, Clone, Serialize)]

@@ -313,11 +313,11 @@ async fn an_archive_or_findings_failure_is_reported_with_a_metric_and_changes_no
 #[test]
 fn the_athena_fixture_is_what_the_function_writes() {
     use rootsweep::credentials::{Credential, CredentialKind, TaskPolicy};
-    use rootsweep::evidence::{Archived, Exemption};
     use rootsweep::findings::Published;
     use rootsweep::outcome::{Action, ActionKind, Failure, Outcome, SessionRecord, Stage};
     use rootsweep::ports::AwsError;
     use rootsweep::reasons::{Cause, ExemptRule, Note};
+    use rootsweep::report::{Archived, Exemption};
     use rootsweep::report::{JsonLines, ReportSink, RunFacts, RunSummary};
     let at = |text: &str| text.parse::<chrono::DateTime<Utc>>().unwrap();
     let due_at = at("2026-11-20T03:00:00Z");

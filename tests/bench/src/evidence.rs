@@ -12,7 +12,7 @@ use rootsweep::config::{ArchiveLocation, Mode};
 use rootsweep::credentials::Credential;
 use rootsweep::outcome::{AccountReport, Outcome};
 use rootsweep::report::{RunFacts, RunSummary};
-use rootsweep::{app, aws, evidence};
+use rootsweep::{app, archive, aws, evidence};
 use serde_json::json;
 
 use crate::case::{Case, EmulatorProcess, usage};
@@ -95,8 +95,9 @@ pub fn generate(url: &str, accounts: usize, runs: usize) {
         let start = first_night(runs);
         for n in 0..runs {
             let (reports, summary) = night(accounts, n, start + TimeDelta::days(n as i64));
-            let written = evidence::write(store.as_ref(), &location, &reports, &summary).await;
-            assert_eq!(written.error, None, "the archive object is written");
+            let key = archive::key(&location, summary.started_at, &summary.run_id);
+            let written = archive::write(store.as_ref(), &location, &key, &reports, &summary);
+            assert_eq!(written.await, Ok(()), "the archive object is written");
         }
     });
 }
