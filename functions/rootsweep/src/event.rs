@@ -481,7 +481,10 @@ mod tests {
                 "\"1234\" is not an AWS account id",
             ),
             (json!({"accounts": "111111111111"}), "invalid type"),
-            (json!({"mode": "delete"}), "\"delete\" is not one of: audit, enforce"),
+            (
+                json!({"mode": "delete"}),
+                "\"delete\" is not one of: audit, enforce",
+            ),
             (json!({"accounts": []}), "`accounts` is empty"),
             // A null must not read as "absent": that would sweep the whole organization.
             (json!({"accounts": null}), "`accounts` is null"),

@@ -1,46 +1,16 @@
 //! `rootsweep evidence`: the run archive read back for a period.
 
 use chrono::{NaiveDate, Utc};
-use clap::{Args, ValueEnum};
 
 use aws_config::SdkConfig;
 
-use super::{AwsArgs, deployment, exit, fail, html, output};
+use super::args::{EvidenceArgs, EvidenceFormat};
+use super::run::{deployment, exit, fail};
+use super::{html, output};
 use crate::app::archive;
 use crate::aws::load_sdk_config;
 use crate::config::{ArchiveLocation, ConfigError};
 use crate::evidence;
-
-#[derive(Debug, Args)]
-pub struct EvidenceArgs {
-    #[command(flatten)]
-    pub aws: AwsArgs,
-    /// The deployed rootsweep function whose archive to read (its ROOTSWEEP_ARCHIVE).
-    #[arg(long, env = "ROOTSWEEP_FUNCTION", value_name = "NAME")]
-    pub function: Option<String>,
-    /// Where the runs are archived, when not the deployment's.
-    #[arg(long, value_name = "s3://BUCKET/PREFIX", env = ArchiveLocation::VARIABLE)]
-    pub archive: Option<String>,
-    /// The first day to read (UTC), as a date such as 2026-01-01 or as a duration back from
-    /// today such as 90d or 12w: the runs archived from 00:00 UTC that day on.
-    #[arg(long, value_name = "DATE|DURATION", default_value = "90d")]
-    pub since: String,
-    /// How to print the evidence on stdout.
-    #[arg(long, value_enum, default_value_t = EvidenceFormat::Table)]
-    pub output: EvidenceFormat,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum EvidenceFormat {
-    /// A readable table.
-    Table,
-    /// The evidence as one JSON document.
-    Json,
-    /// One row per account.
-    Csv,
-    /// One self-contained HTML page (no script, nothing fetched when opened).
-    Html,
-}
 
 /// The first day to read.
 fn since(value: &str) -> Result<NaiveDate, ConfigError> {
