@@ -34,7 +34,7 @@ bench:
 
 ## Builds the debug binaries with the test build's features: `cargo build -p ...` alone leaves
 ## out the dev-dependencies' features (tokio's and the SDKs' test-util), and would rebuild tokio,
-## the SDK and everything above them after `cargo test` (3.5 of CI's minutes).
+## the SDK and everything above them after `cargo test` (timings: CONTRIBUTING.md).
 DEBUG_BUILD = $(CARGO) build --workspace --all-targets --locked
 
 ## The benchmark's quick set, in make test so that it cannot rot (figures only, no assertions
@@ -55,7 +55,7 @@ test:
 ## Chromium, Debian's package, for the test that opens the HTML evidence in a real browser:
 ## installed when missing (CI runs as root on a clean machine), through sudo when not root.
 ## make test installs it beside the Rust lint: apt waits on downloads and dpkg more than it
-## computes (12 s of CPU in 34 s here), and the tests only need it after the build.
+## computes (timings: CONTRIBUTING.md), and the tests only need it after the build.
 chromium:
 	@command -v chromium >/dev/null || { sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive \
@@ -136,10 +136,10 @@ package: $(VENV)/.installed
 	@ls -l $(SAM_BOOTSTRAP) $(LAMBDA_DIR)/bootstrap.zip
 
 ## The same `sam build` of the template's default Architecture, offline, in SAM's debug mode
-## (cargo lambda without --release: the release build took 27 min here) and the same checks on
+## (cargo lambda without --release: the release build is far slower) and the same checks on
 ## its bootstrap. Not in make test: it reuses nothing of the test build (cargo lambda always
 ## passes --target, and builds the function without the tests' dev-dependency features), and
-## its 382 s of CPU (about 3.5 min on 2 idle cores) would take make test past 10 minutes.
+## its CPU time would take make test past 10 minutes (figures: CONTRIBUTING.md).
 sam-build: $(VENV)/.installed
 	SAM_BUILD_MODE=debug $(SAM_BUILD)
 	$(call check_bootstrap,$(SAM_BOOTSTRAP),$(ARCHITECTURE))

@@ -1089,7 +1089,7 @@ def test_no_athena_table_without_asking_or_without_an_archive(template):
     assert rules_hold(template, CreateAthenaTable="true", CreateArchiveBucket="true")["AthenaTableNeedsAnArchive"] is True
 
 
-# Words the README's Athena queries may use besides the table's columns and their own aliases.
+# Words the Athena queries (infra/queries/*.sql) may use besides the table's columns and their own aliases.
 SQL_WORDS = {
     "select", "distinct", "from", "where", "and", "or", "not", "in", "is", "null", "between", "as",
     "group", "by", "order", "asc", "desc", "with", "left", "join", "on", "unnest", "cast", "date",
@@ -1560,12 +1560,24 @@ OLD_SUMMARY_FIELDS = re.compile(
 )
 
 
+# The Logs Insights queries live in infra/queries/logs-insights/, one file each (they were inline
+# in the README, which now links them).
+LOGS_INSIGHTS_QUERIES = sorted((INFRA / "queries" / "logs-insights").glob("*.txt"))
+
+
 def test_logs_insights_queries_use_the_summary_map_not_the_old_flat_counts(template):
     readme = (INFRA / "README.md").read_text()
     assert OLD_SUMMARY_FIELDS.findall(readme) == []
     assert OLD_SUMMARY_FIELDS.findall(TEMPLATE_PATH.read_text()) == []
+    assert len(LOGS_INSIGHTS_QUERIES) >= 11
+    for path in LOGS_INSIGHTS_QUERIES:
+        assert f"queries/logs-insights/{path.name}" in readme, f"{path.name} is not in the README"
+    queries = "\n".join(path.read_text() for path in LOGS_INSIGHTS_QUERIES)
+    assert OLD_SUMMARY_FIELDS.findall(queries) == []
+    # The summary's fields, once in the README, are defined in docs/report.md.
+    assert OLD_SUMMARY_FIELDS.findall((INFRA.parent / "docs" / "report.md").read_text()) == []
     for outcome in ("clean", "in_grace", "due", "remediated", "retry_later", "failed", "not_reached"):
-        assert f"accounts.{outcome}" in readme
+        assert f"accounts.{outcome}" in queries
 
 
 def test_alarm_email_subscription_only_when_an_address_is_given(template):

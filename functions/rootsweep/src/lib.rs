@@ -49,7 +49,7 @@ pub use report::Report;
 
 /// The allocator of every binary built on this library (the Lambda, the CLI, the benchmark).
 /// With glibc's, a fifth of a sweep's CPU went to `free` and to consolidating its fast bins
-/// (each SDK call allocates and frees many buffers over 1 KiB). `make bench`, 10k audit at
-/// concurrency 64: 0.24 ms of CPU per AWS call against 0.31 ms, peak RSS 57 MB against 36 MB.
+/// (each SDK call allocates and frees many buffers over 1 KiB). It costs less CPU per AWS call
+/// and more peak memory: the figures are in tests/bench/README.md ("Where the CPU went").
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -5,8 +5,8 @@ use rootsweep::{Config, app, aws, lambda, logging};
 
 // One thread: a sweep waits on AWS, paced by its AssumeRoot rate, and at the default 256 MB
 // Lambda gives about a seventh of a vCPU (a whole one at 1,769 MB). Two worker threads only
-// add wake-ups between them: a quarter more CPU per AWS call (`make bench`: 0.31 ms against
-// 0.39 ms at concurrency 64).
+// add wake-ups between them, and more CPU per AWS call (`make bench`; the figures are in
+// tests/bench/README.md, "Where the CPU went").
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     logging::init_lambda();

@@ -1,4 +1,23 @@
 //! `/_emulator/*`: what tests and demos read and steer. Not AWS; never signed.
+//!
+//! # Requests
+//!
+//! | Request | Answer |
+//! | --- | --- |
+//! | `GET /_emulator/state` | the org as it is now, in the org file format (absolute times) |
+//! | `GET /_emulator/calls` | every call: `request_id`, `time`, `service`, `operation`, `protocol` (`query`, `awsJson1_0`, `awsJson1_1`, `rpcv2Cbor`, `restJson1`, `restXml`), `gzip` (not for REST services), `caller` (`principal`, `root_session`, `unauthenticated`), `session_account_id`, `task_policy`, `target_account_id`, `status`, `error_code`, `fault`, `throttled`. No credentials. |
+//! | `GET /_emulator/metrics` | every stored datum: `namespace`, `metric_name`, `dimensions` [{`name`,`value`}], `timestamp`, `value`, `values`, `counts`, `statistic_values` {`sample_count`,`sum`,`minimum`,`maximum`}, `unit`, `storage_resolution` |
+//! | `GET /_emulator/objects` | every S3 object without its bytes: `bucket`, `key`, `size`, `etag`, `content_type`, `content_encoding`, `metadata`, `checksum_algorithm`, `checksum`, `last_modified` |
+//! | `GET /_emulator/objects/BUCKET/KEY` | the object's bytes as stored, with its content type; 404 when there is none |
+//! | `GET /_emulator/findings` | every Security Hub finding, as GetFindings answers it, in import order |
+//! | `GET /_emulator/schedules` | every Scheduler schedule (`Schedule`'s fields, snake_case, times RFC 3339) |
+//! | `GET /_emulator/schedules/due?now=T` | the schedules due at `T` (RFC 3339; now when absent), earliest first |
+//! | `POST /_emulator/schedules/fire?now=T` | fires the schedules due at `T` (see EventBridge Scheduler): the fired ones (`FiredSchedule`'s fields) |
+//! | `GET /_emulator/schedules/fired` | every schedule fired so far |
+//! | `POST /_emulator/faults` | replaces the fault list with the JSON array in the body: 204, or 400 with the reason |
+//! | `DELETE /_emulator/faults` | clears the faults: 204 |
+//! | `GET /_emulator/throttling` | `config` (the limits), `throttled` {operation: count}, `organizations_in_flight` |
+//! | `POST /_emulator/throttling` | replaces the limits with the JSON object in the body (`{}`: none): 204, or 400 with the reason |
 
 use std::sync::Arc;
 

@@ -1,10 +1,49 @@
 //! Injected faults: per operation (or `*`), optionally per target account, optionally only for
 //! the first N matching calls. The first matching fault in the list applies to a call.
 //!
-//! JSON, one object per fault (see the README):
+//! JSON, one object per fault (see "Faults" below):
 //! `{"operation": "ListAccessKeys", "account": "123456789012", "count": 2, "kind": "throttle"}`,
 //! with `ms` for `latency` and `slow`, and an optional `status` (500..=599, default 503) for
 //! `server_error`.
+//!
+//! # Faults
+//!
+//! A list; the **first** matching fault applies to a call. JSON (`--faults FILE`,
+//! `POST /_emulator/faults`) or `Fault::new(op, kind).for_account(id).times(n)` in Rust:
+//!
+//! ```json
+//! [
+//!   {"operation": "ListAccessKeys", "account": "444444444444", "count": 2, "kind": "throttle"},
+//!   {"operation": "*", "kind": "latency", "ms": 250},
+//!   {"operation": "ListAccounts", "kind": "server_error", "status": 503},
+//!   {"operation": "DeleteAccessKey", "kind": "slow", "ms": 30000},
+//!   {"operation": "AssumeRoot", "account": "333333333333", "kind": "access_denied"},
+//!   {"operation": "GetLoginProfile", "kind": "no_such_entity", "count": 1},
+//!   {"operation": "DeactivateMFADevice", "kind": "invalid_mfa_device", "count": 3}
+//! ]
+//! ```
+//!
+//! - `operation`: an operation name, or `*`. `account` (optional): only calls whose target account is
+//!   this one: the root session's account for IAM, `TargetPrincipal` for AssumeRoot, `AccountId` /
+//!   `ChildId` / `ResourceId` for Organizations (Scheduler, Security Hub and S3 calls have none). `count` (optional): only the first N matching calls.
+//! - Kinds: `latency` (`ms`, then a normal answer); `throttle` (`Throttling` 400, Organizations
+//!   `TooManyRequestsException` 400, Scheduler `ThrottlingException` 429, Security Hub
+//!   `LimitExceededException` 429, S3 `SlowDown` 503: the SDKs retry them); `server_error`
+//!   (`status` 500-599, default 503: `ServiceUnavailable` 503 / `InternalFailure`; Organizations
+//!   `ServiceException` 500; Scheduler `InternalServerException`, Security Hub `InternalException`,
+//!   with that status; S3 `ServiceUnavailable` 503 / `InternalError`);
+//!   `slow` (`ms`: the call **is carried out**, then the answer is held, so a client that times out
+//!   still finds the effect done, as with a slow AWS; `EmulatorHandle::held_calls()` tells a test
+//!   client which attempts are held, by their `amz-sdk-invocation-id` and `amz-sdk-request`
+//!   headers, so that it gives up on those and no other); `access_denied` (`AccessDenied` 403,
+//!   Organizations `AccessDeniedException` 400, Scheduler and Security Hub `AccessDeniedException`
+//!   403, S3 `AccessDenied` 403); `no_such_entity` (IAM `NoSuchEntity` 404; Scheduler and Security
+//!   Hub `ResourceNotFoundException` 404; S3 `NoSuchKey` 404);
+//!   `invalid_mfa_device` (only ever matches `DeactivateMFADevice`: IAM
+//!   `EntityTemporarilyUnmodifiable` 409 with a message starting "Invalid MFA device". AWS's exact
+//!   code for this transient error after a root password recovery is undocumented: this is our
+//!   assumption).
+//! - Every call's record names the fault that applied (`fault`). Shutdown cuts pending delays short.
 
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};

@@ -11,6 +11,20 @@
 //! `ListAccessKeys` still lists it, as AWS answers during a deletion's propagation. The write
 //! itself happens at once: the emulator's state shows it, and a second delete of the same
 //! credential is `NoSuchEntity`.
+//!
+//! # Configuration
+//!
+//! Off by default. `Emulator::iam_propagation_delay_ms(D)` / `--iam-propagation-delay-ms D`: for D ms
+//! after a write to a root user (`DeleteLoginProfile`, `DeleteAccessKey`, `DeleteSigningCertificate`,
+//! `DeactivateMFADevice`, `DeleteVirtualMFADevice`), IAM's reads of that root user (`GetUser`,
+//! `GetLoginProfile`, `ListAccessKeys`, `ListSigningCertificates`, `ListMFADevices`,
+//! `GetAccountSummary`), from any session, still see it as before the write. Not so
+//! `GetAccessKeyLastUsed`: the endpoint answering it sees the deletion at once, so a deleted key that
+//! `ListAccessKeys` still lists answers `AccessDenied` (as any key that is not the root user's), as
+//! AWS does while a deletion propagates. The write itself happened at once: `state()` and
+//! `/_emulator/state` show the new state, and deleting the same credential again answers
+//! `NoSuchEntity`. Several writes become visible one by one, each D
+//! after it was made ("Changes that I make are not always immediately visible", IAM User Guide).
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};

@@ -6,6 +6,44 @@
 //! region a region, its service one we serve), the request time within 5 minutes of ours, and
 //! the signature over the canonical request. The emulator knows every secret it accepts: the
 //! configured caller credentials and the root sessions it issued.
+//!
+//! # Behaviour
+//!
+//! Always on, as on AWS ("Create a signed AWS API request", IAM User Guide). The emulator knows two
+//! kinds of credentials:
+//! - **The caller's**, long-term, no session token: by default `AKIDEXAMPLE` /
+//!   `wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY` (AWS's SigV4 example pair; `DEFAULT_CALLER_ACCESS_KEY_ID`
+//!   and `DEFAULT_CALLER_SECRET_ACCESS_KEY` in Rust). Per run: `Emulator::caller_credentials(
+//!   CallerCredentials::new(id, secret))` or `--caller-access-key-id ID --caller-secret-access-key
+//!   SECRET`; `EmulatorHandle::caller_credentials()` tells them.
+//! - **Root sessions** it issued (access key id, secret, session token), until they expire.
+//!
+//! Checked in this order; the answers differ by protocol (query: STS, IAM, CloudWatch's query
+//! clients; JSON: Organizations, and CloudWatch's JSON 1.0 and CBOR clients, whose choice AWS does not
+//! document; restJson1 (Scheduler, Security Hub): the JSON codes with status 403, our assumption, as API
+//! Gateway-style front ends answer; S3: its own codes, "Error responses", S3 API reference):
+//!
+//! | Check | query | JSON / CBOR | S3 |
+//! | --- | --- | --- | --- |
+//! | no `Authorization` header | `MissingAuthenticationToken` 403 | `MissingAuthenticationTokenException` 400 | (no service to tell: answered as query) |
+//! | a part missing (`Credential`, `SignedHeaders`, `Signature`, an `X-Amz-Date` or `Date` header; `host` not signed) | `IncompleteSignature` 400 | `IncompleteSignatureException` 400 | `AuthorizationHeaderMalformed` 400 |
+//! | unknown access key id, wrong session token, or a token with the caller's key | `InvalidClientTokenId` 403 "The security token included in the request is invalid." | `UnrecognizedClientException` 400 | `InvalidAccessKeyId` 403 |
+//! | expired root session | `ExpiredToken` 403 | `ExpiredTokenException` 400 | `ExpiredToken` 400 |
+//! | credential scope: date not the request's date; region not of the `aws` partition's shape (`us|eu|ap|sa|ca|me|af|il|mx`-word-digits, the SDKs' own pattern: the emulator cannot tell real regions from names of that shape) | `SignatureDoesNotMatch` 403 "Date in Credential scope does not match ..." / "Credential should be scoped to a valid region, not 'X'. " | `InvalidSignatureException` 400 | `AuthorizationHeaderMalformed` 400 |
+//! | request time more than 5 minutes before or after the emulator's | `SignatureDoesNotMatch` 403 "Signature expired: T is now earlier than ... (... - 5 min.)" / "Signature not yet current: ..." | `InvalidSignatureException` 400 | `RequestTimeTooSkewed` 403 |
+//! | `x-amz-content-sha256` (S3: required, else `InvalidRequest` 400 "Missing required header for this request: x-amz-content-sha256") neither `UNSIGNED-PAYLOAD`, nor the body's hash, nor (S3) `STREAMING-UNSIGNED-PAYLOAD-TRAILER`, `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`, `STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER` | `SignatureDoesNotMatch` 403 | `InvalidSignatureException` 400 | `XAmzContentSHA256Mismatch` 400 |
+//! | the signature over the canonical request (method, path normalized and encoded again, except S3's, signed as sent; query parameters encoded and sorted, the signed headers, the payload hash); for `STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]`, each chunk's signature (chained from the request's) and the trailer's | `SignatureDoesNotMatch` 403 | `InvalidSignatureException` 400 | `SignatureDoesNotMatch` 403 |
+//!
+//! The payload hash is that of the body as it arrived: gzip-compressed CloudWatch bodies are signed
+//! compressed. The Rust SDK (aws-sdk-s3 1.157) signs an in-memory PutObject body's hash and sends
+//! its CRC32 in a header, and a file body as `STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER` (signed
+//! chunks, a signed trailing `x-amz-checksum-crc32`); both are tested, as is AWS's own chunked
+//! upload example. A service name the emulator does not serve stays `UnknownService` (400). Not
+//! supported: presigned URLs (signature in the query string) and SigV4a.
+//!
+//! # Not emulated
+//!
+//! Presigned URLs and SigV4a.
 
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};

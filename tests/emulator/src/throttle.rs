@@ -20,6 +20,39 @@
 //!
 //! Buckets start full (`burst` tokens) and refill at `rate_per_second` (0: never), so a test can
 //! count on exactly `burst` calls passing and the next one being throttled.
+//!
+//! # Configuration
+//!
+//! Off by default. Limits per run: `Emulator::throttling(Throttling)`, `--throttling FILE`,
+//! `POST /_emulator/throttling` or `EmulatorHandle::set_throttling` (each replaces all limits and
+//! refills the buckets). JSON, every part optional, unknown fields refused:
+//!
+//! ```json
+//! {
+//!   "assume_root": {"rate_per_second": 0, "burst": 8},
+//!   "iam": {"rate_per_second": 10, "burst": 20},
+//!   "organizations": {"max_concurrent": 1, "rate": {"rate_per_second": 5, "burst": 5}}
+//! }
+//! ```
+//!
+//! - `assume_root`: a token bucket per **caller account** for `sts:AssumeRoot` (every AssumeRoot a
+//!   sweep makes counts against the one account). Throttled: `Throttling` "Rate exceeded", 400.
+//! - `iam`: a token bucket per account a call counts against: a root session's calls count against
+//!   its **member account**, the caller's own calls against the caller account. `Throttling`, 400.
+//! - `organizations`: `max_concurrent` calls in flight for the organization (a call holds its slot
+//!   until its answer leaves, latency faults included), else `TooManyRequestsException` "AWS
+//!   Organizations can't complete your request because another request is already in progress. Try
+//!   again later." (400); `rate`: a token bucket for the caller account, else
+//!   `TooManyRequestsException` "You have sent too many requests in too short a period of time..." (400).
+//! - Buckets start full and refill at `rate_per_second` (`0` never refills: exactly `burst` calls
+//!   pass, then every call is throttled, which tests can count on). Throttled calls take no token.
+//! - Throttling is checked after authentication and before faults and the service: a throttled call
+//!   does nothing. Its record carries `throttled` (`assume_root_rate`, `iam_rate`,
+//!   `organizations_concurrency`, `organizations_rate`), and `/_emulator/throttling` counts it.
+//!
+//! # Not emulated
+//!
+//! Throttling of services other than STS AssumeRoot, IAM, Organizations and Security Hub.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

@@ -128,10 +128,10 @@ impl HttpClient for RunHttpClient {
 /// the previous call's connection back, which takes it two task hops (the connection's task,
 /// then the task that returns it to the pool): hyper then opens a new connection, and keeps
 /// it even when the handed-back one wins the race (`hyper_util::client::legacy`,
-/// `Client::connection_for`). `make bench`, 10k audit at concurrency 64: 68 to 85
-/// connections with no yield; 66 to 75 with one `tokio::task::yield_now` (which also waits for
-/// the next I/O poll); 66 every time with two turns at the back of the run queue, at the same
-/// wall time.
+/// `Client::connection_for`). Two turns at the back of the run queue open the fewest
+/// connections at no cost in wall time; one `tokio::task::yield_now` (which also waits for the
+/// next I/O poll) opens more, none opens the most (`make bench`; the figures are in
+/// tests/bench/README.md, "Where the CPU went").
 #[derive(Debug)]
 struct IdleFirst(SharedHttpConnector);
 

@@ -1,5 +1,28 @@
 //! A deterministic org for demos, benchmarks and tests: the same `(accounts, seed)` always gives
 //! the same ids, names, OU tree and credentials, with ages relative to the moment of generation.
+//!
+//! # The generated org (`Org::generate(accounts, seed)`, `--accounts N --seed S`)
+//!
+//! Deterministic for a seed: ids, names, OUs and credential ages (ages count back from generation
+//! time). At least 2 accounts. Assume a grace period of about 72 h.
+//! - `management` (account 0): management account, root password and hardware MFA; no root task may touch it.
+//! - `security` (account 1): in OU `Security`, clean, and the **caller** (`caller_account_id`), as a
+//!   delegated administrator for root access would be.
+//! - Every further account follows a repeating pattern of 23, named `<scenario>-<index>` (e.g. `due-0004`):
+//!   6 `clean`; 2 `in-grace` (password created 6-40 h ago, used since); 2 `due` (password created
+//!   30-400 days ago, used 5-90 days ago); and one each of `due-never-used` (password created 4-60
+//!   days ago, never used), `password-removed` (clean, `PasswordLastUsed` 200 days ago),
+//!   `access-keys` (one used yesterday, sometimes a second never used), `signing-certificate`,
+//!   `mfa-virtual`, `mfa-hardware`, `everything` (due password + access key + virtual MFA),
+//!   `suspended` (SUSPENDED, due password), `pending-closure` (PENDING_CLOSURE, access key),
+//!   `exempt` (tag `rootsweep:exempt=true`, in the nested OU `Sandbox/Legacy`, due password), and
+//!   either side of a 72 h grace period: `grace-71h` and `due-73h` (a password created that many
+//!   hours ago, never used) and `recent-sign-in` (a password created 200 days ago, used 2 hours ago).
+//! - OUs: `Security`, `Workloads` (with `Prod`, `Dev`), `Sandbox` (with `Legacy`); the other accounts
+//!   spread over `Prod`, `Dev`, `Sandbox`, `Legacy` and the root.
+//! - `Org::with_odd_dates()` turns three `clean` accounts into odd dates as IAM may report them:
+//!   `odd-undated` (an access key without `CreateDate`), `odd-before-root` (a signing certificate
+//!   uploaded before its root user was created), `odd-future` (a password created tomorrow).
 
 use std::collections::BTreeMap;
 

@@ -3,6 +3,48 @@
 //! Loaded from JSON (times relative to now, see [`super::time`]) or built by [`Org::generate`].
 //! The same types are what the emulator mutates while it runs and what `/_emulator/state` shows
 //! (there with absolute times, which load back unchanged).
+//!
+//! # Org files
+//!
+//! JSON, unknown fields refused, errors name the line and the field. **Times are relative to the
+//! moment of loading**: `-<N><unit>` with units `s`, `m`, `h`, `d`, `w` (`"-3d"`, `"-90m"`, `"-0s"`
+//! is now), so a file means the same (in grace, due, ...) whenever it runs. RFC 3339 dates
+//! (`"2025-03-15T10:23:45Z"`) are accepted too, which is what `/_emulator/state` writes, so a state
+//! dump loads back. Times are whole seconds. See `tests/emulator/orgs/example.json`.
+//!
+//! ```jsonc
+//! {
+//!   "organization_id": "o-example123",           // o- then 10-32 lowercase letters/digits; root id is r-<4 chars>
+//!   "management_account_id": "111111111111",     // must be one of accounts
+//!   "caller_account_id": "222222222222",         // optional, default the management account
+//!   "enabled_features": ["RootCredentialsManagement", "RootSessions"],   // the default
+//!   "preflight_failure": "ServiceAccessNotEnabledException",             // optional, one of the four
+//!   "delete_virtual_mfa_allowed": false,         // default false
+//!   "organizational_units": [{"id": "ou-exam-legacy01", "name": "Legacy", "parent": "ou-exam-workload"}],
+//!   "schedule_groups": ["follow-ups"],           // Scheduler groups besides "default", in every region
+//!   "security_hub_enabled": true,                // the default; false: InvalidAccessException
+//!   "buckets": ["rootsweep-archive"],            // S3 buckets of the caller's (S3's naming rules)
+//!   "accounts": [{
+//!     "id": "444444444444", "name": "n", "email": "e@example.com",
+//!     "state": "ACTIVE",                         // PENDING_ACTIVATION|ACTIVE|SUSPENDED|PENDING_CLOSURE|CLOSED
+//!     "parent": "ou-exam-workload",              // optional, default the root
+//!     "tags": {"rootsweep:exempt": "true"},
+//!     "joined": "-400d", "joined_method": "CREATED",   // defaults: a year ago, CREATED
+//!     "root_user": {                             // optional, default: no credentials
+//!       "created": "-400d",                      // default a year ago
+//!       "password_last_used": "-60d",            // optional
+//!       "login_profile": {"created": "-200d"},   // optional: the root password
+//!       "access_keys": [{"id": "AKIA...", "status": "Active", "created": "-500d",   // created/uploaded optional:
+//!                        "last_used": {"date": "-2d", "service": "s3", "region": "us-east-1"}}],
+//!       "signing_certificates": [{"id": "CERT...", "status": "Active", "uploaded": "-300d"}],  // IAM omits them then
+//!       "mfa_devices": [{"serial": "arn:aws:iam::444444444444:mfa/root-account-mfa-device",
+//!                        "kind": "virtual", "enabled": "-90d"},          // or "hardware", serial like GAHT12345678
+//!       ],
+//!       "unassigned_virtual_mfa_devices": []     // deactivated virtual devices still in the account
+//!     }
+//!   }]
+//! }
+//! ```
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;

@@ -2,6 +2,73 @@
 //! role's policies in a SAM/CloudFormation template (`infra/template.yaml`), evaluated for every
 //! request the caller principal makes. Root sessions are not evaluated here: their task policy
 //! scopes them already.
+//!
+//! # Behaviour
+//!
+//! Off by default (the caller may call anything). `Emulator::caller_policy(TemplatePolicy::load(path)?
+//! .parameter("Mode", "enforce"))`, or `--caller-policy-template infra/template.yaml
+//! --template-parameter Mode=enforce` (repeatable): every request of the **caller principal** is
+//! evaluated against the policies of the template's Lambda function role, as IAM evaluates an
+//! identity-based policy; root sessions are not (their task policy scopes them).
+//!
+//! - **Which policies**: the one `AWS::Serverless::Function`/`AWS::Lambda::Function`'s `Role`
+//!   (`!GetAtt X.Arn` of an `AWS::IAM::Role` in the template): its inline `Policies`, and the
+//!   `AWS::IAM::Policy`/`ManagedPolicy`/`RolePolicy` resources of the template attached to it (their
+//!   `Condition` honoured). Managed policies from outside the template are left out (a warning is
+//!   logged: the emulator then denies more than AWS would, never less); a role deployed with a
+//!   permissions boundary is refused at start, as the emulator does not evaluate boundaries.
+//! - **Intrinsics**: `Ref` (of a parameter, a pseudo parameter, or a resource: its logical id, except
+//!   an `AWS::Scheduler::ScheduleGroup`'s, which is its `Name`, as CloudFormation answers), `Fn::If`, `Fn::Sub` (both forms, `${!Literal}`), `Fn::GetAtt`, `Fn::Join`,
+//!   and in `Conditions:` `Fn::Equals`, `Fn::Not`, `Fn::And`, `Fn::Or`, `Condition`; short (`!If`) and
+//!   long (`Fn::If`) forms. Parameters take their `Default`, then the overrides (checked against
+//!   `AllowedValues`; an unknown name is an error). Pseudo parameters: `AWS::Partition` `aws`,
+//!   `AWS::AccountId` the org's caller account, `AWS::Region` `us-east-1` (overridable like a
+//!   parameter), `AWS::StackName` `rootsweep`, `AWS::URLSuffix`, `AWS::NoValue` (removes the item).
+//!   A `Ref` to a resource gives its logical id, a `GetAtt` `Logical.Attribute`: neither matches an
+//!   emulated ARN. Any other intrinsic in the role's policies is an error at start.
+//! - **Evaluation** ("Policy evaluation logic", IAM User Guide): an explicit `Deny` wins, else an
+//!   `Allow` must match the action (wildcards, case-insensitive), the resource (ARN wildcards per ARN
+//!   part; `Action`/`NotAction`, `Resource`/`NotResource`) and every condition. Operators:
+//!   `StringEquals`, `StringNotEquals`, `StringEqualsIgnoreCase`, `StringNotEqualsIgnoreCase`,
+//!   `StringLike`, `StringNotLike`, `ArnLike`/`ArnEquals`, `ArnNotLike`/`ArnNotEquals`, `Bool`, `Null`,
+//!   each with `...IfExists`; a missing key fails positive operators and passes negated ones. Others
+//!   (and `ForAnyValue:`/`ForAllValues:`) are refused at start.
+//! - **Requests**: `sts:AssumeRoot` on `arn:aws:iam::<target>:root` with `sts:TaskPolicyArn`;
+//!   `iam:ListOrganizationsFeatures` on `*`; `organizations:<Operation>` on `*`, except
+//!   `DescribeAccount`, `ListParents` and `ListTagsForResource` on the account, OU or root ARN
+//!   (`arn:aws:organizations::<management>:account/<org id>/<account>`); `cloudwatch:PutMetricData`
+//!   on `*` with `cloudwatch:namespace`; `scheduler:CreateSchedule`, `GetSchedule`, `DeleteSchedule`
+//!   on `arn:aws:scheduler:<region>:<caller>:schedule/<group>/<name>`, `scheduler:CreateScheduleGroup`
+//!   and `GetScheduleGroup` on `...:schedule-group/<name>`, `scheduler:ListSchedules` on `*`
+//!   (Service Authorization Reference; `iam:PassRole` on the target's role is not evaluated: the
+//!   template names its role by `!GetAtt`, which matches no emulated ARN);
+//!   `securityhub:BatchImportFindings` on each finding's `ProductArn` with `securityhub:TargetAccount`
+//!   its `AwsAccountId` (one request per product and account in the batch, each must be allowed: our
+//!   reading of a batch), `securityhub:GetFindings` on `arn:aws:securityhub:<region>:<caller>:hub/default`;
+//!   `s3:PutObject` (PutObject) and `s3:GetObject` (GetObject, HeadObject) on
+//!   `arn:aws:s3:::<bucket>/<key>`, `s3:ListBucket` (ListObjectsV2) on `arn:aws:s3:::<bucket>` with
+//!   `s3:prefix`, `s3:delimiter`, `s3:max-keys` when given. Every request also carries `aws:PrincipalAccount`,
+//!   `aws:PrincipalArn` (`arn:aws:iam::<caller>:role/RootSweep`), `aws:PrincipalType`,
+//!   `aws:RequestedRegion` and `aws:SecureTransport` (`true`). `sts:GetCallerIdentity` needs no
+//!   permission. Evaluated after throttling, before faults.
+//! - **Denied**: `AccessDenied` 403 (STS, IAM, CloudWatch), `AccessDeniedException` 400
+//!   (Organizations), with AWS's message: "User: arn:aws:sts::<caller>:assumed-role/RootSweep/emulator
+//!   is not authorized to perform: sts:AssumeRoot on resource: arn:aws:iam::<target>:root because no
+//!   identity-based policy allows the sts:AssumeRoot action" (no "on resource" for `*`; "with an
+//!   explicit deny in an identity-based policy" for a `Deny`).
+//!
+//! **STS's global endpoint** (`sts.amazonaws.com`) does not serve AssumeRoot ("The STS global
+//! endpoint is not supported for AssumeRoot", STS API reference): a request whose `Host` is
+//! `sts.amazonaws.com` (any port) answers AssumeRoot with `InvalidAction` "Unknown Operation" (400),
+//! as the global endpoint answered boto3 (boto/boto3#4461); other STS calls work there, signed for
+//! `us-east-1` only (else `SignatureDoesNotMatch` "Credential should be scoped to a valid region").
+//! Requests to the emulator's own address are regional.
+//!
+//! # Not emulated
+//!
+//! SCPs, permissions boundaries, managed policies from outside the template, and the caller's IAM
+//! policy unless a template is loaded; delegated-administrator registration (the caller is trusted
+//! as configured).
 
 mod statement;
 mod template;

@@ -1,4 +1,23 @@
 //! CloudWatch `PutMetricData`, in whichever protocol it arrives; every datum is stored for tests.
+//!
+//! # Behaviour
+//!
+//! **PutMetricData** stores every datum (namespace, name, dimensions, timestamp, value, values,
+//! counts, statistic set, unit, storage resolution); a request with a bad datum stores nothing.
+//! Limits (CloudWatch API reference): at most 1,000 metric data per call, 30 dimensions and 150
+//! `Values` per datum (`InvalidParameterValue` "The collection MetricData.member.1.Dimensions must
+//! not have a size greater than 30."); numbers (`Value`, `Values`, `Counts`, statistic set) must be
+//! 0 or within 2^-360..2^360 in magnitude, never NaN or infinite (`InvalidParameterValue` "The value
+//! NaN for parameter MetricData.member.1.Value is invalid."); `Counts` as many as `Values`
+//! (`InvalidParameterCombination`). Parameters are named the query way in every protocol. Errors:
+//! query `<ErrorResponse xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/">`; JSON 1.0 and
+//! CBOR carry the modeled shape in `__type` (`com.amazonaws.cloudwatch#InvalidParameterValueException`)
+//! and the query code in `x-amzn-query-error: InvalidParameterValue;Sender` (Smithy's
+//! `awsQueryCompatible`), which is where the SDKs read the code from.
+//!
+//! # Not emulated
+//!
+//! Other CloudWatch operations and any metric aggregation.
 
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};

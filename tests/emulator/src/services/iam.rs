@@ -1,5 +1,36 @@
 //! IAM: `ListOrganizationsFeatures` for the caller, and the root user's credentials for root
 //! sessions. A root session sends no `UserName`: every call acts on its account's root user.
+//!
+//! # Behaviour
+//!
+//! - **Task policies**: `IAMAuditRootUserCredentials` allows the reads and `GetAccountSummary`;
+//!   `IAMDeleteRootUserCredentials` the reads (not `GetAccountSummary`), the four deletions and,
+//!   only if the org sets `delete_virtual_mfa_allowed`, `DeleteVirtualMFADevice` (AWS removed it in
+//!   January 2025). The other task policies are accepted but allow nothing emulated. Anything else is
+//!   `AccessDenied` (403), as is a root session sending `UserName`, or calling Organizations
+//!   (`AccessDeniedException`) or CloudWatch. The caller's own (role) credentials calling a root-user
+//!   operation get `ValidationError` "Must specify userName when calling with non-User credentials"
+//!   (400) without `UserName`, and `NoSuchEntity` "The user with name X cannot be found." with one
+//!   (the caller's account has no IAM users here).
+//! - **Root user**: `GetUser` answers `UserName` root, `UserId` the account id, `Arn`
+//!   `arn:aws:iam::ID:root`, `CreateDate`, `PasswordLastUsed` when set (it stays after the login
+//!   profile is deleted). `GetLoginProfile` without a password is `NoSuchEntity` (404), as is deleting
+//!   anything that is not there. `GetAccessKeyLastUsed` of a never-used key has no date and `N/A`
+//!   service and region; of a key that is not the root user's (unknown, another account's) it is
+//!   `AccessDenied` (403) "User: arn:aws:iam::ID:root is not authorized to perform:
+//!   iam:GetAccessKeyLastUsed on resource: access key KEY", not `NoSuchEntity` (the API reference and
+//!   botocore's model list no `NoSuchEntity` for it; IAM-compatible services answer so). A deactivated MFA device leaves `ListMFADevices`; a virtual one stays in the
+//!   account, unassigned, until `DeleteVirtualMFADevice` (which answers `DeleteConflict` 409 while it
+//!   is still assigned).
+//! - **ListOrganizationsFeatures** answers `OrganizationId` and `EnabledFeatures`, or the configured
+//!   `preflight_failure` (status 400, the exception's full name as the code).
+//!   `OrganizationNotFoundException` also makes every Organizations call fail with
+//!   `AWSOrganizationsNotInUseException`; `OrganizationNotInAllFeaturesModeException` makes
+//!   `DescribeOrganization` report `FeatureSet: CONSOLIDATED_BILLING`.
+//! - **IAM lists** (`ListAccessKeys`, `ListSigningCertificates`, `ListMFADevices`) page by `MaxItems`
+//!   (1..=1000, default 100; else `ValidationError`) and `Marker` (`IsTruncated`, and `Marker` when
+//!   truncated). A marker opens only the list call it came from: another is `ValidationError`
+//!   "Invalid Marker.".
 
 use std::time::Instant;
 

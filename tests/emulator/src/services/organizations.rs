@@ -1,5 +1,21 @@
 //! Organizations (JSON 1.1): the read calls a sweeper needs. Lists page at most 20 items, the
 //! most Organizations allows on `ListAccounts`.
+//!
+//! # Behaviour
+//!
+//! **Organizations** lists (`ListAccounts`, `ListAccountsForParent`,
+//! `ListOrganizationalUnitsForParent`, `ListRoots`, `ListParents`, `ListTagsForResource`) page at
+//! most 20 items (`MaxResults` 1..=20, else `InvalidInputException`). Tokens are opaque and bound
+//! to their operation and parameters: a `ListAccounts` token given to `ListAccountsForParent`, or a
+//! token for another parent, is `InvalidInputException` with `Reason` `INVALID_NEXT_TOKEN`.
+//! **Short pages** (off by default; `Emulator::organizations_short_pages(seed)`,
+//! `--organizations-short-pages SEED`): pages follow the cycle empty, full, 1 item, empty, half,
+//! full, ... (the seed picks where it starts), each with a `NextToken`, and every listing ends with
+//! an empty page without one, as Organizations may answer ("These operations can occasionally return
+//! an empty set of results even when there are more results available"): clients must page until
+//! `NextToken` is absent. Accounts carry `State` and the older `Status`
+//! (CLOSED reads SUSPENDED, PENDING_ACTIVATION reads ACTIVE: our assumption), `JoinedTimestamp` in
+//! epoch seconds. The management account is listed like any other.
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};

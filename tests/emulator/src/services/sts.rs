@@ -1,4 +1,19 @@
 //! STS: `AssumeRoot` and `GetCallerIdentity`.
+//!
+//! # Behaviour
+//!
+//! **AssumeRoot**: `TargetPrincipal` is an account id or `arn:aws:iam::ID:root`;
+//! `TaskPolicyArn.arn` must be `arn:aws:iam::aws:policy/root-task/<Name>` with a known name
+//! (else `ValidationError`); `DurationSeconds` 0..=900, default 900 (else `ValidationError`; 0 gives
+//! an already expired session, handy to test expiry). `AccessDenied` (403) for the management
+//! account, an account not in the org, a non-ACTIVE account, a root-session caller, a configured
+//! `preflight_failure`, or when `enabled_features` lacks `RootSessions`. Credentials are recognisable:
+//! key ids `ASIAEMU...`, secrets contain `EMUSECRET`, tokens start `EMUTOKEN`.
+//!
+//! # Not emulated
+//!
+//! The `IAMCreateRootUserPassword`, `S3UnlockBucketPolicy` and `SQSUnlockQueuePolicy` actions
+//! (sessions with them can do nothing); any other STS operation.
 
 use chrono::{DateTime, Utc};
 

@@ -1,6 +1,66 @@
 //! S3 (restXml, path-style addressing, API version 2006-03-01; botocore's `s3` model): objects in
 //! the buckets the org declares, owned by the caller's account. `PutObject` (conditional writes
 //! with `If-None-Match: *` and `If-Match`), `GetObject`, `HeadObject`, `ListObjectsV2`.
+//!
+//! # Behaviour
+//!
+//! restXml (botocore's `s3` model, API version 2006-03-01), signed for `s3`, **path-style** against
+//! the emulator's IP endpoint, as the SDKs address an IP endpoint (`PUT /BUCKET/KEY`; keys
+//! percent-encoded in the path, `date%3D2026-12-02`, and signed as sent: S3 neither normalizes nor
+//! encodes the path again). The buckets are the org's `buckets` (`Emulator::bucket`, `--bucket`),
+//! owned by the caller account, in no particular region; another is `NoSuchBucket` (404, with
+//! `BucketName`). Root sessions get `AccessDenied` (403).
+//!
+//! - **PutObject** (`PUT /BUCKET/KEY`, the Rust SDK adds `?x-id=PutObject`): stores the bytes, the
+//!   content type (`binary/octet-stream` unless given), `Content-Encoding` (without `aws-chunked`:
+//!   an object put gzipped stays gzipped), `x-amz-meta-*` metadata. Answers `ETag` (the hex MD5 in
+//!   quotes), `x-amz-server-side-encryption: AES256` (S3 encrypts every new object since January
+//!   2023), and the checksum header with `x-amz-checksum-type: FULL_OBJECT` when the request
+//!   carried a checksum. A body arrives plain or `aws-chunked`, as `x-amz-content-sha256` says
+//!   (below): chunks are joined, their trailers (`x-amz-checksum-crc32`) read like the headers of
+//!   those names; `x-amz-decoded-content-length` must be the payload's length (else
+//!   `IncompleteBody` 400; absent: `MissingContentLength` 411), a trailer `x-amz-trailer` announces
+//!   must be there, a malformed body is `IncompleteBody`. Integrity ("Checking object integrity",
+//!   S3 User Guide): `Content-MD5` (`InvalidDigest` if not 16 bytes of base64, `BadDigest` if
+//!   wrong); one `x-amz-checksum-*` value in a header or trailer, CRC32 (the SDKs' default) or
+//!   SHA256, verified (`InvalidRequest` "Value for x-amz-checksum-crc32 header is invalid." when
+//!   not 4 bytes of base64; `BadDigest` "The CRC32 you specified did not match the calculated
+//!   checksum." when wrong); `x-amz-sdk-checksum-algorithm` without a value, or two values:
+//!   `InvalidRequest`; CRC32C, CRC64NVME, SHA1: `NotImplemented` (501: not emulated). Keys over
+//!   1,024 bytes: `KeyTooLongError`. `If-None-Match: *` on an existing key: `PreconditionFailed`
+//!   (412). `x-amz-copy-source` (CopyObject) is `NotImplemented`.
+//! - **GetObject** (`GET /BUCKET/KEY`): the bytes, with `Content-Type`, `Content-Length`, `ETag`,
+//!   `Last-Modified`, `Content-Encoding`, `x-amz-meta-*`, and the checksum when the request sends
+//!   `x-amz-checksum-mode: ENABLED` (the SDKs then verify it). A missing key is `NoSuchKey` (404)
+//!   `<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message><Key>KEY</Key><RequestId/><HostId/></Error>`.
+//!   A `Range` is `NotImplemented`. **HeadObject** (`HEAD /BUCKET/KEY`): the same headers, no body;
+//!   missing (key or bucket): 404 without a body (clients read `NotFound`).
+//! - **ListObjectsV2** (`GET /BUCKET?list-type=2&prefix=P&delimiter=D&start-after=S&continuation-token=T&max-keys=N&encoding-type=url&fetch-owner=true`):
+//!   keys in UTF-8 binary order under the prefix, after `start-after` (or where the continuation
+//!   token says, which wins), grouped into `CommonPrefixes` by the delimiter; at most `max-keys`
+//!   entries (keys and prefixes; default 1,000, more is taken as 1,000; `0` answers an empty,
+//!   untruncated page; not a whole number: `InvalidArgument`), `IsTruncated`, `KeyCount`,
+//!   `NextContinuationToken` (opaque, bound to the bucket; another: `InvalidArgument` "The
+//!   continuation token provided is incorrect"). `encoding-type=url` (botocore sends it and
+//!   decodes) percent-encodes `Key`, `Prefix`, `Delimiter`, `StartAfter`. `Contents`: `Key`,
+//!   `LastModified`, `ETag`, `ChecksumAlgorithm`, `Size`, `StorageClass` `STANDARD`, `Owner` with
+//!   `fetch-owner`. A GET of a bucket without `list-type=2` (ListObjects v1) is `NotImplemented`.
+//! - Errors: `<?xml ...?><Error><Code/><Message/>[Key|BucketName|ArgumentName...]<RequestId/><HostId/></Error>`
+//!   (`application/xml`); every S3 response carries `x-amz-request-id` and `x-amz-id-2` besides
+//!   `x-amzn-RequestId`. A query parameter no served operation takes (`?acl`, `?tagging`,
+//!   `?uploadId=..`, `response-content-type`, ...) makes the request another operation:
+//!   `NotImplemented` (501).
+//! - **Objects for tests**: `EmulatorHandle::objects() -> Vec<S3Object>` (by bucket and key) and
+//!   `EmulatorHandle::object(bucket, key) -> Option<S3Object>`: `S3Object { bucket, key, body:
+//!   Vec<u8>, size, etag, content_type, content_encoding, metadata, checksum_algorithm, checksum,
+//!   last_modified }`. `GET /_emulator/objects` lists them without the bytes;
+//!   `GET /_emulator/objects/BUCKET/KEY` answers the bytes as stored.
+//!
+//! # Not emulated
+//!
+//! Anything beyond the four object operations (multipart uploads, CopyObject, ranges, versioning,
+//! Object Lock, bucket policies and the 403 a missing key gives a caller without `s3:ListBucket`),
+//! virtual-hosted addressing, bucket regions, checksums other than CRC32 and SHA256.
 
 mod integrity;
 mod listing;

@@ -2,6 +2,86 @@
 //! `BatchImportFindings` of AWS Security Finding Format (ASFF) documents through the caller
 //! account's default product, and `GetFindings` with string filters. Findings are kept per
 //! region, as Security Hub keeps them.
+//!
+//! # Behaviour
+//!
+//! restJson1 (botocore's `securityhub` model, API version 2018-10-26), signed for `securityhub`; the
+//! caller principal's findings, per region. Root sessions get `AccessDeniedException` (403).
+//!
+//! - **Enabled** unless the org says `"security_hub_enabled": false`
+//!   (`Emulator::security_hub_enabled(false)`, `--security-hub-disabled`): then every call answers
+//!   `InvalidAccessException` (401) "Account ACCOUNT is not subscribed to AWS Security Hub", as
+//!   Security Hub does. The switch holds for every region.
+//! - **BatchImportFindings** (`POST /findings/import`): 1 to 100 findings, else
+//!   `InvalidInputException` (400). Each finding is checked on its own; a finding can fail while the
+//!   call succeeds: `{FailedCount, SuccessCount, FailedFindings: [{Id, ErrorCode, ErrorMessage}]}`.
+//!   - `InvalidInput` "Finding does not adhere to Amazon Finding Format. data should have required
+//!     property 'X'." (the schema validator's wording, as Security Hub answers it) for a missing or
+//!     empty `SchemaVersion`, `Id`, `ProductArn`, `GeneratorId`, `AwsAccountId`, `CreatedAt`,
+//!     `UpdatedAt`, `Title`, `Description`, `Resources` (1 to 32, each with `Type` and `Id`),
+//!     `Severity` (a `Label` or a `Normalized` 0..=100) and `Types` (1 to 50,
+//!     `namespace/category/classifier` in one of ASFF's five namespaces) — those two may come in
+//!     `FindingProviderFields` instead; and for a `SchemaVersion` other than `2018-10-08`, an
+//!     `AwsAccountId` that is not 12 digits, timestamps not in Security Hub's formats
+//!     (`YYYY-MM-DDTHH:MM:SS[.1-9 digits](Z|±HH[:MM])`), `Title` over 256, `Description` over 1024,
+//!     `Id` over 512 characters, a `RecordState` or `Compliance.Status` outside the model's values,
+//!     a finding over 240 KB.
+//!   - The product: `ProductArn` must be the caller's default product in the request's region,
+//!     `arn:aws:securityhub:REGION:ACCOUNT:product/ACCOUNT/default`, and `AwsAccountId` the
+//!     caller's account ("BatchImportFindings", API reference). Another account:
+//!     `AccessDeniedException` (AWS support's answer reported in prowler-cloud/prowler#867; that it
+//!     fails the finding rather than the call is our assumption); a partner product: `InvalidAccess`
+//!     (partner integrations are not emulated; Security Hub answers so for a provider that is not
+//!     enabled); another region: `InvalidInput`.
+//!   - A finding with the `Id` of a stored one (same product, same region) updates it ("Determining
+//!     whether to create or update a finding", Security Hub User Guide): an update whose `UpdatedAt`
+//!     is not later than the stored one's is ignored (and counted as a success); an update keeps the
+//!     stored `Note`, `UserDefinedFields`, `VerificationState`, `Workflow` and `WorkflowState`
+//!     ("Restricted attributes") and takes everything else (`CreatedAt` and `RecordState`
+//!     included: a provider keeps `CreatedAt` by sending it again).
+//!   - `Confidence`, `Criticality`, `RelatedFindings`, `Severity`, `Types` ("Using
+//!     FindingProviderFields"): a value in `FindingProviderFields` (else at the top level) sets
+//!     `FindingProviderFields`; a new finding takes it at the top level too (the provider's value
+//!     wins over a top-level one sent with it); an update changes the top level only where no
+//!     `BatchUpdateFindings` changed the attribute.
+//!   - At most 6 MB of findings a call (the whole call is refused with `InvalidInputException`: the
+//!     limit is documented, the wording is our assumption).
+//!   - Security Hub fills in `Region` (the request's), `ProcessedAt`, `RecordState` `ACTIVE` when
+//!     absent, `ProductName` `Default` and `CompanyName` `Personal` when absent, `Workflow.Status`
+//!     and `WorkflowState` `NEW` on a new finding, and the missing one of `Severity.Label` /
+//!     `Severity.Normalized` (0, 1, 40, 70, 90 for INFORMATIONAL..CRITICAL, and back by range).
+//! - **GetFindings** (`POST /findings`): the region's findings in import order, paged by
+//!   `MaxResults` (1..=100, default 100, our assumption) and `NextToken` (bound to the filters).
+//!   `Filters` takes string filters (`{Value, Comparison}`) on `Id`, `ProductArn`, `GeneratorId`,
+//!   `AwsAccountId`, `AwsAccountName`, `Region`, `Type`, `SeverityLabel`, `Title`, `Description`,
+//!   `SourceUrl`, `ProductName`, `CompanyName`, `RecordState`, `WorkflowState`, `WorkflowStatus`,
+//!   `ComplianceStatus`, `ComplianceSecurityControlId`, `VerificationState`, `ResourceType`,
+//!   `ResourceId`, `ResourcePartition`, `ResourceRegion`, with `EQUALS`, `PREFIX`, `CONTAINS`
+//!   (joined by OR on one attribute) and `NOT_EQUALS`, `PREFIX_NOT_EQUALS`, `NOT_CONTAINS` (joined by
+//!   AND); attributes are joined by AND; a list attribute (`Resources`, `Types`) matches when one
+//!   item does. As the model's `StringFilter` says, `CONTAINS` and `NOT_CONTAINS` combine only with
+//!   themselves, `EQUALS` not with `NOT_EQUALS` / `PREFIX_NOT_EQUALS`, `CONTAINS_WORD` is for the V2
+//!   APIs, and at most 10 attributes with 20 values each: else `InvalidInputException`. Other
+//!   filters (dates, numbers, maps, keywords, IPs) and `SortCriteria` are `InvalidInputException`
+//!   saying they are not emulated.
+//! - **BatchUpdateFindings** (`PATCH /findings/batchupdate`), as a customer triages: `Severity`,
+//!   `Types` and `Workflow.Status` of 1 to 100 identified findings (`FindingNotFound` in
+//!   `UnprocessedFindings` for an unknown one); other attributes are refused as not emulated.
+//! - **Rates**, always on as in AWS, per caller account: `BatchImportFindings` 10 calls a second
+//!   with bursts of 30, `GetFindings` 3 with bursts of 6; a throttled call answers
+//!   `TooManyRequestsException` (429).
+//! - Errors: status, header `x-amzn-ErrorType: <code>`, body `{"Code": .., "Message": ..}`.
+//! - **Findings for tests**: `EmulatorHandle::findings() -> Vec<serde_json::Value>` and
+//!   `GET /_emulator/findings`: every finding as GetFindings answers it, in import order.
+//!   In debug builds the Rust SDK's finding deserializers need more stack than a test thread's
+//!   2 MiB (a stack overflow otherwise): the tests run on a larger one (`with_large_stack` in
+//!   `tests/common`).
+//!
+//! # Not emulated
+//!
+//! Security Hub's other operations (`DescribeHub`, ...), partner products, `SortCriteria`,
+//! non-string filters, cross-region aggregation, the 90-day expiry of findings, and enabling it per
+//! region.
 
 mod filters;
 
