@@ -18,7 +18,8 @@ use rootsweep_testkit::emulator::{DELETE_OPERATIONS, Exemption, Harness, Timeout
 use rootsweep_testkit::oracle::{CredentialRef, credentials_of, due, expected};
 use serde_json::Value;
 
-/// A generated org with every kind of account once or more (see the emulator's README).
+/// A generated org with every kind of account once or more (its scenarios: the emulator's
+/// model/generate.rs).
 fn org(seed: u64) -> Org {
     Org::generate(rootsweep_testkit::emulator::EVERY_SCENARIO, seed)
 }

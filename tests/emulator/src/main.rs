@@ -21,7 +21,7 @@ struct Args {
     /// Loopback address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:4577")]
     listen: SocketAddr,
-    /// An org JSON file (see tests/emulator/README.md). Without it, a generated org.
+    /// An org JSON file (its format: tests/emulator/src/model/org.rs). Without it, a generated org.
     #[arg(long, conflicts_with_all = ["accounts", "seed"])]
     org: Option<PathBuf>,
     /// Number of accounts in the generated org (management and security included).
@@ -46,7 +46,7 @@ struct Args {
     /// The access key id the caller principal signs with (default AKIDEXAMPLE).
     #[arg(long, requires = "caller_secret_access_key")]
     caller_access_key_id: Option<String>,
-    /// Its secret (default AWS's example secret, see the README).
+    /// Its secret (default wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY, AWS's example secret).
     #[arg(long, requires = "caller_access_key_id")]
     caller_secret_access_key: Option<String>,
     /// A SAM/CloudFormation template whose Lambda function role's policies every caller request
@@ -56,7 +56,7 @@ struct Args {
     /// A template parameter for --caller-policy-template, NAME=VALUE (repeatable), e.g. Mode=enforce.
     #[arg(long, value_name = "NAME=VALUE", requires = "caller_policy_template", value_parser = parameter)]
     template_parameter: Vec<(String, String)>,
-    /// A JSON file with throttling limits (see the README); without it, no throttling.
+    /// A JSON file with throttling limits (its format: tests/emulator/src/throttle.rs); without it, no throttling.
     #[arg(long)]
     throttling: Option<PathBuf>,
     /// An EventBridge Scheduler group besides `default` (repeatable), added to the org's.

@@ -31,7 +31,7 @@ pub const FORMAT: u32 = 1;
 pub const CAP_WINDOW: TimeDelta = TimeDelta::hours(24);
 /// An account a run does not reach counts as unknown against the cap once its last audit is
 /// older than this, whatever it found. A week covers the largest organization AWS allows at the
-/// slowest pace Organizations has shown for tag reads (README, "The run ledger").
+/// slowest pace Organizations has shown for tag reads (docs/across-runs.md).
 pub const AUDIT_TRUSTED_FOR: TimeDelta = TimeDelta::days(7);
 /// Tags read longer ago than this are read again before the account is audited. Until then the
 /// last read decides whether the account is audited; before any delete session its tags are
