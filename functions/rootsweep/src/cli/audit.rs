@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use super::args::{AwsArgs, OutputFormat, RunArgs};
+use super::checks;
 use super::output;
 use super::progress::Progress;
 use super::protections::{self, Origin};
@@ -10,7 +11,6 @@ use super::run::{exit, fail, finish, prepare, request, run_options};
 use crate::app::{SdkEngine, sdk_engine};
 use crate::aws::load_sdk_config;
 use crate::config::{Config, Mode};
-use crate::preflight;
 
 pub async fn preflight(aws: &AwsArgs) -> u8 {
     // The features the environment configures are checked too.
@@ -20,11 +20,11 @@ pub async fn preflight(aws: &AwsArgs) -> u8 {
     };
     let sdk = load_sdk_config(aws.profile.as_deref(), aws.region.as_deref()).await;
     let engine = sdk_engine(config, &sdk, false);
-    let mut checks = preflight::checks(engine.organization()).await;
+    let mut checks = checks::checks(engine.organization()).await;
     let caller = crate::ports::Organization::caller(engine.organization())
         .await
         .ok();
-    let features = preflight::feature_checks(engine.config(), engine.features(), caller.as_ref());
+    let features = checks::feature_checks(engine.config(), engine.features(), caller.as_ref());
     checks.extend(features.await);
     let mut out = std::io::stdout().lock();
     let mut failed = 0;

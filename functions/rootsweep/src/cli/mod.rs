@@ -2,6 +2,7 @@
 
 mod args;
 mod audit;
+mod checks;
 mod evidence;
 mod html;
 mod output;
