@@ -235,3 +235,32 @@ async fn verify<S: RootSession>(session: &S, budget: Budget) -> Result<(), Failu
             .await?;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::AwsErrorKind;
+
+    fn refusal() -> AwsError {
+        AwsError::new(
+            "iam:DeactivateMFADevice",
+            AwsErrorKind::Other,
+            "EntityTemporarilyUnmodifiable".to_owned(),
+        )
+    }
+
+    /// README: MFA that IAM will not deactivate yet is retried for 24 hours after the account
+    /// became due, then the account fails.
+    #[test]
+    fn mfa_refused_is_retried_for_24_hours_after_the_due_time_then_fails() {
+        let just_inside = Utc::now() - TimeDelta::hours(23) - TimeDelta::minutes(59);
+        assert!(matches!(
+            mfa_refused(refusal(), just_inside),
+            Ok(Outcome::RetryLater { .. })
+        ));
+        let just_past = Utc::now() - TimeDelta::hours(24) - TimeDelta::minutes(1);
+        let failure = mfa_refused(refusal(), just_past).unwrap_err();
+        assert_eq!(failure.stage, Stage::Remove);
+        assert!(matches!(failure.cause, Cause::MfaStillRefused { .. }));
+    }
+}

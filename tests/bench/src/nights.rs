@@ -84,7 +84,7 @@ pub fn run(case: &Nights) -> Result<String, String> {
     let mut converged = None;
     for night in 1..=case.most_nights {
         let started = Instant::now();
-        let summary = invoke(&runtime.address)?;
+        let summary = invoke(&runtime.address, &work.join("lambda.log"))?;
         let wall = started.elapsed().as_secs_f64();
         let stats = get(&emulator.address, "/_emulator/stats")?;
         let opened: BTreeSet<&String> = stats["root_sessions"]
@@ -127,6 +127,7 @@ fn night_figures(night: usize, wall: f64, due_left: usize, summary: &Value) -> V
     json!({
         "night": night,
         "wall_seconds": (wall * 10.0).round() / 10.0,
+        "complete": summary["complete"],
         "audited": summary["accounts_scanned"],
         "remediated": summary["accounts"]["remediated"],
         "not_reached": summary["accounts"]["not_reached"],
@@ -259,8 +260,9 @@ fn write(path: &Path, text: &str) -> Result<(), String> {
 }
 
 /// One invocation with the EventBridge scheduled event, as the nightly schedule sends it; the
-/// function's response (the run summary).
-fn invoke(runtime: &str) -> Result<Value, String> {
+/// run summary: the function's response, or, for a sweep it reports incomplete (an error, so
+/// that Lambda's Errors metric shows it), the last summary line of its log (`log`).
+fn invoke(runtime: &str, log: &Path) -> Result<Value, String> {
     let event = json!({
         "version": "0", "id": "89c4d6a3-0000-0000-0000-000000000000",
         "detail-type": "Scheduled Event", "source": "aws.events",
@@ -272,8 +274,18 @@ fn invoke(runtime: &str) -> Result<Value, String> {
     let answer: Value = serde_json::from_str(&body).map_err(|e| format!("{e}: {body}"))?;
     match status {
         200 => Ok(answer),
+        _ if answer["errorType"] == "RootsweepIncompleteSweep" => last_summary(log),
         _ => Err(format!("the function failed: {answer}")),
     }
+}
+
+fn last_summary(log: &Path) -> Result<Value, String> {
+    let text = std::fs::read_to_string(log).map_err(|e| format!("{}: {e}", log.display()))?;
+    text.lines()
+        .rev()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find(|line| line["kind"] == "run_summary")
+        .ok_or_else(|| format!("no run summary in {}", log.display()))
 }
 
 fn get(address: &str, path: &str) -> Result<Value, String> {
