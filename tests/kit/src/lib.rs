@@ -1,7 +1,8 @@
 //! One test kit for every rootsweep test.
 //!
-//! - [`fake`]: in-memory fakes of the engine's ports (Organizations, root sessions, metrics),
-//!   for fast engine tests that read like the promise they check; no SDK types.
+//! - [`fake`]: in-memory fakes of the engine's ports (Organizations, root sessions, metrics, the
+//!   optional features' ports), for fast engine tests that read like the promise they check; no
+//!   SDK types.
 //! - [`emulator`]: the emulator started one way, the SDK pointed at it with the production
 //!   retry and timeout policy (taken from the library), the engine wired as in production.
 //! - [`oracle`]: what must become of each account, worked out from the emulator's data alone,
