@@ -69,11 +69,21 @@ impl Budget {
     }
 
     /// `work`, unless the plan phase's time ends first (`None`).
-    pub async fn planning<T>(&self, work: impl Future<Output = T>) -> Option<T> {
-        match self.planning_ends {
-            None => Some(work.await),
-            Some(at) => tokio::time::timeout_at(at, work).await.ok(),
-        }
+    pub fn planning<T>(&self, work: impl Future<Output = T>) -> impl Future<Output = Option<T>> {
+        until(self.planning_ends, work)
+    }
+
+    /// `work`, unless the time to start work in ends first (`None`).
+    pub fn starting<T>(&self, work: impl Future<Output = T>) -> impl Future<Output = Option<T>> {
+        until(
+            self.before_deadline(Self::STOP_STARTING_BEFORE_DEADLINE),
+            work,
+        )
+    }
+
+    /// Whether the run has a deadline (the Lambda) or an operator waiting for it (the CLI).
+    pub fn has_deadline(&self) -> bool {
+        self.deadline.is_some()
     }
 
     /// Whether a run that begins now can start anything at all.
@@ -108,11 +118,17 @@ impl Budget {
     }
 
     /// Publishing gets what is left; `None` when the time is up.
-    pub async fn publish<T>(&self, work: impl Future<Output = T>) -> Option<T> {
-        match self.before_deadline(Self::PUBLISH_BEFORE_DEADLINE) {
-            None => Some(work.await),
-            Some(at) => tokio::time::timeout_at(at, work).await.ok(),
-        }
+    pub fn publish<T>(&self, work: impl Future<Output = T>) -> impl Future<Output = Option<T>> {
+        until(self.before_deadline(Self::PUBLISH_BEFORE_DEADLINE), work)
+    }
+}
+
+/// `work`, unless `at` comes first (`None`); without `at`, `work`. The one async layer of the
+/// three above, which return it as it is: each layer deepens the Lambda's future.
+async fn until<T>(at: Option<Instant>, work: impl Future<Output = T>) -> Option<T> {
+    match at {
+        None => Some(work.await),
+        Some(at) => tokio::time::timeout_at(at, work).await.ok(),
     }
 }
 
@@ -155,6 +171,30 @@ mod tests {
         let unlimited = Budget::unlimited();
         assert!(!unlimited.too_late_to_plan());
         assert_eq!(unlimited.planning(async { 7 }).await, Some(7));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn work_started_after_planning_is_cut_off_a_minute_before_the_deadline() {
+        // 100 s to the deadline: tag reads for the next runs may go on from 30 s to 40 s.
+        let start = Instant::now();
+        let budget = Budget::new(Some(start + Duration::from_secs(100)));
+        tokio::time::advance(Duration::from_secs(30)).await;
+        assert!(budget.too_late_to_plan());
+        let read = budget.starting(async { "a tag read" }).await;
+        assert_eq!(
+            read,
+            Some("a tag read"),
+            "started at 30 s, within the time to start"
+        );
+        let late = budget.starting(tokio::time::sleep(Duration::from_secs(3600)));
+        assert_eq!(late.await, None);
+        assert_eq!(
+            Instant::now() - start,
+            Duration::from_secs(40),
+            "cut off at 40 s"
+        );
+        assert_eq!(Budget::unlimited().starting(async { 7 }).await, Some(7));
+        assert!(!Budget::unlimited().has_deadline() && budget.has_deadline());
     }
 
     #[tokio::test]

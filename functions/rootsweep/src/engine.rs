@@ -201,7 +201,9 @@ impl<O: Organization, R: RootAccess, M: Metrics> Engine<O, R, M> {
         Report { summary, accounts }
     }
 
-    /// Records the run in the ledger, with every tag it read (the background reads stopped).
+    /// Records the run in the ledger, with every tag it read. A run with a deadline lets the
+    /// background reads go on until it must stop starting work, as every tag read brings the
+    /// organization's coverage closer; an operator waiting at the CLI is not kept waiting.
     async fn remember(
         &self,
         plan: &mut Plan,
@@ -209,10 +211,12 @@ impl<O: Organization, R: RootAccess, M: Metrics> Engine<O, R, M> {
         before_deleting: BTreeMap<crate::account::AccountId, TagRead>,
     ) -> LedgerSummary {
         let mut tags = std::mem::take(&mut plan.tags);
-        if let Some(refresh) = plan.refresh.take() {
-            let _ = refresh.stop.send(true);
-            if let Ok(refreshed) = refresh.reads.await {
-                tags.extend(refreshed);
+        if let Some(later) = plan.later_reads.take() {
+            if !plan.budget.has_deadline() {
+                let _ = later.stop.send(true);
+            }
+            if let Ok(read) = later.reads.await {
+                tags.extend(read);
             }
         }
         tags.extend(before_deleting);

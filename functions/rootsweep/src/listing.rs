@@ -2,7 +2,9 @@
 //! through the accounts, settles those the rules leave alone, and sends the others to be
 //! audited in the run's order. With an exemption tag, an account is audited only once its
 //! tags are known: read in an earlier run (the ledger) recently enough, or read now, the
-//! never-read and oldest first, while the run has time to plan.
+//! never-read and oldest first, while the run has time to plan. The tags it has no time left
+//! to read are read afterwards for the next runs ([`read_for_next_runs`]), so that each run
+//! leaves fewer accounts unread than it found.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
@@ -59,9 +61,10 @@ pub struct Listing {
     pub seen: HashSet<AccountId>,
     pub stop: Option<ListingStop>,
     pub tags: BTreeMap<AccountId, TagRead>,
-    /// Accounts audited on tags read in an earlier run that are due for another read: read
-    /// when Organizations has time to spare (the stale first).
-    pub to_refresh: Vec<AccountId>,
+    /// Accounts whose tags to read for the next runs, while the run may still start work:
+    /// those it had no time to read before auditing, and those audited on a read due for
+    /// another. The never-read first, then the oldest read.
+    pub read_later: Vec<AccountId>,
 }
 
 /// Where the listing task puts accounts: settled ones straight to the report, the others in
@@ -164,7 +167,7 @@ enum Known {
 }
 
 /// What is known of `account`'s tags; an account known from a read due for another goes on
-/// the refresh list.
+/// the list of reads for the next runs.
 fn known(tags: &Tags, account: &AccountId, listing: &mut Listing) -> Known {
     if tags.rule.is_none() {
         return Known::NoRule;
@@ -174,7 +177,7 @@ fn known(tags: &Tags, account: &AccountId, listing: &mut Listing) -> Known {
         KnownTags::Unread => Known::Unread,
         KnownTags::Read(read) => {
             if read.at + TAGS_REFRESHED_AFTER < now {
-                listing.to_refresh.push(account.clone());
+                listing.read_later.push(account.clone());
             }
             Known::Read(read)
         }
@@ -195,7 +198,8 @@ fn by_tags(exempt: bool, tags: &Tags, account: Account, tags_read_now: bool) -> 
 }
 
 /// Reads the tags no earlier run read recently enough, the never-read first, then the oldest;
-/// the accounts whose tags the run has no time left to read are not audited.
+/// the accounts whose tags the run has no time left to read are not audited, and their tags
+/// are read later for the next runs.
 async fn read_unread<O: Organization>(
     org: &O,
     tags: &Tags,
@@ -212,14 +216,15 @@ async fn read_unread<O: Organization>(
         memory.and_then(|m| m.tags).map(|read| read.at)
     };
     unread.sort_by_key(|account| last_read(&account.id));
-    for account in unread {
-        let read = match budget.planning(org.tags(&account.id)).await {
-            None => {
+    let mut unread = unread.into_iter();
+    while let Some(account) = unread.next() {
+        let Some(read) = budget.planning(org.tags(&account.id)).await else {
+            for account in std::iter::once(account).chain(unread.by_ref()) {
                 let late = Outcome::NotReached(NotReachedReason::TagsNotRead);
                 outlets.send(Listed::settled(&account, late));
-                continue;
+                listing.read_later.push(account.id);
             }
-            Some(read) => read,
+            break;
         };
         outlets.send(match read {
             Ok(found) => {
@@ -241,9 +246,11 @@ fn unreadable(account: &Account, err: AwsError) -> Listed {
     Listed::settled(account, Outcome::Failed(failure))
 }
 
-/// Reads again the tags of `accounts` (the stale first) until `stop` says the run is done or the
-/// planning time is up: only for the next runs, which audit or leave alone by them.
-pub async fn refresh<O: Organization>(
+/// Reads the tags of `accounts` (the never-read first, then the oldest read) until `stop` says
+/// the run is done or it is too late to start work: only for the next runs, which audit or
+/// leave alone by them. Organizations serves tag reads one at a time, so these reads are what
+/// lets an organization too large for one run's planning be covered night after night.
+pub async fn read_for_next_runs<O: Organization>(
     org: Arc<O>,
     rule: TagRule,
     ledger: Arc<Ledger>,
@@ -255,10 +262,13 @@ pub async fn refresh<O: Organization>(
     accounts.sort_by_key(|id| last_read(id));
     let mut read = BTreeMap::new();
     for account in accounts {
-        if *stop.borrow() || budget.too_late_to_plan() {
+        if *stop.borrow() {
             break;
         }
-        if let Some(Ok(found)) = budget.planning(org.tags(&account)).await {
+        let Some(result) = budget.starting(org.tags(&account)).await else {
+            break;
+        };
+        if let Ok(found) = result {
             let exempt = rule.matches(&found);
             read.insert(
                 account,

@@ -56,7 +56,7 @@ pub struct DueAccount {
 
 /// Tag reads that go on in the background while the run acts, for the next runs.
 #[derive(Debug)]
-pub struct Refresh {
+pub struct LaterReads {
     pub stop: watch::Sender<bool>,
     pub reads: JoinHandle<BTreeMap<AccountId, TagRead>>,
 }
@@ -83,7 +83,8 @@ pub struct Plan {
     pub memory: Recall,
     /// The tags this run read.
     pub tags: BTreeMap<AccountId, TagRead>,
-    pub refresh: Option<Refresh>,
+    /// The tag reads for the next runs, going on in the background.
+    pub later_reads: Option<LaterReads>,
 }
 
 impl Plan {
@@ -205,7 +206,7 @@ impl<O: Organization, R: RootAccess> Planner<O, R> {
             due: Vec::new(),
             memory,
             tags: BTreeMap::new(),
-            refresh: None,
+            later_reads: None,
         };
         let audits = stream::unfold(waiting, |w| async move { w.pop().await.map(|a| (a, w)) })
             .map(|candidate| auditor.clone().spawn(candidate))
@@ -221,7 +222,7 @@ impl<O: Organization, R: RootAccess> Planner<O, R> {
         Ok(plan)
     }
 
-    /// Takes what the listing task found; starts refreshing the tags due for another read.
+    /// Takes what the listing task found; starts reading the tags left for the next runs.
     fn conclude_listing(
         &self,
         plan: &mut Plan,
@@ -235,17 +236,17 @@ impl<O: Organization, R: RootAccess> Planner<O, R> {
             sink.account(&plan.run_id, &report);
             plan.settled.push(report);
         }
-        if let (Some(rule), false) = (&self.config.exempt_tag, listing.to_refresh.is_empty()) {
+        if let (Some(rule), false) = (&self.config.exempt_tag, listing.read_later.is_empty()) {
             let (stop, stopped) = watch::channel(false);
-            let reads = tokio::spawn(listing::refresh(
+            let reads = tokio::spawn(listing::read_for_next_runs(
                 self.org.clone(),
                 rule.clone(),
                 ledger,
-                listing.to_refresh,
+                listing.read_later,
                 plan.budget,
                 stopped,
             ));
-            plan.refresh = Some(Refresh { stop, reads });
+            plan.later_reads = Some(LaterReads { stop, reads });
         }
     }
 
