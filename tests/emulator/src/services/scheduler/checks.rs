@@ -1,16 +1,24 @@
 //! CreateSchedule's and ListSchedules' input, checked as the model constrains it: the one-time
 //! expression and its time zone, the flexible time window, the target, names and enum members.
+//!
+//! Time zone and window are served as rootsweep sends them (`functions/rootsweep/src/aws/
+//! scheduler.rs`: `ScheduleExpressionTimezone` `UTC`, `FlexibleTimeWindow` `{Mode: OFF}`), which
+//! rootsweep's follow-up tests (`functions/rootsweep/tests/e2e/features.rs`,
+//! `a_recovery_is_followed_to_its_exact_due_time_and_the_password_removed_then_not_before`) and
+//! boto3's `test_scheduler_one_time_schedules_and_their_firing` (`py/test_boto3.py`) need. Other
+//! zones (UTC's aliases, `Etc/GMT±N`, ...) and `FLEXIBLE` windows, which no client here sends, are
+//! refused as not emulated.
 
-use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::Value;
 
 use super::errors::{constraint, not_null, validation};
 use crate::error::ApiError;
 use crate::model::is_schedule_group_name;
 
-/// The UTC time of `at(yyyy-mm-ddThh:mm:ss)` in `timezone` ("Schedule types on EventBridge
-/// Scheduler", Scheduler User Guide). Recurring `rate()` and `cron()` schedules are not
-/// emulated: they are refused rather than kept without ever firing.
+/// The UTC time of `at(yyyy-mm-ddThh:mm:ss)` ("Schedule types on EventBridge Scheduler",
+/// Scheduler User Guide), in `UTC`, the only time zone served. Recurring `rate()` and `cron()`
+/// schedules are not emulated: they are refused rather than kept without ever firing.
 pub(super) fn one_time(expression: &str, timezone: &str) -> Result<DateTime<Utc>, ApiError> {
     let invalid = || validation(format!("Invalid Schedule Expression {expression}."));
     if expression.starts_with("rate(") || expression.starts_with("cron(") {
@@ -24,66 +32,28 @@ pub(super) fn one_time(expression: &str, timezone: &str) -> Result<DateTime<Utc>
         .filter(|inner| inner.len() == 19)
         .ok_or_else(invalid)?;
     let local = NaiveDateTime::parse_from_str(inner, "%Y-%m-%dT%H:%M:%S").map_err(|_| invalid())?;
-    let zone = zone_offset(timezone).ok_or_else(|| {
-        validation(format!(
-            "Invalid ScheduleExpressionTimezone {timezone}: the emulator knows UTC and the fixed Etc/GMT+N and Etc/GMT-N zones only."
-        ))
-    })?;
-    let at = zone
-        .from_local_datetime(&local)
-        .single()
-        .ok_or_else(invalid)?;
-    Ok(at.with_timezone(&Utc))
-}
-
-/// The offset of a time zone without daylight saving time: UTC and its aliases, and the IANA
-/// `Etc/GMT±N` zones, whose sign is POSIX's (`Etc/GMT+5` is five hours behind UTC). Other IANA
-/// zones would need the time zone database, which the emulator does not carry.
-fn zone_offset(timezone: &str) -> Option<FixedOffset> {
-    const UTC: [&str; 10] = [
-        "UTC",
-        "Etc/UTC",
-        "GMT",
-        "Etc/GMT",
-        "UCT",
-        "Etc/UCT",
-        "Universal",
-        "Etc/Universal",
-        "Zulu",
-        "Etc/Zulu",
-    ];
-    if UTC.contains(&timezone) {
-        return FixedOffset::east_opt(0);
+    if timezone != "UTC" {
+        return Err(validation(format!(
+            "Invalid ScheduleExpressionTimezone {timezone}: the emulator knows UTC only."
+        )));
     }
-    let hours: i32 = timezone
-        .strip_prefix("Etc/GMT")?
-        .parse()
-        .ok()
-        .filter(|h| (-14..=12).contains(h))?;
-    FixedOffset::west_opt(hours * 3600)
+    Ok(local.and_utc())
 }
 
-/// `FlexibleTimeWindow`: `Mode` `OFF`, or `FLEXIBLE` with `MaximumWindowInMinutes` 1..=1440.
+/// `FlexibleTimeWindow`: `Mode` `OFF`, without `MaximumWindowInMinutes`. `FLEXIBLE` windows are
+/// refused as not emulated.
 pub(super) fn check_window(window: &Value) -> Result<(), ApiError> {
-    let mode = one_of(
-        window["Mode"].as_str(),
-        "flexibleTimeWindow.mode",
-        &["OFF", "FLEXIBLE"],
-    )?
-    .ok_or_else(|| not_null("flexibleTimeWindow.mode"))?;
-    let minutes = window["MaximumWindowInMinutes"].as_u64();
-    match (mode, minutes) {
-        ("FLEXIBLE", Some(1..=1440)) | ("OFF", None) => Ok(()),
-        ("FLEXIBLE", Some(_)) => Err(constraint(
-            "flexibleTimeWindow.maximumWindowInMinutes",
-            "Member must have value between 1 and 1440",
-        )),
-        ("FLEXIBLE", None) => Err(validation(
-            "MaximumWindowInMinutes is required when the FlexibleTimeWindow mode is FLEXIBLE.",
-        )),
-        _ => Err(validation(
+    let mode = window["Mode"]
+        .as_str()
+        .ok_or_else(|| not_null("flexibleTimeWindow.mode"))?;
+    match (mode, window["MaximumWindowInMinutes"].as_u64()) {
+        ("OFF", None) => Ok(()),
+        ("OFF", Some(_)) => Err(validation(
             "MaximumWindowInMinutes must not be set when the FlexibleTimeWindow mode is OFF.",
         )),
+        _ => Err(validation(format!(
+            "FlexibleTimeWindow mode {mode}: the emulator serves mode OFF only; FLEXIBLE windows are not emulated."
+        ))),
     }
 }
 
@@ -197,11 +167,9 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn one_time_expressions_in_fixed_zones() {
+    fn one_time_expressions_in_utc() {
         let utc = one_time("at(2026-12-02T18:00:00)", "UTC").unwrap();
         assert_eq!(utc.to_rfc3339(), "2026-12-02T18:00:00+00:00");
-        let behind = one_time("at(2026-12-02T18:00:00)", "Etc/GMT+5").unwrap();
-        assert_eq!(behind.to_rfc3339(), "2026-12-02T23:00:00+00:00");
         for bad in [
             "at(2026-12-02 18:00:00)",
             "at(2026-12-2T18:00:00)",
@@ -217,15 +185,28 @@ mod tests {
                 .message
                 .contains("not emulated")
         );
-        assert!(one_time("at(2026-12-02T18:00:00)", "Europe/Berlin").is_err());
+        for zone in ["Europe/Berlin", "Etc/GMT+5", "Etc/UTC"] {
+            let error = one_time("at(2026-12-02T18:00:00)", zone).unwrap_err();
+            assert!(
+                error.message.contains("UTC only"),
+                "{zone}: {}",
+                error.message
+            );
+        }
     }
 
     #[test]
     fn windows_and_targets() {
         assert!(check_window(&json!({"Mode": "OFF"})).is_ok());
-        assert!(check_window(&json!({"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 15})).is_ok());
-        assert!(check_window(&json!({"Mode": "FLEXIBLE"})).is_err());
-        assert!(check_window(&json!({"Mode": "SOMETIMES"})).is_err());
+        assert!(check_window(&json!({"Mode": "OFF", "MaximumWindowInMinutes": 15})).is_err());
+        let flexible = json!({"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 15});
+        assert!(
+            check_window(&flexible)
+                .unwrap_err()
+                .message
+                .contains("not emulated")
+        );
+        assert!(check_window(&json!({})).is_err());
         let target = |role: &str| json!({"Arn": "arn:aws:lambda:us-east-1:111111111111:function:f", "RoleArn": role});
         assert!(check_target(&target("arn:aws:iam::111111111111:role/invoke")).is_ok());
         assert!(check_target(&target("FollowUpInvokeRole.Arn")).is_err());

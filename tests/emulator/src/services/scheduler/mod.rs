@@ -20,14 +20,13 @@
 //!   `at(yyyy-mm-ddThh:mm:ss)` ("Schedule types", Scheduler User Guide), taken in
 //!   `ScheduleExpressionTimezone` (default `UTC`); a time in the past is accepted (our assumption),
 //!   and is due at once. Anything else is `ValidationException` (400): "Invalid Schedule Expression
-//!   X.", and for `rate()` / `cron()` a message saying they are not emulated. Time zones: `UTC` and
-//!   its aliases (`Etc/UTC`, `GMT`, ...) and the fixed `Etc/GMT+N` / `Etc/GMT-N` (POSIX signs);
-//!   other IANA zones are `ValidationException` (the emulator carries no time zone database).
-//!   Required, as the model says: `FlexibleTimeWindow` (`Mode` `OFF`, or `FLEXIBLE` with
-//!   `MaximumWindowInMinutes` 1..=1440), `Target` (`Arn`; `RoleArn` an IAM role ARN; `Input` not
-//!   empty when given; its other members kept as given). `State` `ENABLED` (default) or `DISABLED`,
-//!   `ActionAfterCompletion` `NONE` (default) or `DELETE`, `Description` (at most 512),
-//!   `StartDate`, `EndDate`, `KmsKeyArn` are kept and read back. Answers `{ScheduleArn}`
+//!   X.", and for `rate()` / `cron()` a message saying they are not emulated. The time zone must
+//!   be `UTC` (any other is `ValidationException`, not emulated). Required, as the model says:
+//!   `FlexibleTimeWindow` (`Mode` `OFF`; `FLEXIBLE` is `ValidationException`, not emulated),
+//!   `Target` (`Arn`; `RoleArn` an IAM role ARN; `Input` not empty when given; its other members
+//!   kept as given). `State` `ENABLED` (default) or `DISABLED`, `ActionAfterCompletion` `NONE`
+//!   (default) or `DELETE`, `Description` (at most 512), `StartDate`, `EndDate`, `KmsKeyArn` are
+//!   kept and read back. Answers `{ScheduleArn}`
 //!   (`arn:aws:scheduler:REGION:ACCOUNT:schedule/GROUP/NAME`). The name taken in the group is
 //!   `ConflictException` (409) "Schedule X already exists.", except for a retry with the same
 //!   `ClientToken` (the SDKs fill it in and keep it across retries), which answers the same ARN.
@@ -54,13 +53,12 @@
 //!   (`Schedule { name, group, region, arn, expression, timezone, at, state,
 //!   action_after_completion, flexible_time_window, target, description, start_date, end_date,
 //!   kms_key_arn, creation_date, last_modification_date, fired_at }`, with `target_arn()`,
-//!   `role_arn()`, `input()`). A flexible window does not delay firing: a schedule is due at its
-//!   `at`. Over HTTP: `/_emulator/schedules...` (Admin API).
+//!   `role_arn()`, `input()`). Over HTTP: `/_emulator/schedules...` (Admin API).
 //!
 //! # Not emulated
 //!
-//! Recurring `rate()` / `cron()` schedules, IANA time zones other than UTC and `Etc/GMT±N`,
-//! `UpdateSchedule`, `ListScheduleGroups`, `DeleteScheduleGroup`, tags, and invoking targets (tests
+//! Recurring `rate()` / `cron()` schedules, time zones other than `UTC` and flexible time windows
+//! (no client here sends them: `checks`), `UpdateSchedule`, `ListScheduleGroups`, `DeleteScheduleGroup`, tags, and invoking targets (tests
 //! fire schedules).
 
 mod checks;

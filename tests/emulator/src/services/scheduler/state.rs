@@ -19,7 +19,7 @@ pub struct Schedule {
     pub arn: String,
     /// As given: `at(2026-12-02T18:00:00)`.
     pub expression: String,
-    /// `ScheduleExpressionTimezone`, `UTC` unless given.
+    /// `ScheduleExpressionTimezone`: `UTC`, the only zone served.
     pub timezone: String,
     /// When the one-time schedule is due, in UTC.
     pub at: DateTime<Utc>,
@@ -27,7 +27,7 @@ pub struct Schedule {
     pub state: String,
     /// `NONE` or `DELETE` (the schedule is deleted once it fired).
     pub action_after_completion: String,
-    /// `{Mode, MaximumWindowInMinutes}` as given.
+    /// `{Mode: OFF}`, the only window served.
     pub flexible_time_window: Value,
     /// `{Arn, RoleArn, Input, RetryPolicy, DeadLetterConfig, ...}` as given.
     pub target: Value,
