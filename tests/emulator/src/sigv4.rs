@@ -31,19 +31,19 @@
 //! | expired root session | `ExpiredToken` 403 | `ExpiredTokenException` 400 | `ExpiredToken` 400 |
 //! | credential scope: date not the request's date; region not of the `aws` partition's shape (`us|eu|ap|sa|ca|me|af|il|mx`-word-digits, the SDKs' own pattern: the emulator cannot tell real regions from names of that shape) | `SignatureDoesNotMatch` 403 "Date in Credential scope does not match ..." / "Credential should be scoped to a valid region, not 'X'. " | `InvalidSignatureException` 400 | `AuthorizationHeaderMalformed` 400 |
 //! | request time more than 5 minutes before or after the emulator's | `SignatureDoesNotMatch` 403 "Signature expired: T is now earlier than ... (... - 5 min.)" / "Signature not yet current: ..." | `InvalidSignatureException` 400 | `RequestTimeTooSkewed` 403 |
-//! | `x-amz-content-sha256` (S3: required, else `InvalidRequest` 400 "Missing required header for this request: x-amz-content-sha256") neither `UNSIGNED-PAYLOAD`, nor the body's hash, nor (S3) `STREAMING-UNSIGNED-PAYLOAD-TRAILER`, `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`, `STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER` | `SignatureDoesNotMatch` 403 | `InvalidSignatureException` 400 | `XAmzContentSHA256Mismatch` 400 |
-//! | the signature over the canonical request (method, path normalized and encoded again, except S3's, signed as sent; query parameters encoded and sorted, the signed headers, the payload hash); for `STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]`, each chunk's signature (chained from the request's) and the trailer's | `SignatureDoesNotMatch` 403 | `InvalidSignatureException` 400 | `SignatureDoesNotMatch` 403 |
+//! | `x-amz-content-sha256` (S3: required, else `InvalidRequest` 400 "Missing required header for this request: x-amz-content-sha256") neither `UNSIGNED-PAYLOAD`, nor the body's hash (S3's `STREAMING-...` values too: `aws-chunked` is not emulated) | `SignatureDoesNotMatch` 403 | `InvalidSignatureException` 400 | `XAmzContentSHA256Mismatch` 400 |
+//! | the signature over the canonical request (method, path normalized and encoded again, except S3's, signed as sent; query parameters encoded and sorted, the signed headers, the payload hash) | `SignatureDoesNotMatch` 403 | `InvalidSignatureException` 400 | `SignatureDoesNotMatch` 403 |
 //!
 //! The payload hash is that of the body as it arrived: gzip-compressed CloudWatch bodies are signed
-//! compressed. The Rust SDK (aws-sdk-s3 1.157) signs an in-memory PutObject body's hash and sends
-//! its CRC32 in a header, and a file body as `STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER` (signed
-//! chunks, a signed trailing `x-amz-checksum-crc32`); both are tested, as is AWS's own chunked
-//! upload example. A service name the emulator does not serve stays `UnknownService` (400). Not
-//! supported: presigned URLs (signature in the query string) and SigV4a.
+//! compressed. Over HTTP, the Rust SDK (aws-sdk-s3 1.157) signs an in-memory PutObject body's hash
+//! and sends its CRC32 in a header (what rootsweep sends), and boto3 does the same with a file
+//! body. A service name the emulator does not serve stays `UnknownService` (400).
 //!
 //! # Not emulated
 //!
-//! Presigned URLs and SigV4a.
+//! Presigned URLs (signature in the query string), SigV4a, and S3's `aws-chunked` bodies, signed
+//! (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]`, which the Rust SDK sends for a file body over
+//! HTTP) or not (`STREAMING-UNSIGNED-PAYLOAD-TRAILER`): no client here sends them.
 
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
@@ -52,16 +52,11 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
-use crate::protocol::{Protocol, aws_chunked};
+use crate::protocol::Protocol;
 
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// The payload hash of a request whose body is not signed.
 const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
-/// S3's `aws-chunked` bodies: unsigned chunks with trailing checksums (what the SDKs send), and
-/// signed chunks, with or without signed trailers.
-const UNSIGNED_STREAMING_TRAILER: &str = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
-const SIGNED_STREAMING: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD";
-const SIGNED_STREAMING_TRAILER: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER";
 /// How far a request's time may be from AWS's, either way ("Signature expired" beyond it).
 const MAX_SKEW: TimeDelta = TimeDelta::minutes(5);
 /// The `X-Amz-Date` format, ISO 8601 basic.
@@ -112,7 +107,7 @@ pub enum AuthError {
     /// `x-amz-content-sha256` is not the body's hash, nor a value the service takes.
     #[error("{0}")]
     PayloadHash(String),
-    /// The signature over the canonical request, or over a chunk of a signed `aws-chunked` body.
+    /// The signature over the canonical request.
     #[error(
         "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
     )]
@@ -222,8 +217,7 @@ fn authorization_part<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str>
         .find_map(|part| part.trim().strip_prefix(name)?.strip_prefix('='))
 }
 
-/// Checks a request's signature with `secret`, the secret of the access key it names, and, for
-/// a signed `aws-chunked` body (S3), each chunk's signature.
+/// Checks a request's signature with `secret`, the secret of the access key it names.
 pub fn verify(
     parts: &Parts,
     body: &[u8],
@@ -266,74 +260,9 @@ pub fn verify(
         scope.text(),
         sha256_hex(canonical.as_bytes())
     );
-    if hex::encode(hmac(&key, string_to_sign.as_bytes())) != signature {
-        return Err(AuthError::Signature);
-    }
-    let chunks = Chunks {
-        key: &key,
-        amz_date: &amz_date,
-        scope: &scope.text(),
-        trailer: payload_hash == SIGNED_STREAMING_TRAILER,
-    };
-    match payload_hash.as_str() {
-        SIGNED_STREAMING | SIGNED_STREAMING_TRAILER => chunks.verify(body, signature),
-        _ => Ok(()),
-    }
-}
-
-/// What signs the chunks of a `STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]` body: the request's
-/// signing key, date and scope ("Signature calculations for the Authorization header:
-/// Transferring payload in multiple chunks", Amazon S3 API reference).
-struct Chunks<'a> {
-    key: &'a [u8],
-    amz_date: &'a str,
-    scope: &'a str,
-    /// The body ends with trailers, which carry a signature of their own.
-    trailer: bool,
-}
-
-impl Chunks<'_> {
-    /// Each chunk's signature signs its data and the previous signature, the first one the
-    /// request's ("seed") signature; the trailer's signs the trailers and the final chunk's.
-    fn verify(&self, body: &[u8], seed: &str) -> Result<(), AuthError> {
-        // A body that does not parse carries no signatures to check: decoding it refuses it as
-        // malformed (IncompleteBody), as S3 does.
-        let Ok(chunked) = aws_chunked::parse(body) else {
-            return Ok(());
-        };
-        let mut previous = seed.to_owned();
-        for chunk in &chunked.chunks {
-            let hashes = format!("{}\n{}", sha256_hex(b""), sha256_hex(chunk.data));
-            previous = self.expect(chunk.signature, "PAYLOAD", &previous, &hashes)?;
-        }
-        if self.trailer {
-            let hash = sha256_hex(chunked.canonical_trailers().as_bytes());
-            self.expect(chunked.trailer_signature, "TRAILER", &previous, &hash)?;
-        }
-        Ok(())
-    }
-
-    /// The signature `AWS4-HMAC-SHA256-<kind>` over `previous` and `hashes`, if `given` is it.
-    fn expect(
-        &self,
-        given: Option<&str>,
-        kind: &str,
-        previous: &str,
-        hashes: &str,
-    ) -> Result<String, AuthError> {
-        let expected = self.sign(kind, previous, hashes);
-        match given == Some(expected.as_str()) {
-            true => Ok(expected),
-            false => Err(AuthError::Signature),
-        }
-    }
-
-    fn sign(&self, kind: &str, previous: &str, hashes: &str) -> String {
-        let string_to_sign = format!(
-            "{ALGORITHM}-{kind}\n{}\n{}\n{previous}\n{hashes}",
-            self.amz_date, self.scope
-        );
-        hex::encode(hmac(self.key, string_to_sign.as_bytes()))
+    match hex::encode(hmac(&key, string_to_sign.as_bytes())) == signature {
+        true => Ok(()),
+        false => Err(AuthError::Signature),
     }
 }
 
@@ -428,8 +357,8 @@ fn check_skew(time: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), AuthError> 
 
 /// `x-amz-content-sha256` when sent (`UNSIGNED-PAYLOAD`, or the body's hash, which it must
 /// be), else the hash of the body as it arrived: compressed bodies are signed compressed. S3
-/// requires the header and also takes the `aws-chunked` values ("Authenticating Requests (AWS
-/// Signature Version 4)", Amazon S3 API reference); SigV4a's are not emulated.
+/// requires the header ("Authenticating Requests (AWS Signature Version 4)", Amazon S3 API
+/// reference); its `aws-chunked` values (`STREAMING-...`) and SigV4a's are not emulated.
 fn payload_hash(headers: &HeaderMap, body: &[u8], s3: bool) -> Result<String, AuthError> {
     let claimed = headers
         .get("x-amz-content-sha256")
@@ -438,9 +367,6 @@ fn payload_hash(headers: &HeaderMap, body: &[u8], s3: bool) -> Result<String, Au
         None if s3 => Err(AuthError::MissingContentSha256),
         None => Ok(sha256_hex(body)),
         Some(UNSIGNED_PAYLOAD) => Ok(UNSIGNED_PAYLOAD.to_owned()),
-        Some(
-            streaming @ (UNSIGNED_STREAMING_TRAILER | SIGNED_STREAMING | SIGNED_STREAMING_TRAILER),
-        ) if s3 => Ok(streaming.to_owned()),
         // S3's wording: other services document nothing for a wrong payload hash.
         Some(claimed) if claimed != sha256_hex(body) => Err(AuthError::PayloadHash(
             "The provided 'x-amz-content-sha256' header does not match what was computed."
@@ -660,92 +586,6 @@ mod tests {
         assert!(!is_region("e2e-1") && !is_region("aws-global") && !is_region("us-gov-west-1"));
     }
 
-    /// AWS's example of a signed chunked upload ("Signature calculations for the Authorization
-    /// header: Transferring payload in multiple chunks", Amazon S3 API reference): 64 KiB and
-    /// 1 KiB of `a`, each chunk signed after the seed signature.
-    fn chunked_example(last_signature: &str) -> (Parts, Vec<u8>) {
-        let chunk = |size: usize, signature: &str| {
-            let mut chunk = format!("{size:x};chunk-signature={signature}\r\n").into_bytes();
-            chunk.extend(std::iter::repeat_n(b'a', size));
-            chunk.extend(b"\r\n");
-            chunk
-        };
-        let mut body = chunk(
-            65536,
-            "ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648",
-        );
-        body.extend(chunk(
-            1024,
-            "0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497",
-        ));
-        body.extend(format!("0;chunk-signature={last_signature}\r\n\r\n").into_bytes());
-        let (parts, ()) = Request::put("/examplebucket/chunkObject.txt")
-            .header("host", "s3.amazonaws.com")
-            .header("x-amz-date", "20130524T000000Z")
-            .header("x-amz-storage-class", "REDUCED_REDUNDANCY")
-            .header("authorization", "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,SignedHeaders=content-encoding;content-length;host;x-amz-content-sha256;x-amz-date;x-amz-decoded-content-length;x-amz-storage-class,Signature=4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9")
-            .header("x-amz-content-sha256", SIGNED_STREAMING)
-            .header("content-encoding", "aws-chunked")
-            .header("x-amz-decoded-content-length", "66560")
-            .header("content-length", body.len().to_string())
-            .body(())
-            .unwrap()
-            .into_parts();
-        (parts, body)
-    }
-
-    #[test]
-    fn s3_signed_chunks() {
-        const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
-        const LAST: &str = "b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9";
-        let now = at("20130524T000000Z");
-        let (parts, body) = chunked_example(LAST);
-        assert_eq!(body.len(), 66824);
-        assert_eq!(verify(&parts, &body, SECRET, now), Ok(()));
-        let (parts, body) = chunked_example(&LAST.replace('b', "c"));
-        assert_eq!(
-            verify(&parts, &body, SECRET, now),
-            Err(AuthError::Signature)
-        );
-        assert_eq!(
-            AuthError::Signature.api_error(Protocol::RestXml).code,
-            "SignatureDoesNotMatch"
-        );
-    }
-
-    #[test]
-    fn a_signed_trailer_covers_the_trailing_checksum() {
-        let chunks = Chunks {
-            key: b"key",
-            amz_date: "20261202T180000Z",
-            scope: "20261202/us-east-1/s3/aws4_request",
-            trailer: true,
-        };
-        let data = format!("{}\n{}", sha256_hex(b""), sha256_hex(b"hello"));
-        let first = chunks.sign("PAYLOAD", "seed", &data);
-        let last = chunks.sign(
-            "PAYLOAD",
-            &first,
-            &format!("{}\n{}", sha256_hex(b""), sha256_hex(b"")),
-        );
-        let trailers = "x-amz-checksum-crc32:NhCmhg==\n";
-        let trailer = chunks.sign("TRAILER", &last, &sha256_hex(trailers.as_bytes()));
-        let body = |crc: &str| {
-            format!(
-                "5;chunk-signature={first}\r\nhello\r\n0;chunk-signature={last}\r\nx-amz-checksum-crc32:{crc}\r\nx-amz-trailer-signature:{trailer}\r\n\r\n"
-            )
-        };
-        assert_eq!(chunks.verify(body("NhCmhg==").as_bytes(), "seed"), Ok(()));
-        assert_eq!(
-            chunks.verify(body("AAAAAA==").as_bytes(), "seed"),
-            Err(AuthError::Signature)
-        );
-        assert_eq!(
-            chunks.verify(body("NhCmhg==").as_bytes(), "another seed"),
-            Err(AuthError::Signature)
-        );
-    }
-
     #[test]
     fn s3_signs_the_path_as_sent_and_needs_the_payload_hash() {
         let (mut parts, ()) = Request::get("/b/runs/date%3D2026-12-02/a%20b.json?x-id=GetObject")
@@ -762,20 +602,29 @@ mod tests {
             payload_hash(&parts.headers, b"", true),
             Err(AuthError::MissingContentSha256)
         );
-        parts.headers.insert(
-            "x-amz-content-sha256",
-            UNSIGNED_STREAMING_TRAILER.parse().unwrap(),
-        );
+        // aws-chunked bodies are not emulated: their payload hashes are wrong ones, for S3 too.
+        for streaming in [
+            "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+            "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+        ] {
+            parts
+                .headers
+                .insert("x-amz-content-sha256", streaming.parse().unwrap());
+            let code = |s3, protocol| {
+                payload_hash(&parts.headers, b"", s3)
+                    .unwrap_err()
+                    .api_error(protocol)
+                    .code
+            };
+            assert_eq!(
+                code(false, Protocol::AwsJson11),
+                "InvalidSignatureException"
+            );
+            assert_eq!(code(true, Protocol::RestXml), "XAmzContentSHA256Mismatch");
+        }
         assert_eq!(
-            payload_hash(&parts.headers, b"", false)
-                .unwrap_err()
-                .api_error(Protocol::AwsJson11)
-                .code,
-            "InvalidSignatureException"
-        );
-        assert_eq!(
-            payload_hash(&parts.headers, b"", true).as_deref(),
-            Ok(UNSIGNED_STREAMING_TRAILER)
+            AuthError::Signature.api_error(Protocol::RestXml).code,
+            "SignatureDoesNotMatch"
         );
     }
 }

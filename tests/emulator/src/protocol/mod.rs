@@ -2,7 +2,6 @@
 //! are written back. Services never see bytes: they get an [`Input`] (every protocol's input as
 //! one JSON-like tree, plus S3's blob payload) and answer a [`Reply`] or an [`ApiError`].
 
-pub mod aws_chunked;
 pub mod cbor;
 pub mod json;
 pub mod query;

@@ -39,13 +39,6 @@ pub(super) fn put_object(
             .collect(),
         _ => BTreeMap::new(),
     };
-    let encoding: Vec<&str> = input
-        .str("ContentEncoding")
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("aws-chunked"))
-        .collect();
     let object = S3Object {
         bucket: bucket.to_owned(),
         key: key.to_owned(),
@@ -56,7 +49,10 @@ pub(super) fn put_object(
             .str("ContentType")
             .unwrap_or("binary/octet-stream")
             .to_owned(),
-        content_encoding: (!encoding.is_empty()).then(|| encoding.join(",")),
+        content_encoding: input
+            .str("ContentEncoding")
+            .filter(|e| !e.trim().is_empty())
+            .map(str::to_owned),
         metadata,
         checksum_algorithm: checksum.as_ref().map(|(a, _)| a.name().to_owned()),
         checksum: checksum.as_ref().map(|(_, value)| value.clone()),

@@ -12,17 +12,14 @@
 //! `BucketName`). Root sessions get `AccessDenied` (403).
 //!
 //! - **PutObject** (`PUT /BUCKET/KEY`, the Rust SDK adds `?x-id=PutObject`): stores the bytes, the
-//!   content type (`binary/octet-stream` unless given), `Content-Encoding` (without `aws-chunked`:
-//!   an object put gzipped stays gzipped), `x-amz-meta-*` metadata. Answers `ETag` (the hex MD5 in
+//!   content type (`binary/octet-stream` unless given), `Content-Encoding` (an object put gzipped
+//!   stays gzipped), `x-amz-meta-*` metadata. Answers `ETag` (the hex MD5 in
 //!   quotes), `x-amz-server-side-encryption: AES256` (S3 encrypts every new object since January
 //!   2023), and the checksum header with `x-amz-checksum-type: FULL_OBJECT` when the request
-//!   carried a checksum. A body arrives plain or `aws-chunked`, as `x-amz-content-sha256` says
-//!   (below): chunks are joined, their trailers (`x-amz-checksum-crc32`) read like the headers of
-//!   those names; `x-amz-decoded-content-length` must be the payload's length (else
-//!   `IncompleteBody` 400; absent: `MissingContentLength` 411), a trailer `x-amz-trailer` announces
-//!   must be there, a malformed body is `IncompleteBody`. Integrity ("Checking object integrity",
-//!   S3 User Guide): `Content-MD5` (`InvalidDigest` if not 16 bytes of base64, `BadDigest` if
-//!   wrong); one `x-amz-checksum-*` value in a header or trailer, CRC32 (the SDKs' default) or
+//!   carried a checksum. A body arrives plain, its hash signed or `UNSIGNED-PAYLOAD`, as rootsweep
+//!   and boto3 send it over HTTP (`aws-chunked` bodies are not: `sigv4`). Integrity ("Checking
+//!   object integrity", S3 User Guide): `Content-MD5` (`InvalidDigest` if not 16 bytes of base64,
+//!   `BadDigest` if wrong); one `x-amz-checksum-*` header, CRC32 (the SDKs' default) or
 //!   SHA256, verified (`InvalidRequest` "Value for x-amz-checksum-crc32 header is invalid." when
 //!   not 4 bytes of base64; `BadDigest` "The CRC32 you specified did not match the calculated
 //!   checksum." when wrong); `x-amz-sdk-checksum-algorithm` without a value, or two values:
@@ -60,7 +57,8 @@
 //!
 //! Anything beyond the four object operations (multipart uploads, CopyObject, ranges, versioning,
 //! Object Lock, bucket policies and the 403 a missing key gives a caller without `s3:ListBucket`),
-//! virtual-hosted addressing, bucket regions, checksums other than CRC32 and SHA256.
+//! virtual-hosted addressing, bucket regions, checksums other than CRC32 and SHA256, and
+//! `aws-chunked` bodies with their trailing checksums (no client here sends them: `sigv4`).
 
 mod errors;
 mod handlers;

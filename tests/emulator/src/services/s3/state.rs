@@ -19,7 +19,7 @@ pub struct S3Object {
     pub etag: String,
     /// `binary/octet-stream` unless given, as S3 stores it.
     pub content_type: String,
-    /// As given, without `aws-chunked` (which only framed the upload).
+    /// As given: an object put gzipped stays gzipped.
     pub content_encoding: Option<String>,
     /// The `x-amz-meta-*` headers, by name without the prefix.
     pub metadata: BTreeMap<String, String>,
