@@ -2,9 +2,9 @@
 //! knows what differs between services on the wire (protocols, namespaces, error codes).
 
 mod cloudwatch;
-mod iam;
+pub(crate) mod iam;
 pub(crate) mod lambda;
-mod organizations;
+pub(crate) mod organizations;
 pub(crate) mod s3;
 pub(crate) mod scheduler;
 pub(crate) mod securityhub;
@@ -14,7 +14,6 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 
 use crate::error::ApiError;
-use crate::model::Org;
 use crate::policy::Request;
 use crate::protocol::rest::Route;
 use crate::protocol::{Input, Protocol, Reply};
@@ -22,6 +21,13 @@ use crate::session::Caller;
 use crate::world::World;
 
 pub use cloudwatch::{Dimension, MetricDatum, StatisticSet};
+pub use iam::{
+    AccessKey, AccessKeyLastUsed, CredentialStatus, LoginProfile, MfaDevice, MfaKind, RootUser,
+    SigningCertificate,
+};
+pub use organizations::{
+    Account, AccountState, JoinedMethod, Org, OrganizationalUnit, PreflightFailure,
+};
 pub use s3::S3Object;
 pub use scheduler::{FiredSchedule, Schedule};
 

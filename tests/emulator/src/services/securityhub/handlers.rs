@@ -170,7 +170,7 @@ mod tests {
     #[test]
     fn provider_fields_reach_the_top_level_until_a_customer_changes_it() {
         let now = Utc::now();
-        let mut world = World::new(crate::model::Org::generate(1, 1));
+        let mut world = World::new(crate::services::Org::generate(1, 1));
         world.org.security_hub_enabled = true;
         store(
             &mut world.findings,

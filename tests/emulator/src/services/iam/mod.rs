@@ -32,6 +32,8 @@
 //!   truncated). A marker opens only the list call it came from: another is `ValidationError`
 //!   "Invalid Marker.".
 
+mod state;
+
 use std::time::Instant;
 
 use axum::http::StatusCode;
@@ -39,13 +41,17 @@ use axum::http::StatusCode;
 use super::Service;
 
 use crate::error::ApiError;
-use crate::model::{MfaKind, RootUser};
 use crate::paging;
 use crate::protocol::query::{iso8601, required};
 use crate::protocol::{Input, Protocol, Reply, Xml};
 use crate::session::{Caller, TaskPolicy};
 use crate::sigv4::AuthError;
 use crate::world::World;
+
+pub use state::{
+    AccessKey, AccessKeyLastUsed, CredentialStatus, LoginProfile, MfaDevice, MfaKind, RootUser,
+    SigningCertificate,
+};
 
 /// The root user, as IAM names it in `UserName` fields (seed 001).
 const ROOT: &str = "root";
