@@ -45,14 +45,16 @@
 //! (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]`, which the Rust SDK sends for a file body over
 //! HTTP) or not (`STREAMING-UNSIGNED-PAYLOAD-TRAILER`): no client here sends them.
 
-use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
-use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::{Digest, Sha256};
+mod canonical;
+mod errors;
 
-use crate::error::ApiError;
-use crate::protocol::Protocol;
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
+
+pub(crate) use canonical::uri_encode;
+use canonical::{canonical_request, hmac, sha256_hex, signing_key};
+pub use errors::AuthError;
 
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// The payload hash of a request whose body is not signed.
@@ -82,95 +84,6 @@ impl Signer {
             region: scope.region.to_owned(),
             service: scope.service.to_owned(),
         })
-    }
-}
-
-/// Why a request's authentication failed. Each protocol names these its own way
-/// ([`AuthError::api_error`]).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AuthError {
-    #[error("Request is missing Authentication Token")]
-    Missing,
-    /// The `Authorization` header lacks a part.
-    #[error("{0}")]
-    Incomplete(String),
-    #[error("The security token included in the request is invalid.")]
-    UnknownKey,
-    #[error("The security token included in the request is expired")]
-    ExpiredToken,
-    /// The credential scope's date or region.
-    #[error("{0}")]
-    Scope(String),
-    /// The request time is more than 5 minutes from ours.
-    #[error("{0}")]
-    Skewed(String),
-    /// `x-amz-content-sha256` is not the body's hash, nor a value the service takes.
-    #[error("{0}")]
-    PayloadHash(String),
-    /// The signature over the canonical request.
-    #[error(
-        "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
-    )]
-    Signature,
-    /// S3 wants the payload hash in `x-amz-content-sha256` on every signed request.
-    #[error("Missing required header for this request: x-amz-content-sha256")]
-    MissingContentSha256,
-}
-
-impl AuthError {
-    /// The error as the protocol's services send it. The query protocol's codes and statuses
-    /// are in "Common Errors" of the STS and IAM API references; JSON services (Organizations)
-    /// answer 400 with the `...Exception` names botocore and the SDKs know (for example
-    /// `InvalidSignatureException: Signature expired`). CloudWatch's JSON and CBOR protocols
-    /// follow the JSON services; its exact choice is undocumented. S3 has its own codes
-    /// ("Error responses", Amazon S3 API reference).
-    pub fn api_error(&self, protocol: Protocol) -> ApiError {
-        let (status, code) = match protocol {
-            Protocol::Query => self.query_code(),
-            Protocol::RestXml => self.s3_code(),
-            // Our assumption: restJson1 services (Scheduler, Security Hub) answer these with the
-            // JSON services' codes but 403, as their API Gateway-style front ends do (Security
-            // Hub's and Scheduler's references list only the codes).
-            Protocol::RestJson1 => (StatusCode::FORBIDDEN, self.json_code().1),
-            _ => self.json_code(),
-        };
-        ApiError::new(status, code, self.to_string())
-    }
-
-    fn query_code(&self) -> (StatusCode, &'static str) {
-        match self {
-            Self::Missing => (StatusCode::FORBIDDEN, "MissingAuthenticationToken"),
-            Self::Incomplete(_) => (StatusCode::BAD_REQUEST, "IncompleteSignature"),
-            Self::UnknownKey => (StatusCode::FORBIDDEN, "InvalidClientTokenId"),
-            Self::ExpiredToken => (StatusCode::FORBIDDEN, "ExpiredToken"),
-            _ => (StatusCode::FORBIDDEN, "SignatureDoesNotMatch"),
-        }
-    }
-
-    fn json_code(&self) -> (StatusCode, &'static str) {
-        let code = match self {
-            Self::Missing => "MissingAuthenticationTokenException",
-            Self::Incomplete(_) => "IncompleteSignatureException",
-            Self::UnknownKey => "UnrecognizedClientException",
-            Self::ExpiredToken => "ExpiredTokenException",
-            _ => "InvalidSignatureException",
-        };
-        (StatusCode::BAD_REQUEST, code)
-    }
-
-    fn s3_code(&self) -> (StatusCode, &'static str) {
-        match self {
-            Self::Missing => (StatusCode::FORBIDDEN, "AccessDenied"),
-            Self::Incomplete(_) | Self::Scope(_) => {
-                (StatusCode::BAD_REQUEST, "AuthorizationHeaderMalformed")
-            }
-            Self::UnknownKey => (StatusCode::FORBIDDEN, "InvalidAccessKeyId"),
-            Self::ExpiredToken => (StatusCode::BAD_REQUEST, "ExpiredToken"),
-            Self::Skewed(_) => (StatusCode::FORBIDDEN, "RequestTimeTooSkewed"),
-            Self::PayloadHash(_) => (StatusCode::BAD_REQUEST, "XAmzContentSHA256Mismatch"),
-            Self::Signature => (StatusCode::FORBIDDEN, "SignatureDoesNotMatch"),
-            Self::MissingContentSha256 => (StatusCode::BAD_REQUEST, "InvalidRequest"),
-        }
     }
 }
 
@@ -264,10 +177,6 @@ pub fn verify(
         true => Ok(()),
         false => Err(AuthError::Signature),
     }
-}
-
-fn sha256_hex(data: &[u8]) -> String {
-    hex::encode(Sha256::digest(data))
 }
 
 /// The request's time from `X-Amz-Date`, or from `Date` when there is none, and its text as the
@@ -376,116 +285,12 @@ fn payload_hash(headers: &HeaderMap, body: &[u8], s3: bool) -> Result<String, Au
     }
 }
 
-/// The canonical request: method, URI, query, the signed headers and the payload hash.
-fn canonical_request(
-    parts: &Parts,
-    signed_headers: &[&str],
-    payload_hash: &str,
-    s3: bool,
-) -> String {
-    let headers: String = signed_headers
-        .iter()
-        .map(|name| format!("{name}:{}\n", header_values(&parts.headers, name)))
-        .collect();
-    // S3 signs the path as sent (encoded once, not normalized); every other service signs it
-    // normalized and encoded once more ("Create a canonical request", IAM User Guide).
-    let uri = match (s3, parts.uri.path()) {
-        (true, "") => "/".to_owned(),
-        (true, path) => path.to_owned(),
-        (false, path) => canonical_uri(path),
-    };
-    format!(
-        "{}\n{uri}\n{}\n{headers}\n{}\n{payload_hash}",
-        parts.method,
-        canonical_query(parts.uri.query().unwrap_or_default()),
-        signed_headers.join(";"),
-    )
-}
-
-/// The path with dot segments and empty segments removed, then URI-encoded again.
-fn canonical_uri(path: &str) -> String {
-    let segments: Vec<&str> = path.split('/').fold(Vec::new(), |mut kept, segment| {
-        match segment {
-            "" | "." => {}
-            ".." => {
-                kept.pop();
-            }
-            segment => kept.push(segment),
-        }
-        kept
-    });
-    let trailing = path.len() > 1 && path.ends_with('/');
-    let mut uri = format!("/{}", segments.join("/"));
-    if trailing && !segments.is_empty() {
-        uri.push('/');
-    }
-    uri.split('/').map(uri_encode).collect::<Vec<_>>().join("/")
-}
-
-/// Parameters decoded, then each name and value URI-encoded, sorted by name and then value.
-fn canonical_query(query: &str) -> String {
-    let mut pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str::<Vec<(String, String)>>(query)
-            .unwrap_or_default()
-            .iter()
-            .map(|(name, value)| (uri_encode(name), uri_encode(value)))
-            .collect();
-    pairs.sort();
-    pairs
-        .iter()
-        .map(|(name, value)| format!("{name}={value}"))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// Every value of the header, trimmed, inner runs of spaces made one, joined by commas.
-fn header_values(headers: &HeaderMap, name: &str) -> String {
-    headers
-        .get_all(name)
-        .iter()
-        .map(|value| {
-            String::from_utf8_lossy(value.as_bytes())
-                .split(' ')
-                .filter(|word| !word.is_empty())
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-/// Percent-encodes every byte but the unreserved characters (`A-Z a-z 0-9 - _ . ~`).
-pub(crate) fn uri_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                char::from(b).to_string()
-            }
-            b => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
-    mac.update(data);
-    mac.finalize().into_bytes().to_vec()
-}
-
-/// `HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request")`.
-fn signing_key(secret: &str, scope: &Scope) -> Vec<u8> {
-    [scope.date, scope.region, scope.service, "aws4_request"]
-        .iter()
-        .fold(format!("AWS4{secret}").into_bytes(), |key, part| {
-            hmac(&key, part.as_bytes())
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use axum::http::Request;
 
     use super::*;
+    use crate::protocol::Protocol;
 
     /// AWS's own example ("Signature Version 4 test suite", `get-vanilla`): a GET of `/` to
     /// `example.amazonaws.com`, service `service`, signed at 20150830T123600Z.
@@ -571,17 +376,6 @@ mod tests {
             verify(&vanilla(&no_host), b"", SECRET, now),
             Err(AuthError::Incomplete(_))
         ));
-    }
-
-    #[test]
-    fn canonical_pieces() {
-        assert_eq!(canonical_uri("/a/./b/../c//d%20e/"), "/a/c/d%2520e/");
-        assert_eq!(canonical_uri(""), "/");
-        assert_eq!(canonical_query("b=2&a=x%20y&a=1"), "a=1&a=x%20y&b=2");
-        let mut headers = HeaderMap::new();
-        headers.append("x-a", "  one   two ".parse().unwrap());
-        headers.append("x-a", "three".parse().unwrap());
-        assert_eq!(header_values(&headers, "x-a"), "one two,three");
         assert!(is_region("us-east-1") && is_region("ap-southeast-7") && is_region("us-e2e-12"));
         assert!(!is_region("e2e-1") && !is_region("aws-global") && !is_region("us-gov-west-1"));
     }
