@@ -13,19 +13,22 @@
 //!
 //! - **PutObject** (`PUT /BUCKET/KEY`, the Rust SDK adds `?x-id=PutObject`): stores the bytes, the
 //!   content type (`binary/octet-stream` unless given), `Content-Encoding` (an object put gzipped
-//!   stays gzipped), `x-amz-meta-*` metadata. Answers `ETag` (the hex MD5 in
-//!   quotes), `x-amz-server-side-encryption: AES256` (S3 encrypts every new object since January
-//!   2023), and the checksum header with `x-amz-checksum-type: FULL_OBJECT` when the request
-//!   carried a checksum. A body arrives plain, its hash signed or `UNSIGNED-PAYLOAD`, as rootsweep
-//!   and boto3 send it over HTTP (`aws-chunked` bodies are not: `sigv4`). Integrity ("Checking
-//!   object integrity", S3 User Guide): `Content-MD5` (`InvalidDigest` if not 16 bytes of base64,
-//!   `BadDigest` if wrong); one `x-amz-checksum-*` header, CRC32 (the SDKs' default) or
-//!   SHA256, verified (`InvalidRequest` "Value for x-amz-checksum-crc32 header is invalid." when
-//!   not 4 bytes of base64; `BadDigest` "The CRC32 you specified did not match the calculated
-//!   checksum." when wrong); `x-amz-sdk-checksum-algorithm` without a value, or two values:
-//!   `InvalidRequest`; CRC32C, CRC64NVME, SHA1: `NotImplemented` (501: not emulated). Keys over
-//!   1,024 bytes: `KeyTooLongError`. `If-None-Match: *` on an existing key: `PreconditionFailed`
-//!   (412). `x-amz-copy-source` (CopyObject) is `NotImplemented`.
+//!   stays gzipped), `x-amz-meta-*` metadata. Answers `ETag` (the hex MD5 in quotes),
+//!   `x-amz-server-side-encryption: AES256` (S3 encrypts every new object since January 2023), and
+//!   the checksum header with `x-amz-checksum-type: FULL_OBJECT` when the request carried a
+//!   checksum. A body arrives plain, its hash signed (or `UNSIGNED-PAYLOAD`): so rootsweep
+//!   (`ByteStream::from(Vec)`, with a CRC32 header) and boto3 send it over HTTP, as rootsweep's
+//!   `e2e::features::a_sweep_archives_exactly_its_report_and_findings_go_from_failed_to_archived`
+//!   and boto3's `test_s3_objects_path_style` need; `aws-chunked` bodies, which no client here
+//!   sends, are not emulated (`sigv4`). Integrity ("Checking object integrity", S3 User Guide):
+//!   `Content-MD5` (`InvalidDigest` if not 16 bytes of base64, `BadDigest` if wrong); one
+//!   `x-amz-checksum-*` header, CRC32 (the SDKs' default) or SHA256, verified (`InvalidRequest`
+//!   "Value for x-amz-checksum-crc32 header is invalid." when not 4 bytes of base64; `BadDigest`
+//!   "The CRC32 you specified did not match the calculated checksum." when wrong);
+//!   `x-amz-sdk-checksum-algorithm` without a value, or two values: `InvalidRequest`; CRC32C,
+//!   CRC64NVME, SHA1: `NotImplemented` (501: not emulated). Keys over 1,024 bytes:
+//!   `KeyTooLongError`. `If-None-Match: *` on an existing key: `PreconditionFailed` (412).
+//!   `x-amz-copy-source` (CopyObject) is `NotImplemented`.
 //! - **GetObject** (`GET /BUCKET/KEY`): the bytes, with `Content-Type`, `Content-Length`, `ETag`,
 //!   `Last-Modified`, `Content-Encoding`, `x-amz-meta-*`, and the checksum when the request sends
 //!   `x-amz-checksum-mode: ENABLED` (the SDKs then verify it). A missing key is `NoSuchKey` (404)
