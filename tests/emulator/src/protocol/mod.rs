@@ -28,7 +28,7 @@ pub use query::Xml;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Protocol {
-    /// `awsQuery`: form-encoded `Action=...`, XML replies (STS, IAM, old CloudWatch clients).
+    /// `awsQuery`: form-encoded `Action=...`, XML replies (STS, IAM).
     Query,
     /// `awsJson1_0`: botocore's CloudWatch.
     #[serde(rename = "awsJson1_0")]

@@ -84,10 +84,8 @@ impl Service {
         match self {
             Self::Sts | Self::Iam => protocol == Protocol::Query,
             Self::Organizations => protocol == Protocol::AwsJson11,
-            Self::CloudWatch => matches!(
-                protocol,
-                Protocol::Query | Protocol::AwsJson10 | Protocol::RpcV2Cbor
-            ),
+            // Not the query protocol CloudWatch also speaks: no client here sends it.
+            Self::CloudWatch => matches!(protocol, Protocol::AwsJson10 | Protocol::RpcV2Cbor),
             Self::Scheduler | Self::SecurityHub | Self::Lambda => protocol == Protocol::RestJson1,
             Self::S3 => protocol == Protocol::RestXml,
         }
@@ -153,10 +151,12 @@ impl Service {
         match self {
             Self::Sts => "https://sts.amazonaws.com/doc/2011-06-15/",
             Self::Iam => "https://iam.amazonaws.com/doc/2010-05-08/",
-            Self::CloudWatch => "http://monitoring.amazonaws.com/doc/2010-08-01/",
-            Self::Organizations | Self::Scheduler | Self::SecurityHub | Self::S3 | Self::Lambda => {
-                ""
-            }
+            Self::Organizations
+            | Self::CloudWatch
+            | Self::Scheduler
+            | Self::SecurityHub
+            | Self::S3
+            | Self::Lambda => "",
         }
     }
 

@@ -18,10 +18,10 @@
 //!   SECRET`; `EmulatorHandle::caller_credentials()` tells them.
 //! - **Root sessions** it issued (access key id, secret, session token), until they expire.
 //!
-//! Checked in this order; the answers differ by protocol (query: STS, IAM, CloudWatch's query
-//! clients; JSON: Organizations, and CloudWatch's JSON 1.0 and CBOR clients, whose choice AWS does not
-//! document; restJson1 (Scheduler, Security Hub): the JSON codes with status 403, our assumption, as API
-//! Gateway-style front ends answer; S3: its own codes, "Error responses", S3 API reference):
+//! Checked in this order; the answers differ by protocol (query: STS, IAM; JSON: Organizations, and
+//! CloudWatch's JSON 1.0 and CBOR clients, whose choice AWS does not document; restJson1
+//! (Scheduler, Security Hub): the JSON codes with status 403, our assumption, as API Gateway-style
+//! front ends answer; S3: its own codes, "Error responses", S3 API reference):
 //!
 //! | Check | query | JSON / CBOR | S3 |
 //! | --- | --- | --- | --- |

@@ -1,4 +1,5 @@
-//! CloudWatch `PutMetricData`, in whichever protocol it arrives; every datum is stored for tests.
+//! CloudWatch `PutMetricData`, over rpc-v2-cbor (the Rust SDK's, rootsweep's) or JSON 1.0
+//! (botocore's); every datum is stored for tests.
 //!
 //! # Behaviour
 //!
@@ -7,17 +8,19 @@
 //! Limits (CloudWatch API reference): at most 1,000 metric data per call, 30 dimensions and 150
 //! `Values` per datum (`InvalidParameterValue` "The collection MetricData.member.1.Dimensions must
 //! not have a size greater than 30."); numbers (`Value`, `Values`, `Counts`, statistic set) must be
-//! 0 or within 2^-360..2^360 in magnitude, never NaN or infinite (`InvalidParameterValue` "The value
-//! NaN for parameter MetricData.member.1.Value is invalid."); `Counts` as many as `Values`
+//! 0 or within 2^-360..2^360 in magnitude, never NaN or infinite (`InvalidParameterValue` "The
+//! value NaN for parameter MetricData.member.1.Value is invalid."); `Counts` as many as `Values`
 //! (`InvalidParameterCombination`). Parameters are named the query way in every protocol. Errors:
-//! query `<ErrorResponse xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/">`; JSON 1.0 and
-//! CBOR carry the modeled shape in `__type` (`com.amazonaws.cloudwatch#InvalidParameterValueException`)
-//! and the query code in `x-amzn-query-error: InvalidParameterValue;Sender` (Smithy's
-//! `awsQueryCompatible`), which is where the SDKs read the code from.
+//! JSON 1.0 and CBOR carry the modeled shape in `__type`
+//! (`com.amazonaws.cloudwatch#InvalidParameterValueException`) and the query code in
+//! `x-amzn-query-error: InvalidParameterValue;Sender` (Smithy's `awsQueryCompatible`), which is
+//! where the SDKs read the code from.
 //!
 //! # Not emulated
 //!
-//! Other CloudWatch operations and any metric aggregation.
+//! Other CloudWatch operations, any metric aggregation, and the query protocol
+//! (`Action=PutMetricData` forms), which no client here sends: rootsweep's SDK speaks CBOR
+//! (`functions/rootsweep/src/aws/metrics.rs`), boto3 JSON 1.0 (`test_put_metric_data_over_json`).
 
 mod errors;
 mod handlers;
