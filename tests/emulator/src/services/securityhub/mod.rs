@@ -52,18 +52,10 @@
 //!     `Severity.Normalized` (0, 1, 40, 70, 90 for INFORMATIONAL..CRITICAL, and back by range).
 //! - **GetFindings** (`POST /findings`): the region's findings in import order, paged by
 //!   `MaxResults` (1..=100, default 100, our assumption) and `NextToken` (bound to the filters).
-//!   `Filters` takes string filters (`{Value, Comparison}`) on `Id`, `ProductArn`, `GeneratorId`,
-//!   `AwsAccountId`, `AwsAccountName`, `Region`, `Type`, `SeverityLabel`, `Title`, `Description`,
-//!   `SourceUrl`, `ProductName`, `CompanyName`, `RecordState`, `WorkflowState`, `WorkflowStatus`,
-//!   `ComplianceStatus`, `ComplianceSecurityControlId`, `VerificationState`, `ResourceType`,
-//!   `ResourceId`, `ResourcePartition`, `ResourceRegion`, with `EQUALS`, `PREFIX`, `CONTAINS`
-//!   (joined by OR on one attribute) and `NOT_EQUALS`, `PREFIX_NOT_EQUALS`, `NOT_CONTAINS` (joined by
-//!   AND); attributes are joined by AND; a list attribute (`Resources`, `Types`) matches when one
-//!   item does. As the model's `StringFilter` says, `CONTAINS` and `NOT_CONTAINS` combine only with
-//!   themselves, `EQUALS` not with `NOT_EQUALS` / `PREFIX_NOT_EQUALS`, `CONTAINS_WORD` is for the V2
-//!   APIs, and at most 10 attributes with 20 values each: else `InvalidInputException`. Other
-//!   filters (dates, numbers, maps, keywords, IPs) and `SortCriteria` are `InvalidInputException`
-//!   saying they are not emulated.
+//!   `Filters` takes string filters (`{Value, Comparison}`) with `EQUALS` or `PREFIX` on
+//!   `ProductArn`, `GeneratorId` and `RecordState`, what the clients here send (`filters`): values
+//!   of one attribute joined by OR, attributes by AND. Other attributes and comparisons, non-string
+//!   filters and `SortCriteria` are `InvalidInputException` saying they are not emulated.
 //! - **BatchUpdateFindings** (`PATCH /findings/batchupdate`), as a customer triages: `Severity`,
 //!   `Types` and `Workflow.Status` of 1 to 100 identified findings (`FindingNotFound` in
 //!   `UnprocessedFindings` for an unknown one); other attributes are refused as not emulated.
@@ -80,8 +72,8 @@
 //! # Not emulated
 //!
 //! Security Hub's other operations (`DescribeHub`, ...), partner products, `SortCriteria`,
-//! non-string filters, cross-region aggregation, the 90-day expiry of findings, and enabling it per
-//! region.
+//! filters but those the clients here send (`filters`), cross-region aggregation, the 90-day
+//! expiry of findings, and enabling it per region.
 
 mod errors;
 mod filters;
