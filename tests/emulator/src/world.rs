@@ -51,7 +51,7 @@ impl World {
             session_index: HashMap::new(),
             calls: Vec::new(),
             metrics: Vec::new(),
-            schedules: Schedules::new(time::now()),
+            schedules: Schedules::default(),
             findings: Findings::default(),
             objects: Objects::new(),
             functions: Functions::new(time::now()),

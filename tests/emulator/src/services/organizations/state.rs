@@ -40,7 +40,7 @@ pub struct Org {
     /// Every account, the management account included.
     pub accounts: Vec<Account>,
     /// EventBridge Scheduler groups of the caller account, in every region, besides `default`
-    /// (which always exists). More can be created with `CreateScheduleGroup`.
+    /// (which always exists); the only others (`CreateScheduleGroup` is not emulated).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub schedule_groups: Vec<String>,
     /// Whether Security Hub is enabled for the caller account (in every region); its calls

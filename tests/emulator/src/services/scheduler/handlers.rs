@@ -24,9 +24,7 @@ pub(super) fn create_schedule(
     now: DateTime<Utc>,
 ) -> Result<Value, ApiError> {
     let schedule = parse_schedule(input, at, now)?;
-    if group_created(world, at.region, &schedule.group).is_none() {
-        return Err(no_group(&schedule.group));
-    }
+    require_group(world, &schedule.group)?;
     let key = (
         at.region.to_owned(),
         schedule.group.clone(),
@@ -101,7 +99,7 @@ fn parse_schedule(input: &Input, at: &Place, now: DateTime<Utc>) -> Result<Sched
 }
 
 pub(super) fn get_schedule(world: &World, at: &Place, input: &Input) -> Result<Value, ApiError> {
-    let (group, name) = existing(world, at, input)?;
+    let (group, name) = existing(world, input)?;
     let key = (at.region.to_owned(), group.to_owned(), name.to_owned());
     let schedule = world.schedules.schedules.get(&key);
     Ok(schedule_json(schedule.ok_or_else(|| no_schedule(name))?))
@@ -112,7 +110,7 @@ pub(super) fn delete_schedule(
     at: &Place,
     input: &Input,
 ) -> Result<Value, ApiError> {
-    let (group, name) = existing(world, at, input)?;
+    let (group, name) = existing(world, input)?;
     let key = (at.region.to_owned(), group.to_owned(), name.to_owned());
     let token = input.str("ClientToken").map(str::to_owned);
     let done = |token: &String| (key.0.clone(), key.1.clone(), key.2.clone(), token.clone());
@@ -133,10 +131,8 @@ pub(super) fn list_schedules(world: &World, at: &Place, input: &Input) -> Result
     let group = input.str("GroupName");
     if let Some(group) = group {
         group_name(Some(group))?;
-        group_created(world, at.region, group).ok_or_else(|| no_group(group))?;
+        require_group(world, group)?;
     }
-    let prefix = input.str("NamePrefix");
-    let state = one_of(input.str("State"), "state", &["ENABLED", "DISABLED"])?;
     let max = input
         .u64("MaxResults")
         .map_err(|value| constraint("maxResults", &format!("{value} is not a number")))?
@@ -153,16 +149,8 @@ pub(super) fn list_schedules(world: &World, at: &Place, input: &Input) -> Result
         .values()
         .filter(|s| s.region == at.region)
         .filter(|s| group.is_none_or(|g| s.group == g))
-        .filter(|s| prefix.is_none_or(|p| s.name.starts_with(p)))
-        .filter(|s| state.is_none_or(|wanted| s.state == wanted))
         .collect();
-    let binding = [
-        "ListSchedules",
-        at.region,
-        group.unwrap_or_default(),
-        prefix.unwrap_or_default(),
-        state.unwrap_or_default(),
-    ];
+    let binding = ["ListSchedules", at.region, group.unwrap_or_default()];
     let (page, next) = paging::page(&matching, &binding, max as usize, input.str("NextToken"))
         .ok_or_else(|| validation("Invalid NextToken."))?;
     let schedules: Vec<Value> = page
@@ -187,60 +175,21 @@ pub(super) fn list_schedules(world: &World, at: &Place, input: &Input) -> Result
     Ok(reply)
 }
 
-pub(super) fn create_group(
-    world: &mut World,
-    at: &Place,
-    input: &Input,
-    now: DateTime<Utc>,
-) -> Result<Value, ApiError> {
-    let name = group_name(input.str("Name"))?;
-    if group_created(world, at.region, name).is_some() {
-        return Err(conflict(format!("Schedule group {name} already exists.")));
-    }
-    // Tags are accepted and not kept: no emulated operation reads them.
-    world
-        .schedules
-        .created_groups
-        .insert((at.region.to_owned(), name.to_owned()), now);
-    Ok(json!({"ScheduleGroupArn": at.group_arn(name)}))
-}
-
-pub(super) fn get_group(world: &World, at: &Place, input: &Input) -> Result<Value, ApiError> {
-    let name = group_name(input.str("Name"))?;
-    let created = group_created(world, at.region, name).ok_or_else(|| no_group(name))?;
-    Ok(json!({
-        "Arn": at.group_arn(name),
-        "Name": name,
-        "State": "ACTIVE",
-        "CreationDate": epoch(created),
-        "LastModificationDate": epoch(created),
-    }))
-}
-
-/// The creation date of a group in `region`: `default` and the org's groups exist in every
-/// region from the start; others once created there.
-fn group_created(world: &World, region: &str, name: &str) -> Option<DateTime<Utc>> {
+/// A group must exist: `default`, or one the org declares (in every region).
+fn require_group(world: &World, name: &str) -> Result<(), ApiError> {
     let declared = name == DEFAULT_GROUP || world.org.schedule_groups.iter().any(|g| g == name);
     match declared {
-        true => Some(world.schedules.started),
-        false => world
-            .schedules
-            .created_groups
-            .get(&(region.to_owned(), name.to_owned()))
-            .copied(),
+        true => Ok(()),
+        false => Err(no_group(name)),
     }
 }
 
 /// The group (`default` unless named) and name of a schedule to read or delete; the group must
 /// exist.
-fn existing<'a>(
-    world: &World,
-    at: &Place,
-    input: &'a Input,
-) -> Result<(&'a str, &'a str), ApiError> {
+fn existing<'a>(world: &World, input: &'a Input) -> Result<(&'a str, &'a str), ApiError> {
     let name = schedule_name(input.str("Name"), "name")?;
     let group = group_name(Some(input.str("GroupName").unwrap_or(DEFAULT_GROUP)))?;
-    group_created(world, at.region, group).ok_or_else(|| no_group(group))?;
+    require_group(world, group)?;
     Ok((group, name))
 }
 

@@ -10,12 +10,9 @@
 //! get `AccessDeniedException` (403).
 //!
 //! - **Groups**: `default` always exists; the org's `schedule_groups` (`Emulator::schedule_group`,
-//!   `--schedule-group`) exist in every region from the start; `CreateScheduleGroup` (`POST
-//!   /schedule-groups/NAME`) adds one in its region (`ConflictException` 409 "Schedule group X
-//!   already exists." for an existing one; tags accepted, not kept). `GetScheduleGroup` answers
-//!   `Arn` (`arn:aws:scheduler:REGION:ACCOUNT:schedule-group/NAME`), `Name`, `State` `ACTIVE`,
-//!   dates. A missing group is `ResourceNotFoundException` (404) "Schedule group X does not exist."
-//!   for every schedule operation naming it.
+//!   `--schedule-group`: rootsweep's follow-up group) exist in every region. A missing group is
+//!   `ResourceNotFoundException` (404) "Schedule group X does not exist." for every schedule
+//!   operation naming it.
 //! - **CreateSchedule** (`POST /schedules/NAME`, JSON body): `ScheduleExpression` must be a one-time
 //!   `at(yyyy-mm-ddThh:mm:ss)` ("Schedule types", Scheduler User Guide), taken in
 //!   `ScheduleExpressionTimezone` (default `UTC`); a time in the past is accepted (our assumption),
@@ -35,7 +32,7 @@
 //!   not exist.".
 //! - **DeleteSchedule** (`DELETE /schedules/NAME?groupName=G&clientToken=T`): answers `{}`; missing:
 //!   `ResourceNotFoundException`, except a retry with the `clientToken` of a deletion that succeeded.
-//! - **ListSchedules** (`GET /schedules?ScheduleGroup=G&NamePrefix=P&State=S&MaxResults=N&NextToken=T`):
+//! - **ListSchedules** (`GET /schedules?ScheduleGroup=G&MaxResults=N&NextToken=T`):
 //!   the region's schedules (of one group when named; the group must exist), by group then name,
 //!   as summaries without the expression (`Arn`, `Name`, `GroupName`, `State`, dates,
 //!   `Target.Arn`), as Scheduler's `ScheduleSummary`. `MaxResults` 1..=100 (default 100, our
@@ -57,9 +54,12 @@
 //!
 //! # Not emulated
 //!
-//! Recurring `rate()` / `cron()` schedules, time zones other than `UTC` and flexible time windows
-//! (no client here sends them: `checks`), `UpdateSchedule`, `ListScheduleGroups`, `DeleteScheduleGroup`, tags, and invoking targets (tests
-//! fire schedules).
+//! What no client here sends: recurring `rate()` / `cron()` schedules, time zones other than `UTC`
+//! and flexible time windows (`checks`); the schedule group operations (`CreateScheduleGroup`,
+//! `GetScheduleGroup`, `ListScheduleGroups`, `DeleteScheduleGroup`) and ListSchedules' `NamePrefix`
+//! and `State` filters (rootsweep lists its group, `functions/rootsweep/src/aws/scheduler.rs`: a
+//! request with them is an unknown operation); `UpdateSchedule`, tags. Nor does it invoke targets:
+//! tests fire schedules.
 
 mod checks;
 mod errors;
@@ -99,19 +99,10 @@ pub const ROUTES: &[Route] = &[
         "/schedules",
         &[
             ("ScheduleGroup", "GroupName"),
-            ("NamePrefix", "NamePrefix"),
-            ("State", "State"),
             ("MaxResults", "MaxResults"),
             ("NextToken", "NextToken"),
         ],
     ),
-    route(
-        "CreateScheduleGroup",
-        "POST",
-        "/schedule-groups/{Name}",
-        &[],
-    ),
-    route("GetScheduleGroup", "GET", "/schedule-groups/{Name}", &[]),
 ];
 
 const fn route(
@@ -142,13 +133,6 @@ impl Place<'_> {
             self.region, self.account
         )
     }
-
-    fn group_arn(&self, group: &str) -> String {
-        format!(
-            "arn:aws:scheduler:{}:{}:schedule-group/{group}",
-            self.region, self.account
-        )
-    }
 }
 
 /// Routes an operation to its handler.
@@ -164,16 +148,14 @@ pub fn call(
         "GetSchedule" => handlers::get_schedule(world, at, input)?,
         "DeleteSchedule" => handlers::delete_schedule(world, at, input)?,
         "ListSchedules" => handlers::list_schedules(world, at, input)?,
-        "CreateScheduleGroup" => handlers::create_group(world, at, input, now)?,
-        "GetScheduleGroup" => handlers::get_group(world, at, input)?,
         _ => return Err(super::Service::Scheduler.unknown_operation(operation)),
     };
     Ok(Reply::Json(reply))
 }
 
 /// What the caller's policy must allow (Service Authorization Reference, Amazon EventBridge
-/// Scheduler): the schedule resource for Create/Get/DeleteSchedule, the schedule-group resource
-/// for the group operations, `*` for ListSchedules (no resource type).
+/// Scheduler): the schedule resource for Create/Get/DeleteSchedule, `*` for ListSchedules (no
+/// resource type).
 pub fn authorization(
     operation: &str,
     input: &Input,
@@ -185,7 +167,6 @@ pub fn authorization(
     let group = input.str("GroupName").unwrap_or(DEFAULT_GROUP);
     let resource = match operation {
         "CreateSchedule" | "GetSchedule" | "DeleteSchedule" => at.schedule_arn(group, name),
-        "CreateScheduleGroup" | "GetScheduleGroup" => at.group_arn(name),
         "ListSchedules" => "*".to_owned(),
         _ => return None,
     };

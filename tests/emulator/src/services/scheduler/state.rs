@@ -1,5 +1,4 @@
-//! What Scheduler stores: the schedules and created groups, by region, and what fired; firing
-//! the due ones.
+//! What Scheduler stores: the schedules, by region, and what fired; firing the due ones.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -84,31 +83,17 @@ pub struct FiredSchedule {
     pub deleted: bool,
 }
 
-/// Every schedule and created group, by region, and what fired.
-#[derive(Debug)]
+/// Every schedule, by region, and what fired.
+#[derive(Debug, Default)]
 pub(crate) struct Schedules {
-    /// When the emulator started: the creation date of `default` and the org's groups.
-    pub(super) started: DateTime<Utc>,
     /// By (region, group, name).
     pub(super) schedules: BTreeMap<(String, String, String), Schedule>,
-    /// Groups made by CreateScheduleGroup, by (region, name): their creation dates.
-    pub(super) created_groups: BTreeMap<(String, String), DateTime<Utc>>,
     /// (region, group, name, client token) of completed deletions: a retry answers success.
     pub(super) deletions: HashSet<(String, String, String, String)>,
     fired: Vec<FiredSchedule>,
 }
 
 impl Schedules {
-    pub fn new(started: DateTime<Utc>) -> Self {
-        Self {
-            started,
-            schedules: BTreeMap::new(),
-            created_groups: BTreeMap::new(),
-            deletions: HashSet::new(),
-            fired: Vec::new(),
-        }
-    }
-
     /// Every schedule, by region, group and name.
     pub fn all(&self) -> Vec<Schedule> {
         self.schedules.values().cloned().collect()
