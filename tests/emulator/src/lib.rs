@@ -45,14 +45,15 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use faults::{Fault, FaultKind};
-pub use model::{
-    AccessKey, AccessKeyLastUsed, Account, AccountState, CredentialStatus, EXEMPT_TAG,
-    JoinedMethod, LoginProfile, MfaDevice, MfaKind, Org, OrgError, OrganizationalUnit,
-    PreflightFailure, RootUser, SigningCertificate,
-};
+pub use model::{EXEMPT_TAG, OrgError};
 pub use policy::{PolicyError, STACK_UUID, TemplatePolicy};
 pub use protocol::Protocol;
-pub use services::{Dimension, FiredSchedule, MetricDatum, S3Object, Schedule, StatisticSet};
+pub use services::{
+    AccessKey, AccessKeyLastUsed, Account, AccountState, CredentialStatus, Dimension,
+    FiredSchedule, JoinedMethod, LoginProfile, MetricDatum, MfaDevice, MfaKind, Org,
+    OrganizationalUnit, PreflightFailure, RootUser, S3Object, Schedule, SigningCertificate,
+    StatisticSet,
+};
 pub use session::{
     CallerCredentials, DEFAULT_CALLER_ACCESS_KEY_ID, DEFAULT_CALLER_SECRET_ACCESS_KEY, RootSession,
     TaskPolicy, client_environment,

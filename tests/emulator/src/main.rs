@@ -21,7 +21,7 @@ struct Args {
     /// Loopback address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:4577")]
     listen: SocketAddr,
-    /// An org JSON file (its format: tests/emulator/src/model/org.rs). Without it, a generated org.
+    /// An org JSON file (its format: tests/emulator/src/model/org_file.rs). Without it, a generated org.
     #[arg(long, conflicts_with_all = ["accounts", "seed"])]
     org: Option<PathBuf>,
     /// Number of accounts in the generated org (management and security included).

@@ -29,7 +29,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use crate::model::RootUser;
+use crate::services::RootUser;
 
 #[derive(Debug, Default)]
 pub(crate) struct Propagation {

@@ -9,16 +9,15 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::faults::FaultSet;
-use crate::model::Org;
 use crate::model::{random_string, time};
 use crate::policy::CallerPolicy;
 use crate::propagation::Propagation;
 use crate::protocol::Protocol;
-use crate::services::MetricDatum;
 use crate::services::lambda::Functions;
 use crate::services::s3::Objects;
 use crate::services::scheduler::Schedules;
 use crate::services::securityhub::Findings;
+use crate::services::{MetricDatum, Org};
 use crate::session::{Caller, CallerCredentials, RootSession, SESSION_KEY_PREFIX, TaskPolicy};
 use crate::sigv4::AuthError;
 use crate::throttle::{Throttle, ThrottleLimit};
@@ -52,7 +51,7 @@ impl World {
             session_index: HashMap::new(),
             calls: Vec::new(),
             metrics: Vec::new(),
-            schedules: Schedules::new(time::now()),
+            schedules: Schedules::default(),
             findings: Findings::default(),
             objects: Objects::new(),
             functions: Functions::new(time::now()),

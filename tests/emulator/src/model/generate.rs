@@ -30,11 +30,14 @@ use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::org::{
-    AccessKey, AccessKeyLastUsed, Account, AccountState, CredentialStatus, JoinedMethod,
-    LoginProfile, MfaDevice, MfaKind, Org, OrganizationalUnit, RootUser, SigningCertificate,
-};
 use super::time::now;
+use crate::services::iam::{
+    AccessKey, AccessKeyLastUsed, CredentialStatus, LoginProfile, MfaDevice, MfaKind, RootUser,
+    SigningCertificate,
+};
+use crate::services::organizations::{
+    Account, AccountState, JoinedMethod, Org, OrganizationalUnit,
+};
 
 /// What a generated member account holds; its name starts with [`Scenario::name`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

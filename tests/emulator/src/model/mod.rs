@@ -1,14 +1,10 @@
 //! The organization being emulated: its types, loading from JSON, and the generated org.
 
 mod generate;
-mod org;
+mod org_file;
 pub(crate) mod time;
 
 pub use generate::EXEMPT_TAG;
 pub(crate) use generate::random_string;
-pub(crate) use org::is_schedule_group_name;
-pub use org::{
-    AccessKey, AccessKeyLastUsed, Account, AccountState, CredentialStatus, JoinedMethod,
-    LoginProfile, MfaDevice, MfaKind, Org, OrgError, OrganizationalUnit, PreflightFailure,
-    RootUser, SigningCertificate,
-};
+pub use org_file::OrgError;
+pub(crate) use org_file::is_schedule_group_name;

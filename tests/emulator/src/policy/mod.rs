@@ -38,8 +38,7 @@
 //!   `DescribeAccount`, `ListParents` and `ListTagsForResource` on the account, OU or root ARN
 //!   (`arn:aws:organizations::<management>:account/<org id>/<account>`); `cloudwatch:PutMetricData`
 //!   on `*` with `cloudwatch:namespace`; `scheduler:CreateSchedule`, `GetSchedule`, `DeleteSchedule`
-//!   on `arn:aws:scheduler:<region>:<caller>:schedule/<group>/<name>`, `scheduler:CreateScheduleGroup`
-//!   and `GetScheduleGroup` on `...:schedule-group/<name>`, `scheduler:ListSchedules` on `*`
+//!   on `arn:aws:scheduler:<region>:<caller>:schedule/<group>/<name>`, `scheduler:ListSchedules` on `*`
 //!   (Service Authorization Reference; `iam:PassRole` on the target's role is not evaluated: the
 //!   template names its role by `!GetAtt`, which matches no emulated ARN);
 //!   `securityhub:BatchImportFindings` on each finding's `ProductArn` with `securityhub:TargetAccount`

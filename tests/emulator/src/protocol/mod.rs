@@ -2,7 +2,6 @@
 //! are written back. Services never see bytes: they get an [`Input`] (every protocol's input as
 //! one JSON-like tree, plus S3's blob payload) and answer a [`Reply`] or an [`ApiError`].
 
-pub mod aws_chunked;
 pub mod cbor;
 pub mod json;
 pub mod query;
@@ -29,7 +28,7 @@ pub use query::Xml;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Protocol {
-    /// `awsQuery`: form-encoded `Action=...`, XML replies (STS, IAM, old CloudWatch clients).
+    /// `awsQuery`: form-encoded `Action=...`, XML replies (STS, IAM).
     Query,
     /// `awsJson1_0`: botocore's CloudWatch.
     #[serde(rename = "awsJson1_0")]

@@ -1,5 +1,4 @@
-//! The `awsQuery` protocol (STS, IAM, CloudWatch's oldest clients): form-encoded requests,
-//! XML replies. The one XML builder and the one response/error envelope STS and IAM share.
+//! The `awsQuery` protocol (STS, IAM): form-encoded requests, XML replies. The one XML builder and the one response/error envelope STS and IAM share.
 
 use std::fmt::{Display, Write};
 
@@ -11,8 +10,9 @@ use crate::error::ApiError;
 
 pub const CONTENT_TYPE: &str = "text/xml";
 
-/// Turns `Action=X&A.b=1&L.member.1.C=2` into `("X", {"A": {"b": "1"}, "L": [{"C": "2"}]})`: the
-/// same tree shape the JSON protocols send, so services read every protocol alike.
+/// Turns `Action=X&A.b=1` into `("X", {"A": {"b": "1"}})`: the same tree shape the JSON protocols
+/// send, so services read every protocol alike. Lists (`L.member.1`) are not read: no query
+/// request a client here sends has one (CloudWatch's, which had, is not served over query).
 pub fn decode(body: &[u8]) -> Result<(String, Value), ApiError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
         .map_err(|e| ApiError::validation(format!("malformed form body: {e}")))?;
@@ -24,9 +24,7 @@ pub fn decode(body: &[u8]) -> Result<(String, Value), ApiError> {
             "Version" => {}
             _ => {
                 let path: Vec<&str> = key.split('.').collect();
-                insert(&mut tree, &path, value).map_err(|()| {
-                    ApiError::validation(format!("malformed parameter name {key:?}"))
-                })?;
+                insert(&mut tree, &path, value);
             }
         }
     }
@@ -34,37 +32,17 @@ pub fn decode(body: &[u8]) -> Result<(String, Value), ApiError> {
     Ok((action, tree))
 }
 
-fn insert(node: &mut Value, path: &[&str], value: String) -> Result<(), ()> {
-    match path {
-        [] => *node = Value::String(value),
-        ["member", index, rest @ ..] => {
-            let index = index
-                .parse::<usize>()
-                .ok()
-                .and_then(|i| i.checked_sub(1))
-                .ok_or(())?;
-            if !node.is_array() {
-                *node = Value::Array(Vec::new());
-            }
-            let items = node.as_array_mut().ok_or(())?;
-            if items.len() <= index {
-                items.resize(index + 1, Value::Null);
-            }
-            insert(&mut items[index], rest, value)?;
-        }
-        [name, rest @ ..] => {
-            if !node.is_object() {
-                *node = Value::Object(Map::new());
-            }
-            let child = node
-                .as_object_mut()
-                .ok_or(())?
-                .entry(*name)
-                .or_insert(Value::Null);
-            insert(child, rest, value)?;
-        }
+fn insert(node: &mut Value, path: &[&str], value: String) {
+    let [name, rest @ ..] = path else {
+        *node = Value::String(value);
+        return;
+    };
+    if !node.is_object() {
+        *node = Value::Object(Map::new());
     }
-    Ok(())
+    if let Some(object) = node.as_object_mut() {
+        insert(object.entry(*name).or_insert(Value::Null), rest, value);
+    }
 }
 
 /// A required string parameter, or the ValidationError STS and IAM answer without it.
@@ -211,24 +189,17 @@ mod tests {
 
     #[test]
     fn form_becomes_a_tree() {
-        let body = b"Action=PutMetricData&Version=2010-08-01&Namespace=RootSweep\
-            &MetricData.member.1.MetricName=A&MetricData.member.1.Dimensions.member.1.Name=Mode\
-            &MetricData.member.1.Dimensions.member.1.Value=dry%20run&MetricData.member.2.MetricName=B\
-            &MetricData.member.2.Values.member.2=7&TaskPolicyArn.arn=x";
+        let body = b"Action=AssumeRoot&Version=2011-06-15&TargetPrincipal=111111111111\
+            &TaskPolicyArn.arn=arn%3Aaws%3Aiam%3A%3Aaws%3Apolicy%2Froot-task%2FIAMAuditRootUserCredentials";
         let (action, tree) = decode(body).unwrap();
-        assert_eq!(action, "PutMetricData");
+        assert_eq!(action, "AssumeRoot");
         assert_eq!(
             tree,
             json!({
-                "Namespace": "RootSweep",
-                "TaskPolicyArn": {"arn": "x"},
-                "MetricData": [
-                    {"MetricName": "A", "Dimensions": [{"Name": "Mode", "Value": "dry run"}]},
-                    {"MetricName": "B", "Values": [null, "7"]}
-                ]
+                "TargetPrincipal": "111111111111",
+                "TaskPolicyArn": {"arn": "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"},
             })
         );
-        assert!(decode(b"A.member.0=1&Action=X").is_err());
         assert!(decode(b"Version=1").is_err());
     }
 

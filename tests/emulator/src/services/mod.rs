@@ -2,9 +2,9 @@
 //! knows what differs between services on the wire (protocols, namespaces, error codes).
 
 mod cloudwatch;
-mod iam;
+pub(crate) mod iam;
 pub(crate) mod lambda;
-mod organizations;
+pub(crate) mod organizations;
 pub(crate) mod s3;
 pub(crate) mod scheduler;
 pub(crate) mod securityhub;
@@ -14,7 +14,6 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 
 use crate::error::ApiError;
-use crate::model::Org;
 use crate::policy::Request;
 use crate::protocol::rest::Route;
 use crate::protocol::{Input, Protocol, Reply};
@@ -22,6 +21,13 @@ use crate::session::Caller;
 use crate::world::World;
 
 pub use cloudwatch::{Dimension, MetricDatum, StatisticSet};
+pub use iam::{
+    AccessKey, AccessKeyLastUsed, CredentialStatus, LoginProfile, MfaDevice, MfaKind, RootUser,
+    SigningCertificate,
+};
+pub use organizations::{
+    Account, AccountState, JoinedMethod, Org, OrganizationalUnit, PreflightFailure,
+};
 pub use s3::S3Object;
 pub use scheduler::{FiredSchedule, Schedule};
 
@@ -78,10 +84,8 @@ impl Service {
         match self {
             Self::Sts | Self::Iam => protocol == Protocol::Query,
             Self::Organizations => protocol == Protocol::AwsJson11,
-            Self::CloudWatch => matches!(
-                protocol,
-                Protocol::Query | Protocol::AwsJson10 | Protocol::RpcV2Cbor
-            ),
+            // Not the query protocol CloudWatch also speaks: no client here sends it.
+            Self::CloudWatch => matches!(protocol, Protocol::AwsJson10 | Protocol::RpcV2Cbor),
             Self::Scheduler | Self::SecurityHub | Self::Lambda => protocol == Protocol::RestJson1,
             Self::S3 => protocol == Protocol::RestXml,
         }
@@ -147,10 +151,12 @@ impl Service {
         match self {
             Self::Sts => "https://sts.amazonaws.com/doc/2011-06-15/",
             Self::Iam => "https://iam.amazonaws.com/doc/2010-05-08/",
-            Self::CloudWatch => "http://monitoring.amazonaws.com/doc/2010-08-01/",
-            Self::Organizations | Self::Scheduler | Self::SecurityHub | Self::S3 | Self::Lambda => {
-                ""
-            }
+            Self::Organizations
+            | Self::CloudWatch
+            | Self::Scheduler
+            | Self::SecurityHub
+            | Self::S3
+            | Self::Lambda => "",
         }
     }
 

@@ -17,9 +17,9 @@
 
 use chrono::{DateTime, Utc};
 
+use super::AccountState;
 use super::Service;
 use crate::error::ApiError;
-use crate::model::AccountState;
 use crate::protocol::query::required;
 use crate::protocol::{Input, Reply, Xml};
 use crate::session::{Caller, TaskPolicy};

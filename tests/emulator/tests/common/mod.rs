@@ -308,8 +308,6 @@ pub struct Signing {
     pub unsigned_payload: bool,
     /// Send `x-amz-content-sha256` (the payload hash that was signed).
     pub content_sha256: bool,
-    /// Sign this as the payload hash instead of the body's (S3's `STREAMING-...` values).
-    pub precomputed_payload: Option<&'static str>,
 }
 
 impl Signing {
@@ -328,7 +326,6 @@ impl Signing {
             time: SystemTime::now(),
             unsigned_payload: false,
             content_sha256: false,
-            precomputed_payload: None,
         }
     }
 
@@ -374,10 +371,9 @@ impl Signing {
             .build()
             .expect("signing parameters")
             .into();
-        let body = match (self.precomputed_payload, self.unsigned_payload) {
-            (Some(hash), _) => SignableBody::Precomputed(hash.to_owned()),
-            (None, true) => SignableBody::UnsignedPayload,
-            (None, false) => SignableBody::Bytes(body.as_bytes()),
+        let body = match self.unsigned_payload {
+            true => SignableBody::UnsignedPayload,
+            false => SignableBody::Bytes(body.as_bytes()),
         };
         let url = format!("http://{host}{path}");
         let signable = SignableRequest::new(method, url, pairs.iter().copied(), body)

@@ -1,6 +1,5 @@
-//! The integrity checks of PutObject: `Content-MD5`, and the one `x-amz-checksum-*` value a
-//! request may carry, in a header or in a trailer of an `aws-chunked` body ("Checking object
-//! integrity in Amazon S3", S3 User Guide). The emulator computes CRC32 (the SDKs' default) and
+//! The integrity checks of PutObject: `Content-MD5`, and the one `x-amz-checksum-*` header a
+//! request may carry ("Checking object integrity in Amazon S3", S3 User Guide). The emulator computes CRC32 (the SDKs' default) and
 //! SHA256; the other algorithms are refused as not emulated rather than stored unchecked.
 
 use axum::http::StatusCode;

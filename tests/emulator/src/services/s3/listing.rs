@@ -5,7 +5,7 @@
 use axum::http::StatusCode;
 use sha2::{Digest, Sha256};
 
-use super::{Objects, S3Object};
+use super::state::{Objects, S3Object};
 use crate::error::ApiError;
 use crate::protocol::{HttpReply, Input, Xml};
 use crate::sigv4::uri_encode;

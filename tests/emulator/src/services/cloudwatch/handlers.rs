@@ -1,79 +1,17 @@
-//! CloudWatch `PutMetricData`, in whichever protocol it arrives; every datum is stored for tests.
-//!
-//! # Behaviour
-//!
-//! **PutMetricData** stores every datum (namespace, name, dimensions, timestamp, value, values,
-//! counts, statistic set, unit, storage resolution); a request with a bad datum stores nothing.
-//! Limits (CloudWatch API reference): at most 1,000 metric data per call, 30 dimensions and 150
-//! `Values` per datum (`InvalidParameterValue` "The collection MetricData.member.1.Dimensions must
-//! not have a size greater than 30."); numbers (`Value`, `Values`, `Counts`, statistic set) must be
-//! 0 or within 2^-360..2^360 in magnitude, never NaN or infinite (`InvalidParameterValue` "The value
-//! NaN for parameter MetricData.member.1.Value is invalid."); `Counts` as many as `Values`
-//! (`InvalidParameterCombination`). Parameters are named the query way in every protocol. Errors:
-//! query `<ErrorResponse xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/">`; JSON 1.0 and
-//! CBOR carry the modeled shape in `__type` (`com.amazonaws.cloudwatch#InvalidParameterValueException`)
-//! and the query code in `x-amzn-query-error: InvalidParameterValue;Sender` (Smithy's
-//! `awsQueryCompatible`), which is where the SDKs read the code from.
-//!
-//! # Not emulated
-//!
-//! Other CloudWatch operations and any metric aggregation.
+//! CloudWatch's one operation served: PutMetricData, each datum read and checked against
+//! CloudWatch's limits.
 
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::Service;
+use super::errors::{invalid, missing};
+use super::state::{Dimension, MetricDatum, StatisticSet};
 use crate::error::ApiError;
 use crate::protocol::{Input, Reply, list, number, timestamp};
-use crate::session::Caller;
 use crate::world::World;
 
-/// One stored metric datum, as `/_emulator/metrics` lists it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MetricDatum {
-    pub namespace: String,
-    pub metric_name: String,
-    pub dimensions: Vec<Dimension>,
-    pub timestamp: Option<DateTime<Utc>>,
-    pub value: Option<f64>,
-    pub values: Vec<f64>,
-    pub counts: Vec<f64>,
-    pub statistic_values: Option<StatisticSet>,
-    pub unit: Option<String>,
-    pub storage_resolution: Option<u64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Dimension {
-    pub name: String,
-    pub value: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StatisticSet {
-    pub sample_count: f64,
-    pub sum: f64,
-    pub minimum: f64,
-    pub maximum: f64,
-}
-
-pub fn call(
-    world: &mut World,
-    caller: &Caller,
-    operation: &str,
-    input: &Input,
-) -> Result<Reply, ApiError> {
-    if let Caller::Root(_) = caller {
-        return Err(Service::CloudWatch.access_denied(format!(
-            "User: {} is not authorized to perform: cloudwatch:{operation}",
-            caller.arn()
-        )));
-    }
-    if operation != "PutMetricData" {
-        return Err(Service::CloudWatch.unknown_operation(operation));
-    }
+/// PutMetricData: every datum checked, then all stored, or none.
+pub(super) fn put_metric_data(world: &mut World, input: &Input) -> Result<Reply, ApiError> {
     let namespace = input.str("Namespace").ok_or_else(|| missing("Namespace"))?;
     let data = list(input.get("MetricData"));
     if data.is_empty() {
@@ -191,24 +129,4 @@ fn at_most(parameter: &str, size: usize, limit: usize) -> Result<(), ApiError> {
         "InvalidParameterValue",
         format!("The collection {parameter} must not have a size greater than {limit}."),
     ))
-}
-
-fn missing(parameter: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "MissingParameter",
-        format!("The parameter {parameter} is required."),
-    )
-}
-
-fn invalid(parameter: &str, value: &Value) -> ApiError {
-    let shown = match value {
-        Value::String(text) => text.clone(),
-        other => other.to_string(),
-    };
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "InvalidParameterValue",
-        format!("The value {shown} for parameter {parameter} is invalid."),
-    )
 }
