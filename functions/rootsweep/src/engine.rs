@@ -211,12 +211,14 @@ impl<O: Organization, R: RootAccess, M: Metrics> Engine<O, R, M> {
         before_deleting: BTreeMap<crate::account::AccountId, TagRead>,
     ) -> LedgerSummary {
         let mut tags = std::mem::take(&mut plan.tags);
+        let mut out_of_time = false;
         if let Some(later) = plan.later_reads.take() {
             if !plan.budget.has_deadline() {
                 let _ = later.stop.send(true);
             }
-            if let Ok(read) = later.reads.await {
-                tags.extend(read);
+            if let Ok(later) = later.reads.await {
+                tags.extend(later.read);
+                out_of_time = later.out_of_time;
             }
         }
         tags.extend(before_deleting);
@@ -226,6 +228,7 @@ impl<O: Organization, R: RootAccess, M: Metrics> Engine<O, R, M> {
             tags: &tags,
             whole_organization: plan.request.scope == Scope::Organization,
             listing_complete: plan.listing_stop.is_none(),
+            tag_pace: out_of_time.then_some(tags.len()),
             now: Utc::now(),
         };
         let memory = std::mem::replace(&mut plan.memory, Recall::Stateless);

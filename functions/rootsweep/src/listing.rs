@@ -246,6 +246,13 @@ fn unreadable(account: &Account, err: AwsError) -> Listed {
     Listed::settled(account, Outcome::Failed(failure))
 }
 
+/// The tags read for the next runs, and whether the run's time ran out before they were all read.
+#[derive(Debug, Default)]
+pub struct LaterTags {
+    pub read: BTreeMap<AccountId, TagRead>,
+    pub out_of_time: bool,
+}
+
 /// Reads the tags of `accounts` (the never-read first, then the oldest read) until `stop` says
 /// the run is done or it is too late to start work: only for the next runs, which audit or
 /// leave alone by them. Organizations serves tag reads one at a time, so these reads are what
@@ -257,20 +264,21 @@ pub async fn read_for_next_runs<O: Organization>(
     mut accounts: Vec<AccountId>,
     budget: Budget,
     stop: tokio::sync::watch::Receiver<bool>,
-) -> BTreeMap<AccountId, TagRead> {
+) -> LaterTags {
     let last_read = |id: &AccountId| ledger.accounts.get(id).and_then(|m| m.tags).map(|r| r.at);
     accounts.sort_by_key(|id| last_read(id));
-    let mut read = BTreeMap::new();
+    let mut later = LaterTags::default();
     for account in accounts {
         if *stop.borrow() {
             break;
         }
         let Some(result) = budget.starting(org.tags(&account)).await else {
+            later.out_of_time = true;
             break;
         };
         if let Ok(found) = result {
             let exempt = rule.matches(&found);
-            read.insert(
+            later.read.insert(
                 account,
                 TagRead {
                     at: Utc::now(),
@@ -279,5 +287,5 @@ pub async fn read_for_next_runs<O: Organization>(
             );
         }
     }
-    read
+    later
 }

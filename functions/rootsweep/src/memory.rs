@@ -86,7 +86,7 @@ pub async fn record(
                 false => LedgerState::Updated,
             };
             LedgerSummary {
-                coverage: Some(Coverage::of(&held.ledger, tag_rule, run.now)),
+                coverage: Some(Coverage::of(&held.ledger, tag_rule, run.tag_pace, run.now)),
                 bytes: Some(held.bytes),
                 read_seconds: Some(held.read.as_secs_f64()),
                 write_seconds: Some(held.written.as_secs_f64()),

@@ -58,7 +58,7 @@ pub struct DueAccount {
 #[derive(Debug)]
 pub struct LaterReads {
     pub stop: watch::Sender<bool>,
-    pub reads: JoinHandle<BTreeMap<AccountId, TagRead>>,
+    pub reads: JoinHandle<listing::LaterTags>,
 }
 
 /// What the plan phase learned.

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::Ledger;
+use super::{Ledger, TAGS_TRUSTED_FOR};
 use crate::outcome::OutcomeKind;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -25,6 +25,11 @@ pub struct Coverage {
     pub tags_never_read: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub oldest_tag_read: Option<DateTime<Utc>>,
+    /// When the run's time ran out before its tag reads did: how many runs reading as many tags
+    /// as it did take to read every account's tags. Above the days a read is trusted (one run a
+    /// night), the organization cannot converge at this pace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runs_to_read_all_tags: Option<u64>,
     /// Accounts remediated (or reserved) in the last 24 hours, and when the earliest of them
     /// stops counting.
     pub remediated_last_24h: usize,
@@ -33,7 +38,13 @@ pub struct Coverage {
 }
 
 impl Coverage {
-    pub fn of(ledger: &Ledger, tag_rule: bool, now: DateTime<Utc>) -> Self {
+    /// `tag_pace`: the tags the run read, when its time ran out before its reads did.
+    pub fn of(
+        ledger: &Ledger,
+        tag_rule: bool,
+        tag_pace: Option<usize>,
+        now: DateTime<Utc>,
+    ) -> Self {
         let candidates: Vec<_> = ledger
             .accounts
             .values()
@@ -59,6 +70,9 @@ impl Coverage {
             oldest_tag_read: tag_rule
                 .then(|| tag_reads.iter().map(|read| read.at).min())
                 .flatten(),
+            runs_to_read_all_tags: tag_pace
+                .filter(|_| tag_rule)
+                .map(|read| runs_to_read(ledger, read)),
             remediated_last_24h: ledger.spent(now),
             cap_room_from: ledger.next_room(now),
         }
@@ -89,6 +103,29 @@ impl std::fmt::Display for Coverage {
         if let Some(unread) = self.tags_never_read.filter(|n| *n > 0) {
             write!(f, "; the tags of {unread} accounts not read yet")?;
         }
+        match self.runs_to_read_all_tags {
+            Some(runs) if runs > TAGS_TRUSTED_FOR.num_days() as u64 => write!(
+                f,
+                "; at this run's pace every account's tags take {runs} runs to read, more than the {} days a read is trusted: the organization cannot converge, set a longer function Timeout (docs/across-runs.md)",
+                TAGS_TRUSTED_FOR.num_days()
+            )?,
+            Some(runs) => write!(
+                f,
+                "; at this run's pace every account's tags are read in {runs} runs"
+            )?,
+            None => {}
+        }
         Ok(())
     }
+}
+
+/// Runs reading `per_run` tags each take to read those of every account the ledger holds that a
+/// run does not skip.
+fn runs_to_read(ledger: &Ledger, per_run: usize) -> u64 {
+    let accounts = ledger
+        .accounts
+        .values()
+        .filter(|m| m.outcome != OutcomeKind::Skipped)
+        .count();
+    accounts.div_ceil(per_run.max(1)) as u64
 }

@@ -21,6 +21,8 @@ pub struct RunRecord<'a> {
     /// Whether it covered the whole organization, and listed every account.
     pub whole_organization: bool,
     pub listing_complete: bool,
+    /// The tags it read, when its time ran out before its tag reads did.
+    pub tag_pace: Option<usize>,
     pub now: DateTime<Utc>,
 }
 

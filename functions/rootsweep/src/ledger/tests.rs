@@ -158,6 +158,7 @@ fn a_finished_run_settles_its_reservations_by_what_it_deleted() {
         tags: &tags,
         whole_organization: false,
         listing_complete: true,
+        tag_pace: None,
         now: now(),
     }
     .write_into(&mut ledger);
@@ -201,6 +202,7 @@ fn the_newer_memory_of_an_account_wins_and_a_complete_sweep_forgets_who_left() {
         tags: &tags,
         whole_organization: true,
         listing_complete: true,
+        tag_pace: None,
         now: now(),
     }
     .write_into(&mut ledger);
@@ -230,4 +232,42 @@ fn a_ledger_reads_back_as_written_and_anything_else_is_refused_as_unreadable() {
     };
     let err = decode(&encode(&future)).unwrap_err();
     assert!(err.to_string().contains("format 2"), "{err}");
+}
+
+#[test]
+fn a_run_out_of_time_for_its_tag_reads_says_whether_thirty_nights_can_read_them_all() {
+    // 3,001 accounts the runs do not skip, one they do.
+    let mut ledger = Ledger::empty();
+    for n in 1..=3_001 {
+        ledger.accounts.insert(id(n), audited(Found::Clean, 1));
+    }
+    let mut skipped = audited(Found::Clean, 1);
+    skipped.outcome = OutcomeKind::Skipped;
+    ledger.accounts.insert(id(9_999), skipped);
+    // 100 reads a run: 31 runs, more than the 30 days a read is trusted.
+    let slow = Coverage::of(&ledger, true, Some(100), now());
+    assert_eq!(slow.runs_to_read_all_tags, Some(31));
+    assert!(
+        slow.to_string()
+            .contains("take 31 runs to read, more than the 30 days a read is trusted: the organization cannot converge, set a longer function Timeout"),
+        "{slow}"
+    );
+    // 101 reads a run: 30 runs, within them.
+    let enough = Coverage::of(&ledger, true, Some(101), now());
+    assert_eq!(enough.runs_to_read_all_tags, Some(30));
+    assert!(
+        enough
+            .to_string()
+            .contains("every account's tags are read in 30 runs")
+    );
+    assert!(!enough.to_string().contains("Timeout"));
+    // A run that read every tag it wanted to, or one without a tag rule, says nothing of a pace.
+    assert_eq!(
+        Coverage::of(&ledger, true, None, now()).runs_to_read_all_tags,
+        None
+    );
+    assert_eq!(
+        Coverage::of(&ledger, false, Some(100), now()).runs_to_read_all_tags,
+        None
+    );
 }
