@@ -138,7 +138,9 @@ async fn tags_a_night_had_no_time_to_plan_with_are_read_for_the_next_nights() {
         "{not_read} accounts not audited for want of their tags, and {never_read} still never read: none was read for the next nights"
     );
     // The night ran out of time before its reads did, so the summary says its pace.
-    let runs = coverage.runs_to_read_all_tags.expect("the pace of a night out of time");
+    let runs = coverage
+        .runs_to_read_all_tags
+        .expect("the pace of a night out of time");
     assert!(runs > 1, "{runs} run(s) to read tags one night could not");
     harness.shutdown().await;
 }
