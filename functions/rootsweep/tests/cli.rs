@@ -19,7 +19,7 @@ use rootsweep_testkit::oracle::{CredentialRef, credentials_of, due, expected};
 use serde_json::Value;
 
 /// A generated org with every kind of account once or more (its scenarios: the emulator's
-/// model/generate.rs).
+/// model/scenarios.rs).
 fn org(seed: u64) -> Org {
     Org::generate(rootsweep_testkit::emulator::EVERY_SCENARIO, seed)
 }

@@ -2,9 +2,10 @@
 
 mod generate;
 mod org_file;
+mod scenarios;
 pub(crate) mod time;
 
-pub use generate::EXEMPT_TAG;
 pub(crate) use generate::random_string;
 pub use org_file::OrgError;
 pub(crate) use org_file::is_schedule_group_name;
+pub use scenarios::EXEMPT_TAG;
