@@ -211,11 +211,7 @@ async fn read_unread<O: Organization>(
     let Some(rule) = &tags.rule else {
         return;
     };
-    let last_read = |id: &AccountId| {
-        let memory = tags.ledger.accounts.get(id);
-        memory.and_then(|m| m.tags).map(|read| read.at)
-    };
-    unread.sort_by_key(|account| last_read(&account.id));
+    unread.sort_by_key(|account| tags.ledger.last_tag_read(&account.id));
     let mut unread = unread.into_iter();
     while let Some(account) = unread.next() {
         let Some(read) = budget.planning(org.tags(&account.id)).await else {
@@ -265,8 +261,7 @@ pub async fn read_for_next_runs<O: Organization>(
     budget: Budget,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> LaterTags {
-    let last_read = |id: &AccountId| ledger.accounts.get(id).and_then(|m| m.tags).map(|r| r.at);
-    accounts.sort_by_key(|id| last_read(id));
+    accounts.sort_by_key(|id| ledger.last_tag_read(id));
     let mut later = LaterTags::default();
     for account in accounts {
         if *stop.borrow() {

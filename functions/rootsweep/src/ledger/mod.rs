@@ -196,6 +196,15 @@ impl Ledger {
             .map_or((1, 0), |memory| memory.rank(now))
     }
 
+    /// When `account`'s tags were last read, if ever: the order tag reads go in (the never-read
+    /// first, then the oldest read).
+    pub fn last_tag_read(&self, account: &AccountId) -> Option<DateTime<Utc>> {
+        self.accounts
+            .get(account)
+            .and_then(|memory| memory.tags)
+            .map(|read| read.at)
+    }
+
     /// What `account`'s tags are known to say for a run at `now`.
     pub fn tags(&self, account: &AccountId, now: DateTime<Utc>) -> KnownTags {
         match self.accounts.get(account).and_then(|memory| memory.tags) {
