@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::errors::{error, invalid_input};
 use super::pages::{paginate, with_token};
-use super::state::{Account, Org, OrganizationalUnit};
+use super::state::{Account, Org};
 use crate::error::ApiError;
 use crate::protocol::Input;
 
@@ -62,15 +62,14 @@ pub(super) fn list_organizational_units_for_parent(
     input: &Input,
     short_pages: Option<u64>,
 ) -> Result<Value, ApiError> {
-    let parent_id = required(input, "ParentId")?;
-    let parent = parent_filter(org, parent_id)?;
-    let children: Vec<&OrganizationalUnit> = org
-        .organizational_units
-        .iter()
-        .filter(|ou| ou.parent.as_deref() == parent)
-        .collect();
-    let binding = ["ListOrganizationalUnitsForParent", parent_id];
-    let (page, next) = paginate(&children, input, &binding, short_pages)?;
+    let (page, next) = children_page(
+        org,
+        input,
+        "ListOrganizationalUnitsForParent",
+        &org.organizational_units,
+        |ou| ou.parent.as_deref(),
+        short_pages,
+    )?;
     let units: Vec<Value> = page
         .iter()
         .map(|ou| json!({"Id": ou.id, "Arn": org.arn(Some(("ou", &ou.id))), "Name": ou.name}))
@@ -83,19 +82,32 @@ pub(super) fn list_accounts_for_parent(
     input: &Input,
     short_pages: Option<u64>,
 ) -> Result<Value, ApiError> {
+    let (page, next) = children_page(
+        org,
+        input,
+        "ListAccountsForParent",
+        &org.accounts,
+        |account| account.parent.as_deref(),
+        short_pages,
+    )?;
+    Ok(with_token(json!({"Accounts": accounts(org, page)}), next))
+}
+
+/// One page of the `items` whose parent (`parent`: `None` the root) is the input's `ParentId`,
+/// paged under `operation` and that parent.
+fn children_page<'a, T>(
+    org: &Org,
+    input: &Input,
+    operation: &str,
+    items: &'a [T],
+    parent: fn(&T) -> Option<&str>,
+    short_pages: Option<u64>,
+) -> Result<(Vec<&'a T>, Option<String>), ApiError> {
     let parent_id = required(input, "ParentId")?;
-    let parent = parent_filter(org, parent_id)?;
-    let children: Vec<&Account> = org
-        .accounts
-        .iter()
-        .filter(|account| account.parent.as_deref() == parent)
-        .collect();
-    let binding = ["ListAccountsForParent", parent_id];
-    let (page, next) = paginate(&children, input, &binding, short_pages)?;
-    Ok(with_token(
-        json!({"Accounts": accounts(org, page.iter().copied())}),
-        next,
-    ))
+    let wanted = parent_filter(org, parent_id)?;
+    let children: Vec<&T> = items.iter().filter(|item| parent(item) == wanted).collect();
+    let (page, next) = paginate(&children, input, &[operation, parent_id], short_pages)?;
+    Ok((page.to_vec(), next))
 }
 
 pub(super) fn list_parents(
