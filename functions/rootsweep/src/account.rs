@@ -51,8 +51,8 @@ impl fmt::Display for AccountId {
 }
 
 /// Organizations' account states; only `Active` accounts can be targeted by a root session.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", from = "String")]
 pub enum AccountState {
     Active,
     Suspended,
@@ -84,6 +84,12 @@ impl AccountState {
             "CLOSED" => AccountState::Closed,
             other => AccountState::Other(other.to_owned()),
         }
+    }
+}
+
+impl From<String> for AccountState {
+    fn from(s: String) -> Self {
+        Self::parse(&s)
     }
 }
 

@@ -156,6 +156,7 @@ impl<O: Organization, R: RootAccess, M: Metrics> Engine<O, R, M> {
             duration_seconds: 0.0,
             whole_organization: plan.request.scope == Scope::Organization,
             listing_error: plan.listing_stop.clone(),
+            listing_reused_from: plan.listing_reused_from,
             held: held.clone().filter(|_| !plan.due.is_empty()),
             audit_order_seed: plan.rotation.seed,
         };
@@ -227,7 +228,7 @@ impl<O: Organization, R: RootAccess, M: Metrics> Engine<O, R, M> {
             accounts,
             tags: &tags,
             whole_organization: plan.request.scope == Scope::Organization,
-            listing_complete: plan.listing_stop.is_none(),
+            listed_every_account_at: plan.listed_every_account_at(),
             tag_pace: out_of_time.then_some(tags.len()),
             now: Utc::now(),
         };

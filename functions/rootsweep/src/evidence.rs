@@ -332,6 +332,7 @@ mod tests {
             duration_seconds: 1.0,
             whole_organization: whole,
             listing_error: None,
+            listing_reused_from: None,
             held: None,
             audit_order_seed: 1,
         };

@@ -4,20 +4,22 @@
 //! tags are known: read in an earlier run (the ledger) recently enough, or read now, the
 //! never-read and oldest first, while the run has time to plan. The tags it has no time left
 //! to read are read afterwards for the next runs ([`read_for_next_runs`]), so that each run
-//! leaves fewer accounts unread than it found.
+//! leaves fewer accounts unread than it found. A run short of time while accounts wait for
+//! their tags takes the accounts from the last complete listing instead ([`Roster`]), and gives
+//! the listing's calls to the tag reads.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
-use chrono::Utc;
-use futures::StreamExt;
+use chrono::{DateTime, Utc};
+use futures::{StreamExt, stream};
 use tokio::sync::mpsc;
 
 use crate::account::{Account, AccountId};
 use crate::budget::Budget;
 use crate::config::TagRule;
 use crate::event::Scope;
-use crate::ledger::{KnownTags, Ledger, TAGS_REFRESHED_AFTER, TagRead};
+use crate::ledger::{KnownTags, Ledger, Roster, TAGS_REFRESHED_AFTER, TagRead};
 use crate::order::Waiting;
 use crate::outcome::{AccountReport, Failure, Outcome, Stage};
 use crate::ports::{AwsError, Organization};
@@ -60,6 +62,8 @@ pub fn settled(account: &Account, outcome: Outcome) -> AccountReport {
 pub struct Listing {
     pub seen: HashSet<AccountId>,
     pub stop: Option<ListingStop>,
+    /// When the accounts were taken from the last complete listing: when it was made.
+    pub reused_from: Option<DateTime<Utc>>,
     pub tags: BTreeMap<AccountId, TagRead>,
     /// Accounts whose tags to read for the next runs, while the run may still start work:
     /// those it had no time to read before auditing, and those audited on a read due for
@@ -101,12 +105,14 @@ pub struct Tags {
     pub ledger: Arc<Ledger>,
 }
 
-/// The listing task. Each account is taken once, however often it is listed; a run over named
-/// accounts stops listing once it has seen them all.
+/// The listing task, over Organizations' listing or, when given, the last complete one. Each
+/// account is taken once, however often it is listed; a run over named accounts stops listing
+/// once it has seen them all.
 pub async fn list<O: Organization>(
     org: Arc<O>,
     rules: ScopeRules,
     tags: Tags,
+    roster: Option<Roster>,
     budget: Budget,
     outlets: Outlets,
 ) -> Listing {
@@ -116,7 +122,13 @@ pub async fn list<O: Organization>(
         Scope::Organization => None,
         Scope::Accounts(ids) => Some(ids),
     };
-    let mut accounts = org.accounts();
+    let mut accounts = match roster {
+        Some(roster) => {
+            listing.reused_from = Some(roster.listed_at);
+            stream::iter(roster.accounts.into_iter().map(Ok)).boxed()
+        }
+        None => org.accounts(),
+    };
     loop {
         let account = match budget.planning(accounts.next()).await {
             None => {

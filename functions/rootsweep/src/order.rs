@@ -211,6 +211,7 @@ mod tests {
                 Found::Clean
             };
             let memory = Memory {
+                listed: None,
                 outcome: OutcomeKind::Clean,
                 seen_at: at,
                 audit: Some(Audit {

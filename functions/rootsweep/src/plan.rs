@@ -23,7 +23,7 @@ use crate::decide::PlanTally;
 use crate::event::{RunRequest, Scope};
 use crate::grace::{self, Verdict};
 use crate::ledger::store::Recall;
-use crate::ledger::{Ledger, TagRead};
+use crate::ledger::{Ledger, Roster, TagRead};
 use crate::listing::{self, Candidate, Listing, Outlets, Tags, settled};
 use crate::order::{AuditOrder, Rotation, Waiting};
 use crate::outcome::{AccountReport, Failure, Outcome, Stage};
@@ -76,6 +76,8 @@ pub struct Plan {
     pub facts: OrgFacts,
     /// Why the listing ended early, if it did: then the view is incomplete.
     pub listing_stop: Option<ListingStop>,
+    /// When the accounts were taken from the last complete listing: when it was made.
+    pub listing_reused_from: Option<DateTime<Utc>>,
     /// Accounts whose outcome is final (reported as they settled).
     pub settled: Vec<AccountReport>,
     pub due: Vec<DueAccount>,
@@ -118,6 +120,15 @@ impl Plan {
                 _ => None,
             },
         }
+    }
+
+    /// When this run listed every account of the organization (from its start, as accounts that
+    /// joined during the listing may have been missed); `None` when it covered named accounts,
+    /// its listing broke off, or it took the accounts from the last listing.
+    pub fn listed_every_account_at(&self) -> Option<DateTime<Utc>> {
+        let whole = self.request.scope == Scope::Organization;
+        let listed = self.listing_stop.is_none() && self.listing_reused_from.is_none();
+        (whole && listed).then_some(self.started_at)
     }
 
     /// The ledger read at the start of the run, when there is one.
@@ -176,10 +187,12 @@ impl<O: Organization, R: RootAccess> Planner<O, R> {
             rule: self.config.exempt_tag.clone(),
             ledger: ledger.clone(),
         };
+        let roster = self.roster(&request, &ledger, budget, started_at);
         let lister = tokio::spawn(listing::list(
             self.org.clone(),
             rules,
             tags,
+            roster,
             budget,
             outlets,
         ));
@@ -202,6 +215,7 @@ impl<O: Organization, R: RootAccess> Planner<O, R> {
             rotation,
             facts,
             listing_stop: None,
+            listing_reused_from: None,
             settled: Vec::new(),
             due: Vec::new(),
             memory,
@@ -222,6 +236,22 @@ impl<O: Organization, R: RootAccess> Planner<O, R> {
         Ok(plan)
     }
 
+    /// The last complete listing, for a whole-organization run with a deadline and an exemption
+    /// tag, when the ledger offers it ([`Ledger::roster`]); an operator at the CLI has the
+    /// time to list.
+    fn roster(
+        &self,
+        request: &RunRequest,
+        ledger: &Ledger,
+        budget: Budget,
+        now: DateTime<Utc>,
+    ) -> Option<Roster> {
+        let short_of_time = budget.has_deadline() && self.config.exempt_tag.is_some();
+        (short_of_time && request.scope == Scope::Organization)
+            .then(|| ledger.roster(now))
+            .flatten()
+    }
+
     /// Takes what the listing task found; starts reading the tags left for the next runs.
     fn conclude_listing(
         &self,
@@ -231,6 +261,7 @@ impl<O: Organization, R: RootAccess> Planner<O, R> {
         sink: &dyn ReportSink,
     ) {
         plan.listing_stop = listing.stop;
+        plan.listing_reused_from = listing.reused_from;
         plan.tags = listing.tags;
         for report in unlisted_targets(plan, &listing.seen) {
             sink.account(&plan.run_id, &report);

@@ -65,6 +65,12 @@ pub struct RunSummary {
     pub complete: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub listing_error: Option<String>,
+    /// When the run took the accounts from the last complete listing (in the run ledger)
+    /// instead of listing them, to give its time to tag reads: when that listing was made.
+    /// Accounts that joined since are audited once a run lists again, within
+    /// `LISTING_REUSED_FOR` (3 days) of it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listing_reused_from: Option<DateTime<Utc>>,
     /// Why the due accounts were not remediated, when they were held (audit mode aside).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remediation_held: Option<String>,
@@ -124,6 +130,7 @@ pub struct RunFacts {
     pub duration_seconds: f64,
     pub whole_organization: bool,
     pub listing_error: Option<ListingStop>,
+    pub listing_reused_from: Option<DateTime<Utc>>,
     pub held: Option<HoldReason>,
     pub audit_order_seed: u64,
 }
@@ -177,6 +184,7 @@ impl RunSummary {
             whole_organization: facts.whole_organization,
             complete: listing_error.is_none(),
             listing_error,
+            listing_reused_from: facts.listing_reused_from,
             over_remediation_cap: matches!(facts.held, Some(HoldReason::OverCap { .. })),
             remediation_held: facts
                 .held

@@ -387,6 +387,7 @@ fn the_athena_fixture_is_what_the_function_writes() {
         duration_seconds: 5.5,
         whole_organization: true,
         listing_error: Some(rootsweep::reasons::ListingStop::Failed(listing)),
+        listing_reused_from: Some(at("2026-11-21T03:00:00Z")),
         held: Some(rootsweep::reasons::HoldReason::IncompleteView),
         audit_order_seed: 7,
     };

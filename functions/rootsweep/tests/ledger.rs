@@ -288,6 +288,7 @@ fn audited_yesterday(accounts: impl IntoIterator<Item = u64>, due: &[u64]) -> Le
             false => Found::Clean,
         };
         let memory = Memory {
+            listed: None,
             outcome: OutcomeKind::Clean,
             seen_at: at,
             audit: Some(Audit {

@@ -71,6 +71,7 @@ fn night(
         duration_seconds: 1200.0,
         whole_organization: true,
         listing_error: None,
+        listing_reused_from: None,
         held: None,
         audit_order_seed: night as u64,
     };

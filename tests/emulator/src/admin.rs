@@ -9,6 +9,7 @@
 //! | `GET /_emulator/metrics` | every stored datum: `namespace`, `metric_name`, `dimensions` [{`name`,`value`}], `timestamp`, `value`, `values`, `counts`, `statistic_values` {`sample_count`,`sum`,`minimum`,`maximum`}, `unit`, `storage_resolution` |
 //! | `GET /_emulator/objects` | every S3 object without its bytes: `bucket`, `key`, `size`, `etag`, `content_type`, `content_encoding`, `metadata`, `checksum_algorithm`, `checksum`, `last_modified` |
 //! | `GET /_emulator/objects/BUCKET/KEY` | the object's bytes as stored, with its content type; 404 when there is none |
+//! | `PUT /_emulator/objects/BUCKET/KEY` | replaces an existing object's bytes with the body (a new ETag, as a put would; what a bench does to let days pass): 204, or 404 |
 //! | `GET /_emulator/findings` | every Security Hub finding, as GetFindings answers it, in import order |
 //! | `GET /_emulator/schedules` | every Scheduler schedule (`Schedule`'s fields, snake_case, times RFC 3339) |
 //! | `GET /_emulator/schedules/due?now=T` | the schedules due at `T` (RFC 3339; now when absent), earliest first |
@@ -43,7 +44,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/throttling", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().throttle.stats()) }).post(set_throttling))
         .route("/stats", get(stats))
         .route("/objects", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().objects.values().cloned().collect::<Vec<_>>()) }))
-        .route("/objects/{bucket}/{*key}", get(object))
+        .route("/objects/{bucket}/{*key}", get(object).put(rewrite_object))
         .route("/findings", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().findings.all().to_vec()) }))
         .route("/schedules", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().schedules.all()) }))
         .route("/schedules/fired", get(|State(shared): State<Arc<Shared>>| async move { Json(shared.world().schedules.fired().to_vec()) }))
@@ -120,6 +121,20 @@ async fn object(
             object.body.clone(),
         )
             .into_response(),
+        None => (StatusCode::NOT_FOUND, "no such object\n").into_response(),
+    }
+}
+
+async fn rewrite_object(
+    State(shared): State<Arc<Shared>>,
+    Path((bucket, key)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    match shared.world().objects.get_mut(&(bucket, key)) {
+        Some(object) => {
+            object.rewrite(body.to_vec(), Utc::now());
+            StatusCode::NO_CONTENT.into_response()
+        }
         None => (StatusCode::NOT_FOUND, "no such object\n").into_response(),
     }
 }

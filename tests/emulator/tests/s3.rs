@@ -402,6 +402,42 @@ async fn conditional_writes_create_once_and_replace_only_the_version_read() {
     assert_eq!(missing.code(), Some("NoSuchKey"));
 }
 
+/// `PUT /_emulator/objects/BUCKET/KEY` rewrites an object as a put would: new bytes, a new ETag,
+/// so a writer holding the old ETag loses its conditional write.
+#[tokio::test]
+async fn the_admin_api_rewrites_an_object_with_a_new_etag() {
+    let emulator = emulator().await;
+    let client = client(&emulator).await;
+    let key = "rootsweep/ledger.json.gz";
+    let put = client
+        .put_object()
+        .bucket(BUCKET)
+        .key(key)
+        .body(ByteStream::from_static(b"v1"))
+        .send()
+        .await
+        .unwrap();
+    let path = format!("/_emulator/objects/{BUCKET}/{key}");
+    let (status, _) = http(&emulator, "PUT", &path, &[], "aged").await;
+    assert_eq!(status, 204);
+    let object = emulator.object(BUCKET, key).unwrap();
+    assert_eq!((object.body.as_slice(), object.size), (&b"aged"[..], 4));
+    // The MD5 of "aged", computed by `printf aged | md5sum`.
+    assert_eq!(object.etag, "\"bab17bcb492d11de982bc2df476a7b84\"");
+    let stale = client
+        .put_object()
+        .bucket(BUCKET)
+        .key(key)
+        .if_match(put.e_tag().unwrap())
+        .body(ByteStream::from_static(b"v2"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(stale.code(), Some("PreconditionFailed"));
+    let (status, _) = http(&emulator, "PUT", "/_emulator/objects/nobucket/x", &[], "x").await;
+    assert_eq!(status, 404);
+}
+
 /// A key that does not exist reads as 404 only to a caller who may list the bucket: to any
 /// other it is 403, as a key it may not read.
 #[tokio::test]

@@ -10,6 +10,7 @@
 
 mod coverage;
 mod record;
+mod roster;
 pub mod store;
 mod summary;
 
@@ -18,11 +19,12 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::account::AccountId;
+use crate::account::{AccountId, AccountState};
 use crate::outcome::OutcomeKind;
 
 pub use coverage::Coverage;
 pub use record::RunRecord;
+pub use roster::{LISTING_REUSED_FOR, Roster};
 pub use summary::{LedgerState, LedgerSummary, STATELESS};
 
 /// The ledger's format; a ledger of another format is unreadable, never guessed at.
@@ -49,6 +51,10 @@ pub struct Ledger {
     pub format: u32,
     /// Whole-organization runs recorded so far: coverage is told in them.
     pub sweeps: u64,
+    /// When a whole-organization run last listed every account: the accounts (with their
+    /// names and states) a run may take from here instead of listing them ([`Roster`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listed_at: Option<DateTime<Utc>>,
     pub accounts: BTreeMap<AccountId, Memory>,
     /// The remediations of the last [`CAP_WINDOW`], and the ones runs have reserved and not yet
     /// settled.
@@ -59,6 +65,10 @@ pub struct Ledger {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Memory {
+    /// Its name and state when last listed; `None` for a named account not in the
+    /// organization.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listed: Option<Listed>,
     /// Its last outcome, and when.
     pub outcome: OutcomeKind,
     pub seen_at: DateTime<Utc>,
@@ -77,6 +87,14 @@ pub struct Audit {
     /// The number of the sweep it was made in (or the last sweep before it).
     pub sweep: u64,
     pub found: Found,
+}
+
+/// An account as Organizations last listed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Listed {
+    pub name: String,
+    pub state: AccountState,
 }
 
 /// What an audit found, as far as the cap is concerned.

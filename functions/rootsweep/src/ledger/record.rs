@@ -1,12 +1,12 @@
 //! A finished run, written into the ledger: each account's outcome, audit and tag read, newest
 //! first; the run's reservations settled by what it deleted; accounts gone from a complete
-//! listing forgotten.
+//! listing forgotten, and the names and states it listed kept for the runs that reuse them.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 
-use super::{Audit, CAP_WINDOW, Found, Ledger, Memory, TagRead};
+use super::{Audit, CAP_WINDOW, Found, Ledger, Listed, Memory, TagRead};
 use crate::account::AccountId;
 use crate::outcome::{AccountReport, Outcome};
 use crate::reasons::NotReachedReason;
@@ -18,9 +18,11 @@ pub struct RunRecord<'a> {
     pub accounts: &'a [AccountReport],
     /// The tags it read, by account.
     pub tags: &'a BTreeMap<AccountId, TagRead>,
-    /// Whether it covered the whole organization, and listed every account.
+    /// Whether it covered the whole organization.
     pub whole_organization: bool,
-    pub listing_complete: bool,
+    /// When it listed every account of the organization; `None` when it covered named accounts
+    /// only, its listing broke off, or it took the accounts from the last listing.
+    pub listed_every_account_at: Option<DateTime<Utc>>,
     /// The tags it read, when its time ran out before its tag reads did.
     pub tag_pace: Option<usize>,
     pub now: DateTime<Utc>,
@@ -48,10 +50,11 @@ impl RunRecord<'_> {
             }
         }
         self.settle(ledger);
-        if self.whole_organization && self.listing_complete {
+        if let Some(at) = self.listed_every_account_at {
             let listed: BTreeSet<&AccountId> =
                 self.accounts.iter().map(|a| &a.account_id).collect();
             ledger.accounts.retain(|id, _| listed.contains(id));
+            ledger.listed_at = Some(at);
         }
         let now = self.now;
         ledger.spent.retain(|spend| spend.at + CAP_WINDOW > now);
@@ -90,7 +93,12 @@ fn remembered(current: Option<&Memory>, report: &AccountReport, sweep: u64) -> O
         return None;
     }
     let audit = audit_of(report, sweep).or_else(|| current.and_then(|memory| memory.audit));
+    let listed = report.account_state.clone().map(|state| Listed {
+        name: report.account_name.clone(),
+        state,
+    });
     Some(Memory {
+        listed: listed.or_else(|| current.and_then(|memory| memory.listed.clone())),
         outcome: report.outcome.kind(),
         seen_at: report.finished_at,
         audit,

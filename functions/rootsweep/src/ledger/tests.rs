@@ -18,6 +18,7 @@ fn id(n: u64) -> AccountId {
 
 fn audited(found: Found, days_ago: i64) -> Memory {
     Memory {
+        listed: None,
         outcome: match found {
             Found::Clean => OutcomeKind::Clean,
             Found::InGrace { .. } => OutcomeKind::InGrace,
@@ -157,7 +158,7 @@ fn a_finished_run_settles_its_reservations_by_what_it_deleted() {
         accounts: &accounts,
         tags: &tags,
         whole_organization: false,
-        listing_complete: true,
+        listed_every_account_at: None,
         tag_pace: None,
         now: now(),
     }
@@ -201,7 +202,7 @@ fn the_newer_memory_of_an_account_wins_and_a_complete_sweep_forgets_who_left() {
         accounts: &accounts,
         tags: &tags,
         whole_organization: true,
-        listing_complete: true,
+        listed_every_account_at: Some(now()),
         tag_pace: None,
         now: now(),
     }
@@ -215,6 +216,105 @@ fn the_newer_memory_of_an_account_wins_and_a_complete_sweep_forgets_who_left() {
     assert_eq!(ledger.accounts[&id(2)].audit.unwrap().sweep, 1);
     assert_eq!(ledger.accounts[&id(2)].tags, Some(tags[&id(2)]));
     assert!(!ledger.accounts.contains_key(&id(7)), "no longer listed");
+    assert_eq!(ledger.listed_at, Some(now()));
+}
+
+fn listed(name: &str, state: AccountState) -> Option<Listed> {
+    Some(Listed {
+        name: name.into(),
+        state,
+    })
+}
+
+#[test]
+fn a_run_reuses_the_last_complete_listing_for_three_days_while_accounts_wait_for_their_tags() {
+    let mut ledger = Ledger::empty();
+    let waiting = Memory {
+        listed: listed("waiting", AccountState::Active),
+        outcome: OutcomeKind::NotReached,
+        audit: None,
+        ..audited(Found::Clean, 1)
+    };
+    let suspended = Memory {
+        listed: listed("suspended", AccountState::Suspended),
+        outcome: OutcomeKind::Skipped,
+        ..audited(Found::Clean, 1)
+    };
+    ledger.accounts.insert(id(1), waiting.clone());
+    ledger.accounts.insert(id(2), suspended);
+    // A named account a targeted run did not find in the organization: never listed.
+    ledger.accounts.insert(id(3), audited(Found::Clean, 1));
+    assert_eq!(ledger.roster(now()), None, "never listed in full");
+    ledger.listed_at = Some(now() - TimeDelta::days(3));
+    let roster = ledger.roster(now()).expect("a listing of three days ago");
+    assert_eq!(roster.listed_at, now() - TimeDelta::days(3));
+    let accounts: Vec<(AccountId, &str, AccountState)> = roster
+        .accounts
+        .iter()
+        .map(|a| (a.id.clone(), a.name.as_str(), a.state.clone()))
+        .collect();
+    assert_eq!(
+        accounts,
+        [
+            (id(1), "waiting", AccountState::Active),
+            (id(2), "suspended", AccountState::Suspended)
+        ]
+    );
+    // A minute older than three days, and the run lists again.
+    ledger.listed_at = Some(now() - TimeDelta::days(3) - TimeDelta::minutes(1));
+    assert_eq!(ledger.roster(now()), None);
+    // Once no account waits for its tags, every run lists.
+    ledger.listed_at = Some(now() - TimeDelta::days(1));
+    let audited_unread = Memory {
+        outcome: OutcomeKind::Clean,
+        ..waiting.clone()
+    };
+    ledger.accounts.insert(id(1), audited_unread);
+    assert_eq!(
+        ledger.roster(now()),
+        None,
+        "audited, with no tag to wait for"
+    );
+    let not_reached_for_time = Memory {
+        tags: Some(TagRead {
+            at: now() - TimeDelta::days(30),
+            exempt: false,
+        }),
+        ..waiting
+    };
+    ledger.accounts.insert(id(1), not_reached_for_time);
+    assert_eq!(ledger.roster(now()), None, "not reached for want of time");
+}
+
+#[test]
+fn a_run_over_the_last_listing_forgets_no_account_and_keeps_the_listing_date() {
+    let mut ledger = Ledger::empty();
+    let listed_at = now() - TimeDelta::days(1);
+    ledger.listed_at = Some(listed_at);
+    // Account 4 joined since the listing, and a run over it alone remembered it.
+    for n in [1, 4] {
+        ledger.accounts.insert(id(n), audited(Found::Clean, 1));
+    }
+    let mut renamed = report(1, Outcome::Clean, false);
+    renamed.account_name = "renamed".into();
+    let tags = BTreeMap::new();
+    RunRecord {
+        run_id: "reused",
+        accounts: &[renamed],
+        tags: &tags,
+        whole_organization: true,
+        listed_every_account_at: None,
+        tag_pace: None,
+        now: now(),
+    }
+    .write_into(&mut ledger);
+    assert_eq!(ledger.listed_at, Some(listed_at));
+    assert!(ledger.accounts.contains_key(&id(4)), "not forgotten");
+    assert_eq!(
+        ledger.accounts[&id(1)].listed,
+        listed("renamed", AccountState::Active)
+    );
+    assert_eq!(ledger.sweeps, 1);
 }
 
 #[test]

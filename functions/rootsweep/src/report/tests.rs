@@ -17,6 +17,7 @@ fn facts(listing_error: Option<ListingStop>) -> RunFacts {
         duration_seconds: 12.5,
         whole_organization: true,
         listing_error,
+        listing_reused_from: None,
         held: None,
         audit_order_seed: 7,
     }

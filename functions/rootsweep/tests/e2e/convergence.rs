@@ -145,6 +145,109 @@ async fn tags_a_night_had_no_time_to_plan_with_are_read_for_the_next_nights() {
     harness.shutdown().await;
 }
 
+#[tokio::test]
+async fn a_night_waiting_for_tags_takes_the_accounts_from_the_last_listing_for_three_days() {
+    let org = Org::steady_state(184, 29, 3, 3);
+    let harness = Harness::start_with(org.clone(), Timeouts::Production, |e| {
+        e.bucket(BUCKET)
+            .throttling(organizations_one_at_a_time_at(20.0))
+    })
+    .await;
+    let state = format!("s3://{BUCKET}/rootsweep");
+    let listings = |calls: &[rootsweep_emulator::CallRecord]| {
+        calls
+            .iter()
+            .filter(|c| c.operation == "ListAccounts")
+            .count()
+    };
+    let first = one_night(&harness, &state, 1).await;
+    assert!(listings(&harness.calls()) > 0);
+    assert_eq!(first.summary.listing_reused_from, None);
+    let waiting = first
+        .accounts
+        .iter()
+        .filter(|a| a.outcome == Outcome::NotReached(NotReachedReason::TagsNotRead))
+        .count();
+    assert!(waiting > 0, "the night had time to read every tag");
+    // An account joins after the first night's listing.
+    let newcomer = "700000000001";
+    harness.emulator.edit_org(|org| {
+        let mut joined = org.accounts[1].clone();
+        joined.id = newcomer.into();
+        joined.name = "newcomer".into();
+        org.accounts.push(joined);
+    });
+    let calls_before = harness.calls().len();
+    let second = one_night(&harness, &state, 2).await;
+    assert_eq!(
+        listings(&harness.calls()[calls_before..]),
+        0,
+        "listed again"
+    );
+    let listed_at = second
+        .summary
+        .listing_reused_from
+        .expect("the listing reused");
+    assert!(listed_at <= first.summary.started_at + chrono::TimeDelta::seconds(1));
+    assert!(second.summary.complete);
+    let ids = |report: &Report| -> BTreeSet<String> {
+        report
+            .accounts
+            .iter()
+            .map(|a| a.account_id.to_string())
+            .collect()
+    };
+    assert_eq!(ids(&second), ids(&first), "the first night's accounts");
+    let named = second
+        .accounts
+        .iter()
+        .find(|a| a.account_id == first.accounts[0].account_id);
+    assert_eq!(
+        named.map(|a| (&a.account_name, &a.account_state)),
+        Some((
+            &first.accounts[0].account_name,
+            &first.accounts[0].account_state
+        ))
+    );
+    // Three days and a minute later, the next night lists again and meets the newcomer.
+    age_the_listing(
+        &harness,
+        chrono::TimeDelta::days(3) + chrono::TimeDelta::minutes(1),
+    )
+    .await;
+    let calls_before = harness.calls().len();
+    let third = one_night(&harness, &state, 3).await;
+    assert!(listings(&harness.calls()[calls_before..]) > 0, "not listed");
+    assert_eq!(third.summary.listing_reused_from, None);
+    assert!(ids(&third).contains(newcomer));
+    harness.shutdown().await;
+}
+
+/// Moves the ledger's last complete listing `by` into the past, as the days passing would.
+async fn age_the_listing(harness: &Harness, by: chrono::TimeDelta) {
+    use rootsweep::ledger::store::{decode, encode};
+    let s3 = aws_sdk_s3::Client::new(harness.sdk());
+    let key = "rootsweep/ledger.json.gz";
+    let object = s3
+        .get_object()
+        .bucket(BUCKET)
+        .key(key)
+        .send()
+        .await
+        .unwrap();
+    let bytes = object.body.collect().await.unwrap().into_bytes();
+    let mut ledger = decode(&bytes).expect("a readable ledger");
+    ledger.listed_at = ledger.listed_at.map(|at| at - by);
+    let body = aws_sdk_s3::primitives::ByteStream::from(encode(&ledger));
+    s3.put_object()
+        .bucket(BUCKET)
+        .key(key)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+}
+
 /// One nightly run with 5 s to start work in (3.75 s of it to plan): far too short to read the
 /// tags of every account at Organizations' pace.
 async fn one_night(harness: &Harness, state: &str, night: usize) -> Report {

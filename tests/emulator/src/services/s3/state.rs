@@ -30,5 +30,18 @@ pub struct S3Object {
     pub last_modified: DateTime<Utc>,
 }
 
+impl S3Object {
+    /// Its bytes replaced by `body`, as an unconditional PutObject of the same object would:
+    /// a new ETag, no checksum, modified `now` (for `PUT /_emulator/objects/BUCKET/KEY`).
+    pub(crate) fn rewrite(&mut self, body: Vec<u8>, now: DateTime<Utc>) {
+        self.size = body.len();
+        self.etag = super::integrity::etag(&body);
+        self.body = body;
+        self.checksum_algorithm = None;
+        self.checksum = None;
+        self.last_modified = now;
+    }
+}
+
 /// Every object, by bucket and key: keys in UTF-8 binary order, as S3 lists them.
 pub(crate) type Objects = BTreeMap<(String, String), S3Object>;
