@@ -4,6 +4,11 @@
 //! call at a time at 20 a second. Figures: the nights until every due account is remediated, the
 //! run ledger's size and read/write time each night, and whether a tag-exempt account ever got a
 //! root session (which must never happen: the case fails if it does).
+//!
+//! A day passes between nights: the run ledger's times (when each account was seen, audited,
+//! tag-read, listed, and the remediations) move a day into the past, as they would by the next
+//! night, so that tag reads expire after 30 nights, audits stop vouching after 7, and a listing
+//! is reused for at most 3. The organization's own dates do not move.
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -12,6 +17,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use chrono::TimeDelta;
+use rootsweep::ledger::Ledger;
+use rootsweep::ledger::store::{decode, encode};
 use rootsweep_emulator::{EXEMPT_TAG, Org};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -109,6 +117,7 @@ pub fn run(case: &Nights) -> Result<String, String> {
             converged = Some(night);
             break;
         }
+        let_a_day_pass(&emulator.address)?;
     }
     drop(lambda);
     let _ = std::fs::remove_dir_all(&work);
@@ -126,6 +135,31 @@ pub fn run(case: &Nights) -> Result<String, String> {
     .to_string())
 }
 
+const LEDGER: &str = "rootsweep/ledger.json.gz";
+
+/// Moves every time the run ledger holds a day into the past (the remediations' too, so that
+/// the cap's 24 hours are over); what the organization says of its credentials stays put.
+fn let_a_day_pass(emulator: &str) -> Result<(), String> {
+    let path = format!("/_emulator/objects/{BUCKET}/{LEDGER}");
+    let bytes = http_bytes(emulator, "GET", &path, &[])?;
+    let mut ledger: Ledger = decode(&bytes).map_err(|e| format!("the ledger: {e}"))?;
+    let day = TimeDelta::days(1);
+    ledger.listed_at = ledger.listed_at.map(|at| at - day);
+    for memory in ledger.accounts.values_mut() {
+        memory.seen_at -= day;
+        if let Some(audit) = &mut memory.audit {
+            audit.at -= day;
+        }
+        if let Some(read) = &mut memory.tags {
+            read.at -= day;
+        }
+    }
+    for spend in &mut ledger.spent {
+        spend.at -= day;
+    }
+    http_bytes(emulator, "PUT", &path, &encode(&ledger)).map(|_| ())
+}
+
 /// What one night's summary says: time, accounts audited, remediated, the ledger's figures.
 fn night_figures(night: usize, wall: f64, due_left: usize, summary: &Value) -> Value {
     let ledger = &summary["ledger"];
@@ -133,6 +167,7 @@ fn night_figures(night: usize, wall: f64, due_left: usize, summary: &Value) -> V
         "night": night,
         "wall_seconds": (wall * 10.0).round() / 10.0,
         "complete": summary["complete"],
+        "listing_reused_from": summary["listing_reused_from"],
         "audited": summary["accounts_scanned"],
         "remediated": summary["accounts"]["remediated"],
         "not_reached": summary["accounts"]["not_reached"],
@@ -298,46 +333,71 @@ fn get(address: &str, path: &str) -> Result<Value, String> {
     serde_json::from_str(&body).map_err(|e| e.to_string())
 }
 
-/// A plain HTTP/1.1 request; its status and body.
+/// A plain HTTP/1.1 request; its status and body as text.
 fn http(address: &str, method: &str, path: &str, body: &str) -> Result<(u16, String), String> {
+    let (status, body) = exchange(address, method, path, body.as_bytes())?;
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
+/// A request whose answer must be a success; its body's bytes.
+fn http_bytes(address: &str, method: &str, path: &str, body: &[u8]) -> Result<Vec<u8>, String> {
+    match exchange(address, method, path, body)? {
+        (200..=299, body) => Ok(body),
+        (status, _) => Err(format!("{method} {path}: HTTP {status}")),
+    }
+}
+
+/// A plain HTTP/1.1 exchange; the status and the body's bytes.
+fn exchange(
+    address: &str,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> Result<(u16, Vec<u8>), String> {
     let mut stream = TcpStream::connect(address).map_err(|e| e.to_string())?;
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
     stream
-        .write_all(request.as_bytes())
+        .write_all(&[head.as_bytes(), body].concat())
         .map_err(|e| e.to_string())?;
-    let mut response = String::new();
+    let mut response = Vec::new();
     stream
-        .read_to_string(&mut response)
+        .read_to_end(&mut response)
         .map_err(|e| e.to_string())?;
-    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(response.len());
+    let head = String::from_utf8_lossy(&response[..split]).to_ascii_lowercase();
+    let body = response.get(split + 4..).unwrap_or_default();
     let status = head
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let body = match head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
+    let body = match head.contains("transfer-encoding: chunked") {
         true => dechunk(body),
-        false => body.to_owned(),
+        false => body.to_vec(),
     };
     Ok((status, body))
 }
 
 /// A chunked body's payload (hyper answers large bodies chunked).
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+fn dechunk(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(end) = body.windows(2).position(|w| w == b"\r\n") {
+        let size = std::str::from_utf8(&body[..end])
+            .ok()
+            .and_then(|size| usize::from_str_radix(size.trim(), 16).ok())
+            .unwrap_or(0);
+        let rest = &body[end + 2..];
         if size == 0 || rest.len() < size {
             break;
         }
-        out.push_str(&rest[..size]);
-        body = rest[size..].trim_start_matches("\r\n");
+        out.extend_from_slice(&rest[..size]);
+        body = rest[size..].strip_prefix(b"\r\n").unwrap_or(&rest[size..]);
     }
     out
 }
