@@ -54,6 +54,10 @@ pub struct RunEvidence {
     pub started_at: Option<DateTime<Utc>>,
     pub whole_organization: bool,
     pub complete: bool,
+    /// When the run took its accounts from the last complete listing instead of listing them:
+    /// when that listing was made (accounts that joined since were not in the run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listing_reused_from: Option<DateTime<Utc>>,
     pub accounts_reported: usize,
     /// Accounts whose root credentials this run saw past their grace period (or could not
     /// check while they were last known so).
@@ -114,6 +118,7 @@ struct Line<'a> {
     started_at: Option<DateTime<Utc>>,
     whole_organization: Option<bool>,
     complete: Option<bool>,
+    listing_reused_from: Option<DateTime<Utc>>,
     exemptions: Option<Vec<Exemption>>,
 }
 
@@ -192,6 +197,7 @@ impl Reader {
             started_at: None,
             whole_organization: false,
             complete: false,
+            listing_reused_from: None,
             accounts_reported: 0,
             accounts_past_grace: 0,
         });
@@ -231,6 +237,7 @@ impl Reader {
                 run.started_at = line.started_at;
                 run.whole_organization = line.whole_organization == Some(true);
                 run.complete = line.complete != Some(false);
+                run.listing_reused_from = line.listing_reused_from;
                 let started = line.started_at.unwrap_or_default();
                 if run.whole_organization
                     && self

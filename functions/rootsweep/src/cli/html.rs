@@ -147,9 +147,19 @@ fn chart(page: &mut String, runs: &[RunEvidence]) {
             t.format("%Y-%m-%d %H:%M").to_string()
         });
         let partial = !(run.complete && run.whole_organization);
+        let scope = match (partial, run.listing_reused_from) {
+            (true, _) => " (not a complete run over the whole organization)".to_owned(),
+            (false, Some(listed)) => {
+                format!(
+                    " (over the accounts listed {})",
+                    listed.format("%Y-%m-%d %H:%M")
+                )
+            }
+            (false, None) => String::new(),
+        };
         let _ = write!(
             page,
-            "<rect class=\"bar{}\" data-run=\"{}\" data-count=\"{}\" x=\"{x:.1}\" y=\"{}\" width=\"{width:.1}\" height=\"{height}\"><title>{} {}: {} account(s) past grace{}</title></rect>",
+            "<rect class=\"bar{}\" data-run=\"{}\" data-count=\"{}\" x=\"{x:.1}\" y=\"{}\" width=\"{width:.1}\" height=\"{height}\"><title>{} {}: {} account(s) past grace{scope}</title></rect>",
             if partial { " partial" } else { "" },
             escape(&run.run_id),
             run.accounts_past_grace,
@@ -157,11 +167,6 @@ fn chart(page: &mut String, runs: &[RunEvidence]) {
             when,
             escape(&run.run_id),
             run.accounts_past_grace,
-            if partial {
-                " (not a complete run over the whole organization)"
-            } else {
-                ""
-            },
         );
     }
     for (i, run) in runs.iter().enumerate() {
@@ -275,5 +280,39 @@ mod tests {
         assert_eq!(span(3 * 3600 + 125), "3h 2m");
         assert_eq!(span(2 * 86_400 + 3600 + 59), "2d 1h");
         assert_eq!(escape("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&#39;");
+    }
+
+    #[test]
+    fn a_bar_says_which_runs_were_partial_or_over_an_earlier_listing() {
+        let run = |id: &str, complete, reused: Option<&str>| RunEvidence {
+            run_id: id.into(),
+            started_at: None,
+            whole_organization: true,
+            complete,
+            listing_reused_from: reused.map(|at| at.parse().unwrap()),
+            accounts_reported: 1,
+            accounts_past_grace: 0,
+        };
+        let mut page = String::new();
+        let reused = Some("2026-11-01T02:59:00Z");
+        let runs = [
+            run("listed", true, None),
+            run("reused", true, reused),
+            run("cut", false, None),
+        ];
+        chart(&mut page, &runs);
+        let titles: Vec<&str> = page
+            .split("<title>")
+            .skip(1)
+            .filter_map(|t| t.split_once("</title>").map(|(title, _)| title))
+            .collect();
+        assert_eq!(
+            titles,
+            [
+                "(no summary) listed: 0 account(s) past grace",
+                "(no summary) reused: 0 account(s) past grace (over the accounts listed 2026-11-01 02:59)",
+                "(no summary) cut: 0 account(s) past grace (not a complete run over the whole organization)",
+            ]
+        );
     }
 }

@@ -31,6 +31,17 @@ fn account(n: u64, outcome: Outcome, finished: &str) -> AccountReport {
 
 /// A run's archive object, made by the archive's own writer.
 fn run(id: &str, started: &str, whole: bool, accounts: &[AccountReport]) -> Vec<u8> {
+    summarized(id, started, whole, None, accounts)
+}
+
+/// [`run`], over the accounts of the listing made at `reused` when given.
+fn summarized(
+    id: &str,
+    started: &str,
+    whole: bool,
+    reused: Option<&str>,
+    accounts: &[AccountReport],
+) -> Vec<u8> {
     let facts = RunFacts {
         run_id: id.into(),
         mode: Mode::Enforce,
@@ -39,7 +50,7 @@ fn run(id: &str, started: &str, whole: bool, accounts: &[AccountReport]) -> Vec<
         duration_seconds: 1.0,
         whole_organization: whole,
         listing_error: None,
-        listing_reused_from: None,
+        listing_reused_from: reused.map(at),
         held: None,
         audit_order_seed: 1,
     };
@@ -202,4 +213,38 @@ fn keys_are_partitioned_by_date_and_sort_by_start_time() {
         key(&at_, at("2026-12-02T03:00:00.5Z"), "abc"),
         "evidence/runs/date=2026-12-02/030000.500Z-abc.jsonl.gz"
     );
+}
+
+#[test]
+fn a_run_over_the_last_listing_is_complete_and_says_when_that_listing_was_made() {
+    let mut reader = Reader::default();
+    let listed = "2026-11-01T02:59:00Z";
+    let clean = |finished| [account(1, Outcome::Clean, finished)];
+    let first = summarized(
+        "night-1",
+        listed,
+        true,
+        None,
+        &clean("2026-11-01T03:00:00Z"),
+    );
+    let second = summarized(
+        "night-2",
+        "2026-11-02T02:59:00Z",
+        true,
+        Some(listed),
+        &clean("2026-11-02T03:00:00Z"),
+    );
+    reader.object("k1", &first).unwrap();
+    reader.object("k2", &second).unwrap();
+    let evidence = reader.finish(NaiveDate::from_ymd_opt(2026, 11, 1).unwrap());
+    let runs: Vec<(&str, bool, Option<DateTime<Utc>>)> = evidence
+        .run_list
+        .iter()
+        .map(|r| (r.run_id.as_str(), r.complete, r.listing_reused_from))
+        .collect();
+    assert_eq!(
+        runs,
+        [("night-1", true, None), ("night-2", true, Some(at(listed)))]
+    );
+    assert!(evidence.incomplete_runs.is_empty());
 }
