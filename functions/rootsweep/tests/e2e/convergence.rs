@@ -34,15 +34,21 @@ fn organizations_one_at_a_time_at(rate: f64) -> Throttling {
     }
 }
 
+/// The emulator on `org`, with the ledger's bucket and Organizations one call at a time at 20 a
+/// second.
+async fn start(org: Org) -> Harness {
+    Harness::start_with(org, Timeouts::Production, |e| {
+        e.bucket(BUCKET)
+            .throttling(organizations_one_at_a_time_at(20.0))
+    })
+    .await
+}
+
 #[tokio::test]
 async fn a_sweep_too_large_for_one_run_converges_and_never_opens_an_exempt_account() {
     // 184 accounts: three due, three in grace, eight tag-exempt with due passwords.
     let org = Org::steady_state(184, 29, 3, 3);
-    let harness = Harness::start_with(org.clone(), Timeouts::Production, |e| {
-        e.bucket(BUCKET)
-            .throttling(organizations_one_at_a_time_at(20.0))
-    })
-    .await;
+    let harness = start(org.clone()).await;
     let exempt: BTreeSet<String> = org
         .accounts
         .iter()
@@ -119,11 +125,7 @@ async fn tags_a_night_had_no_time_to_plan_with_are_read_for_the_next_nights() {
     // 184 accounts' tags take 9.2 s at 20 reads a second: more than the night's 3.75 s of
     // planning. What planning leaves unread is read until the night must stop starting work.
     let org = Org::steady_state(184, 29, 3, 3);
-    let harness = Harness::start_with(org, Timeouts::Production, |e| {
-        e.bucket(BUCKET)
-            .throttling(organizations_one_at_a_time_at(20.0))
-    })
-    .await;
+    let harness = start(org).await;
     let report = one_night(&harness, &format!("s3://{BUCKET}/rootsweep"), 1).await;
     let not_read = report
         .accounts
@@ -148,11 +150,7 @@ async fn tags_a_night_had_no_time_to_plan_with_are_read_for_the_next_nights() {
 #[tokio::test]
 async fn a_night_waiting_for_tags_takes_the_accounts_from_the_last_listing_for_three_days() {
     let org = Org::steady_state(184, 29, 3, 3);
-    let harness = Harness::start_with(org.clone(), Timeouts::Production, |e| {
-        e.bucket(BUCKET)
-            .throttling(organizations_one_at_a_time_at(20.0))
-    })
-    .await;
+    let harness = start(org).await;
     let state = format!("s3://{BUCKET}/rootsweep");
     let listings = |calls: &[rootsweep_emulator::CallRecord]| {
         calls
