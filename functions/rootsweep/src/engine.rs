@@ -229,7 +229,7 @@ impl<O: Organization, R: RootAccess, M: Metrics> Engine<O, R, M> {
             tags: &tags,
             whole_organization: plan.request.scope == Scope::Organization,
             listed_every_account_at: plan.listed_every_account_at(),
-            tag_pace: out_of_time.then_some(tags.len()),
+            tag_pace: out_of_time.then(|| plan.tag_pace(tags.len(), accounts.len())),
             now: Utc::now(),
         };
         let memory = std::mem::replace(&mut plan.memory, Recall::Stateless);

@@ -23,7 +23,7 @@ use crate::decide::PlanTally;
 use crate::event::{RunRequest, Scope};
 use crate::grace::{self, Verdict};
 use crate::ledger::store::Recall;
-use crate::ledger::{Ledger, Roster, TagRead};
+use crate::ledger::{Ledger, Roster, TagPace, TagRead};
 use crate::listing::{self, Candidate, Listing, Outlets, Tags, settled};
 use crate::order::{AuditOrder, Rotation, Waiting};
 use crate::outcome::{AccountReport, Failure, Outcome, Stage};
@@ -129,6 +129,18 @@ impl Plan {
         let whole = self.request.scope == Scope::Organization;
         let listed = self.listing_stop.is_none() && self.listing_reused_from.is_none();
         (whole && listed).then_some(self.started_at)
+    }
+
+    /// The pace of a run that read `read` tags of its `accounts` before its time ran out.
+    pub fn tag_pace(&self, read: usize, accounts: usize) -> TagPace {
+        match (
+            may_reuse_listing(&self.request, self.budget),
+            self.listing_reused_from,
+        ) {
+            (false, _) => TagPace::Alone { read },
+            (true, None) => TagPace::Listed { read, accounts },
+            (true, Some(_)) => TagPace::Reused { read, accounts },
+        }
     }
 
     /// The ledger read at the start of the run, when there is one.
@@ -246,8 +258,8 @@ impl<O: Organization, R: RootAccess> Planner<O, R> {
         budget: Budget,
         now: DateTime<Utc>,
     ) -> Option<Roster> {
-        let short_of_time = budget.has_deadline() && self.config.exempt_tag.is_some();
-        (short_of_time && request.scope == Scope::Organization)
+        let tag_rule = self.config.exempt_tag.is_some();
+        (tag_rule && may_reuse_listing(request, budget))
             .then(|| ledger.roster(now))
             .flatten()
     }
@@ -390,4 +402,11 @@ impl<R: RootAccess> Auditor<R> {
         report.found = snapshot.kinds().collect();
         Ok(report.record(&snapshot, grace::assess(&snapshot, &self.grace, Utc::now())))
     }
+}
+
+/// Whether a run with an exemption tag rule may take its accounts from the last complete
+/// listing: a whole-organization run with a deadline. An operator at the CLI has the time to
+/// list.
+fn may_reuse_listing(request: &RunRequest, budget: Budget) -> bool {
+    budget.has_deadline() && request.scope == Scope::Organization
 }

@@ -174,6 +174,7 @@ fn night_figures(night: usize, wall: f64, due_left: usize, summary: &Value) -> V
         "due_left": due_left,
         "never_audited": ledger["coverage"]["never_audited"],
         "tags_never_read": ledger["coverage"]["tags_never_read"],
+        "runs_to_read_all_tags": ledger["coverage"]["runs_to_read_all_tags"],
         "ledger_bytes": ledger["bytes"],
         "ledger_read_seconds": ledger["read_seconds"],
         "ledger_write_seconds": ledger["write_seconds"],

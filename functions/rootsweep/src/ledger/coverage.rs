@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::roster::{ACCOUNTS_PER_LISTING_CALL, NIGHTS_OVER_ONE_LISTING};
 use super::{Ledger, TAGS_TRUSTED_FOR};
 use crate::outcome::OutcomeKind;
 
@@ -25,9 +26,9 @@ pub struct Coverage {
     pub tags_never_read: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub oldest_tag_read: Option<DateTime<Utc>>,
-    /// When the run's time ran out before its tag reads did: how many runs reading as many tags
-    /// as it did take to read every account's tags. Above the days a read is trusted (one run a
-    /// night), the organization cannot converge at this pace.
+    /// When the run's time ran out before its tag reads did: how many runs at its pace
+    /// ([`TagPace::per_run`]) take to read every account's tags. Above the days a read is
+    /// trusted (one run a night), the organization cannot converge at this pace.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub runs_to_read_all_tags: Option<u64>,
     /// Accounts remediated (or reserved) in the last 24 hours, and when the earliest of them
@@ -37,12 +38,41 @@ pub struct Coverage {
     pub cap_room_from: Option<DateTime<Utc>>,
 }
 
+/// The tags a run read when its time ran out before its reads did, and how it came by its
+/// accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagPace {
+    /// A run that never takes its accounts from a listing before (one over named accounts, or
+    /// at the CLI).
+    Alone { read: usize },
+    /// A whole-organization run short of time, over `accounts`, that listed them.
+    Listed { read: usize, accounts: usize },
+    /// The same, having taken them from the last listing.
+    Reused { read: usize, accounts: usize },
+}
+
+impl TagPace {
+    /// Tags read a run, on average over a listing and the nights that take their accounts from
+    /// it. Organizations serves one call at a time, so a run over the last listing reads a tag
+    /// in the place of each call the listing took: on a night that listed 10,000 accounts and
+    /// read 194 tags, the next two read 694.
+    pub fn per_run(self) -> usize {
+        let calls = |accounts: usize| accounts.div_ceil(ACCOUNTS_PER_LISTING_CALL);
+        let (listing_night, night_over_it) = match self {
+            TagPace::Alone { read } => return read,
+            TagPace::Listed { read, accounts } => (read, read + calls(accounts)),
+            TagPace::Reused { read, accounts } => (read.saturating_sub(calls(accounts)), read),
+        };
+        (listing_night + NIGHTS_OVER_ONE_LISTING * night_over_it) / (1 + NIGHTS_OVER_ONE_LISTING)
+    }
+}
+
 impl Coverage {
     /// `tag_pace`: the tags the run read, when its time ran out before its reads did.
     pub fn of(
         ledger: &Ledger,
         tag_rule: bool,
-        tag_pace: Option<usize>,
+        tag_pace: Option<TagPace>,
         now: DateTime<Utc>,
     ) -> Self {
         let candidates: Vec<_> = ledger
@@ -72,7 +102,7 @@ impl Coverage {
                 .flatten(),
             runs_to_read_all_tags: tag_pace
                 .filter(|_| tag_rule)
-                .map(|read| runs_to_read(ledger, read)),
+                .map(|pace| runs_to_read(ledger, pace.per_run())),
             remediated_last_24h: ledger.spent(now),
             cap_room_from: ledger.next_room(now),
         }

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::account::{AccountId, AccountState};
 use crate::outcome::OutcomeKind;
 
-pub use coverage::Coverage;
+pub use coverage::{Coverage, TagPace};
 pub use record::RunRecord;
 pub use roster::{LISTING_REUSED_FOR, Roster};
 pub use summary::{LedgerState, LedgerSummary, STATELESS};

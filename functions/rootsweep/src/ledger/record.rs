@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 
+use super::coverage::TagPace;
 use super::{Audit, CAP_WINDOW, Found, Ledger, Listed, Memory, TagRead};
 use crate::account::AccountId;
 use crate::outcome::{AccountReport, Outcome};
@@ -24,7 +25,7 @@ pub struct RunRecord<'a> {
     /// only, its listing broke off, or it took the accounts from the last listing.
     pub listed_every_account_at: Option<DateTime<Utc>>,
     /// The tags it read, when its time ran out before its tag reads did.
-    pub tag_pace: Option<usize>,
+    pub tag_pace: Option<TagPace>,
     pub now: DateTime<Utc>,
 }
 

@@ -20,6 +20,15 @@ use crate::outcome::OutcomeKind;
 /// at most this long after it joins, even while tag reads are behind.
 pub const LISTING_REUSED_FOR: TimeDelta = TimeDelta::days(3);
 
+/// The most accounts a `ListAccounts` call returns: a listing costs at least one Organizations
+/// call per this many accounts.
+pub const ACCOUNTS_PER_LISTING_CALL: usize = 20;
+
+/// Nightly runs that surely take their accounts from one listing: the night after it and the
+/// next. The third comes [`LISTING_REUSED_FOR`] after it to within the seconds a schedule's
+/// start varies by, so it may list again.
+pub const NIGHTS_OVER_ONE_LISTING: usize = LISTING_REUSED_FOR.num_days() as usize - 1;
+
 /// The accounts of the last complete listing, and when it was made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Roster {

@@ -345,7 +345,7 @@ fn a_run_out_of_time_for_its_tag_reads_says_whether_thirty_nights_can_read_them_
     skipped.outcome = OutcomeKind::Skipped;
     ledger.accounts.insert(id(9_999), skipped);
     // 100 reads a run: 31 runs, more than the 30 days a read is trusted.
-    let slow = Coverage::of(&ledger, true, Some(100), now());
+    let slow = Coverage::of(&ledger, true, Some(TagPace::Alone { read: 100 }), now());
     assert_eq!(slow.runs_to_read_all_tags, Some(31));
     assert!(
         slow.to_string()
@@ -353,7 +353,7 @@ fn a_run_out_of_time_for_its_tag_reads_says_whether_thirty_nights_can_read_them_
         "{slow}"
     );
     // 101 reads a run: 30 runs, within them.
-    let enough = Coverage::of(&ledger, true, Some(101), now());
+    let enough = Coverage::of(&ledger, true, Some(TagPace::Alone { read: 101 }), now());
     assert_eq!(enough.runs_to_read_all_tags, Some(30));
     assert!(
         enough
@@ -367,7 +367,36 @@ fn a_run_out_of_time_for_its_tag_reads_says_whether_thirty_nights_can_read_them_
         None
     );
     assert_eq!(
-        Coverage::of(&ledger, false, Some(100), now()).runs_to_read_all_tags,
+        Coverage::of(&ledger, false, Some(TagPace::Alone { read: 100 }), now())
+            .runs_to_read_all_tags,
         None
     );
+}
+
+#[test]
+fn a_night_out_of_time_counts_the_tags_the_nights_over_its_listing_read_in_the_listings_place() {
+    // The bench's 10,000 accounts at a 100 s timeout: a night that lists them (500 calls) reads
+    // 194 tags, the two nights over its listing 694 each: 527 a night, 19 nights for all.
+    let mut ledger = Ledger::empty();
+    for n in 1..=10_000 {
+        ledger.accounts.insert(id(n), audited(Found::Clean, 1));
+    }
+    let runs = |pace| Coverage::of(&ledger, true, Some(pace), now()).runs_to_read_all_tags;
+    let listed = TagPace::Listed {
+        read: 194,
+        accounts: 10_000,
+    };
+    let reused = TagPace::Reused {
+        read: 694,
+        accounts: 10_000,
+    };
+    assert_eq!(listed.per_run(), 527);
+    assert_eq!(reused.per_run(), 527);
+    assert_eq!(runs(listed), Some(19));
+    assert_eq!(runs(reused), Some(19));
+    // Taken alone, the listing night's pace would say the organization cannot converge.
+    assert_eq!(runs(TagPace::Alone { read: 194 }), Some(52));
+    let converges = Coverage::of(&ledger, true, Some(listed), now()).to_string();
+    assert!(converges.contains("read in 19 runs"), "{converges}");
+    assert!(!converges.contains("cannot converge"), "{converges}");
 }
