@@ -209,8 +209,14 @@ pub fn check_report(run: &Run, listed: Option<&BTreeSet<String>>) {
             "the report covers exactly the accounts listed"
         );
     }
+    let reported = check_lines(run);
+    check_counts(report, &reported);
+}
 
-    // The report lines: one per account with the same outcome, then the summary.
+/// The report lines: one per account with the same outcome as in the report (returned, by
+/// account), then the summary, field for field.
+fn check_lines(run: &Run) -> BTreeMap<String, String> {
+    let report = run.report();
     let (summary_line, account_lines) = run
         .lines
         .split_last()
@@ -266,8 +272,12 @@ pub fn check_report(run: &Run, listed: Option<&BTreeSet<String>>) {
         lined, reported,
         "one report line per account, as in the report"
     );
+    reported
+}
 
-    // The counts: every outcome of the table, each matching the report.
+/// The summary's counts: every outcome of the table, the credentials found and deleted, and the
+/// accounts needing attention, each matching the report.
+fn check_counts(report: &Report, reported: &BTreeMap<String, String>) {
     let s = &report.summary;
     for kind in OutcomeKind::ALL {
         let reported_as = reported.values().filter(|o| *o == kind.as_str()).count();
