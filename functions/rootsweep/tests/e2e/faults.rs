@@ -13,24 +13,26 @@
 //! A failed account must also say how it failed: its error is classified as the fault was
 //! (throttled, unavailable, timed out, denied, not found) and explained with the hint for it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use futures::{StreamExt, stream};
 
 use rootsweep::config::Mode;
 use rootsweep::event::RunRequest;
-use rootsweep::outcome::{Outcome, OutcomeKind, Stage};
+use rootsweep::outcome::{AccountReport, Outcome, OutcomeKind, Stage};
 use rootsweep::ports::AwsErrorKind;
 use rootsweep::preflight::PreflightError;
 use rootsweep::reasons::Cause;
+use rootsweep::report::Report;
 use rootsweep_emulator::{Account, Fault, FaultKind, MfaKind, Org};
+use rootsweep_testkit::capture::Run;
 use rootsweep_testkit::emulator::{
     EVERY_SCENARIO, Exemption, Harness, SLOWER_THAN_ANY_TIMEOUT_MS, Timeouts, assume_root_targets,
     config, one_of_each, recovered,
 };
 use rootsweep_testkit::oracle::{
-    check_deletions, check_report, credentials_of, due, expected, named,
+    Expected, check_deletions, check_report, credentials_of, due, expected, named,
 };
 
 /// The ways a call fails.
@@ -121,7 +123,7 @@ impl Phase {
 }
 
 /// What a cell must end in.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Expect {
     /// The faulted accounts end with this outcome (and stage, for `failed`).
     Accounts(&'static str, Option<Stage>),
@@ -335,7 +337,7 @@ async fn run_cell(cell: Cell) -> String {
     assert!(faulted.count() > 0, "{label}: the fault never applied");
 
     let expect = cell.expect();
-    let shown = match (&run.result, &expect) {
+    let shown = match (&run.result, expect) {
         (Err(err), Expect::Preflight) => {
             assert!(
                 matches!(
@@ -355,97 +357,134 @@ async fn run_cell(cell: Cell) -> String {
         (Err(err), _) => panic!("{label}: the run stopped at its preflight: {err}"),
         (Ok(_), Expect::Preflight) => panic!("{label}: the run went on after its preflight"),
         (Ok(report), _) => {
-            let all: BTreeSet<String> = org.accounts.iter().map(|a| a.id.clone()).collect();
-            // Organizations lists 20 accounts a page: a listing that breaks off on its first
-            // page lists none, on its second the first 20 (in the org's order). The due
-            // accounts it did list are held: unseen accounts could be due as well.
-            let listed: BTreeSet<String> = match (&expect, cell.phase) {
-                (Expect::Incomplete, Phase::Run) => BTreeSet::new(),
-                (Expect::Incomplete, _) => {
-                    org.accounts.iter().take(20).map(|a| a.id.clone()).collect()
-                }
-                _ => all.clone(),
+            let cell_run = CellRun {
+                label: &label,
+                cell,
+                expect,
+                org: &org,
+                targets: &targets,
+                fates: expected(&org, Exemption::Tag),
             };
-            check_report(&run, Some(&listed));
-            let allowed = due(&org, Exemption::Tag);
-            check_deletions(report, &org, &after, &allowed, cell.kind == Kind::Timeout);
-
-            let summary = &report.summary;
-            assert_eq!(summary.complete, expect != Expect::Incomplete, "{label}");
-            if expect == Expect::Incomplete {
-                let error = summary.listing_error.as_deref().unwrap_or_default();
-                assert!(error.contains("ListAccounts"), "{label}: {error}");
-            }
-            assert_eq!(
-                summary.metrics_error.is_some(),
-                expect == Expect::MetricsError,
-                "{label}: {:?}",
-                summary.metrics_error
-            );
-
-            // Every account not faulted ends as the documented rules say.
-            let fates = expected(&org, Exemption::Tag);
-            let mut shown = BTreeSet::new();
-            for account in &report.accounts {
-                let id = account.account_id.to_string();
-                let outcome = account.outcome.kind().as_str();
-                if !targets.contains(&id) {
-                    let mode = match expect {
-                        Expect::Incomplete => Mode::Audit,
-                        _ => Mode::Enforce,
-                    };
-                    assert_eq!(
-                        outcome,
-                        fates[&id].outcome(mode),
-                        "{label}: account {id} was not faulted: {:?}",
-                        account.outcome
-                    );
-                    continue;
-                }
-                let Expect::Accounts(wanted, stage) = expect else {
-                    unreachable!("run-level faults target no account")
-                };
-                let got_stage = match &account.outcome {
-                    Outcome::Failed(failure) => Some(failure.stage),
-                    _ => None,
-                };
-                assert_eq!(
-                    (outcome, got_stage),
-                    (wanted, stage),
-                    "{label}: faulted account {id}: {:?}",
-                    account.outcome
-                );
-                if let Outcome::Failed(failure) = &account.outcome {
-                    check_failure(&label, cell, &failure.cause);
-                }
-                // NoSuchEntity says the device is gone already: nothing to note.
-                if cell.operation == "DeleteVirtualMFADevice" && cell.kind != Kind::NoSuchEntity {
-                    assert!(
-                        account
-                            .notes
-                            .iter()
-                            .any(|n| n.to_string().contains("virtual MFA device")),
-                        "{label}: the device left behind is noted: {:?}",
-                        account.notes
-                    );
-                }
-                shown.insert(match stage {
-                    Some(stage) => format!("{outcome}@{stage}"),
-                    None => outcome.to_owned(),
-                });
-            }
-            match expect {
-                Expect::Accounts(..) => {
-                    assert_eq!(shown.len(), 1, "{label}: every target was reported");
-                    shown.into_iter().collect()
-                }
-                Expect::Incomplete => format!("incomplete {}/{}", listed.len(), all.len()),
-                _ => "metrics error".to_owned(),
-            }
+            cell_run.check(&run, report, &after)
         }
     };
     harness.shutdown().await;
     shown
+}
+
+/// A cell whose run went past its preflight, with what it is checked against.
+struct CellRun<'a> {
+    label: &'a str,
+    cell: Cell,
+    expect: Expect,
+    org: &'a Org,
+    targets: &'a [String],
+    /// What each account not faulted ends as, by the documented rules.
+    fates: BTreeMap<String, Expected>,
+}
+
+impl CellRun<'_> {
+    /// Checks the report, the deletions and the summary; returns what the matrix shows.
+    fn check(&self, run: &Run, report: &Report, after: &Org) -> String {
+        let (label, expect, org) = (self.label, self.expect, self.org);
+        let all: BTreeSet<String> = org.accounts.iter().map(|a| a.id.clone()).collect();
+        // Organizations lists 20 accounts a page: a listing that breaks off on its first
+        // page lists none, on its second the first 20 (in the org's order). The due
+        // accounts it did list are held: unseen accounts could be due as well.
+        let listed: BTreeSet<String> = match (expect, self.cell.phase) {
+            (Expect::Incomplete, Phase::Run) => BTreeSet::new(),
+            (Expect::Incomplete, _) => org.accounts.iter().take(20).map(|a| a.id.clone()).collect(),
+            _ => all.clone(),
+        };
+        check_report(run, Some(&listed));
+        let allowed = due(org, Exemption::Tag);
+        check_deletions(
+            report,
+            org,
+            after,
+            &allowed,
+            self.cell.kind == Kind::Timeout,
+        );
+
+        let summary = &report.summary;
+        assert_eq!(summary.complete, expect != Expect::Incomplete, "{label}");
+        if expect == Expect::Incomplete {
+            let error = summary.listing_error.as_deref().unwrap_or_default();
+            assert!(error.contains("ListAccounts"), "{label}: {error}");
+        }
+        assert_eq!(
+            summary.metrics_error.is_some(),
+            expect == Expect::MetricsError,
+            "{label}: {:?}",
+            summary.metrics_error
+        );
+
+        let shown: BTreeSet<String> = report
+            .accounts
+            .iter()
+            .filter_map(|account| self.check_account(account))
+            .collect();
+        match expect {
+            Expect::Accounts(..) => {
+                assert_eq!(shown.len(), 1, "{label}: every target was reported");
+                shown.into_iter().collect()
+            }
+            Expect::Incomplete => format!("incomplete {}/{}", listed.len(), all.len()),
+            _ => "metrics error".to_owned(),
+        }
+    }
+
+    /// An account not faulted ends as the documented rules say; a faulted one as the cell
+    /// expects, which is returned for the matrix.
+    fn check_account(&self, account: &AccountReport) -> Option<String> {
+        let (label, cell) = (self.label, self.cell);
+        let id = account.account_id.to_string();
+        let outcome = account.outcome.kind().as_str();
+        if !self.targets.contains(&id) {
+            let mode = match self.expect {
+                Expect::Incomplete => Mode::Audit,
+                _ => Mode::Enforce,
+            };
+            assert_eq!(
+                outcome,
+                self.fates[&id].outcome(mode),
+                "{label}: account {id} was not faulted: {:?}",
+                account.outcome
+            );
+            return None;
+        }
+        let Expect::Accounts(wanted, stage) = self.expect else {
+            unreachable!("run-level faults target no account")
+        };
+        let got_stage = match &account.outcome {
+            Outcome::Failed(failure) => Some(failure.stage),
+            _ => None,
+        };
+        assert_eq!(
+            (outcome, got_stage),
+            (wanted, stage),
+            "{label}: faulted account {id}: {:?}",
+            account.outcome
+        );
+        if let Outcome::Failed(failure) = &account.outcome {
+            check_failure(label, cell, &failure.cause);
+        }
+        // NoSuchEntity says the device is gone already: nothing to note.
+        if cell.operation == "DeleteVirtualMFADevice" && cell.kind != Kind::NoSuchEntity {
+            assert!(
+                account
+                    .notes
+                    .iter()
+                    .any(|n| n.to_string().contains("virtual MFA device")),
+                "{label}: the device left behind is noted: {:?}",
+                account.notes
+            );
+        }
+        Some(match stage {
+            Some(stage) => format!("{outcome}@{stage}"),
+            None => outcome.to_owned(),
+        })
+    }
 }
 
 /// A failed account says which call failed, how (classified as the fault was) and what to do.
