@@ -24,7 +24,6 @@ use rootsweep::outcome::{AccountReport, Outcome, OutcomeKind, Stage};
 use rootsweep::ports::AwsErrorKind;
 use rootsweep::preflight::PreflightError;
 use rootsweep::reasons::Cause;
-use rootsweep::report::Report;
 use rootsweep_emulator::{Account, Fault, FaultKind, MfaKind, Org};
 use rootsweep_testkit::capture::Run;
 use rootsweep_testkit::emulator::{
@@ -356,16 +355,15 @@ async fn run_cell(cell: Cell) -> String {
         }
         (Err(err), _) => panic!("{label}: the run stopped at its preflight: {err}"),
         (Ok(_), Expect::Preflight) => panic!("{label}: the run went on after its preflight"),
-        (Ok(report), _) => {
+        (Ok(_), _) => {
             let cell_run = CellRun {
                 label: &label,
                 cell,
-                expect,
                 org: &org,
                 targets: &targets,
                 fates: expected(&org, Exemption::Tag),
             };
-            cell_run.check(&run, report, &after)
+            cell_run.check(&run, &after)
         }
     };
     harness.shutdown().await;
@@ -376,7 +374,6 @@ async fn run_cell(cell: Cell) -> String {
 struct CellRun<'a> {
     label: &'a str,
     cell: Cell,
-    expect: Expect,
     org: &'a Org,
     targets: &'a [String],
     /// What each account not faulted ends as, by the documented rules.
@@ -385,8 +382,9 @@ struct CellRun<'a> {
 
 impl CellRun<'_> {
     /// Checks the report, the deletions and the summary; returns what the matrix shows.
-    fn check(&self, run: &Run, report: &Report, after: &Org) -> String {
-        let (label, expect, org) = (self.label, self.expect, self.org);
+    fn check(&self, run: &Run, after: &Org) -> String {
+        let (label, expect, org) = (self.label, self.cell.expect(), self.org);
+        let report = run.report();
         let all: BTreeSet<String> = org.accounts.iter().map(|a| a.id.clone()).collect();
         // Organizations lists 20 accounts a page: a listing that breaks off on its first
         // page lists none, on its second the first 20 (in the org's order). The due
@@ -441,7 +439,7 @@ impl CellRun<'_> {
         let id = account.account_id.to_string();
         let outcome = account.outcome.kind().as_str();
         if !self.targets.contains(&id) {
-            let mode = match self.expect {
+            let mode = match cell.expect() {
                 Expect::Incomplete => Mode::Audit,
                 _ => Mode::Enforce,
             };
@@ -453,7 +451,7 @@ impl CellRun<'_> {
             );
             return None;
         }
-        let Expect::Accounts(wanted, stage) = self.expect else {
+        let Expect::Accounts(wanted, stage) = cell.expect() else {
             unreachable!("run-level faults target no account")
         };
         let got_stage = match &account.outcome {
